@@ -1,0 +1,55 @@
+# Two commands from a fresh clone: `make run` (embedded portal with demo data) and
+# `make test` (the whole suite on PostgreSQL + Redis, with a real browser, and ruff).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint venv assets messages compilemessages demo bench audit backup restore clean help
+
+help:
+	@echo "make run    - install, migrate the embedded SQLite database, load demo data, serve on http://$(HOST):$(PORT)"
+	@echo "make test   - install, start throwaway PostgreSQL + Redis, run the whole suite and ruff, stop them"
+	@echo "make lint   - ruff"
+	@echo "make messages - refresh and compile the Vietnamese translation"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: node_modules/.installed
+
+run: venv assets
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_setup
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: venv assets
+	bash scripts/system-deps.sh
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	bash scripts/with-services.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+messages: venv
+	$(PY) manage.py makemessages --locale vi --no-obsolete --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'staticfiles/*'
+	$(PY) manage.py compilemessages --locale vi --ignore '.venv/*' --ignore 'node_modules/*'
+
+compilemessages: venv
+	$(PY) manage.py compilemessages --locale vi --ignore '.venv/*' --ignore 'node_modules/*'
+
+clean:
+	rm -rf staticfiles .pytest_cache

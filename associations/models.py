@@ -1,0 +1,464 @@
+"""The registry: the branch tree, organisations with their boards and headcounts, members,
+and the staff accounts tied to a branch.
+
+Every other app counts from here. A user sees only the subtree of their own branch; the
+`visible_to` queryset methods are the one place that rule is written.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
+
+from associations.validators import citizen_id_birth_year, citizen_id_century_and_gender, validate_citizen_id
+from khuyenhoc.text import search_key
+
+
+class BranchLevel(models.TextChoices):
+    CITY = "city", _("City / province association")
+    DISTRICT = "district", _("District association")
+    COMMUNE = "commune", _("Commune / ward association")
+    CHAPTER = "chapter", _("Chapter")
+    BOARD = "board", _("Learning-promotion board")
+
+
+class DivisionType(models.TextChoices):
+    """The administrative unit a city, district or commune association serves."""
+
+    CITY = "thanh_pho", _("Centrally-run city")
+    URBAN_DISTRICT = "quan", _("Urban district")
+    RURAL_DISTRICT = "huyen", _("Rural district")
+    TOWN = "thi_xa", _("District-level town")
+    COMMUNE = "xa", _("Commune")
+    WARD = "phuong", _("Ward")
+    TOWNSHIP = "thi_tran", _("Township")
+    NONE = "", _("Not an administrative unit")
+
+
+class MapVintage(models.TextChoices):
+    """Which administrative map a node comes from: the same code can mean different wards."""
+
+    V2017 = "2017", _("2017 map (Plan 99/KH-KHHN)")
+    V2025 = "2025", _("Map in force since 01/07/2025")
+
+
+class SubtreeQuerySetMixin:
+    """`visible_to(user)`: rows whose branch lies in the subtree of the user's branch.
+
+    `branch_path_lookup` names the path of the branch that owns a row, e.g. "branch__path".
+    Superusers see everything; a user without a staff profile sees nothing.
+    """
+
+    branch_path_lookup = "branch__path"
+
+    def visible_to(self, user):
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        profile = StaffProfile.for_user(user)
+        if profile is None:
+            return self.none()
+        return self.filter(**{f"{self.branch_path_lookup}__startswith": profile.branch.path})
+
+    def in_subtree(self, branch: Branch):
+        return self.filter(**{f"{self.branch_path_lookup}__startswith": branch.path})
+
+
+class BranchQuerySet(SubtreeQuerySetMixin, MP_NodeQuerySet):
+    branch_path_lookup = "path"
+
+    def active_on(self, day):
+        return self.filter(Q(founded_on__isnull=True) | Q(founded_on__lte=day)).filter(
+            Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=day)
+        )
+
+
+class BranchManager(MP_NodeManager.from_queryset(BranchQuerySet)):
+    def get_queryset(self):
+        return BranchQuerySet(self.model, using=self._db).order_by("path")
+
+
+class Branch(MP_Node):
+    """One node of the single association tree: city → district → commune → chapter/board."""
+
+    name = models.CharField(_("name"), max_length=200)
+    level = models.CharField(_("level"), max_length=10, choices=BranchLevel.choices)
+    division_type = models.CharField(
+        _("administrative unit type"), max_length=10, choices=DivisionType.choices, blank=True, default=""
+    )
+    code = models.CharField(
+        _("administrative code"),
+        max_length=10,
+        blank=True,
+        default="",
+        help_text=_("Code of the General Statistics Office, for cities, districts and communes."),
+    )
+    vintage = models.CharField(_("map"), max_length=4, choices=MapVintage.choices, default=MapVintage.V2017)
+    organization = models.ForeignKey(
+        "associations.Organization",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="boards",
+        help_text=_("For a board or chapter established inside an agency, unit, school or enterprise."),
+    )
+    founded_on = models.DateField(_("founded on"), null=True, blank=True)
+    dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_default=Now(), editable=False)
+
+    objects = BranchManager()
+
+    class Meta:
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vintage", "code"], condition=~Q(code=""), name="branch_code_unique_per_map"
+            ),
+            models.CheckConstraint(
+                condition=Q(dissolved_on__isnull=True)
+                | Q(founded_on__isnull=True)
+                | Q(dissolved_on__gte=models.F("founded_on")),
+                name="branch_dissolved_after_founded",
+            ),
+            models.CheckConstraint(
+                condition=~Q(level=BranchLevel.BOARD) | Q(organization__isnull=False),
+                name="branch_board_has_organization",
+            ),
+            models.CheckConstraint(condition=Q(level__in=BranchLevel.values), name="branch_level_valid"),
+        ]
+        indexes = [
+            # Subtree filters are `path LIKE 'prefix%'`; with a non-C database collation only
+            # a pattern-ops index serves them (PostgreSQL; ignored elsewhere).
+            models.Index(fields=["path"], name="branch_path_prefix_idx", opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_administrative(self) -> bool:
+        return self.level in {BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE}
+
+    def ancestors_and_self(self):
+        """The breadcrumb from the root down to this node, in one query."""
+        paths = [self.path[: i * self.steplen] for i in range(1, self.depth + 1)]
+        return Branch.objects.filter(path__in=paths).order_by("depth")
+
+    def is_in_subtree_of(self, other: Branch) -> bool:
+        return self.path.startswith(other.path)
+
+
+class OrganizationKind(models.TextChoices):
+    AGENCY = "agency", _("State agency")
+    PUBLIC_SERVICE = "public_service", _("Public-service unit")
+    ARMED_FORCES = "armed_forces", _("Armed-forces unit")
+    ENTERPRISE = "enterprise", _("Enterprise")
+    SCHOOL = "school", _("School")
+    LEARNING_CENTRE = "learning_centre", _("Community learning centre")
+    OTHER = "other", _("Other organisation")
+
+
+# The organisation kinds Plan 99/KH-KHHN counts for board coverage (its 70% target).
+PLAN_ORGANIZATION_KINDS = (OrganizationKind.AGENCY, OrganizationKind.PUBLIC_SERVICE, OrganizationKind.ARMED_FORCES)
+
+
+class OrganizationQuerySet(SubtreeQuerySetMixin, models.QuerySet):
+    def active_on(self, day):
+        return self.filter(Q(active_from__isnull=True) | Q(active_from__lte=day)).filter(
+            Q(active_to__isnull=True) | Q(active_to__gt=day)
+        )
+
+
+class Organization(models.Model):
+    """An agency, unit, school or enterprise located under a branch."""
+
+    name = models.CharField(_("name"), max_length=255)
+    name_search = models.CharField(max_length=255, editable=False, default="")
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganizationKind.choices)
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="organizations"
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True, default="")
+    active_from = models.DateField(_("active from"), null=True, blank=True)
+    active_to = models.DateField(_("active until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_default=Now(), editable=False)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=OrganizationKind.values), name="organization_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(active_to__isnull=True)
+                | Q(active_from__isnull=True)
+                | Q(active_to__gte=models.F("active_from")),
+                name="organization_active_to_after_from",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_search = search_key(self.name)
+        super().save(*args, **kwargs)
+
+
+class OrganizationHeadcount(models.Model):
+    """Yearly count of the people Plan 99's membership target counts, by main category.
+
+    Each person is counted once, under one category, so the columns add up.
+    """
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="headcounts"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    party_members = models.PositiveIntegerField(_("party members"), default=0)
+    cadres = models.PositiveIntegerField(_("cadres"), default=0)
+    civil_servants = models.PositiveIntegerField(_("civil servants"), default=0)
+    public_employees = models.PositiveIntegerField(_("public employees"), default=0)
+    workers = models.PositiveIntegerField(_("workers"), default=0)
+
+    class Meta:
+        verbose_name = _("yearly headcount")
+        verbose_name_plural = _("yearly headcounts")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year"], name="headcount_one_per_year"),
+            models.CheckConstraint(condition=Q(year__gte=1945) & Q(year__lte=2100), name="headcount_year_sane"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} — {self.year}"
+
+    @property
+    def total(self) -> int:
+        return self.party_members + self.cadres + self.civil_servants + self.public_employees + self.workers
+
+
+class MemberCategory(models.TextChoices):
+    PARTY_MEMBER = "party_member", _("Party member")
+    CADRE = "cadre", _("Cadre")
+    CIVIL_SERVANT = "civil_servant", _("Civil servant")
+    PUBLIC_EMPLOYEE = "public_employee", _("Public employee")
+    WORKER = "worker", _("Worker")
+    STUDENT = "student", _("Pupil / student")
+    FARMER = "farmer", _("Farmer")
+    RETIREE = "retiree", _("Retiree")
+    OTHER = "other", _("Other")
+
+
+# Member categories Plan 99's 60% membership target counts, with their headcount columns.
+PLAN_MEMBER_CATEGORIES = {
+    MemberCategory.PARTY_MEMBER: "party_members",
+    MemberCategory.CADRE: "cadres",
+    MemberCategory.CIVIL_SERVANT: "civil_servants",
+    MemberCategory.PUBLIC_EMPLOYEE: "public_employees",
+    MemberCategory.WORKER: "workers",
+}
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+
+
+class MemberQuerySet(SubtreeQuerySetMixin, models.QuerySet):
+    def active_on(self, day):
+        return self.filter(joined_on__lte=day).filter(Q(left_on__isnull=True) | Q(left_on__gt=day))
+
+    def search(self, text: str):
+        key = search_key(text)
+        if not key:
+            return self
+        if key.isdigit():
+            return self.filter(Q(citizen_id__startswith=key) | Q(phone__contains=key))
+        return self.filter(name_search__contains=key)
+
+
+class Member(models.Model):
+    full_name = models.CharField(_("full name"), max_length=200)
+    # Lower-case, without diacritics, NFC: what a search for "nguyen van an" matches.
+    name_search = models.CharField(max_length=200, editable=False, default="")
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices, blank=True, default="")
+    citizen_id = models.CharField(
+        _("citizen ID"),
+        max_length=12,
+        null=True,
+        blank=True,
+        validators=[validate_citizen_id],
+        help_text=_("12 digits of the chip-based citizen identity card."),
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True, default="")
+    address = models.CharField(_("address"), max_length=255, blank=True, default="")
+    category = models.CharField(_("category"), max_length=20, choices=MemberCategory.choices)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("workplace"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="members")
+    joined_on = models.DateField(_("joined on"))
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    left_reason = models.CharField(_("reason for leaving"), max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.UniqueConstraint(fields=["citizen_id"], name="member_citizen_id_unique"),
+            models.CheckConstraint(
+                condition=Q(citizen_id__isnull=True) | Q(citizen_id__regex=r"^[0-9]{12}$"),
+                name="member_citizen_id_12_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),
+                name="member_left_after_joined",
+            ),
+            models.CheckConstraint(condition=Q(category__in=MemberCategory.values), name="member_category_valid"),
+        ]
+        indexes = [
+            # The members list of a branch, newest first, and the indicator's count per branch.
+            models.Index(fields=["branch", "joined_on"], name="member_branch_joined_idx"),
+            # Import matching when the citizen ID is missing: name + date of birth + branch.
+            models.Index(fields=["name_search", "date_of_birth", "branch"], name="member_match_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.name_search = search_key(self.full_name)
+        if self.citizen_id == "":
+            self.citizen_id = None
+        super().save(*args, **kwargs)
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_on is None
+
+    def clean(self):
+        errors = {}
+        if self.citizen_id and len(self.citizen_id) == 12 and self.citizen_id.isdigit():
+            century, gender = citizen_id_century_and_gender(self.citizen_id)
+            if self.date_of_birth and citizen_id_birth_year(self.citizen_id) != self.date_of_birth.year:
+                errors["citizen_id"] = _("The citizen ID encodes birth year %(year)s, not the date of birth given.") % {
+                    "year": citizen_id_birth_year(self.citizen_id)
+                }
+            elif self.gender and gender != self.gender:
+                errors["citizen_id"] = _("The citizen ID encodes a different gender from the one given.")
+        if self.left_on and self.joined_on and self.left_on < self.joined_on:
+            errors["left_on"] = _("The date of leaving cannot be before the date of joining.")
+        if self.date_of_birth and self.joined_on and self.date_of_birth > self.joined_on:
+            errors["date_of_birth"] = _("The date of birth cannot be after the date of joining.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class StaffRole(models.TextChoices):
+    CLERK = "clerk", _("Clerk (enters data)")
+    LEADER = "leader", _("Leader (views)")
+    MANAGER = "manager", _("Manager (enters data, manages accounts)")
+
+
+class StaffProfile(models.Model):
+    """Ties a user to one branch: they see and change only that branch's subtree."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(_("role"), max_length=10, choices=StaffRole.choices, default=StaffRole.CLERK)
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+        constraints = [models.CheckConstraint(condition=Q(role__in=StaffRole.values), name="staffprofile_role_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.branch} ({self.get_role_display()})"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in {StaffRole.CLERK, StaffRole.MANAGER}
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role == StaffRole.MANAGER
+
+    @staticmethod
+    def for_user(user) -> StaffProfile | None:
+        """The user's profile, cached on the user object for the request."""
+        if not getattr(user, "is_authenticated", False):
+            return None
+        cached = getattr(user, "_staff_profile_cache", False)
+        if cached is not False:
+            return cached
+        profile = StaffProfile.objects.select_related("branch").filter(user=user).first()
+        user._staff_profile_cache = profile
+        return profile
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("created")
+    UPDATE = "update", _("changed")
+    END = "end", _("ended")
+    VOID = "void", _("voided")
+    IMPORT = "import", _("imported")
+    DELETE = "delete", _("deleted")
+    MOVE = "move", _("moved")
+
+
+class AuditEntryQuerySet(SubtreeQuerySetMixin, models.QuerySet):
+    def for_object(self, obj):
+        return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk))
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when: written in the same transaction as the change itself."""
+
+    at = models.DateTimeField(_("at"), db_default=Now(), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, null=True, related_name="audit_entries"
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=40)
+    object_repr = models.CharField(_("record"), max_length=255)
+    action = models.CharField(_("action"), max_length=10, choices=AuditAction.choices)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-id"]
+        indexes = [
+            # A record's history on its detail page.
+            models.Index(fields=["content_type", "object_id", "-at"], name="audit_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%d/%m/%Y %H:%M} {self.object_repr} {self.get_action_display()}"

@@ -1,0 +1,16 @@
+from django.conf import settings
+
+import khuyenhoc
+from khuyenhoc.access import can_manage, can_write, staff_profile
+
+
+def portal(request):
+    user = getattr(request, "user", None)
+    authenticated = bool(user and user.is_authenticated)
+    return {
+        "portal_version": khuyenhoc.__version__,
+        "demo_banner": settings.DEMO_BANNER,
+        "staff_profile": staff_profile(user) if authenticated else None,
+        "user_can_write": can_write(user) if authenticated else False,
+        "user_can_manage": can_manage(user) if authenticated else False,
+    }

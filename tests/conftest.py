@@ -1,0 +1,73 @@
+"""The fixed cast of users and the branch tree they belong to.
+
+    Thành phố Hà Nội (city)            ← city_leader, manager (city)
+    ├── Quận Ba Đình (district)        ← district_leader
+    │   ├── Phường Phúc Xá (commune)   ← commune_clerk
+    │   └── Phường Trúc Bạch (commune)
+    └── Quận Hoàn Kiếm (district)      ← sibling_clerk (outsider to Ba Đình)
+        └── Phường Hàng Bạc (commune)
+"""
+
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from associations.models import BranchLevel, DivisionType, StaffRole
+from tests.factories import PASSWORD, StaffProfileFactory, UserFactory, make_branch
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def tree(db):
+    city = make_branch("Thành phố Hà Nội", BranchLevel.CITY, code="01", division_type=DivisionType.CITY)
+    ba_dinh = make_branch("Quận Ba Đình", BranchLevel.DISTRICT, city, code="001", division_type=DivisionType.URBAN_DISTRICT)
+    phuc_xa = make_branch("Phường Phúc Xá", BranchLevel.COMMUNE, ba_dinh, code="00001", division_type=DivisionType.WARD)
+    truc_bach = make_branch(
+        "Phường Trúc Bạch", BranchLevel.COMMUNE, ba_dinh, code="00004", division_type=DivisionType.WARD
+    )
+    hoan_kiem = make_branch(
+        "Quận Hoàn Kiếm", BranchLevel.DISTRICT, city, code="002", division_type=DivisionType.URBAN_DISTRICT
+    )
+    hang_bac = make_branch("Phường Hàng Bạc", BranchLevel.COMMUNE, hoan_kiem, code="00037", division_type=DivisionType.WARD)
+    for branch in (city, ba_dinh, phuc_xa, truc_bach, hoan_kiem, hang_bac):
+        branch.refresh_from_db()
+    return SimpleNamespace(
+        city=city, ba_dinh=ba_dinh, phuc_xa=phuc_xa, truc_bach=truc_bach, hoan_kiem=hoan_kiem, hang_bac=hang_bac
+    )
+
+
+def _staff(username, branch, role, full_name):
+    first, _, last = full_name.partition(" ")
+    user = UserFactory(username=username, first_name=last, last_name=first)
+    StaffProfileFactory(user=user, branch=branch, role=role)
+    return user
+
+
+@pytest.fixture
+def cast(tree):
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.vn", PASSWORD)
+    return SimpleNamespace(
+        commune_clerk=_staff("clerk_phucxa", tree.phuc_xa, StaffRole.CLERK, "Trần Thị Lan"),
+        district_leader=_staff("leader_badinh", tree.ba_dinh, StaffRole.LEADER, "Lê Văn Hùng"),
+        city_leader=_staff("leader_hanoi", tree.city, StaffRole.LEADER, "Phạm Minh Đức"),
+        manager=_staff("manager_badinh", tree.ba_dinh, StaffRole.MANAGER, "Vũ Thu Hà"),
+        sibling_clerk=_staff("clerk_hoankiem", tree.hoan_kiem, StaffRole.CLERK, "Đỗ Văn Nam"),
+        admin=admin,
+        password=PASSWORD,
+    )
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) → the test client signed in as that user."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
