@@ -36,7 +36,10 @@ def check_celery() -> str | None:
     from khuyenhoc.celery import app
 
     try:
-        replies = app.control.ping(timeout=1.0)
+        # A fresh connection to the broker named in settings right now, with its short timeouts.
+        with app.connection_for_write(settings.CELERY_BROKER_URL) as connection:
+            connection.ensure_connection(max_retries=1, timeout=settings.REDIS_TIMEOUT)
+            replies = app.control.ping(timeout=1.0, connection=connection)
     except Exception as exc:  # noqa: BLE001
         return f"{type(exc).__name__}: {exc}"[:200]
     return None if replies else "no Celery worker answered"

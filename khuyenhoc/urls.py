@@ -3,12 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from khuyenhoc import views
+from khuyenhoc.forms import SignInForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("registry/", include("associations.urls")),
+    path("funds/", include("funds.urls")),
+    path("scholarships/", include("scholarships.urls")),
+    path("plans/", include("plans.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -71,3 +71,54 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+def _require_services():
+    import os
+
+    if not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL"):
+        pytest.skip("needs PostgreSQL and Redis: run the suite with `make test`")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker process on the test Redis, using the test database."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.db import connection
+
+    _require_services()
+    settings_dict = connection.settings_dict
+    database_url = "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**settings_dict)
+    env = dict(os.environ, DATABASE_URL=database_url)
+    root = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "khuyenhoc", "worker", "--pool=solo", "--loglevel=WARNING",
+         "--hostname=test-worker@%h", "--without-gossip", "--without-mingle"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    from khuyenhoc.celery import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("Celery worker exited: " + process.stderr.read())
+        if app.control.ping(timeout=0.5):
+            break
+    else:
+        process.kill()
+        raise RuntimeError("Celery worker did not answer a ping within 60 s")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -1,0 +1,59 @@
+"""The audit trail: every change to the registry, money and plans leaves one row, written in
+the caller's transaction, so a change and its record commit or roll back together."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from associations.models import AuditEntry, Branch
+
+
+def _plain(value):
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict:
+    """The values of a row's concrete fields, as JSON-friendly text (foreign keys by their name)."""
+    names = fields or [
+        field.name
+        for field in obj._meta.concrete_fields
+        if field.editable and not field.primary_key and field.name not in {"path", "depth", "numchild"}
+    ]
+    result = {}
+    for name in names:
+        field = obj._meta.get_field(name)
+        value = getattr(obj, name)
+        if getattr(field, "choices", None) and value not in (None, ""):
+            value = getattr(obj, f"get_{name}_display")()
+        result[str(field.verbose_name)] = _plain(value)
+    return result
+
+
+def diff(before: dict, after: dict) -> dict:
+    """{field: [before, after]} for the fields that changed."""
+    return {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}
+
+
+def audit_record(
+    *, actor, obj: models.Model, action: str, branch: Branch | None, changes: dict | None = None
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        branch=branch,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:255],
+        action=action,
+        changes=changes or {},
+    )

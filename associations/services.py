@@ -1,0 +1,188 @@
+"""Writes to the registry. Each one runs in a transaction and leaves an audit entry in it."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from associations.audit import audit_record, diff, snapshot
+from associations.models import (
+    AuditAction,
+    Branch,
+    BranchLevel,
+    Member,
+    Organization,
+    OrganizationHeadcount,
+)
+from khuyenhoc.access import user_root_branch
+from khuyenhoc.signals import registry_changed
+
+
+def _check_in_scope(user, branch: Branch) -> None:
+    """Refuse to place a record under a branch outside the user's subtree."""
+    root = user_root_branch(user)
+    if user.is_superuser:
+        return
+    if root is None or not branch.path.startswith(root.path):
+        raise PermissionDenied
+
+
+def _save_checked(obj) -> None:
+    obj.full_clean()
+    obj.save()
+
+
+@transaction.atomic
+def member_create(*, actor, data: dict) -> Member:
+    member = Member(**data)
+    _check_in_scope(actor, member.branch)
+    _save_checked(member)
+    audit_record(actor=actor, obj=member, action=AuditAction.CREATE, branch=member.branch, changes=snapshot(member))
+    registry_changed.send(sender=Member, branch_id=member.branch_id)
+    return member
+
+
+@transaction.atomic
+def member_update(*, actor, member: Member, data: dict) -> Member:
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    before = snapshot(member)
+    for field, value in data.items():
+        setattr(member, field, value)
+    _check_in_scope(actor, member.branch)
+    _save_checked(member)
+    changes = diff(before, snapshot(member))
+    if changes:
+        audit_record(actor=actor, obj=member, action=AuditAction.UPDATE, branch=member.branch, changes=changes)
+        registry_changed.send(sender=Member, branch_id=member.branch_id)
+    return member
+
+
+@transaction.atomic
+def member_end(*, actor, member: Member, left_on: datetime.date, reason: str = "") -> Member:
+    """End a membership: record the day the member left, never delete the row."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.left_on is not None:
+        raise ValidationError(_("This membership already ended on %(day)s.") % {"day": member.left_on.strftime("%d/%m/%Y")})
+    before = snapshot(member)
+    member.left_on = left_on
+    member.left_reason = reason
+    _save_checked(member)
+    audit_record(
+        actor=actor, obj=member, action=AuditAction.END, branch=member.branch, changes=diff(before, snapshot(member))
+    )
+    registry_changed.send(sender=Member, branch_id=member.branch_id)
+    return member
+
+
+@transaction.atomic
+def organization_create(*, actor, data: dict) -> Organization:
+    organization = Organization(**data)
+    _check_in_scope(actor, organization.branch)
+    _save_checked(organization)
+    audit_record(
+        actor=actor,
+        obj=organization,
+        action=AuditAction.CREATE,
+        branch=organization.branch,
+        changes=snapshot(organization),
+    )
+    registry_changed.send(sender=Organization, branch_id=organization.branch_id)
+    return organization
+
+
+@transaction.atomic
+def organization_update(*, actor, organization: Organization, data: dict) -> Organization:
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    before = snapshot(organization)
+    for field, value in data.items():
+        setattr(organization, field, value)
+    _check_in_scope(actor, organization.branch)
+    _save_checked(organization)
+    changes = diff(before, snapshot(organization))
+    if changes:
+        audit_record(
+            actor=actor, obj=organization, action=AuditAction.UPDATE, branch=organization.branch, changes=changes
+        )
+        registry_changed.send(sender=Organization, branch_id=organization.branch_id)
+    return organization
+
+
+@transaction.atomic
+def headcount_set(*, actor, organization: Organization, year: int, counts: dict[str, int]) -> OrganizationHeadcount:
+    """Record (or correct) an organisation's headcount for one year."""
+    _check_in_scope(actor, organization.branch)
+    headcount, created = OrganizationHeadcount.objects.select_for_update().get_or_create(
+        organization=organization, year=year, defaults=counts
+    )
+    before = {} if created else snapshot(headcount)
+    if not created:
+        for field, value in counts.items():
+            setattr(headcount, field, value)
+    _save_checked(headcount)
+    changes = diff(before, snapshot(headcount))
+    if changes:
+        audit_record(
+            actor=actor,
+            obj=organization,
+            action=AuditAction.CREATE if created else AuditAction.UPDATE,
+            branch=organization.branch,
+            changes={f"{year}: {key}": value for key, value in changes.items()},
+        )
+        registry_changed.send(sender=OrganizationHeadcount, branch_id=organization.branch_id)
+    return headcount
+
+
+@transaction.atomic
+def branch_create(*, actor, parent: Branch, data: dict) -> Branch:
+    """Add a chapter or board under a branch (administrative units come from the map loader)."""
+    _check_in_scope(actor, parent)
+    level = data.get("level")
+    if level not in {BranchLevel.CHAPTER, BranchLevel.BOARD}:
+        raise ValidationError({"level": _("Only chapters and boards can be added here.")})
+    parent = Branch.objects.select_for_update().get(pk=parent.pk)
+    candidate = Branch(vintage=parent.vintage, **data)
+    candidate.full_clean(exclude=["path", "depth", "numchild"])
+    branch = parent.add_child(instance=candidate)
+    audit_record(actor=actor, obj=branch, action=AuditAction.CREATE, branch=branch, changes=snapshot(branch))
+    registry_changed.send(sender=Branch, branch_id=branch.pk)
+    return branch
+
+
+@transaction.atomic
+def branch_update(*, actor, branch: Branch, data: dict) -> Branch:
+    branch = Branch.objects.select_for_update().get(pk=branch.pk)
+    _check_in_scope(actor, branch)
+    before = snapshot(branch)
+    for field, value in data.items():
+        setattr(branch, field, value)
+    branch.full_clean(exclude=["path", "depth", "numchild"])
+    branch.save()
+    changes = diff(before, snapshot(branch))
+    if changes:
+        audit_record(actor=actor, obj=branch, action=AuditAction.UPDATE, branch=branch, changes=changes)
+        registry_changed.send(sender=Branch, branch_id=branch.pk)
+    return branch
+
+
+@transaction.atomic
+def branch_move(*, actor, branch: Branch, new_parent: Branch) -> Branch:
+    """Move a branch (and its subtree) under another parent; both must lie in the actor's subtree."""
+    _check_in_scope(actor, branch)
+    _check_in_scope(actor, new_parent)
+    if new_parent.path.startswith(branch.path):
+        raise ValidationError(_("A branch cannot be moved under itself or one of its own sub-branches."))
+    old_parent = branch.get_parent()
+    branch.move(new_parent, pos="sorted-child" if Branch.node_order_by else "last-child")
+    branch.refresh_from_db()
+    audit_record(
+        actor=actor,
+        obj=branch,
+        action=AuditAction.MOVE,
+        branch=branch,
+        changes={str(_("parent")): [str(old_parent) if old_parent else None, str(new_parent)]},
+    )
+    registry_changed.send(sender=Branch, branch_id=branch.pk)
+    return branch

@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+app_name = "associations"
+
+urlpatterns = [
+    path("", include("associations.urls_imports")),
+]

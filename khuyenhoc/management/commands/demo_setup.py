@@ -1,0 +1,28 @@
+"""Prepare the embedded portal for a first look: Hanoi's map and one demo account per role.
+
+Idempotent: a second run changes nothing and prints the same logins. Refuses to run with
+DEBUG off, since the demo accounts share a published password.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from khuyenhoc.demo import DEMO_PASSWORD, demo_setup
+
+
+class Command(BaseCommand):
+    help = "Load Hanoi's map and create demo accounts for each role (development only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError("demo_setup creates accounts with a published password; refusing with DEBUG off.")
+        accounts = demo_setup()
+        self.stdout.write("")
+        self.stdout.write("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
+        for account in accounts:
+            self.stdout.write(f"  {account.username:<22} {account.role:<28} {account.branch}")
+        self.stdout.write("")
+        self.stdout.write("Open http://127.0.0.1:8000/ and sign in with one of them.")

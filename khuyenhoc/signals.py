@@ -1,0 +1,11 @@
+"""Events the apps announce after a write. Plans listens, so the registry and the money
+apps never import plans (plans reads the others; nothing reads plans).
+
+Senders pass `branch_id` (the branch whose subtree changed). Receivers must only schedule
+work (e.g. a debounced recompute after commit), never write inside the sender's transaction.
+"""
+
+from django.dispatch import Signal
+
+registry_changed = Signal()  # branches, organisations, headcounts, members
+money_changed = Signal()  # funds, donations, awards
