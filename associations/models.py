@@ -184,9 +184,7 @@ class Organization(models.Model):
     name = models.CharField(_("name"), max_length=255)
     name_search = models.CharField(max_length=255, editable=False, default="")
     kind = models.CharField(_("kind"), max_length=20, choices=OrganizationKind.choices)
-    branch = models.ForeignKey(
-        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="organizations"
-    )
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="organizations")
     address = models.CharField(_("address"), max_length=255, blank=True, default="")
     active_from = models.DateField(_("active from"), null=True, blank=True)
     active_to = models.DateField(_("active until"), null=True, blank=True)
@@ -359,7 +357,7 @@ class Member(models.Model):
     def clean(self):
         errors = {}
         if self.citizen_id and len(self.citizen_id) == 12 and self.citizen_id.isdigit():
-            century, gender = citizen_id_century_and_gender(self.citizen_id)
+            _century, gender = citizen_id_century_and_gender(self.citizen_id)
             if self.date_of_birth and citizen_id_birth_year(self.citizen_id) != self.date_of_birth.year:
                 errors["citizen_id"] = _("The citizen ID encodes birth year %(year)s, not the date of birth given.") % {
                     "year": citizen_id_birth_year(self.citizen_id)

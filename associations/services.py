@@ -65,7 +65,9 @@ def member_end(*, actor, member: Member, left_on: datetime.date, reason: str = "
     """End a membership: record the day the member left, never delete the row."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.left_on is not None:
-        raise ValidationError(_("This membership already ended on %(day)s.") % {"day": member.left_on.strftime("%d/%m/%Y")})
+        raise ValidationError(
+            _("This membership already ended on %(day)s.") % {"day": member.left_on.strftime("%d/%m/%Y")}
+        )
     before = snapshot(member)
     member.left_on = left_on
     member.left_reason = reason
@@ -145,7 +147,7 @@ def branch_create(*, actor, parent: Branch, data: dict) -> Branch:
     parent = Branch.objects.select_for_update().get(pk=parent.pk)
     candidate = Branch(vintage=parent.vintage, **data)
     candidate.full_clean(exclude=["path", "depth", "numchild"])
-    branch = parent.add_child(instance=candidate)
+    branch = Branch.objects.add_child(parent, instance=candidate)
     audit_record(actor=actor, obj=branch, action=AuditAction.CREATE, branch=branch, changes=snapshot(branch))
     registry_changed.send(sender=Branch, branch_id=branch.pk)
     return branch
@@ -175,7 +177,7 @@ def branch_move(*, actor, branch: Branch, new_parent: Branch) -> Branch:
     if new_parent.path.startswith(branch.path):
         raise ValidationError(_("A branch cannot be moved under itself or one of its own sub-branches."))
     old_parent = branch.get_parent()
-    branch.move(new_parent, pos="sorted-child" if Branch.node_order_by else "last-child")
+    Branch.objects.move(branch, new_parent, pos="sorted-child" if Branch.node_order_by else "last-child")
     branch.refresh_from_db()
     audit_record(
         actor=actor,

@@ -88,7 +88,7 @@ def check_redis_url(url: str) -> str:
     if parts.scheme not in {"redis", "rediss"} or not parts.hostname:
         raise ImproperlyConfigured(f"REDIS_URL must look like redis://host:port/0 (got {url!r}).")
     try:
-        parts.port
+        _port = parts.port
     except ValueError:
         raise ImproperlyConfigured("REDIS_URL has a port that is not a number.") from None
     return url

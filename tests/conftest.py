@@ -1,11 +1,11 @@
 """The fixed cast of users and the branch tree they belong to.
 
-    Thành phố Hà Nội (city)            ← city_leader, manager (city)
-    ├── Quận Ba Đình (district)        ← district_leader
-    │   ├── Phường Phúc Xá (commune)   ← commune_clerk
-    │   └── Phường Trúc Bạch (commune)
-    └── Quận Hoàn Kiếm (district)      ← sibling_clerk (outsider to Ba Đình)
-        └── Phường Hàng Bạc (commune)
+Thành phố Hà Nội (city)            ← city_leader, manager (city)
+├── Quận Ba Đình (district)        ← district_leader
+│   ├── Phường Phúc Xá (commune)   ← commune_clerk
+│   └── Phường Trúc Bạch (commune)
+└── Quận Hoàn Kiếm (district)      ← sibling_clerk (outsider to Ba Đình)
+    └── Phường Hàng Bạc (commune)
 """
 
 from types import SimpleNamespace
@@ -25,7 +25,9 @@ def _fast_password_hashing(settings):
 @pytest.fixture
 def tree(db):
     city = make_branch("Thành phố Hà Nội", BranchLevel.CITY, code="01", division_type=DivisionType.CITY)
-    ba_dinh = make_branch("Quận Ba Đình", BranchLevel.DISTRICT, city, code="001", division_type=DivisionType.URBAN_DISTRICT)
+    ba_dinh = make_branch(
+        "Quận Ba Đình", BranchLevel.DISTRICT, city, code="001", division_type=DivisionType.URBAN_DISTRICT
+    )
     phuc_xa = make_branch("Phường Phúc Xá", BranchLevel.COMMUNE, ba_dinh, code="00001", division_type=DivisionType.WARD)
     truc_bach = make_branch(
         "Phường Trúc Bạch", BranchLevel.COMMUNE, ba_dinh, code="00004", division_type=DivisionType.WARD
@@ -33,7 +35,9 @@ def tree(db):
     hoan_kiem = make_branch(
         "Quận Hoàn Kiếm", BranchLevel.DISTRICT, city, code="002", division_type=DivisionType.URBAN_DISTRICT
     )
-    hang_bac = make_branch("Phường Hàng Bạc", BranchLevel.COMMUNE, hoan_kiem, code="00037", division_type=DivisionType.WARD)
+    hang_bac = make_branch(
+        "Phường Hàng Bạc", BranchLevel.COMMUNE, hoan_kiem, code="00037", division_type=DivisionType.WARD
+    )
     for branch in (city, ba_dinh, phuc_xa, truc_bach, hoan_kiem, hang_bac):
         branch.refresh_from_db()
     return SimpleNamespace(
@@ -97,8 +101,19 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     env = dict(os.environ, DATABASE_URL=database_url)
     root = Path(__file__).resolve().parents[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "khuyenhoc", "worker", "--pool=solo", "--loglevel=WARNING",
-         "--hostname=test-worker@%h", "--without-gossip", "--without-mingle"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "khuyenhoc",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--hostname=test-worker@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -7,7 +7,6 @@ from django.contrib.auth import get_user_model
 
 from associations.models import (
     Branch,
-    BranchLevel,
     Member,
     MemberCategory,
     Organization,
@@ -22,20 +21,26 @@ PASSWORD = "Mat-khau-thu-nghiem-2025"
 
 def make_branch(name: str, level: str, parent: Branch | None = None, **fields) -> Branch:
     if parent is None:
-        return Branch.add_root(name=name, level=level, **fields)
+        return Branch.objects.add_root({"name": name, "level": level, **fields})
     parent.refresh_from_db()
-    return parent.add_child(name=name, level=level, **fields)
+    return Branch.objects.add_child(parent, {"name": name, "level": level, **fields})
 
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = "Người dùng"
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.vn")
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save(update_fields=["password"])
 
 
 class StaffProfileFactory(factory.django.DjangoModelFactory):

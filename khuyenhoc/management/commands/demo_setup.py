@@ -21,7 +21,7 @@ class Command(BaseCommand):
             raise CommandError("demo_setup creates accounts with a published password; refusing with DEBUG off.")
         accounts = demo_setup()
         self.stdout.write("")
-        self.stdout.write("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD})")
         for account in accounts:
             self.stdout.write(f"  {account.username:<22} {account.role:<28} {account.branch}")
         self.stdout.write("")

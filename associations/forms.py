@@ -1,0 +1,213 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from associations.models import (
+    Branch,
+    BranchLevel,
+    Member,
+    MemberCategory,
+    Organization,
+    OrganizationHeadcount,
+    OrganizationKind,
+)
+from khuyenhoc.text import clean_text
+
+DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
+
+
+class BranchChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return "— " * max(obj.depth - 1, 0) + obj.name
+
+
+def _scoped_branches(user, levels=None):
+    queryset = Branch.objects.visible_to(user)
+    if levels:
+        queryset = queryset.filter(level__in=levels)
+    return queryset.order_by("path")
+
+
+class CleanTextMixin:
+    """NFC-normalise typed text and refuse control characters (NUL, right-to-left overrides)."""
+
+    text_fields: tuple[str, ...] = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.text_fields:
+            value = cleaned.get(name)
+            if not value:
+                continue
+            if any(ord(ch) < 32 or 0x202A <= ord(ch) <= 0x202E or 0x2066 <= ord(ch) <= 0x2069 for ch in value):
+                self.add_error(name, _("This text contains invisible control characters; please retype it."))
+            else:
+                cleaned[name] = clean_text(value)
+        return cleaned
+
+
+class MemberForm(CleanTextMixin, forms.ModelForm):
+    text_fields = ("full_name", "address", "phone")
+
+    class Meta:
+        model = Member
+        fields = [
+            "full_name",
+            "date_of_birth",
+            "gender",
+            "citizen_id",
+            "phone",
+            "address",
+            "category",
+            "organization",
+            "branch",
+            "joined_on",
+        ]
+        widgets = {"date_of_birth": DATE_WIDGET, "joined_on": DATE_WIDGET}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"] = BranchChoiceField(
+            queryset=_scoped_branches(user), label=_("branch"), help_text=_("The branch the member belongs to.")
+        )
+        if self.instance.pk:
+            self.fields["branch"].initial = self.instance.branch_id
+        self.fields["organization"].queryset = Organization.objects.visible_to(user).order_by("name")
+        self.fields["organization"].required = False
+        self.fields["citizen_id"].widget.attrs.update({"inputmode": "numeric", "maxlength": 12})
+        self.fields["joined_on"].initial = timezone.localdate()
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data.get("date_of_birth")
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(_("The date of birth cannot be in the future."))
+        if value and value.year < 1900:
+            raise forms.ValidationError(_("The date of birth is before 1900; please check it."))
+        return value
+
+    def clean_joined_on(self):
+        value = self.cleaned_data.get("joined_on")
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(_("The date of joining cannot be in the future."))
+        return value
+
+    def clean_citizen_id(self):
+        return self.cleaned_data.get("citizen_id") or None
+
+
+class MemberEndForm(CleanTextMixin, forms.Form):
+    text_fields = ("reason",)
+
+    left_on = forms.DateField(label=_("left on"), widget=DATE_WIDGET)
+    reason = forms.CharField(label=_("reason for leaving"), max_length=255, required=False)
+
+    def clean_left_on(self):
+        value = self.cleaned_data["left_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The date of leaving cannot be in the future."))
+        return value
+
+
+class MemberFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    branch = BranchChoiceField(label=_("branch"), queryset=Branch.objects.none(), required=False)
+    category = forms.ChoiceField(
+        label=_("category"), required=False, choices=[("", _("All categories")), *MemberCategory.choices]
+    )
+    active = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All")), ("1", _("Active members")), ("0", _("Former members"))],
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = _scoped_branches(
+            user, [BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE]
+        )
+
+
+class OrganizationForm(CleanTextMixin, forms.ModelForm):
+    text_fields = ("name", "address")
+
+    class Meta:
+        model = Organization
+        fields = ["name", "kind", "branch", "address", "active_from", "active_to"]
+        widgets = {"active_from": DATE_WIDGET, "active_to": DATE_WIDGET}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"] = BranchChoiceField(
+            queryset=_scoped_branches(user), label=_("branch"), help_text=_("Where the organisation is located.")
+        )
+        if self.instance.pk:
+            self.fields["branch"].initial = self.instance.branch_id
+
+
+class OrganizationFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    branch = BranchChoiceField(label=_("branch"), queryset=Branch.objects.none(), required=False)
+    kind = forms.ChoiceField(label=_("kind"), required=False, choices=[("", _("All kinds")), *OrganizationKind.choices])
+    active = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), ("1", _("Active")), ("0", _("Closed"))]
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = _scoped_branches(
+            user, [BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE]
+        )
+
+
+class HeadcountForm(forms.ModelForm):
+    class Meta:
+        model = OrganizationHeadcount
+        fields = ["year", "party_members", "cadres", "civil_servants", "public_employees", "workers"]
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        if year > timezone.localdate().year:
+            raise forms.ValidationError(_("A headcount cannot be for a future year."))
+        if year < 2000:
+            raise forms.ValidationError(_("The year must be 2000 or later."))
+        return year
+
+    def validate_unique(self):
+        """Saving a year that exists corrects it (through the service), so no uniqueness error here."""
+
+
+class BranchForm(CleanTextMixin, forms.ModelForm):
+    """A chapter or board added under a commune (or any branch) of the user's subtree."""
+
+    text_fields = ("name",)
+
+    class Meta:
+        model = Branch
+        fields = ["name", "level", "organization", "founded_on", "dissolved_on"]
+        widgets = {"founded_on": DATE_WIDGET, "dissolved_on": DATE_WIDGET}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["level"].choices = [
+            (BranchLevel.CHAPTER, BranchLevel.CHAPTER.label),
+            (BranchLevel.BOARD, BranchLevel.BOARD.label),
+        ]
+        self.fields["organization"].queryset = Organization.objects.visible_to(user).order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("level") == BranchLevel.BOARD and not cleaned.get("organization"):
+            self.add_error("organization", _("A board is established inside an organisation: choose it."))
+        return cleaned
+
+
+class BranchDatesForm(forms.ModelForm):
+    """Administrative units come from the official map: only their dates are corrected here."""
+
+    class Meta:
+        model = Branch
+        fields = ["founded_on", "dissolved_on"]
+        widgets = {"founded_on": DATE_WIDGET, "dissolved_on": DATE_WIDGET}
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,96 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from associations import services
+from associations.forms import MemberEndForm, MemberFilterForm, MemberForm
+from associations.models import Member
+from associations.selectors import history_of, members_filtered
+from khuyenhoc.access import get_visible_or_404, require_write
+from khuyenhoc.forms_util import apply_validation_error
+from khuyenhoc.pagination import CappedPaginator
+
+PAGE_SIZE = 50
+
+
+@login_required
+def member_list(request):
+    filters = MemberFilterForm(request.GET or None, user=request.user)
+    paginator = CappedPaginator(members_filtered(request.user, request.GET), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "associations/member_list.html",
+        {"filters": filters, "page": page, "paginator": paginator, "query": query.urlencode()},
+    )
+
+
+@login_required
+def member_detail(request, pk: int):
+    member = get_visible_or_404(request.user, Member.objects.select_related("branch", "organization"), pk=pk)
+    return render(
+        request,
+        "associations/member_detail.html",
+        {"member": member, "history": history_of(member)[:100], "end_form": MemberEndForm()},
+    )
+
+
+@login_required
+def member_create(request):
+    require_write(request.user)
+    form = MemberForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.member_create(actor=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Member %(name)s was added.") % {"name": member.full_name})
+            return redirect("associations:member_detail", pk=member.pk)
+    return render(request, "associations/member_form.html", {"form": form})
+
+
+@login_required
+def member_update(request, pk: int):
+    member = get_visible_or_404(request.user, Member.objects, pk=pk, write=True)
+    form = MemberForm(request.POST or None, instance=member, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_update(actor=request.user, member=member, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect("associations:member_detail", pk=member.pk)
+    return render(request, "associations/member_form.html", {"form": form, "member": member})
+
+
+@login_required
+@require_POST
+def member_end(request, pk: int):
+    member = get_visible_or_404(request.user, Member.objects.select_related("branch"), pk=pk, write=True)
+    form = MemberEndForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_end(
+                actor=request.user,
+                member=member,
+                left_on=form.cleaned_data["left_on"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("The membership of %(name)s has ended.") % {"name": member.full_name})
+            return redirect("associations:member_detail", pk=member.pk)
+    return render(
+        request,
+        "associations/member_detail.html",
+        {"member": member, "history": history_of(member)[:100], "end_form": form},
+        status=400,
+    )

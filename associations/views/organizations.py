@@ -1,0 +1,97 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from associations import services
+from associations.forms import HeadcountForm, OrganizationFilterForm, OrganizationForm
+from associations.models import Organization
+from associations.selectors import history_of, organizations_filtered
+from khuyenhoc.access import get_visible_or_404, require_write
+from khuyenhoc.forms_util import apply_validation_error
+from khuyenhoc.pagination import CappedPaginator
+
+PAGE_SIZE = 50
+
+
+@login_required
+def organization_list(request):
+    filters = OrganizationFilterForm(request.GET or None, user=request.user)
+    paginator = CappedPaginator(organizations_filtered(request.user, request.GET), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "associations/organization_list.html",
+        {"filters": filters, "page": page, "paginator": paginator, "query": query.urlencode()},
+    )
+
+
+def _detail_context(request, organization, headcount_form=None):
+    return {
+        "organization": organization,
+        "boards": organization.boards.order_by("founded_on", "name"),
+        "headcounts": organization.headcounts.order_by("-year"),
+        "headcount_form": headcount_form or HeadcountForm(),
+        "history": history_of(organization)[:100],
+    }
+
+
+@login_required
+def organization_detail(request, pk: int):
+    organization = get_visible_or_404(request.user, Organization.objects.select_related("branch"), pk=pk)
+    return render(request, "associations/organization_detail.html", _detail_context(request, organization))
+
+
+@login_required
+def organization_create(request):
+    require_write(request.user)
+    form = OrganizationForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = services.organization_create(actor=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Organisation %(name)s was added.") % {"name": organization.name})
+            return redirect("associations:organization_detail", pk=organization.pk)
+    return render(request, "associations/organization_form.html", {"form": form})
+
+
+@login_required
+def organization_update(request, pk: int):
+    organization = get_visible_or_404(request.user, Organization.objects, pk=pk, write=True)
+    form = OrganizationForm(request.POST or None, instance=organization, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_update(actor=request.user, organization=organization, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect("associations:organization_detail", pk=organization.pk)
+    return render(request, "associations/organization_form.html", {"form": form, "organization": organization})
+
+
+@login_required
+@require_POST
+def organization_headcount(request, pk: int):
+    organization = get_visible_or_404(request.user, Organization.objects.select_related("branch"), pk=pk, write=True)
+    form = HeadcountForm(request.POST)
+    if form.is_valid():
+        counts = {key: value for key, value in form.cleaned_data.items() if key != "year"}
+        try:
+            services.headcount_set(
+                actor=request.user, organization=organization, year=form.cleaned_data["year"], counts=counts
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("The headcount for %(year)s was saved.") % {"year": form.cleaned_data["year"]})
+            return redirect("associations:organization_detail", pk=organization.pk)
+    return render(
+        request, "associations/organization_detail.html", _detail_context(request, organization, form), status=400
+    )
