@@ -142,6 +142,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "khuyenhoc.tasks.sessions_clear_expired",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Every indicator value of every active plan, for today and each plan year's end; also
+    # runs any recompute left pending while the worker or Redis was down.
+    "recompute-indicators-nightly": {
+        "task": "plans.tasks.indicators_recompute",
+        "schedule": crontab(hour=2, minute=0),
+    },
 }
 
 # --- Authentication ---------------------------------------------------------------------

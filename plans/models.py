@@ -1,1 +1,340 @@
-"""Models of this app are added by its own issue."""
+"""Plans and their targets, the indicator values Celery stores for every branch, and the
+record of each recompute run.
+
+A target's threshold is a percentage with two decimals (`Decimal(5, 2)`: 70.00 means 70%).
+Scope lists (organisation kinds, member categories) are JSON lists of choice values, so they
+work on SQLite as well as PostgreSQL; `Target.clean()` checks every value against its choices.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+from associations.models import (
+    PLAN_MEMBER_CATEGORIES,
+    PLAN_ORGANIZATION_KINDS,
+    Branch,
+    OrganizationKind,
+    SubtreeQuerySetMixin,
+)
+
+
+class Indicator(models.TextChoices):
+    BOARD_COVERAGE = "board_coverage", _("Organisations with a learning-promotion board or chapter")
+    CADRE_MEMBERSHIP = (
+        "cadre_membership",
+        _("Party members, cadres, civil servants, public employees and workers who are members"),
+    )
+
+
+# What one unit of each indicator's numerator is called in "needs 37 more boards".
+INDICATOR_UNITS = {
+    Indicator.BOARD_COVERAGE: (_("board"), _("boards")),
+    Indicator.CADRE_MEMBERSHIP: (_("member"), _("members")),
+}
+
+
+class PlanQuerySet(SubtreeQuerySetMixin, models.QuerySet):
+    branch_path_lookup = "issuing_branch__path"
+
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Plan(models.Model):
+    """A plan issued by a branch, e.g. Plan 99/KH-KHHN of Hanoi's association (2017–2020)."""
+
+    code = models.CharField(_("code"), max_length=40, help_text=_("As printed on the plan, e.g. 99/KH-KHHN."))
+    title = models.CharField(_("title"), max_length=500)
+    issuing_branch = models.ForeignKey(
+        Branch, verbose_name=_("issuing branch"), on_delete=models.PROTECT, related_name="plans"
+    )
+    issued_on = models.DateField(_("issued on"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Active plans are shown on the dashboards and their figures are recomputed every night."),
+    )
+    created_at = models.DateTimeField(_("created at"), db_default=Now(), editable=False)
+
+    objects = PlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-starts_on", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["issuing_branch", "code"], name="plan_code_unique_per_branch"),
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="plan_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.title}"
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("A plan cannot end before it starts.")})
+
+    def year_ends(self) -> list[datetime.date]:
+        """31/12 of every year the plan runs."""
+        return [datetime.date(year, 12, 31) for year in range(self.starts_on.year, self.ends_on.year + 1)]
+
+
+class TargetQuerySet(models.QuerySet):
+    def covering(self, branch: Branch):
+        """Targets whose branch subtree contains `branch`: their root is `branch` or one of its ancestors."""
+        prefixes = [branch.path[: i * branch.steplen] for i in range(1, branch.depth + 1)]
+        return self.filter(root_branch__path__in=prefixes)
+
+
+class Target(models.Model):
+    """One target of a plan: an indicator, a threshold, a deadline and the scope counted."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="targets")
+    indicator = models.CharField(_("indicator"), max_length=20, choices=Indicator.choices)
+    threshold_percent = models.DecimalField(
+        _("target (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+    deadline = models.DateField(_("deadline"))
+    root_branch = models.ForeignKey(
+        Branch,
+        verbose_name=_("for the subtree of"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The target counts this branch and every branch below it."),
+    )
+    organization_kinds = models.JSONField(
+        _("organisation kinds counted"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Board coverage: the kinds of organisation counted. Membership: leave empty to count "
+            "the people of every organisation."
+        ),
+    )
+    member_categories = models.JSONField(
+        _("member categories counted"),
+        default=list,
+        blank=True,
+        help_text=_("Membership: the categories of people counted."),
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = TargetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["plan", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(indicator__in=Indicator.values), name="target_indicator_valid"),
+            models.CheckConstraint(
+                condition=Q(threshold_percent__gt=0) & Q(threshold_percent__lte=100),
+                name="target_threshold_is_a_percentage",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code}: {self.get_indicator_display()} ≥ {self.threshold_percent:g}%"
+
+    def clean(self):
+        errors = {}
+        kinds = self.organization_kinds or []
+        categories = self.member_categories or []
+        if not isinstance(kinds, list) or any(k not in OrganizationKind.values for k in kinds):
+            errors["organization_kinds"] = _("Choose organisation kinds from the list.")
+        if not isinstance(categories, list) or any(c not in PLAN_MEMBER_CATEGORIES for c in categories):
+            errors["member_categories"] = _(
+                "Only party members, cadres, civil servants, public employees and workers "
+                "have a headcount to count against."
+            )
+        if self.indicator == Indicator.BOARD_COVERAGE and not kinds:
+            errors["organization_kinds"] = _("Board coverage needs at least one kind of organisation.")
+        if self.indicator == Indicator.CADRE_MEMBERSHIP and not categories:
+            errors["member_categories"] = _("Membership needs at least one category of people.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def scope_kinds(self) -> list[str]:
+        return list(self.organization_kinds or ())
+
+    @property
+    def scope_categories(self) -> list[str]:
+        return list(self.member_categories or ())
+
+    def required_numerator(self, denominator: int) -> int:
+        """The smallest numerator that meets the threshold: ceil(threshold% × denominator)."""
+        return math.ceil(self.threshold_percent * denominator / 100)
+
+    def unit_label(self, count: int) -> str:
+        singular, plural = INDICATOR_UNITS[Indicator(self.indicator)]
+        return str(singular if count == 1 else plural)
+
+    @classmethod
+    def default_scope(cls, indicator: str) -> dict:
+        if indicator == Indicator.BOARD_COVERAGE:
+            return {"organization_kinds": [str(k) for k in PLAN_ORGANIZATION_KINDS], "member_categories": []}
+        return {"organization_kinds": [], "member_categories": [str(c) for c in PLAN_MEMBER_CATEGORIES]}
+
+
+class TargetMilestone(models.Model):
+    """An optional yearly step towards a target, e.g. 50% by the end of 2018."""
+
+    target = models.ForeignKey(Target, verbose_name=_("target"), on_delete=models.CASCADE, related_name="milestones")
+    year = models.PositiveSmallIntegerField(_("year"))
+    percent = models.DecimalField(
+        _("percentage"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+
+    class Meta:
+        verbose_name = _("yearly milestone")
+        verbose_name_plural = _("yearly milestones")
+        ordering = ["target", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "year"], name="milestone_one_per_year"),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0) & Q(percent__lte=100), name="milestone_percent_is_a_percentage"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.percent:g}%"
+
+
+class IndicatorValueQuerySet(SubtreeQuerySetMixin, models.QuerySet):
+    pass
+
+
+class IndicatorValue(models.Model):
+    """A target's indicator for one branch's whole subtree on one date, as Celery computed it."""
+
+    target = models.ForeignKey(Target, verbose_name=_("target"), on_delete=models.CASCADE, related_name="values")
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.CASCADE, related_name="+")
+    as_of = models.DateField(_("as of"))
+    numerator = models.PositiveIntegerField(_("counted"))
+    denominator = models.PositiveIntegerField(_("out of"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    objects = IndicatorValueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("indicator value")
+        verbose_name_plural = _("indicator values")
+        constraints = [
+            # The key of the recompute's upsert; its index also serves the dashboard's
+            # "values of this target for these branches on this date".
+            models.UniqueConstraint(fields=["target", "branch", "as_of"], name="indicatorvalue_one_per_day"),
+        ]
+        indexes = [
+            # The dashboard's "every value of this branch" (trend and current figure).
+            models.Index(fields=["branch", "target", "as_of"], name="indicatorvalue_branch_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_id}/{self.branch_id} {self.as_of}: {self.numerator}/{self.denominator}"
+
+    @property
+    def percent(self) -> Decimal | None:
+        if not self.denominator:
+            return None
+        return (Decimal(self.numerator) * 100 / self.denominator).quantize(Decimal("0.01"))
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the worker")
+    RUNNING = "running", _("Computing")
+    DONE = "done", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class RecomputeRun(models.Model):
+    """One request to recompute every indicator: by a manager's button, a data change or the nightly schedule."""
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", _("Requested by a manager")
+        CHANGE = "change", _("Data changed")
+        NIGHTLY = "nightly", _("Nightly schedule")
+
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.CHANGE)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"), db_default=Now())
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    rows_written = models.PositiveIntegerField(_("values written"), default=0)
+    error = models.TextField(_("error"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("recompute run")
+        verbose_name_plural = _("recompute runs")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="recomputerun_status_valid"),
+            models.CheckConstraint(
+                condition=Q(trigger__in=["manual", "change", "nightly"]), name="recomputerun_trigger_valid"
+            ),
+        ]
+        indexes = [
+            # "Is a run still waiting?" when a change or the nightly run looks for pending work.
+            models.Index(fields=["status"], condition=Q(status="pending"), name="recomputerun_pending_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_trigger_display()} — {self.get_status_display()}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {RunStatus.DONE, RunStatus.FAILED}
+
+
+class ReportExport(models.Model):
+    """A PDF report too large to build during the request, built by the worker."""
+
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), db_default=Now())
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    file = models.FileField(_("file"), upload_to="reports/%Y/%m/", blank=True)
+    language = models.CharField(_("language"), max_length=10, default="vi")
+    error = models.TextField(_("error"), blank=True, default="")
+
+    objects = IndicatorValueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("report export")
+        verbose_name_plural = _("report exports")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="reportexport_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code} — {self.branch}"

@@ -1,0 +1,42 @@
+"""Thin Celery tasks: they take ids and call services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import DatabaseError, InterfaceError
+
+from plans.models import RecomputeRun
+
+
+@shared_task(
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+    time_limit=30 * 60,
+    soft_time_limit=28 * 60,
+)
+def indicators_recompute(run_id: int | None = None) -> int:
+    """Recompute and upsert every stored indicator value; running it twice leaves the same rows.
+
+    Without a run id it is the nightly run (the beat schedule) and also picks up runs left
+    pending while the worker or Redis was down."""
+    from plans.services import recompute_run_execute
+
+    run = recompute_run_execute(run_id=run_id, trigger=RecomputeRun.Trigger.NIGHTLY)
+    return run.rows_written
+
+
+@shared_task(
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=15 * 60,
+    soft_time_limit=14 * 60,
+)
+def report_pdf_build(export_id: int) -> None:
+    """Build a large PDF report in the background; the page polls until its link appears."""
+    from plans.exports import report_export_build
+
+    report_export_build(export_id=export_id)
