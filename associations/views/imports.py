@@ -1,0 +1,241 @@
+"""Excel import (template, upload, dry-run preview, apply) and Excel export of the registry."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from associations.imports import (
+    GENDER_LABELS,
+    MEMBER_CATEGORY_LABELS,
+    MEMBER_COLUMNS,
+    ORGANIZATION_COLUMNS,
+    ORGANIZATION_KIND_LABELS,
+    MemberImport,
+    OrganizationImport,
+)
+from associations.models import Branch, ImportJob, ImportStatus
+from associations.selectors import members_filtered, organizations_filtered
+from associations.tasks import imports_apply, imports_check
+from khuyenhoc import imports
+from khuyenhoc.access import can_write, get_visible_or_404, require_write, user_root_branch
+from khuyenhoc.xlsx import XLSX_CONTENT_TYPE, xlsx_response
+
+ADAPTERS = {"members": MemberImport, "organizations": OrganizationImport}
+TEMPLATE_FILES = {"members": "mau-nhap-hoi-vien.xlsx", "organizations": "mau-nhap-to-chuc.xlsx"}
+RUNNING = {ImportStatus.UPLOADED, ImportStatus.CHECKING, ImportStatus.APPLYING}
+
+
+def _adapter(kind: str):
+    try:
+        return ADAPTERS[kind]
+    except KeyError:
+        raise Http404 from None
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Excel file (.xlsx)"),
+        help_text=gettext_lazy("Fill in the template, then upload it here. Nothing is written before you confirm."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx," + XLSX_CONTENT_TYPE}),
+    )
+    branch = forms.ModelChoiceField(
+        queryset=Branch.objects.none(),
+        label=gettext_lazy("Branch whose subtree the file may change"),
+        required=False,
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.root = user_root_branch(user)
+        if self.root is None and user.is_superuser:
+            # An administrator belongs to no branch: they name the tree (one per map) to import into.
+            self.fields["branch"].queryset = Branch.objects.filter(depth=1)
+            self.fields["branch"].required = True
+        else:
+            del self.fields["branch"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > imports.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)d MB: split it into several files.")
+                % {"limit": imports.MAX_UPLOAD_BYTES // (1024 * 1024)}
+            )
+        if not zipfile.is_zipfile(upload):
+            raise forms.ValidationError(_("This is not an Excel .xlsx file. Use the template and save it as .xlsx."))
+        upload.seek(0)
+        return upload
+
+    def import_branch(self):
+        return self.root if self.root is not None else self.cleaned_data["branch"]
+
+
+@login_required
+@require_GET
+def import_template(request, kind: str):
+    adapter = _adapter(kind)
+    output = io.BytesIO()
+    imports.build_template(adapter, output)
+    response = HttpResponse(output.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{TEMPLATE_FILES[kind]}"'
+    return response
+
+
+@login_required
+def import_start(request, kind: str):
+    adapter = _adapter(kind)
+    require_write(request.user)
+    form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        job = imports.job_create(
+            actor=request.user, kind=kind, branch=form.import_branch(), upload=form.cleaned_data["file"]
+        )
+        language = get_language()
+        transaction.on_commit(lambda: imports_check.delay(job.pk, language))
+        return redirect("associations:import_detail", pk=job.pk)
+    recent = ImportJob.objects.visible_to(request.user).filter(kind=kind).select_related("created_by", "branch")[:10]
+    return render(
+        request,
+        "associations/import_start.html",
+        {"form": form, "kind": kind, "title": adapter.title, "columns": adapter.columns, "recent": recent},
+    )
+
+
+def _progress_context(job) -> dict:
+    processed, total = imports.progress_of(job)
+    percent = 100 if job.status not in RUNNING else (min(100, round(100 * processed / total)) if total else 0)
+    return {"job": job, "processed": processed, "total": total, "percent": percent, "running": job.status in RUNNING}
+
+
+@login_required
+@require_GET
+def import_detail(request, pk: int):
+    job = get_visible_or_404(request.user, ImportJob.objects.select_related("created_by", "branch"), pk=pk)
+    context = _progress_context(job)
+    context["title"] = _adapter(job.kind).title if job.kind in ADAPTERS else job.get_kind_display()
+    context["can_write"] = can_write(request.user)
+    context["actions"] = {
+        "create": _("create"),
+        "update": _("update"),
+        "unchanged": _("unchanged"),
+    }
+    return render(request, "associations/import_detail.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def import_progress(request, pk: int):
+    job = get_visible_or_404(request.user, ImportJob.objects.all(), pk=pk)
+    context = _progress_context(job)
+    if request.headers.get("HX-Request"):
+        response = render(request, "associations/import_progress.html", context)
+        if not context["running"]:
+            response["HX-Refresh"] = "true"  # show the finished job's counts and errors
+        return response
+    return JsonResponse(
+        {
+            "status": job.status,
+            "processed": context["processed"],
+            "total": context["total"],
+            "percent": context["percent"],
+            "done": not context["running"],
+        }
+    )
+
+
+@login_required
+@require_POST
+def import_apply(request, pk: int):
+    job = get_visible_or_404(request.user, ImportJob.objects.all(), pk=pk, write=True)
+    if imports.job_start_apply(job):
+        language = get_language()
+        transaction.on_commit(lambda: imports_apply.delay(job.pk, language))
+    else:
+        messages.warning(request, _("This import cannot be applied now: it is not in the checked state."))
+    return redirect("associations:import_detail", pk=job.pk)
+
+
+# --- Exports --------------------------------------------------------------------------------------
+# The columns are the import template's, so an exported list can be corrected and imported back.
+
+
+def _branch_label(branch) -> str:
+    return branch.code or branch.name
+
+
+def _member_rows(queryset):
+    genders = {value: label for label, value in GENDER_LABELS.items()}
+    categories = {value: label for label, value in MEMBER_CATEGORY_LABELS.items()}
+    for member in queryset.iterator(chunk_size=2000):
+        yield (
+            member.full_name,
+            member.date_of_birth,
+            genders.get(member.gender, ""),
+            member.citizen_id or "",
+            member.phone,
+            member.address,
+            categories.get(member.category, member.category),
+            member.organization.name if member.organization_id else "",
+            _branch_label(member.branch),
+            member.joined_on,
+            member.left_on,
+        )
+
+
+EXPORTED_ORGANIZATION_COLUMNS = {"name", "kind", "branch", "address", "active_from", "active_to"}
+
+
+def _organization_rows(queryset):
+    kinds = {value: label for label, value in ORGANIZATION_KIND_LABELS.items()}
+    for organization in queryset.iterator(chunk_size=2000):
+        yield (
+            organization.name,
+            kinds.get(organization.kind, organization.kind),
+            _branch_label(organization.branch),
+            organization.address,
+            organization.active_from,
+            organization.active_to,
+        )
+
+
+def _stamp() -> str:
+    return timezone.localdate().strftime("%Y%m%d")
+
+
+@login_required
+@require_GET
+def member_export(request):
+    queryset = members_filtered(request.user, request.GET)
+    return xlsx_response(
+        filename=f"hoi-vien-{_stamp()}.xlsx",
+        sheet_title=MemberImport.sheet_title,
+        headers=[column.header for column in MEMBER_COLUMNS],
+        rows=_member_rows(queryset),
+    )
+
+
+@login_required
+@require_GET
+def organization_export(request):
+    queryset = organizations_filtered(request.user, request.GET)
+    headers = [column.header for column in ORGANIZATION_COLUMNS if column.key in EXPORTED_ORGANIZATION_COLUMNS]
+    return xlsx_response(
+        filename=f"to-chuc-{_stamp()}.xlsx",
+        sheet_title=OrganizationImport.sheet_title,
+        headers=headers,
+        rows=_organization_rows(queryset),
+    )
