@@ -211,3 +211,51 @@ class BranchDatesForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+
+
+class StaffAccountCreateForm(forms.Form):
+    username = forms.RegexField(
+        label=_("user name"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        help_text=_("Letters without diacritics, digits and . @ + - _ only, e.g. canbo.phucxa"),
+    )
+    full_name = forms.CharField(label=_("full name"), max_length=150)
+    email = forms.EmailField(label=_("e-mail"), required=False)
+    branch = BranchChoiceField(label=_("branch"), queryset=Branch.objects.none())
+    role = forms.ChoiceField(label=_("role"))
+    password = forms.CharField(
+        label=_("initial password"),
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_(
+            "At least 10 characters, not only digits; tell it to the person, who can change it after signing in."
+        ),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        from associations.models import StaffRole
+
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = _scoped_branches(user)
+        self.fields["role"].choices = StaffRole.choices
+
+    def clean_username(self):
+        from django.contrib.auth import get_user_model
+
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This user name is taken."))
+        return username
+
+
+class StaffAccountUpdateForm(forms.Form):
+    branch = BranchChoiceField(label=_("branch"), queryset=Branch.objects.none())
+    role = forms.ChoiceField(label=_("role"))
+    is_active = forms.BooleanField(label=_("may sign in"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        from associations.models import StaffRole
+
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = _scoped_branches(user)
+        self.fields["role"].choices = StaffRole.choices

@@ -378,6 +378,10 @@ class StaffRole(models.TextChoices):
     MANAGER = "manager", _("Manager (enters data, manages accounts)")
 
 
+class StaffProfileQuerySet(SubtreeQuerySetMixin, models.QuerySet):
+    pass
+
+
 class StaffProfile(models.Model):
     """Ties a user to one branch: they see and change only that branch's subtree."""
 
@@ -386,6 +390,8 @@ class StaffProfile(models.Model):
     )
     branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="staff")
     role = models.CharField(_("role"), max_length=10, choices=StaffRole.choices, default=StaffRole.CLERK)
+
+    objects = StaffProfileQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("staff profile")

@@ -188,3 +188,49 @@ def branch_move(*, actor, branch: Branch, new_parent: Branch) -> Branch:
     )
     registry_changed.send(sender=Branch, branch_id=branch.pk)
     return branch
+
+
+@transaction.atomic
+def staff_account_create(*, actor, username: str, full_name: str, email: str, branch: Branch, role: str, password: str):
+    """A manager creates a staff account attached to a branch of their subtree."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+
+    from associations.models import StaffProfile
+
+    _check_in_scope(actor, branch)
+    User = get_user_model()
+    last_name, _sep, first_name = full_name.strip().partition(" ")
+    user = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    user.full_clean(exclude=["password"])
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    profile = StaffProfile.objects.create(user=user, branch=branch, role=role)
+    audit_record(actor=actor, obj=profile, action=AuditAction.CREATE, branch=branch, changes=snapshot(profile))
+    return profile
+
+
+@transaction.atomic
+def staff_account_update(*, actor, profile, branch: Branch, role: str, is_active: bool):
+    """Change a staff account's branch, role or whether it may sign in; never delete it."""
+    from associations.models import StaffProfile
+
+    profile = StaffProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
+    _check_in_scope(actor, profile.branch)
+    _check_in_scope(actor, branch)
+    if profile.user_id == actor.pk and (not is_active or role != profile.role or branch != profile.branch):
+        raise ValidationError(_("You cannot change your own account's branch, role or access."))
+    before = {**snapshot(profile), str(_("may sign in")): profile.user.is_active}
+    profile.branch = branch
+    profile.role = role
+    profile.full_clean()
+    profile.save()
+    if profile.user.is_active != is_active:
+        profile.user.is_active = is_active
+        profile.user.save(update_fields=["is_active"])
+    after = {**snapshot(profile), str(_("may sign in")): profile.user.is_active}
+    changes = diff(before, after)
+    if changes:
+        audit_record(actor=actor, obj=profile, action=AuditAction.UPDATE, branch=branch, changes=changes)
+    return profile

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from associations.views import branches, members, organizations
+from associations.views import branches, members, organizations, staff
 
 app_name = "associations"
 
@@ -19,5 +19,8 @@ urlpatterns = [
     path("members/<int:pk>/", members.member_detail, name="member_detail"),
     path("members/<int:pk>/edit/", members.member_update, name="member_update"),
     path("members/<int:pk>/end/", members.member_end, name="member_end"),
+    path("staff/", staff.staff_list, name="staff_list"),
+    path("staff/add/", staff.staff_create, name="staff_create"),
+    path("staff/<int:pk>/", staff.staff_update, name="staff_update"),
     path("", include("associations.urls_imports")),
 ]

@@ -36,7 +36,7 @@ def tree(db):
         "Quận Hoàn Kiếm", BranchLevel.DISTRICT, city, code="002", division_type=DivisionType.URBAN_DISTRICT
     )
     hang_bac = make_branch(
-        "Phường Hàng Bạc", BranchLevel.COMMUNE, hoan_kiem, code="00037", division_type=DivisionType.WARD
+        "Phường Hàng Bạc", BranchLevel.COMMUNE, hoan_kiem, code="00061", division_type=DivisionType.WARD
     )
     for branch in (city, ba_dinh, phuc_xa, truc_bach, hoan_kiem, hang_bac):
         branch.refresh_from_db()
