@@ -1,0 +1,274 @@
+"""Forms of the funds pages. Every choice offered is limited to the user's subtree, and the
+services check it again on the server."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from associations.models import Branch, Member, Organization
+from funds.models import DonationMethod, DonorKind, Fund, FundModel, LegalForm
+from funds.periods import PeriodForm
+from khuyenhoc.access import user_root_branch
+
+DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
+MONEY_NOISE = re.compile(r"[\s.,₫]|đồng|vnđ|vnd", re.IGNORECASE)
+
+
+class MoneyField(forms.CharField):
+    """Whole đồng, typed the way people write it: 1500000, 1.500.000 or 1 500 000 ₫."""
+
+    default_error_messages = {"invalid": _("Write the amount in whole đồng, e.g. 1.500.000.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 30)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        digits = MONEY_NOISE.sub("", value)
+        if not digits.isdigit():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        amount = int(digits)
+        if amount <= 0:
+            raise forms.ValidationError(_("The amount must be above zero."), code="min_value")
+        if amount >= 10**15:
+            raise forms.ValidationError(_("This amount is too large to be right."), code="max_value")
+        return amount
+
+
+def visible_branches(user, *, levels_below: int = 2):
+    """The branches a user may pick in a filter: their own and up to two levels below it."""
+    queryset = Branch.objects.visible_to(user)
+    root = user_root_branch(user)
+    depth = root.depth if root else 1
+    return queryset.filter(depth__lte=depth + levels_below).order_by("path")
+
+
+def report_root(user) -> Branch | None:
+    """The branch a report starts from: the user's own (the tree's root for an administrator)."""
+    if user.is_superuser:
+        return Branch.get_first_root_node()
+    return user_root_branch(user)
+
+
+class BranchChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return "\u2003" * max(obj.depth - 1, 0) + obj.name
+
+
+class FundForm(forms.ModelForm):
+    branch = BranchChoiceField(label=_("Branch"), queryset=Branch.objects.none())
+
+    class Meta:
+        model = Fund
+        fields = ["branch", "name", "fund_model", "legal_form", "opened_on", "closed_on"]
+        widgets = {"opened_on": DATE_WIDGET, "closed_on": DATE_WIDGET}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = Branch.objects.visible_to(user).order_by("path")
+        self.fields["fund_model"].queryset = FundModel.objects.filter(active=True)
+        if self.instance.pk:
+            self.fields.pop("branch")
+
+
+class DonationForm(forms.Form):
+    fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none())
+    donor_name = forms.CharField(label=_("Donor"), max_length=255)
+    donor_kind = forms.ChoiceField(label=_("Donor kind"), choices=DonorKind.choices)
+    amount = MoneyField(label=_("Amount (đồng)"), help_text=_("For a gift in kind, its value in đồng."))
+    received_on = forms.DateField(label=_("Received on"), widget=DATE_WIDGET)
+    method = forms.ChoiceField(label=_("Method"), choices=DonationMethod.choices, initial=DonationMethod.CASH)
+    in_kind_description = forms.CharField(label=_("Goods given"), max_length=500, required=False)
+    member_citizen_id = forms.CharField(
+        label=_("Member's citizen ID"),
+        max_length=12,
+        required=False,
+        help_text=_("When the donor is a member of the association: their 12-digit citizen ID."),
+    )
+    organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none(), required=False)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        today = timezone.localdate()
+        self.fields["fund"].queryset = (
+            Fund.objects.visible_to(user).filter(Q(closed_on__isnull=True) | Q(closed_on__gte=today)).order_by("name")
+        )
+        self.fields["organization"].queryset = Organization.objects.visible_to(user).order_by("name")
+        self.fields["received_on"].initial = today
+
+    def clean_member_citizen_id(self):
+        citizen_id = self.cleaned_data["member_citizen_id"].strip()
+        if not citizen_id:
+            return None
+        member = Member.objects.visible_to(self.user).filter(citizen_id=citizen_id).first()
+        if member is None:
+            raise forms.ValidationError(_("No member of your branch has this citizen ID."))
+        return member
+
+    def clean(self):
+        data = super().clean()
+        if data.get("method") == DonationMethod.IN_KIND and not data.get("in_kind_description"):
+            self.add_error("in_kind_description", _("Describe the goods given in kind."))
+        return data
+
+    def service_arguments(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["member"] = data.pop("member_citizen_id")
+        return data
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for voiding"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. amount entered wrongly, re-entered as receipt 00013")}),
+    )
+
+
+class TransferForm(forms.Form):
+    from_fund = forms.ModelChoiceField(label=_("From fund"), queryset=Fund.objects.none())
+    to_fund = forms.ModelChoiceField(label=_("To fund"), queryset=Fund.objects.none())
+    amount = MoneyField(label=_("Amount (đồng)"))
+    transferred_on = forms.DateField(label=_("Transferred on"), widget=DATE_WIDGET)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        funds = Fund.objects.visible_to(user).order_by("name")
+        self.fields["from_fund"].queryset = funds
+        self.fields["to_fund"].queryset = funds
+        self.fields["transferred_on"].initial = timezone.localdate()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("from_fund") and data.get("from_fund") == data.get("to_fund"):
+            self.add_error("to_fund", _("Choose two different funds."))
+        return data
+
+
+VOID_STATES = [("valid", _("Valid records")), ("voided", _("Voided records")), ("all", _("All records"))]
+
+
+class ListFilterForm(forms.Form):
+    """Shared filters of the money lists: branch (its subtree, or its own records only), dates."""
+
+    branch = BranchChoiceField(label=_("Branch"), queryset=Branch.objects.none(), required=False)
+    own = forms.BooleanField(label=_("This branch's own records only"), required=False)
+    start = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET)
+    end = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET)
+    state = forms.ChoiceField(label=_("Show"), choices=VOID_STATES, required=False, initial="valid")
+
+    date_field = "received_on"
+    branch_path_field = "fund__branch__path"
+    branch_field = "fund__branch"
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["branch"].queryset = visible_branches(user)
+
+    def filter(self, queryset):
+        """The queryset narrowed by the valid filters (an invalid filter is ignored and shown as an error)."""
+        if not self.is_bound:
+            return queryset.valid()
+        self.is_valid()
+        data = self.cleaned_data
+        branch = data.get("branch")
+        if branch is not None:
+            if data.get("own"):
+                queryset = queryset.filter(**{self.branch_field: branch})
+            else:
+                queryset = queryset.filter(**{f"{self.branch_path_field}__startswith": branch.path})
+        if data.get("start"):
+            queryset = queryset.filter(**{f"{self.date_field}__gte": data["start"]})
+        if data.get("end"):
+            queryset = queryset.filter(**{f"{self.date_field}__lte": data["end"]})
+        state = data.get("state") or "valid"
+        if state == "valid":
+            queryset = queryset.valid()
+        elif state == "voided":
+            queryset = queryset.filter(voided_at__isnull=False)
+        return self.filter_more(queryset, data)
+
+    def filter_more(self, queryset, data):
+        return queryset
+
+
+class DonationFilterForm(ListFilterForm):
+    fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none(), required=False)
+    fund_model = forms.ModelChoiceField(label=_("Fund model"), queryset=FundModel.objects.all(), required=False)
+    donor_kind = forms.ChoiceField(
+        label=_("Donor kind"), choices=[("", "---------"), *DonorKind.choices], required=False
+    )
+    method = forms.ChoiceField(label=_("Method"), choices=[("", "---------"), *DonationMethod.choices], required=False)
+    q = forms.CharField(label=_("Donor or receipt number"), required=False, max_length=100)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["fund"].queryset = Fund.objects.visible_to(user).order_by("name")
+
+    def filter_more(self, queryset, data):
+        if data.get("fund"):
+            queryset = queryset.filter(fund=data["fund"])
+        if data.get("fund_model"):
+            queryset = queryset.filter(fund__fund_model=data["fund_model"])
+        if data.get("donor_kind"):
+            queryset = queryset.filter(donor_kind=data["donor_kind"])
+        if data.get("method"):
+            queryset = queryset.filter(method=data["method"])
+        text = (data.get("q") or "").strip()
+        if text:
+            if text.isdigit():
+                queryset = queryset.filter(receipt_number=int(text))
+            else:
+                queryset = queryset.filter(donor_name__icontains=text)
+        return queryset
+
+
+class FundFilterForm(forms.Form):
+    branch = BranchChoiceField(label=_("Branch"), queryset=Branch.objects.none(), required=False)
+    own = forms.BooleanField(label=_("This branch's own records only"), required=False)
+    fund_model = forms.ModelChoiceField(label=_("Fund model"), queryset=FundModel.objects.all(), required=False)
+    legal_form = forms.ChoiceField(
+        label=_("Legal form"), choices=[("", "---------"), *LegalForm.choices], required=False
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = visible_branches(user)
+
+    def filter(self, queryset):
+        if not self.is_bound or not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data.get("branch"):
+            if data.get("own"):
+                queryset = queryset.filter(branch=data["branch"])
+            else:
+                queryset = queryset.filter(branch__path__startswith=data["branch"].path)
+        if data.get("fund_model"):
+            queryset = queryset.filter(fund_model=data["fund_model"])
+        if data.get("legal_form"):
+            queryset = queryset.filter(legal_form=data["legal_form"])
+        return queryset
+
+
+class ReportForm(PeriodForm):
+    branch = BranchChoiceField(label=_("Branch"), queryset=Branch.objects.none(), required=False)
+
+    field_order = ["branch", "period", "year", "months", "start", "end"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = visible_branches(user)

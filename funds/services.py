@@ -1,0 +1,417 @@
+"""Writes to funds. Every movement of money is one ledger row written here, in the same
+transaction as the record it describes, with the fund row locked (SELECT … FOR UPDATE), so
+concurrent payments and receipts for one fund queue up instead of racing.
+
+Locks are always taken fund by fund in ascending id order, so two transfers between the
+same funds in opposite directions cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from associations.audit import audit_record, diff, snapshot
+from associations.models import AuditAction, Branch
+from funds.models import (
+    Donation,
+    DonationMethod,
+    Fund,
+    LedgerEntry,
+    LedgerKind,
+    ReceiptCounter,
+    Transfer,
+)
+from khuyenhoc.access import user_root_branch
+from khuyenhoc.money import format_money
+from khuyenhoc.signals import money_changed
+from khuyenhoc.text import clean_text
+
+DONATION_AUDIT_FIELDS = [
+    "fund",
+    "donor_name",
+    "donor_kind",
+    "member",
+    "organization",
+    "amount",
+    "received_on",
+    "method",
+    "in_kind_description",
+    "receipt_year",
+    "receipt_number",
+    "note",
+]
+VOID_AUDIT_FIELDS = ["voided_at", "voided_by", "void_reason"]
+
+
+def check_in_scope(actor, branch: Branch) -> None:
+    """Refuse to touch anything under a branch outside the actor's subtree."""
+    if actor.is_superuser:
+        return
+    root = user_root_branch(actor)
+    if root is None or not branch.path.startswith(root.path):
+        raise PermissionDenied
+
+
+def _check_not_future(day: datetime.date, field: str) -> None:
+    if day > timezone.localdate():
+        raise ValidationError({field: _("The date cannot be in the future.")})
+
+
+def _check_open(fund: Fund, day: datetime.date, field: str) -> None:
+    if not fund.is_open_on(day):
+        if fund.closed_on and day > fund.closed_on:
+            message = _("The fund %(fund)s was closed on %(day)s.") % {
+                "fund": fund,
+                "day": fund.closed_on.strftime("%d/%m/%Y"),
+            }
+        else:
+            message = _("The fund %(fund)s was opened only on %(day)s.") % {
+                "fund": fund,
+                "day": fund.opened_on.strftime("%d/%m/%Y"),
+            }
+        raise ValidationError({field: message})
+
+
+def _check_reason(reason: str) -> str:
+    reason = clean_text(reason)
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for voiding.")})
+    return reason
+
+
+def _lock_funds(*fund_ids: int) -> dict[int, Fund]:
+    """Lock the fund rows in ascending id order and return them fresh from the database."""
+    locked = {}
+    for fund_id in sorted(set(fund_ids)):
+        locked[fund_id] = Fund.objects.select_for_update().select_related("branch").get(pk=fund_id)
+    return locked
+
+
+def _post(
+    *, fund: Fund, amount: int, kind: str, occurred_on: datetime.date, actor, memo: str = "", **source
+) -> LedgerEntry:
+    """Write one ledger row and move the cached balance with it. `fund` must be locked."""
+    if fund.balance + amount < 0:
+        raise ValidationError(
+            _("The fund's balance (%(balance)s) is less than this payment (%(amount)s).")
+            % {"balance": format_money(fund.balance), "amount": format_money(-amount)},
+            code="insufficient_balance",
+        )
+    entry = LedgerEntry.objects.create(
+        fund=fund,
+        amount=amount,
+        kind=kind,
+        occurred_on=occurred_on,
+        memo=memo[:500],
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        **source,
+    )
+    Fund.objects.filter(pk=fund.pk).update(balance=F("balance") + amount)
+    fund.balance += amount
+    return entry
+
+
+def _announce(fund: Fund, sender) -> None:
+    money_changed.send(sender=sender, branch_id=fund.branch_id)
+
+
+# --- Funds ----------------------------------------------------------------------------------
+
+
+FUND_EDITABLE = {"name", "fund_model", "legal_form", "opened_on", "closed_on"}
+
+
+@transaction.atomic
+def fund_create(*, actor, branch: Branch, data: dict) -> Fund:
+    check_in_scope(actor, branch)
+    unknown = set(data) - FUND_EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    fund = Fund(branch=branch, **data)
+    fund.full_clean()
+    fund.save()
+    audit_record(actor=actor, obj=fund, action=AuditAction.CREATE, branch=branch, changes=snapshot(fund))
+    _announce(fund, Fund)
+    return fund
+
+
+@transaction.atomic
+def fund_update(*, actor, fund: Fund, data: dict) -> Fund:
+    """Change a fund's description. Its balance is never edited: only the ledger moves it."""
+    unknown = set(data) - FUND_EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    fund = _lock_funds(fund.pk)[fund.pk]
+    check_in_scope(actor, fund.branch)
+    before = snapshot(fund)
+    for field, value in data.items():
+        setattr(fund, field, value)
+    fund.full_clean()
+    fund.save(update_fields=sorted(data))
+    changes = diff(before, snapshot(fund))
+    if changes:
+        audit_record(actor=actor, obj=fund, action=AuditAction.UPDATE, branch=fund.branch, changes=changes)
+        _announce(fund, Fund)
+    return fund
+
+
+# --- Money in -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def donation_record(
+    *,
+    actor,
+    fund: Fund,
+    donor_name: str,
+    donor_kind: str,
+    amount: int,
+    received_on: datetime.date,
+    method: str = DonationMethod.CASH,
+    in_kind_description: str = "",
+    member=None,
+    organization=None,
+    note: str = "",
+) -> Donation:
+    """Record a donation, issue its receipt number and credit the fund, all or nothing.
+
+    Receipt numbers run 1, 2, 3 … per fund and calendar year. The counter row is read and
+    moved while the fund row is locked, so two clerks saving at the same moment get
+    consecutive numbers; a failed save rolls the counter back with it, leaving no gap.
+    """
+    check_in_scope(actor, fund.branch)
+    for linked in (member, organization):
+        if linked is not None:
+            check_in_scope(actor, linked.branch)
+    if not isinstance(amount, int) or amount <= 0:
+        raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
+    _check_not_future(received_on, "received_on")
+    fund = _lock_funds(fund.pk)[fund.pk]
+    _check_open(fund, received_on, "received_on")
+
+    counter, _created = ReceiptCounter.objects.select_for_update().get_or_create(fund=fund, year=received_on.year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+
+    donation = Donation(
+        fund=fund,
+        donor_name=clean_text(donor_name),
+        donor_kind=donor_kind,
+        amount=amount,
+        received_on=received_on,
+        method=method,
+        in_kind_description=clean_text(in_kind_description) if method == DonationMethod.IN_KIND else "",
+        member=member,
+        organization=organization,
+        note=clean_text(note),
+        receipt_year=received_on.year,
+        receipt_number=counter.last_number,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    if method == DonationMethod.IN_KIND and not donation.in_kind_description:
+        raise ValidationError({"in_kind_description": _("Describe the goods given in kind.")})
+    donation.full_clean(exclude=["created_by"])
+    donation.save()
+    _post(
+        fund=fund,
+        amount=amount,
+        kind=LedgerKind.DONATION,
+        occurred_on=received_on,
+        actor=actor,
+        donation=donation,
+        memo=donation.donor_name,
+    )
+    audit_record(
+        actor=actor,
+        obj=donation,
+        action=AuditAction.CREATE,
+        branch=fund.branch,
+        changes=snapshot(donation, DONATION_AUDIT_FIELDS),
+    )
+    _announce(fund, Donation)
+    return donation
+
+
+# --- Money out (used by scholarships) -------------------------------------------------------
+
+
+@transaction.atomic
+def fund_debit(*, actor, fund: Fund, amount: int, occurred_on: datetime.date, award, memo: str = "") -> LedgerEntry:
+    """Pay an award out of a fund. Refused, with nothing written, when the balance is short."""
+    if not isinstance(amount, int) or amount <= 0:
+        raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
+    fund = _lock_funds(fund.pk)[fund.pk]
+    check_in_scope(actor, fund.branch)
+    _check_open(fund, occurred_on, "paid_on")
+    entry = _post(
+        fund=fund,
+        amount=-amount,
+        kind=LedgerKind.AWARD_PAYMENT,
+        occurred_on=occurred_on,
+        actor=actor,
+        award=award,
+        memo=memo,
+    )
+    _announce(fund, type(award))
+    return entry
+
+
+@transaction.atomic
+def ledger_reverse(*, actor, reason: str, donation=None, award=None, transfer=None) -> list[LedgerEntry]:
+    """Reverse every ledger row of one record (a donation, an award or a transfer).
+
+    Each reversal names the row it reverses; both stay in the history. A reversal that
+    would take a fund below zero (money already spent) is refused like any payment.
+    """
+    source = {"donation": donation, "award": award, "transfer": transfer}
+    source = {key: value for key, value in source.items() if value is not None}
+    if len(source) != 1:
+        raise ValueError("reverse exactly one record")
+    entries = list(
+        LedgerEntry.objects.filter(**source)
+        .exclude(kind=LedgerKind.REVERSAL)
+        .filter(reversed_by__isnull=True)
+        .order_by("fund_id", "id")
+    )
+    funds = _lock_funds(*[entry.fund_id for entry in entries])
+    for entry in entries:
+        check_in_scope(actor, funds[entry.fund_id].branch)
+    today = timezone.localdate()
+    # Money coming back into a fund first, so a transfer's reversal never trips on its order.
+    reversals = []
+    for entry in sorted(entries, key=lambda e: e.amount):
+        reversals.append(
+            _post(
+                fund=funds[entry.fund_id],
+                amount=-entry.amount,
+                kind=LedgerKind.REVERSAL,
+                occurred_on=today,
+                actor=actor,
+                reverses=entry,
+                memo=reason,
+                **source,
+            )
+        )
+    for fund in funds.values():
+        _announce(fund, type(next(iter(source.values()))))
+    return reversals
+
+
+def _mark_void(record, *, actor, reason: str) -> None:
+    record.voided_at = timezone.now()
+    record.voided_by = actor if getattr(actor, "is_authenticated", False) else None
+    record.void_reason = reason
+    record.save(update_fields=VOID_AUDIT_FIELDS)
+
+
+@transaction.atomic
+def donation_void(*, actor, donation: Donation, reason: str) -> Donation:
+    """Void a donation: it keeps its receipt number (numbers are never reused) and its ledger
+    row is reversed. Refused when the fund no longer holds the money."""
+    reason = _check_reason(reason)
+    donation = Donation.objects.select_for_update().select_related("fund__branch").get(pk=donation.pk)
+    check_in_scope(actor, donation.fund.branch)
+    if donation.is_voided:
+        raise ValidationError(_("This record was already voided."))
+    try:
+        ledger_reverse(actor=actor, reason=reason, donation=donation)
+    except ValidationError as error:
+        raise ValidationError(
+            _("This donation cannot be voided: %(error)s") % {"error": " ".join(error.messages)}
+        ) from error
+    _mark_void(donation, actor=actor, reason=reason)
+    audit_record(
+        actor=actor,
+        obj=donation,
+        action=AuditAction.VOID,
+        branch=donation.fund.branch,
+        changes={str(Donation._meta.get_field("void_reason").verbose_name): reason},
+    )
+    return donation
+
+
+# --- Transfers between funds ----------------------------------------------------------------
+
+
+@transaction.atomic
+def transfer_record(
+    *, actor, from_fund: Fund, to_fund: Fund, amount: int, transferred_on: datetime.date, note: str = ""
+) -> Transfer:
+    if from_fund.pk == to_fund.pk:
+        raise ValidationError({"to_fund": _("Choose two different funds.")})
+    if not isinstance(amount, int) or amount <= 0:
+        raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
+    _check_not_future(transferred_on, "transferred_on")
+    funds = _lock_funds(from_fund.pk, to_fund.pk)
+    from_fund, to_fund = funds[from_fund.pk], funds[to_fund.pk]
+    check_in_scope(actor, from_fund.branch)
+    check_in_scope(actor, to_fund.branch)
+    _check_open(from_fund, transferred_on, "from_fund")
+    _check_open(to_fund, transferred_on, "to_fund")
+    transfer = Transfer(
+        from_fund=from_fund,
+        to_fund=to_fund,
+        amount=amount,
+        transferred_on=transferred_on,
+        note=clean_text(note),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    transfer.full_clean(exclude=["created_by"])
+    transfer.save()
+    _post(
+        fund=from_fund,
+        amount=-amount,
+        kind=LedgerKind.TRANSFER_OUT,
+        occurred_on=transferred_on,
+        actor=actor,
+        transfer=transfer,
+        memo=str(to_fund),
+    )
+    _post(
+        fund=to_fund,
+        amount=amount,
+        kind=LedgerKind.TRANSFER_IN,
+        occurred_on=transferred_on,
+        actor=actor,
+        transfer=transfer,
+        memo=str(from_fund),
+    )
+    audit_record(
+        actor=actor,
+        obj=transfer,
+        action=AuditAction.CREATE,
+        branch=from_fund.branch,
+        changes=snapshot(transfer, ["from_fund", "to_fund", "amount", "transferred_on", "note"]),
+    )
+    _announce(from_fund, Transfer)
+    _announce(to_fund, Transfer)
+    return transfer
+
+
+@transaction.atomic
+def transfer_void(*, actor, transfer: Transfer, reason: str) -> Transfer:
+    reason = _check_reason(reason)
+    transfer = Transfer.objects.select_for_update().select_related("from_fund__branch").get(pk=transfer.pk)
+    if transfer.is_voided:
+        raise ValidationError(_("This record was already voided."))
+    try:
+        ledger_reverse(actor=actor, reason=reason, transfer=transfer)
+    except ValidationError as error:
+        raise ValidationError(
+            _("This transfer cannot be voided: %(error)s") % {"error": " ".join(error.messages)}
+        ) from error
+    _mark_void(transfer, actor=actor, reason=reason)
+    audit_record(
+        actor=actor,
+        obj=transfer,
+        action=AuditAction.VOID,
+        branch=transfer.from_fund.branch,
+        changes={str(Transfer._meta.get_field("void_reason").verbose_name): reason},
+    )
+    return transfer

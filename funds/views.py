@@ -1,0 +1,400 @@
+"""Pages of the funds app: thin views that check access, call a service and render."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from associations.models import AuditEntry
+from funds import reports, services
+from funds.forms import (
+    DonationFilterForm,
+    DonationForm,
+    FundFilterForm,
+    FundForm,
+    ListFilterForm,
+    ReportForm,
+    TransferForm,
+    VoidForm,
+    report_root,
+)
+from funds.models import Donation, Fund, LedgerEntry, Transfer
+from funds.periods import Period
+from funds.receipts import donation_receipt_pdf
+from funds.xlsx import Sheet, xlsx_response
+from khuyenhoc.access import get_visible_or_404, require_write
+
+PAGE_SIZE = 50
+
+
+def page_of(request, queryset, size: int = PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return query.urlencode()
+
+
+def form_errors_to(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def history_of(obj):
+    return AuditEntry.objects.for_object(obj).select_related("actor")
+
+
+# --- Funds ------------------------------------------------------------------------------------
+
+
+@login_required
+def fund_list(request):
+    form = FundFilterForm(request.GET or None, user=request.user)
+    funds = form.filter(Fund.objects.visible_to(request.user))
+    totals = funds.aggregate(balance=Sum("balance"), count=Count("id"))
+    page = page_of(request, funds.select_related("branch", "fund_model").order_by("branch__path", "name"))
+    return render(
+        request,
+        "funds/fund_list.html",
+        {"form": form, "page": page, "totals": totals, "query": query_without_page(request)},
+    )
+
+
+@login_required
+def fund_create(request):
+    require_write(request.user)
+    form = FundForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {key: value for key, value in form.cleaned_data.items() if key != "branch"}
+        try:
+            fund = services.fund_create(actor=request.user, branch=form.cleaned_data["branch"], data=data)
+        except ValidationError as error:
+            form_errors_to(form, error)
+        else:
+            messages.success(request, _("The fund %(fund)s was created.") % {"fund": fund})
+            return redirect("funds:fund_detail", pk=fund.pk)
+    return render(request, "funds/fund_form.html", {"form": form})
+
+
+@login_required
+def fund_edit(request, pk: int):
+    fund = get_visible_or_404(request.user, Fund.objects, pk=pk, write=True)
+    form = FundForm(request.POST or None, instance=fund, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.fund_update(actor=request.user, fund=fund, data=form.cleaned_data)
+        except ValidationError as error:
+            form_errors_to(form, error)
+        else:
+            messages.success(request, _("The fund was saved."))
+            return redirect("funds:fund_detail", pk=fund.pk)
+    return render(request, "funds/fund_form.html", {"form": form, "fund": fund})
+
+
+@login_required
+def fund_detail(request, pk: int):
+    fund = get_visible_or_404(request.user, Fund.objects.select_related("branch", "fund_model"), pk=pk)
+    entries = (
+        LedgerEntry.objects.filter(fund=fund)
+        .select_related(
+            "donation", "award__round", "transfer__from_fund", "transfer__to_fund", "reverses", "created_by"
+        )
+        .order_by("-id")
+    )
+    return render(
+        request,
+        "funds/fund_detail.html",
+        {
+            "fund": fund,
+            "page": page_of(request, entries),
+            "history": history_of(fund),
+            "breadcrumb": fund.branch.ancestors_and_self(),
+        },
+    )
+
+
+# --- Donations --------------------------------------------------------------------------------
+
+
+def _donation_rows(donations):
+    for donation in donations.select_related("fund__branch").iterator(chunk_size=2000):
+        yield [
+            donation.receipt_label,
+            donation.received_on,
+            donation.donor_name,
+            donation.get_donor_kind_display(),
+            donation.amount,
+            donation.get_method_display(),
+            donation.fund.name,
+            donation.fund.branch.name,
+            donation.note,
+            _("voided: %(reason)s") % {"reason": donation.void_reason} if donation.is_voided else "",
+        ]
+
+
+@login_required
+def donation_list(request):
+    form = DonationFilterForm(request.GET or None, user=request.user)
+    donations = form.filter(Donation.objects.visible_to(request.user))
+    if request.GET.get("format") == "xlsx":
+        headers = [
+            _("Receipt"),
+            _("Received on"),
+            _("Donor"),
+            _("Donor kind"),
+            _("Amount (đồng)"),
+            _("Method"),
+            _("Fund"),
+            _("Branch"),
+            _("Note"),
+            _("Status"),
+        ]
+        return xlsx_response("donations.xlsx", [Sheet(_("Donations"), headers, _donation_rows(donations))])
+    totals = donations.valid().aggregate(amount=Sum("amount"), count=Count("id"))
+    page = page_of(request, donations.select_related("fund__branch").order_by("-received_on", "-id"))
+    return render(
+        request,
+        "funds/donation_list.html",
+        {"form": form, "page": page, "totals": totals, "query": query_without_page(request)},
+    )
+
+
+@login_required
+def donation_create(request):
+    require_write(request.user)
+    initial = {}
+    if request.GET.get("fund", "").isdigit():
+        initial["fund"] = int(request.GET["fund"])
+    form = DonationForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            donation = services.donation_record(actor=request.user, **form.service_arguments())
+        except ValidationError as error:
+            form_errors_to(form, error)
+        else:
+            messages.success(
+                request,
+                _("Donation recorded with receipt number %(number)s.") % {"number": donation.receipt_label},
+            )
+            return redirect("funds:donation_detail", pk=donation.pk)
+    return render(request, "funds/donation_form.html", {"form": form})
+
+
+@login_required
+def donation_detail(request, pk: int):
+    donation = get_visible_or_404(
+        request.user,
+        Donation.objects.select_related("fund__branch", "member", "organization", "created_by", "voided_by"),
+        pk=pk,
+    )
+    return render(
+        request,
+        "funds/donation_detail.html",
+        {
+            "donation": donation,
+            "entries": donation.ledger_entries.select_related("created_by", "reverses").order_by("id"),
+            "history": history_of(donation),
+            "void_form": VoidForm(),
+        },
+    )
+
+
+@login_required
+def donation_receipt(request, pk: int):
+    donation = get_visible_or_404(request.user, Donation.objects.select_related("fund__branch", "created_by"), pk=pk)
+    response = HttpResponse(donation_receipt_pdf(donation), content_type="application/pdf")
+    filename = f"bien-nhan-{donation.receipt_year}-{donation.receipt_number:05d}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_POST
+def donation_void(request, pk: int):
+    donation = get_visible_or_404(request.user, Donation.objects, pk=pk, write=True)
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for voiding."))
+        return redirect("funds:donation_detail", pk=pk)
+    try:
+        services.donation_void(actor=request.user, donation=donation, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The donation was voided and its amount taken back out of the fund."))
+    return redirect("funds:donation_detail", pk=pk)
+
+
+# --- Transfers --------------------------------------------------------------------------------
+
+
+class TransferFilterForm(ListFilterForm):
+    date_field = "transferred_on"
+    branch_path_field = "from_fund__branch__path"
+    branch_field = "from_fund__branch"
+
+
+@login_required
+def transfer_list(request):
+    form = TransferFilterForm(request.GET or None, user=request.user)
+    transfers = form.filter(Transfer.objects.visible_to(request.user))
+    totals = transfers.valid().aggregate(amount=Sum("amount"), count=Count("id"))
+    page = page_of(request, transfers.select_related("from_fund", "to_fund").order_by("-transferred_on", "-id"))
+    return render(
+        request,
+        "funds/transfer_list.html",
+        {"form": form, "page": page, "totals": totals, "query": query_without_page(request)},
+    )
+
+
+@login_required
+def transfer_create(request):
+    require_write(request.user)
+    form = TransferForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            transfer = services.transfer_record(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form_errors_to(form, error)
+        else:
+            messages.success(request, _("The transfer was recorded."))
+            return redirect("funds:transfer_detail", pk=transfer.pk)
+    return render(request, "funds/transfer_form.html", {"form": form})
+
+
+@login_required
+def transfer_detail(request, pk: int):
+    transfer = get_visible_or_404(
+        request.user, Transfer.objects.select_related("from_fund", "to_fund", "created_by", "voided_by"), pk=pk
+    )
+    return render(
+        request,
+        "funds/transfer_detail.html",
+        {
+            "transfer": transfer,
+            "entries": transfer.ledger_entries.select_related("fund", "created_by").order_by("id"),
+            "history": history_of(transfer),
+            "void_form": VoidForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def transfer_void(request, pk: int):
+    transfer = get_visible_or_404(request.user, Transfer.objects, pk=pk, write=True)
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for voiding."))
+        return redirect("funds:transfer_detail", pk=pk)
+    try:
+        services.transfer_void(actor=request.user, transfer=transfer, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except PermissionDenied:
+        # Seen from the receiving end only: the giving fund lies outside this user's subtree.
+        messages.error(request, _("Only the branch of the giving fund can void this transfer."))
+    else:
+        messages.success(request, _("The transfer was voided and reversed."))
+    return redirect("funds:transfer_detail", pk=pk)
+
+
+# --- Reports ----------------------------------------------------------------------------------
+
+
+def report_scope(request, form_class=ReportForm):
+    """The branch and period a report page asks for, defaulting to the user's branch and this year."""
+    root = report_root(request.user)
+    if root is None:
+        raise PermissionDenied
+    form = form_class(request.GET or None, user=request.user)
+    branch, period = root, Period.calendar_year(timezone.localdate().year)
+    if form.is_bound and form.is_valid():
+        branch = form.cleaned_data.get("branch") or root
+        period = form.cleaned_data["value"]
+    return form, branch, period
+
+
+def link_rows(rows, *, url: str, branch, period: Period | None):
+    base = {"branch": branch.pk}
+    if period is not None:
+        base.update(period.as_query())
+    for row in rows:
+        row.url = url + "?" + urlencode({**base, **row.filters})
+    return rows
+
+
+def total_link(url: str, branch, period: Period | None) -> str:
+    return url + "?" + urlencode({"branch": branch.pk, **(period.as_query() if period else {})})
+
+
+@login_required
+def report(request):
+    form, branch, period = report_scope(request)
+    donations_url = reverse("funds:donation_list")
+    funds_url = reverse("funds:fund_list")
+    context = {
+        "form": form,
+        "branch": branch,
+        "period": period,
+        "raised_total": reports.raised_total(branch, period),
+        "raised_total_url": total_link(donations_url, branch, period),
+        "by_model": link_rows(
+            reports.raised_by_fund_model(branch, period), url=donations_url, branch=branch, period=period
+        ),
+        "by_branch": link_rows(
+            reports.raised_by_branch(branch, period), url=donations_url, branch=branch, period=period
+        ),
+        "by_month": link_rows(reports.raised_by_month(branch, period), url=donations_url, branch=branch, period=period),
+        "balance_total": reports.balances_total(branch),
+        "balance_total_url": total_link(funds_url, branch, None),
+        "balances_by_branch": link_rows(reports.balances_by_branch(branch), url=funds_url, branch=branch, period=None),
+        "balances_by_model": link_rows(
+            reports.balances_by_fund_model(branch), url=funds_url, branch=branch, period=None
+        ),
+    }
+    if request.GET.get("format") == "xlsx":
+        return xlsx_response("bao-cao-quy.xlsx", _report_sheets(context))
+    return render(request, "funds/report.html", context)
+
+
+def _report_sheets(context) -> list[Sheet]:
+    heading = [f"{context['branch']} — {context['period'].label}"]
+    raised = [_("Amount raised (đồng)"), _("Donations")]
+    sheets = []
+    for title, key in (
+        (_("By fund model"), "by_model"),
+        (_("By branch"), "by_branch"),
+        (_("By month"), "by_month"),
+    ):
+        rows = [[row.label, row.figures["amount"], row.figures["donations"]] for row in context[key]]
+        total = context["raised_total"]
+        rows.append([_("Total"), total["amount"], total["donations"]])
+        sheets.append(Sheet(title, ["", *raised], rows, heading=heading))
+    balance_heading = [str(context["branch"])]
+    for title, key in (
+        (_("Balances by branch"), "balances_by_branch"),
+        (_("Balances by fund model"), "balances_by_model"),
+    ):
+        rows = [[row.label, row.figures["balance"], row.figures["funds"]] for row in context[key]]
+        total = context["balance_total"]
+        rows.append([_("Total"), total["balance"], total["funds"]])
+        sheets.append(Sheet(title, ["", _("Balance (đồng)"), _("Funds")], rows, heading=balance_heading))
+    return sheets

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from associations.models import Branch
+from funds.forms import DATE_WIDGET, BranchChoiceField, ListFilterForm, MoneyField
+from funds.models import Fund
+from scholarships.models import AwardCategory, AwardForm, RecipientKind, ScholarshipRound, validate_school_year
+
+
+def current_school_year() -> str:
+    today = timezone.localdate()
+    start = today.year if today.month >= 9 else today.year - 1
+    return f"{start}-{start + 1}"
+
+
+class RoundForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=255)
+    school_year = forms.CharField(
+        label=_("School year"), max_length=9, validators=[validate_school_year], help_text=_("For example 2016-2017.")
+    )
+    branch = BranchChoiceField(label=_("Awarding branch"), queryset=Branch.objects.none())
+    fund = forms.ModelChoiceField(label=_("Paying fund"), queryset=Fund.objects.none())
+    awarded_on = forms.DateField(label=_("Award date"), widget=DATE_WIDGET)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = Branch.objects.visible_to(user).order_by("path")
+        today = timezone.localdate()
+        self.fields["fund"].queryset = (
+            Fund.objects.visible_to(user).filter(Q(closed_on__isnull=True) | Q(closed_on__gte=today)).order_by("name")
+        )
+        self.fields["school_year"].initial = current_school_year()
+        self.fields["awarded_on"].initial = today
+
+
+class AwardPayForm(forms.Form):
+    recipient_kind = forms.ChoiceField(label=_("Recipient kind"), choices=RecipientKind.choices)
+    recipient_name = forms.CharField(label=_("Recipient"), max_length=200)
+    date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DATE_WIDGET)
+    school_or_workplace = forms.CharField(label=_("School or workplace"), max_length=255, required=False)
+    grade = forms.CharField(label=_("Class / grade"), max_length=50, required=False)
+    recipient_id = forms.CharField(
+        label=_("Citizen or student ID"), max_length=20, required=False, help_text=_("When known.")
+    )
+    category = forms.ChoiceField(label=_("Category"), choices=AwardCategory.choices)
+    amount = MoneyField(label=_("Amount (đồng)"), help_text=_("For an award in kind, its value in đồng."))
+    form = forms.ChoiceField(label=_("Form"), choices=AwardForm.choices, initial=AwardForm.CASH)
+    in_kind_description = forms.CharField(label=_("Goods given"), max_length=500, required=False)
+    paid_on = forms.DateField(label=_("Paid on"), widget=DATE_WIDGET)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["paid_on"].initial = timezone.localdate()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("form") == AwardForm.IN_KIND and not data.get("in_kind_description"):
+            self.add_error("in_kind_description", _("Describe the goods given in kind."))
+        return data
+
+
+class RoundFilterForm(forms.Form):
+    branch = BranchChoiceField(label=_("Branch"), queryset=Branch.objects.none(), required=False)
+    school_year = forms.CharField(label=_("School year"), max_length=9, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        from funds.forms import visible_branches
+
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = visible_branches(user)
+
+    def filter(self, queryset):
+        if not self.is_bound or not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data.get("branch"):
+            queryset = queryset.filter(branch__path__startswith=data["branch"].path)
+        if data.get("school_year"):
+            queryset = queryset.filter(school_year=data["school_year"].strip())
+        return queryset
+
+
+class AwardFilterForm(ListFilterForm):
+    date_field = "paid_on"
+    branch_path_field = "round__branch__path"
+    branch_field = "round__branch"
+
+    round = forms.ModelChoiceField(label=_("Round"), queryset=ScholarshipRound.objects.none(), required=False)
+    fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none(), required=False)
+    recipient_kind = forms.ChoiceField(
+        label=_("Recipient kind"), choices=[("", "---------"), *RecipientKind.choices], required=False
+    )
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", "---------"), *AwardCategory.choices], required=False
+    )
+    q = forms.CharField(label=_("Recipient name or ID"), max_length=100, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["round"].queryset = ScholarshipRound.objects.visible_to(user).order_by("-awarded_on", "-id")
+        self.fields["fund"].queryset = Fund.objects.visible_to(user).order_by("name")
+
+    def filter_more(self, queryset, data):
+        from khuyenhoc.text import search_key
+
+        if data.get("round"):
+            queryset = queryset.filter(round=data["round"])
+        if data.get("fund"):
+            queryset = queryset.filter(round__fund=data["fund"])
+        if data.get("recipient_kind"):
+            queryset = queryset.filter(recipient_kind=data["recipient_kind"])
+        if data.get("category"):
+            queryset = queryset.filter(category=data["category"])
+        text = (data.get("q") or "").strip()
+        if text:
+            key = search_key(text)
+            queryset = queryset.filter(Q(recipient_id=text.upper()) | Q(recipient_name_search__contains=key))
+        return queryset

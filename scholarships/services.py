@@ -1,0 +1,153 @@
+"""Writes to scholarships. Money moves only through `funds.services`: an award and its
+ledger row commit together, or neither does."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from associations.audit import audit_record, snapshot
+from associations.models import AuditAction, Branch
+from funds import services as fund_services
+from funds.models import Fund
+from khuyenhoc.signals import money_changed
+from khuyenhoc.text import clean_text
+from scholarships.models import Award, AwardForm, ScholarshipRound
+
+AWARD_AUDIT_FIELDS = [
+    "round",
+    "recipient_kind",
+    "recipient_name",
+    "date_of_birth",
+    "school_or_workplace",
+    "grade",
+    "recipient_id",
+    "category",
+    "amount",
+    "form",
+    "in_kind_description",
+    "paid_on",
+]
+
+
+@transaction.atomic
+def round_create(
+    *, actor, branch: Branch, fund: Fund, name: str, school_year: str, awarded_on: datetime.date
+) -> ScholarshipRound:
+    fund_services.check_in_scope(actor, branch)
+    fund_services.check_in_scope(actor, fund.branch)
+    scholarship_round = ScholarshipRound(
+        branch=branch,
+        fund=fund,
+        name=clean_text(name),
+        school_year=school_year.strip(),
+        awarded_on=awarded_on,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    scholarship_round.full_clean(exclude=["created_by"])
+    scholarship_round.save()
+    audit_record(
+        actor=actor,
+        obj=scholarship_round,
+        action=AuditAction.CREATE,
+        branch=branch,
+        changes=snapshot(scholarship_round, ["name", "school_year", "branch", "fund", "awarded_on"]),
+    )
+    return scholarship_round
+
+
+@transaction.atomic
+def award_pay(
+    *,
+    actor,
+    scholarship_round: ScholarshipRound,
+    recipient_kind: str,
+    recipient_name: str,
+    category: str,
+    amount: int,
+    paid_on: datetime.date,
+    date_of_birth: datetime.date | None = None,
+    school_or_workplace: str = "",
+    grade: str = "",
+    recipient_id: str = "",
+    form: str = AwardForm.CASH,
+    in_kind_description: str = "",
+) -> Award:
+    """Record an award and pay it from the round's fund in one transaction.
+
+    When the fund cannot afford it, `funds.services.fund_debit` refuses and the award is
+    rolled back with it: nothing is written.
+    """
+    fund_services.check_in_scope(actor, scholarship_round.branch)
+    if not isinstance(amount, int) or amount <= 0:
+        raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
+    if paid_on > timezone.localdate():
+        raise ValidationError({"paid_on": _("The date cannot be in the future.")})
+    award = Award(
+        round=scholarship_round,
+        recipient_kind=recipient_kind,
+        recipient_name=clean_text(recipient_name),
+        date_of_birth=date_of_birth,
+        school_or_workplace=clean_text(school_or_workplace),
+        grade=clean_text(grade),
+        recipient_id=clean_text(recipient_id).upper(),
+        category=category,
+        amount=amount,
+        form=form,
+        in_kind_description=clean_text(in_kind_description) if form == AwardForm.IN_KIND else "",
+        paid_on=paid_on,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    if form == AwardForm.IN_KIND and not award.in_kind_description:
+        raise ValidationError({"in_kind_description": _("Describe the goods given in kind.")})
+    if date_of_birth and date_of_birth > paid_on:
+        raise ValidationError({"date_of_birth": _("The date of birth cannot be after the payment date.")})
+    award.full_clean(exclude=["created_by"])
+    award.save()
+    fund_services.fund_debit(
+        actor=actor,
+        fund=scholarship_round.fund,
+        amount=amount,
+        occurred_on=paid_on,
+        award=award,
+        memo=award.recipient_name,
+    )
+    audit_record(
+        actor=actor,
+        obj=award,
+        action=AuditAction.CREATE,
+        branch=scholarship_round.branch,
+        changes=snapshot(award, AWARD_AUDIT_FIELDS),
+    )
+    money_changed.send(sender=Award, branch_id=scholarship_round.branch_id)
+    return award
+
+
+@transaction.atomic
+def award_void(*, actor, award: Award, reason: str) -> Award:
+    """Void an award: its payment is reversed into the fund; the award and both ledger rows stay."""
+    reason = clean_text(reason)
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for voiding.")})
+    award = Award.objects.select_for_update().select_related("round__branch").get(pk=award.pk)
+    fund_services.check_in_scope(actor, award.round.branch)
+    if award.is_voided:
+        raise ValidationError(_("This record was already voided."))
+    fund_services.ledger_reverse(actor=actor, reason=reason, award=award)
+    award.voided_at = timezone.now()
+    award.voided_by = actor if getattr(actor, "is_authenticated", False) else None
+    award.void_reason = reason
+    award.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    audit_record(
+        actor=actor,
+        obj=award,
+        action=AuditAction.VOID,
+        branch=award.round.branch,
+        changes={str(Award._meta.get_field("void_reason").verbose_name): reason},
+    )
+    money_changed.send(sender=Award, branch_id=award.round.branch_id)
+    return award

@@ -1,0 +1,225 @@
+"""Pages of the scholarships app: thin views over `scholarships.services` and `.reports`."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, Sum
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from funds.forms import VoidForm
+from funds.views import form_errors_to, history_of, link_rows, page_of, query_without_page, report_scope, total_link
+from funds.xlsx import Sheet, xlsx_response
+from khuyenhoc.access import get_visible_or_404, require_write
+from scholarships import reports, services
+from scholarships.forms import AwardFilterForm, AwardPayForm, RoundFilterForm, RoundForm
+from scholarships.models import Award, ScholarshipRound
+
+VALID = Q(awards__voided_at__isnull=True)
+
+
+@login_required
+def round_list(request):
+    form = RoundFilterForm(request.GET or None, user=request.user)
+    rounds = form.filter(ScholarshipRound.objects.visible_to(request.user))
+    page = page_of(
+        request,
+        rounds.select_related("branch", "fund")
+        .annotate(turns=Count("awards", filter=VALID), amount=Sum("awards__amount", filter=VALID))
+        .order_by("-awarded_on", "-id"),
+    )
+    return render(
+        request, "scholarships/round_list.html", {"form": form, "page": page, "query": query_without_page(request)}
+    )
+
+
+@login_required
+def round_create(request):
+    require_write(request.user)
+    form = RoundForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            scholarship_round = services.round_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form_errors_to(form, error)
+        else:
+            messages.success(request, _("The round was created. Now record its awards."))
+            return redirect("scholarships:round_detail", pk=scholarship_round.pk)
+    return render(request, "scholarships/round_form.html", {"form": form})
+
+
+@login_required
+def round_detail(request, pk: int):
+    scholarship_round = get_visible_or_404(
+        request.user, ScholarshipRound.objects.select_related("branch", "fund"), pk=pk
+    )
+    awards = scholarship_round.awards.all()
+    totals = awards.valid().aggregate(
+        turns=Count("id"), recipients=Count("recipient_key", distinct=True), amount=Sum("amount")
+    )
+    return render(
+        request,
+        "scholarships/round_detail.html",
+        {
+            "round": scholarship_round,
+            "page": page_of(request, awards.order_by("-paid_on", "-id")),
+            "totals": totals,
+            "history": history_of(scholarship_round),
+        },
+    )
+
+
+@login_required
+def award_pay(request, pk: int):
+    scholarship_round = get_visible_or_404(
+        request.user, ScholarshipRound.objects.select_related("branch", "fund"), pk=pk, write=True
+    )
+    form = AwardPayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            award = services.award_pay(actor=request.user, scholarship_round=scholarship_round, **form.cleaned_data)
+        except ValidationError as error:
+            form_errors_to(form, error)
+        else:
+            messages.success(
+                request,
+                _("Award to %(name)s paid from %(fund)s.")
+                % {"name": award.recipient_name, "fund": scholarship_round.fund},
+            )
+            if "add_another" in request.POST:
+                return redirect("scholarships:award_pay", pk=scholarship_round.pk)
+            return redirect("scholarships:round_detail", pk=scholarship_round.pk)
+    return render(request, "scholarships/award_form.html", {"form": form, "round": scholarship_round})
+
+
+def _award_rows(awards):
+    for award in awards.select_related("round__branch", "round__fund").iterator(chunk_size=2000):
+        yield [
+            award.paid_on,
+            award.recipient_name,
+            award.date_of_birth,
+            award.get_recipient_kind_display(),
+            award.school_or_workplace,
+            award.grade,
+            award.recipient_id,
+            award.get_category_display(),
+            award.amount,
+            award.get_form_display(),
+            award.round.name,
+            award.round.school_year,
+            award.round.branch.name,
+            award.round.fund.name,
+            _("voided: %(reason)s") % {"reason": award.void_reason} if award.is_voided else "",
+        ]
+
+
+@login_required
+def award_list(request):
+    form = AwardFilterForm(request.GET or None, user=request.user)
+    awards = form.filter(Award.objects.visible_to(request.user))
+    if request.GET.get("format") == "xlsx":
+        headers = [
+            _("Paid on"),
+            _("Recipient"),
+            _("Date of birth"),
+            _("Recipient kind"),
+            _("School or workplace"),
+            _("Class / grade"),
+            _("Citizen or student ID"),
+            _("Category"),
+            _("Amount (đồng)"),
+            _("Form"),
+            _("Round"),
+            _("School year"),
+            _("Branch"),
+            _("Fund"),
+            _("Status"),
+        ]
+        return xlsx_response("hoc-bong.xlsx", [Sheet(_("Awards"), headers, _award_rows(awards))])
+    totals = awards.valid().aggregate(
+        turns=Count("id"), recipients=Count("recipient_key", distinct=True), amount=Sum("amount")
+    )
+    page = page_of(request, awards.select_related("round__branch").order_by("-paid_on", "-id"))
+    return render(
+        request,
+        "scholarships/award_list.html",
+        {"form": form, "page": page, "totals": totals, "query": query_without_page(request)},
+    )
+
+
+@login_required
+def award_detail(request, pk: int):
+    award = get_visible_or_404(
+        request.user,
+        Award.objects.select_related("round__branch", "round__fund", "created_by", "voided_by"),
+        pk=pk,
+    )
+    return render(
+        request,
+        "scholarships/award_detail.html",
+        {
+            "award": award,
+            "entries": award.ledger_entries.select_related("fund", "created_by", "reverses").order_by("id"),
+            "history": history_of(award),
+            "void_form": VoidForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def award_void(request, pk: int):
+    award = get_visible_or_404(request.user, Award.objects, pk=pk, write=True)
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for voiding."))
+        return redirect("scholarships:award_detail", pk=pk)
+    try:
+        services.award_void(actor=request.user, award=award, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The award was voided and its amount returned to the fund."))
+    return redirect("scholarships:award_detail", pk=pk)
+
+
+@login_required
+def report(request):
+    form, branch, period = report_scope(request)
+    url = reverse("scholarships:award_list")
+    context = {
+        "form": form,
+        "branch": branch,
+        "period": period,
+        "total": reports.awards_total(branch, period),
+        "total_url": total_link(url, branch, period),
+        "by_kind": link_rows(reports.awards_by_recipient_kind(branch, period), url=url, branch=branch, period=period),
+        "by_category": link_rows(reports.awards_by_category(branch, period), url=url, branch=branch, period=period),
+        "by_kind_and_category": link_rows(
+            reports.awards_by_kind_and_category(branch, period), url=url, branch=branch, period=period
+        ),
+        "by_branch": link_rows(reports.awards_by_branch(branch, period), url=url, branch=branch, period=period),
+    }
+    if request.GET.get("format") == "xlsx":
+        heading = [f"{branch} — {period.label}"]
+        headers = ["", _("Award turns"), _("Distinct recipients"), _("Amount (đồng)")]
+        sheets = []
+        for title, key in (
+            (_("By recipient kind"), "by_kind"),
+            (_("By category"), "by_category"),
+            (_("By kind and category"), "by_kind_and_category"),
+            (_("By branch"), "by_branch"),
+        ):
+            rows = [
+                [row.label, row.figures["turns"], row.figures["recipients"], row.figures["amount"]]
+                for row in context[key]
+            ]
+            total = context["total"]
+            rows.append([_("Total"), total["turns"], total["recipients"], total["amount"]])
+            sheets.append(Sheet(title, headers, rows, heading=heading))
+        return xlsx_response("bao-cao-hoc-bong.xlsx", sheets)
+    return render(request, "scholarships/report.html", context)
