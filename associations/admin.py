@@ -102,9 +102,9 @@ class BranchAdmin(SubtreeAdminMixin, AuditedAdminMixin, TreeAdmin):
         target = visible.filter(pk=request.POST.get("target")).first()
         if node is None or target is None:
             raise PermissionDenied
-        old_parent = node.get_parent()
+        old_parent = Branch.objects.get_parent(node)
         if request.POST.get("relation") == "sibling" and not request.user.is_superuser:
-            target_parent = target.get_parent()
+            target_parent = Branch.objects.get_parent(target)
             if target_parent is None or not visible.filter(pk=target_parent.pk).exists():
                 raise PermissionDenied
         with transaction.atomic():
@@ -112,7 +112,7 @@ class BranchAdmin(SubtreeAdminMixin, AuditedAdminMixin, TreeAdmin):
             if isinstance(response, HttpResponseBadRequest):
                 return response
             node.refresh_from_db()
-            new_parent = node.get_parent()
+            new_parent = Branch.objects.get_parent(node)
             audit_record(
                 actor=request.user,
                 obj=node,

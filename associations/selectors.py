@@ -103,7 +103,7 @@ def branch_children_with_counts(user, parent: Branch | None) -> list[dict]:
         roots = list(Branch.objects.visible_to(user).filter(depth=_min_depth(user)))
         children = roots
     else:
-        children = list(parent.get_children())
+        children = list(Branch.objects.get_children(parent))
     if not children:
         return []
     depth = children[0].depth

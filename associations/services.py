@@ -176,7 +176,7 @@ def branch_move(*, actor, branch: Branch, new_parent: Branch) -> Branch:
     _check_in_scope(actor, new_parent)
     if new_parent.path.startswith(branch.path):
         raise ValidationError(_("A branch cannot be moved under itself or one of its own sub-branches."))
-    old_parent = branch.get_parent()
+    old_parent = Branch.objects.get_parent(branch)
     Branch.objects.move(branch, new_parent, pos="sorted-child" if Branch.node_order_by else "last-child")
     branch.refresh_from_db()
     audit_record(
