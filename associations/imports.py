@@ -300,10 +300,7 @@ class MemberImport(RegistryImport):
         self.seen_ids: dict[str, int] = {}
         self.seen_keys: dict[tuple, tuple[int, bool]] = {}
         self.headers = {column.key: column.header for column in self.columns}
-        self.verbose = {
-            key: str(Member._meta.get_field(field.removesuffix("_id")).verbose_name)
-            for key, field in MEMBER_FIELDS.items()
-        }
+        self.verbose = {key: str(Member._meta.get_field(key).verbose_name) for key, field in MEMBER_FIELDS.items()}
 
     def _organizations(self, rows: list[ParsedRow]) -> dict[str, list[tuple[int, int, str]]]:
         names = {search_key(row.values["organization"]) for row in rows if row.values.get("organization")}
@@ -615,8 +612,7 @@ class OrganizationImport(RegistryImport):
         self.seen: dict[tuple, int] = {}
         self.headers = {column.key: column.header for column in self.columns}
         self.verbose = {
-            key: str(Organization._meta.get_field(field.removesuffix("_id")).verbose_name)
-            for key, field in ORGANIZATION_FIELDS.items()
+            key: str(Organization._meta.get_field(key).verbose_name) for key, field in ORGANIZATION_FIELDS.items()
         }
         self.count_names = {
             field: str(OrganizationHeadcount._meta.get_field(field).verbose_name) for field in HEADCOUNT_FIELDS

@@ -625,13 +625,34 @@ class _RollBack(Exception):
         self.message = message
 
 
+def _audit_import(job, result: ScanResult) -> None:
+    """One entry for the import itself; each record created or changed has its own entry too."""
+    from associations.models import AuditAction, AuditEntry, ImportJob
+
+    AuditEntry.objects.create(
+        actor=job.created_by,
+        branch=job.branch,
+        content_type=ContentType.objects.get_for_model(ImportJob),
+        object_id=str(job.pk),
+        object_repr=str(job)[:255],
+        action=AuditAction.IMPORT,
+        changes={
+            "file": job.original_name,
+            "rows": result.rows,
+            "created": result.create,
+            "updated": result.update,
+            "unchanged": result.unchanged,
+        },
+    )
+
+
 def job_apply(job_id: int) -> None:
     """Check the file again and write it, all in one transaction: everything or nothing.
 
     Idempotent: only a job in status "applying" (set when the user pressed Apply) is run;
     an applied job is left alone. Transient database errors propagate for the task to retry.
     """
-    from associations.models import AuditAction, AuditEntry, ImportJob, ImportStatus
+    from associations.models import ImportJob, ImportStatus
 
     try:
         with transaction.atomic():
@@ -654,21 +675,8 @@ def job_apply(job_id: int) -> None:
                     _("The file no longer passes the check (%(rows)d rows have errors). Nothing was written.")
                     % {"rows": result.errors.rows},
                 )
-            AuditEntry.objects.create(
-                actor=job.created_by,
-                branch=job.branch,
-                content_type=ContentType.objects.get_for_model(ImportJob),
-                object_id=str(job.pk),
-                object_repr=str(job)[:255],
-                action=AuditAction.IMPORT,
-                changes={
-                    "file": job.original_name,
-                    "rows": result.rows,
-                    "created": result.create,
-                    "updated": result.update,
-                    "unchanged": result.unchanged,
-                },
-            )
+            if result.create or result.update:
+                _audit_import(job, result)
             adapter.finish(created=result.create, updated=result.update)
             _store(job, result, status=ImportStatus.APPLIED, message="", finished_at=timezone.now())
     except _RollBack as failure:
