@@ -1,0 +1,316 @@
+"""The dashboard of a branch as an Excel workbook (one sheet per target, a row per child
+branch) and as a PDF report for a meeting, with its charts drawn by fpdf2 (no browser).
+
+The PDF uses the DejaVu fonts (settings.PDF_FONT_DIR), which carry every Vietnamese letter.
+A report with more than PLANS_PDF_BACKGROUND_ROWS child rows in all is built by the worker.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.utils import timezone, translation
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from fpdf import FPDF
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from plans.selectors import Dashboard, Figure, TargetProgress, dashboard_for
+
+# fpdf2's font subsetting (fontTools) logs every glyph at INFO.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+
+def background_threshold() -> int:
+    # A district has at most a few dozen communes; a commune with hundreds of chapters
+    # makes a long report that is better built off the request.
+    return int(getattr(settings, "PLANS_PDF_BACKGROUND_ROWS", 150))
+
+
+def report_rows(dashboard: Dashboard) -> int:
+    return sum(len(t.children) for t in dashboard.targets)
+
+
+def _num(value) -> str:
+    return number_format(value, force_grouping=True)
+
+
+def _pct(value: Decimal | None) -> str:
+    return "—" if value is None else f"{number_format(value, 2)} %"
+
+
+def _target_title(item: TargetProgress) -> str:
+    target = item.target
+    return _("%(indicator)s: at least %(threshold)s by %(deadline)s") % {
+        "indicator": target.get_indicator_display(),
+        "threshold": _pct(target.threshold_percent),
+        "deadline": target.deadline.strftime("%d/%m/%Y"),
+    }
+
+
+def report_title(plan) -> str:
+    return _("Progress report on implementing Plan %(code)s") % {"code": plan.code}
+
+
+def report_filename(dashboard: Dashboard, extension: str) -> str:
+    plan = dashboard.plans[0].plan if dashboard.plans else None
+    code = (plan.code if plan else "plan").replace("/", "-")
+    return f"bao-cao-{code}-{dashboard.branch.pk}.{extension}"
+
+
+# --- Excel -------------------------------------------------------------------------------------
+def dashboard_xlsx(dashboard: Dashboard) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    bold = Font(bold=True)
+    for index, item in enumerate(dashboard.targets, start=1):
+        # Sheet names: at most 31 characters, no "/" (plan codes have one).
+        sheet = workbook.create_sheet(f"{index}. {item.target.get_indicator_display()}"[:31].replace("/", "-"))
+        sheet.append([report_title(item.target.plan)])
+        sheet["A1"].font = Font(bold=True, size=13)
+        sheet.append([_target_title(item)])
+        sheet.append([_("Branch"), dashboard.branch.name])
+        if item.now:
+            sheet.append([_("As of"), item.now.as_of])
+            sheet.cell(row=sheet.max_row, column=2).number_format = "DD/MM/YYYY"
+            sheet.append([_("Counted"), item.now.numerator, _("Out of"), item.now.denominator])
+            sheet.append([_("Percentage"), float(item.now.percent) if item.now.percent is not None else None])
+            sheet.append([_("Gap to target"), item.now.gap, item.now.gap_text])
+        sheet.append([])
+        header = [_("Branch"), _("Counted"), _("Out of"), _("Percentage"), _("Gap to target"), _("Status")]
+        sheet.append(header)
+        for cell in sheet[sheet.max_row]:
+            cell.font = bold
+        for row in item.children:
+            now = row.now
+            sheet.append(
+                [
+                    row.branch.name,
+                    now.numerator if now else None,
+                    now.denominator if now else None,
+                    float(now.percent) if now and now.percent is not None else None,
+                    now.gap if now else None,
+                    f"{row.status_symbol} {row.status_label}",
+                ]
+            )
+        sheet.column_dimensions["A"].width = 40
+        for column in "BCDE":
+            sheet.column_dimensions[column].width = 14
+        sheet.column_dimensions["F"].width = 28
+    if not workbook.sheetnames:
+        workbook.create_sheet(_("No targets"))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- PDF ---------------------------------------------------------------------------------------
+_STATUS_GREY = {"met": 60, "on_track": 110, "behind": 170, "missed": 200, "no_data": 230}
+
+
+class _Report(FPDF):
+    def __init__(self, title: str):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        font_dir = settings.PDF_FONT_DIR
+        self.add_font("DejaVu", "", str(font_dir / "DejaVuSans.ttf"))
+        self.add_font("DejaVu", "B", str(font_dir / "DejaVuSans-Bold.ttf"))
+        self.set_title(title)
+        self.set_auto_page_break(auto=True, margin=15)
+        self.set_margins(15, 15, 15)
+        self.alias_nb_pages()
+
+    def footer(self):
+        self.set_y(-12)
+        self.set_font("DejaVu", "", 8)
+        self.cell(0, 5, f"{self.page_no()}/{{nb}}", align="C")
+
+    def need(self, height: float) -> None:
+        if self.get_y() + height > self.h - 18:
+            self.add_page()
+
+
+def _bar_chart(pdf: _Report, *, title: str, bars: list[tuple[str, float | None, int]], threshold: float) -> None:
+    """Horizontal bars (label, percent, grey level) with the target line; values printed beside each bar."""
+    if not bars:
+        return
+    row = 6
+    label_width, chart_width = 60, 95
+    pdf.need(12 + row * min(len(bars), 8))
+    pdf.set_font("DejaVu", "B", 9)
+    pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 8)
+    left = pdf.l_margin + label_width
+    top = pdf.get_y()
+    for label, percent, grey in bars:
+        if pdf.get_y() + row > pdf.h - 18:
+            _threshold_line(pdf, left, chart_width, top, pdf.get_y(), threshold)
+            pdf.add_page()
+            top = pdf.get_y()
+        y = pdf.get_y()
+        pdf.set_xy(pdf.l_margin, y)
+        pdf.cell(label_width - 2, row, label[:40], align="R")
+        width = chart_width * min(max(percent or 0, 0), 100) / 100
+        pdf.set_fill_color(grey, grey, grey)
+        if width > 0:
+            pdf.rect(left, y + 1, width, row - 2, style="F")
+        pdf.set_xy(left + width + 1, y)
+        pdf.cell(20, row, _pct(Decimal(str(percent)).quantize(Decimal("0.01")) if percent is not None else None))
+        pdf.set_xy(pdf.l_margin, y + row)
+    _threshold_line(pdf, left, chart_width, top, pdf.get_y(), threshold)
+    pdf.ln(2)
+
+
+def _threshold_line(pdf: _Report, left: float, chart_width: float, top: float, bottom: float, threshold: float):
+    x = left + chart_width * threshold / 100
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_dash_pattern(dash=1.5, gap=1)
+    pdf.line(x, top, x, bottom)
+    pdf.set_dash_pattern()
+    pdf.set_xy(x - 10, bottom)
+    pdf.set_font("DejaVu", "", 7)
+    pdf.cell(20, 4, _("target %(threshold)s") % {"threshold": _pct(Decimal(str(threshold)))}, align="C")
+    pdf.set_font("DejaVu", "", 8)
+    pdf.set_xy(pdf.l_margin, bottom + 4)
+
+
+def _figure_line(figure: Figure | None) -> str:
+    if figure is None:
+        return _("Not computed yet.")
+    return _("%(percent)s (%(numerator)s of %(denominator)s) as of %(day)s; %(gap)s") % {
+        "percent": _pct(figure.percent),
+        "numerator": _num(figure.numerator),
+        "denominator": _num(figure.denominator),
+        "day": figure.as_of.strftime("%d/%m/%Y"),
+        "gap": figure.gap_text if figure.gap else _("target met"),
+    }
+
+
+def _projection_line(item: TargetProgress) -> str:
+    projection = item.projection
+    if projection.deadline_passed:
+        if projection.at_deadline is None:
+            return _("The deadline has passed; no figure was stored for it.")
+        key = _("met") if projection.will_meet else _("not met")
+        return _("At the deadline: %(figure)s — %(result)s.") % {
+            "figure": _pct(projection.at_deadline.percent),
+            "result": key,
+        }
+    parts = []
+    if projection.pace is not None:
+        parts.append(
+            _("Pace of the last 12 months: %(pace)s points a year; at that pace %(projected)s by the deadline (%(r)s).")
+            % {
+                "pace": number_format(projection.pace, 2),
+                "projected": _pct(projection.projected),
+                "r": _("met") if projection.will_meet else _("not met"),
+            }
+        )
+    if projection.needed_pace is not None:
+        parts.append(_("Needed: %(pace)s points a year.") % {"pace": number_format(projection.needed_pace, 2)})
+    return " ".join(parts)
+
+
+def dashboard_pdf(dashboard: Dashboard) -> bytes:
+    plan = dashboard.plans[0].plan if dashboard.plans else None
+    title = report_title(plan) if plan else _("Progress report")
+    pdf = _Report(title)
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.multi_cell(0, 8, title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    if plan:
+        pdf.multi_cell(0, 5, plan.title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.cell(0, 5, _("Branch: %(name)s") % {"name": dashboard.branch.name}, new_x="LMARGIN", new_y="NEXT")
+    computed = (
+        date_format(timezone.localtime(dashboard.computed_at), "d/m/Y H:i") if dashboard.computed_at else _("never")
+    )
+    pdf.cell(0, 5, _("Figures computed at %(at)s") % {"at": computed}, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+    for index, item in enumerate(dashboard.targets, start=1):
+        pdf.need(40)
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.multi_cell(0, 6, f"{index}. {_target_title(item)}", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9)
+        pdf.multi_cell(0, 5, _figure_line(item.now), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0, 5, f"{item.status_symbol} {item.status_label}. {_projection_line(item)}", new_x="LMARGIN", new_y="NEXT"
+        )
+        pdf.ln(1)
+        threshold = float(item.target.threshold_percent)
+        _bar_chart(
+            pdf,
+            title=_("Year by year"),
+            bars=[
+                (f.as_of.strftime("%d/%m/%Y"), float(f.percent) if f.percent is not None else None, 90)
+                for f in item.trend
+            ],
+            threshold=threshold,
+        )
+        _bar_chart(
+            pdf,
+            title=_("Branches below"),
+            bars=[
+                (
+                    f"{row.status_symbol} {row.branch.name}",
+                    float(row.now.percent) if row.now and row.now.percent is not None else None,
+                    _STATUS_GREY[row.status],
+                )
+                for row in item.children
+            ],
+            threshold=threshold,
+        )
+        _children_table(pdf, item)
+        pdf.ln(4)
+    return bytes(pdf.output())
+
+
+def _children_table(pdf: _Report, item: TargetProgress) -> None:
+    if not item.children:
+        return
+    widths = (62, 22, 22, 20, 20, 34)
+    headers = (_("Branch"), _("Counted"), _("Out of"), _("Percentage"), _("Gap"), _("Status"))
+    pdf.need(14)
+    pdf.set_font("DejaVu", "B", 8)
+    for width, header in zip(widths, headers, strict=True):
+        pdf.cell(width, 6, header, border=1)
+    pdf.ln()
+    pdf.set_font("DejaVu", "", 8)
+    for row in item.children:
+        pdf.need(6)
+        now = row.now
+        cells = (
+            row.branch.name[:38],
+            _num(now.numerator) if now else "—",
+            _num(now.denominator) if now else "—",
+            _pct(now.percent) if now else "—",
+            _num(now.gap) if now else "—",
+            f"{row.status_symbol} {row.status_label}",
+        )
+        for width, (position, text) in zip(widths, enumerate(cells), strict=True):
+            pdf.cell(width, 5.5, str(text), border=1, align="L" if position in (0, 5) else "R")
+        pdf.ln()
+
+
+def report_export_build(*, export_id: int) -> None:
+    """The worker's side of a large PDF: build it and attach the file to its ReportExport."""
+    from plans.models import ReportExport, RunStatus
+
+    export = ReportExport.objects.select_related("branch", "plan").filter(pk=export_id).first()
+    if export is None or export.status == RunStatus.DONE:
+        return
+    ReportExport.objects.filter(pk=export.pk).update(status=RunStatus.RUNNING)
+    try:
+        with translation.override(export.language):
+            content = dashboard_pdf(dashboard_for(export.branch, plan=export.plan))
+    except Exception as error:
+        ReportExport.objects.filter(pk=export.pk).update(status=RunStatus.FAILED, error=str(error)[:2000])
+        raise
+    export.file.save(f"bao-cao-{export.plan.code.replace('/', '-')}-{export.branch_id}.pdf", ContentFile(content))
+    ReportExport.objects.filter(pk=export.pk).update(status=RunStatus.DONE)

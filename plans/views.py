@@ -1,0 +1,223 @@
+"""The leadership dashboard, its exports, the manager's "recompute now" and plan editing.
+
+Every branch is fetched with `get_visible_or_404`: a branch outside the user's subtree is a
+404 for its dashboard, exports and values alike. The dashboard reads stored values only."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from associations.models import Branch
+from khuyenhoc.access import can_manage, get_visible_or_404, require_manage, user_root_branch
+from khuyenhoc.forms_util import apply_validation_error
+from plans import exports
+from plans.forms import PlanForm, TargetForm
+from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
+from plans.selectors import dashboard_for, dashboard_values, money_panel, plan_for_branch_or_none, scholarship_panel
+from plans.services import plan_save, recompute_request, target_save
+
+
+def _default_branch(user) -> Branch:
+    root = user_root_branch(user)
+    if root is not None:
+        return root
+    if user.is_superuser:
+        target = Target.objects.filter(plan__is_active=True).select_related("root_branch").first()
+        root = target.root_branch if target else Branch.objects.filter(depth=1).first()
+        if root is not None:
+            return root
+    raise Http404
+
+
+def _branch(request, branch_id: int | None) -> Branch:
+    if branch_id is None:
+        return _default_branch(request.user)
+    return get_visible_or_404(request.user, Branch.objects, pk=branch_id)
+
+
+def _breadcrumb(user, branch: Branch) -> list[Branch]:
+    """From the user's own branch (the top they may open) down to this one."""
+    crumbs = branch.ancestors_and_self()
+    root = user_root_branch(user)
+    if root is not None:
+        crumbs = crumbs.filter(path__startswith=root.path)
+    return list(crumbs)
+
+
+@login_required
+@require_GET
+def dashboard(request, branch_id: int | None = None):
+    branch = _branch(request, branch_id)
+    board = dashboard_for(branch)
+    context = {
+        "branch": branch,
+        "breadcrumb": _breadcrumb(request.user, branch),
+        "dashboard": board,
+        "money": money_panel(branch),
+        "scholarships": scholarship_panel(branch),
+        "can_recompute": can_manage(request.user),
+    }
+    context["chart_data"] = {
+        "targets": [item.chart_data() for item in board.targets],
+        "dashboardUrl": reverse("plans:dashboard_branch", args=[0]).removesuffix("0/"),
+        "money": context["money"].chart_data() if context["money"].available else None,
+        "scholarships": context["scholarships"].chart_data() if context["scholarships"].available else None,
+        "labels": {
+            "target": _("Target"),
+            "milestone": _("Milestone"),
+            "percent": _("Percentage"),
+            "turns": _("Award turns"),
+            "amount": _("Amount (đồng)"),
+        },
+    }
+    return render(request, "plans/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def values_json(request, branch_id: int):
+    branch = _branch(request, branch_id)
+    return JsonResponse({"branch": branch.pk, "values": dashboard_values(branch)})
+
+
+def _plan_dashboard(request, branch_id: int, plan_id: int):
+    branch = _branch(request, branch_id)
+    plan = plan_for_branch_or_none(branch, plan_id)
+    if plan is None:
+        raise Http404
+    return branch, plan, dashboard_for(branch, plan=plan)
+
+
+@login_required
+@require_GET
+def export_xlsx(request, branch_id: int, plan_id: int):
+    _branch_obj, _plan, board = _plan_dashboard(request, branch_id, plan_id)
+    response = HttpResponse(
+        exports.dashboard_xlsx(board),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{exports.report_filename(board, "xlsx")}"'
+    return response
+
+
+@login_required
+@require_GET
+def export_pdf(request, branch_id: int, plan_id: int):
+    branch, plan, board = _plan_dashboard(request, branch_id, plan_id)
+    if exports.report_rows(board) > exports.background_threshold():
+        export = ReportExport.objects.create(
+            branch=branch, plan=plan, requested_by=request.user, language=request.LANGUAGE_CODE
+        )
+        transaction.on_commit(lambda: _enqueue_report(export))
+        return redirect("plans:report_export", export.pk)
+    response = HttpResponse(exports.dashboard_pdf(board), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{exports.report_filename(board, "pdf")}"'
+    return response
+
+
+def _enqueue_report(export: ReportExport) -> None:
+    from plans.tasks import report_pdf_build
+
+    try:
+        report_pdf_build.delay(export.pk)
+    except Exception as error:
+        ReportExport.objects.filter(pk=export.pk).update(status=RunStatus.FAILED, error=str(error)[:2000])
+
+
+@login_required
+@require_GET
+def report_export(request, pk: int):
+    export = get_object_or_404(ReportExport.objects.select_related("branch", "plan"), pk=pk, requested_by=request.user)
+    template = (
+        "plans/partials/report_export_status.html" if request.headers.get("HX-Request") else "plans/report_export.html"
+    )
+    return render(request, template, {"export": export})
+
+
+@login_required
+@require_GET
+def report_export_download(request, pk: int):
+    export = get_object_or_404(ReportExport, pk=pk, requested_by=request.user, status=RunStatus.DONE)
+    get_visible_or_404(request.user, Branch.objects, pk=export.branch_id)
+    response = HttpResponse(export.file.open("rb").read(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{export.file.name.rsplit("/", 1)[-1]}"'
+    return response
+
+
+@login_required
+@require_POST
+def recompute_start(request):
+    require_manage(request.user)
+    run = recompute_request(actor=request.user)
+    return redirect("plans:recompute_status", run.pk)
+
+
+@login_required
+@require_GET
+def recompute_status(request, pk: int):
+    require_manage(request.user)
+    run = get_object_or_404(RecomputeRun, pk=pk)
+    template = "plans/partials/recompute_status.html" if request.headers.get("HX-Request") else "plans/recompute.html"
+    return render(request, template, {"run": run})
+
+
+# --- Plans and targets (managers) ------------------------------------------------------------
+def _manager_branches(user):
+    return Branch.objects.visible_to(user).filter(level__in=["city", "district", "commune"])
+
+
+@login_required
+@require_GET
+def plan_list(request):
+    plans = Plan.objects.visible_to(request.user).select_related("issuing_branch").prefetch_related("targets")
+    return render(request, "plans/plan_list.html", {"plans": plans, "can_edit": can_manage(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_edit(request, pk: int | None = None):
+    require_manage(request.user)
+    plan = get_visible_or_404(request.user, Plan.objects, pk=pk) if pk else None
+    form = PlanForm(request.POST or None, instance=plan, branches=_manager_branches(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = plan_save(actor=request.user, plan=form.instance)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            return redirect("plans:plan_detail", saved.pk)
+    return render(request, "plans/plan_form.html", {"form": form, "plan": plan})
+
+
+@login_required
+@require_GET
+def plan_detail(request, pk: int):
+    plan = get_visible_or_404(request.user, Plan.objects.select_related("issuing_branch"), pk=pk)
+    targets = plan.targets.select_related("root_branch").prefetch_related("milestones")
+    return render(
+        request, "plans/plan_detail.html", {"plan": plan, "targets": targets, "can_edit": can_manage(request.user)}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def target_edit(request, plan_pk: int, pk: int | None = None):
+    require_manage(request.user)
+    plan = get_visible_or_404(request.user, Plan.objects, pk=plan_pk)
+    target = get_object_or_404(plan.targets, pk=pk) if pk else Target(plan=plan)
+    form = TargetForm(request.POST or None, instance=target, branches=_manager_branches(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            target_save(actor=request.user, target=form.instance, milestones=form.cleaned_data["milestones"])
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            return redirect("plans:plan_detail", plan.pk)
+    return render(request, "plans/target_form.html", {"form": form, "plan": plan, "target": target if pk else None})

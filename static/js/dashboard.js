@@ -1,0 +1,226 @@
+// The leadership dashboard: charts from the JSON the page carries (no inline scripts), and
+// sortable tables. Every chart's numbers are also in a table beside it; status is told by a
+// symbol and a word in each label, not by colour alone.
+(function () {
+  "use strict";
+
+  var STATUS_COLOURS = {
+    met: "#1b7f3b",
+    on_track: "#2f6fb3",
+    behind: "#c77700",
+    missed: "#b3261e",
+    no_data: "#8a8a8a"
+  };
+
+  function readData() {
+    var node = document.getElementById("dashboard-data");
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function percentTick(value) {
+    return value + "%";
+  }
+
+  // A dashed vertical (or horizontal) line at the target, labelled with its value.
+  var targetLine = {
+    id: "targetLine",
+    afterDatasetsDraw: function (chart, args, options) {
+      if (options.value === undefined || options.value === null) {
+        return;
+      }
+      var ctx = chart.ctx;
+      var area = chart.chartArea;
+      ctx.save();
+      ctx.strokeStyle = "#000";
+      ctx.setLineDash([6, 4]);
+      ctx.lineWidth = 1.5;
+      ctx.fillStyle = "#000";
+      ctx.font = "12px sans-serif";
+      ctx.beginPath();
+      if (options.horizontal) {
+        var x = chart.scales.x.getPixelForValue(options.value);
+        ctx.moveTo(x, area.top);
+        ctx.lineTo(x, area.bottom);
+        ctx.stroke();
+        ctx.fillText(options.label + " " + options.value + "%", Math.min(x + 4, area.right - 90), area.top + 12);
+      } else {
+        var y = chart.scales.y.getPixelForValue(options.value);
+        ctx.moveTo(area.left, y);
+        ctx.lineTo(area.right, y);
+        ctx.stroke();
+        ctx.fillText(options.label + " " + options.value + "%", area.left + 4, y - 4);
+      }
+      ctx.restore();
+    }
+  };
+
+  function trendChart(target, labels) {
+    var canvas = document.getElementById("trend-" + target.id);
+    if (!canvas || !target.trend.length) {
+      return;
+    }
+    var datasets = [
+      {
+        label: labels.percent,
+        data: target.trend.map(function (p) { return p.percent; }),
+        borderColor: "#2f6fb3",
+        backgroundColor: "#2f6fb3",
+        pointStyle: "circle",
+        pointRadius: 5,
+        tension: 0
+      }
+    ];
+    if (target.trend.some(function (p) { return p.milestone !== null; })) {
+      datasets.push({
+        label: labels.milestone,
+        data: target.trend.map(function (p) { return p.milestone; }),
+        borderColor: "#555",
+        backgroundColor: "#fff",
+        pointStyle: "triangle",
+        pointRadius: 7,
+        showLine: false
+      });
+    }
+    new Chart(canvas, {
+      type: "line",
+      data: { labels: target.trend.map(function (p) { return p.label; }), datasets: datasets },
+      options: {
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { y: { min: 0, max: 100, ticks: { callback: percentTick } } },
+        plugins: {
+          legend: { labels: { usePointStyle: true } },
+          targetLine: { value: target.threshold, label: labels.target, horizontal: false }
+        }
+      },
+      plugins: [targetLine]
+    });
+  }
+
+  function childrenChart(target, labels, dashboardUrl) {
+    var canvas = document.getElementById("children-" + target.id);
+    if (!canvas || !target.children.length) {
+      return;
+    }
+    canvas.parentNode.style.height = Math.max(160, 26 * target.children.length + 60) + "px";
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: target.children.map(function (c) { return c.label; }),
+        datasets: [{
+          label: labels.percent,
+          data: target.children.map(function (c) { return c.percent; }),
+          backgroundColor: target.children.map(function (c) { return STATUS_COLOURS[c.status]; })
+        }]
+      },
+      options: {
+        indexAxis: "y",
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { x: { min: 0, max: 100, ticks: { callback: percentTick } } },
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            callbacks: {
+              afterLabel: function (item) { return target.children[item.dataIndex].statusLabel; }
+            }
+          },
+          targetLine: { value: target.threshold, label: labels.target, horizontal: true }
+        },
+        onClick: function (event, elements) {
+          if (elements.length) {
+            window.location.href = dashboardUrl + target.children[elements[0].index].url + "/";
+          }
+        }
+      },
+      plugins: [targetLine]
+    });
+  }
+
+  var SERIES_COLOURS = ["#2f6fb3", "#c77700", "#1b7f3b", "#6b3fa0", "#b3261e", "#555555"];
+
+  function moneyChart(money) {
+    var canvas = document.getElementById("money-chart");
+    if (!canvas || !money) {
+      return;
+    }
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: money.years,
+        datasets: money.series.map(function (s, i) {
+          return { label: s.label, data: s.values, backgroundColor: SERIES_COLOURS[i % SERIES_COLOURS.length] };
+        })
+      },
+      options: {
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { x: { stacked: true }, y: { stacked: true } }
+      }
+    });
+  }
+
+  function scholarshipChart(data, labels) {
+    var canvas = document.getElementById("scholarship-chart");
+    if (!canvas || !data) {
+      return;
+    }
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: data.years,
+        datasets: [
+          { label: labels.turns, data: data.turns, backgroundColor: "#2f6fb3", yAxisID: "y" },
+          {
+            label: labels.amount, data: data.amounts, type: "line", borderColor: "#c77700",
+            pointStyle: "rectRot", pointRadius: 6, yAxisID: "y1"
+          }
+        ]
+      },
+      options: {
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: { legend: { labels: { usePointStyle: true } } },
+        scales: { y: { position: "left" }, y1: { position: "right", grid: { drawOnChartArea: false } } }
+      }
+    });
+  }
+
+  // Sortable tables: a click on a header's button sorts by that column, again to reverse.
+  function sortTable(button) {
+    var th = button.closest("th");
+    var table = button.closest("table");
+    var index = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var numeric = button.dataset.sort === "number";
+    var ascending = th.getAttribute("aria-sort") !== "ascending";
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[index].dataset.value;
+      var y = b.cells[index].dataset.value;
+      var order = numeric ? parseFloat(x) - parseFloat(y) : x.localeCompare(y, "vi");
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+    Array.prototype.forEach.call(th.parentNode.children, function (cell) { cell.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("table.sortable button.sort");
+    if (button) {
+      sortTable(button);
+    }
+  });
+
+  var data = readData();
+  if (!data || typeof Chart === "undefined") {
+    return;
+  }
+  data.targets.forEach(function (target) {
+    trendChart(target, data.labels);
+    childrenChart(target, data.labels, data.dashboardUrl);
+  });
+  moneyChart(data.money);
+  scholarshipChart(data.scholarships, data.labels);
+})();
