@@ -68,7 +68,7 @@ class MemberForm(CleanTextMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"] = BranchChoiceField(
-            queryset=_scoped_branches(user), label=_("branch"), help_text=_("The branch the member belongs to.")
+            queryset=_scoped_branches(user), label=_("Branch"), help_text=_("The branch the member belongs to.")
         )
         if self.instance.pk:
             self.fields["branch"].initial = self.instance.branch_id
@@ -98,8 +98,8 @@ class MemberForm(CleanTextMixin, forms.ModelForm):
 class MemberEndForm(CleanTextMixin, forms.Form):
     text_fields = ("reason",)
 
-    left_on = forms.DateField(label=_("left on"), widget=DATE_WIDGET)
-    reason = forms.CharField(label=_("reason for leaving"), max_length=255, required=False)
+    left_on = forms.DateField(label=_("Left on"), widget=DATE_WIDGET)
+    reason = forms.CharField(label=_("Reason for leaving"), max_length=255, required=False)
 
     def clean_left_on(self):
         value = self.cleaned_data["left_on"]
@@ -110,9 +110,9 @@ class MemberEndForm(CleanTextMixin, forms.Form):
 
 class MemberFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    branch = BranchChoiceField(label=_("branch"), queryset=Branch.objects.none(), required=False)
+    branch = BranchChoiceField(label=_("Branch"), queryset=Branch.objects.none(), required=False)
     category = forms.ChoiceField(
-        label=_("category"), required=False, choices=[("", _("All categories")), *MemberCategory.choices]
+        label=_("Category"), required=False, choices=[("", _("All categories")), *MemberCategory.choices]
     )
     active = forms.ChoiceField(
         label=_("Status"),
@@ -138,7 +138,7 @@ class OrganizationForm(CleanTextMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"] = BranchChoiceField(
-            queryset=_scoped_branches(user), label=_("branch"), help_text=_("Where the organisation is located.")
+            queryset=_scoped_branches(user), label=_("Branch"), help_text=_("Where the organisation is located.")
         )
         if self.instance.pk:
             self.fields["branch"].initial = self.instance.branch_id
@@ -146,8 +146,8 @@ class OrganizationForm(CleanTextMixin, forms.ModelForm):
 
 class OrganizationFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    branch = BranchChoiceField(label=_("branch"), queryset=Branch.objects.none(), required=False)
-    kind = forms.ChoiceField(label=_("kind"), required=False, choices=[("", _("All kinds")), *OrganizationKind.choices])
+    branch = BranchChoiceField(label=_("Branch"), queryset=Branch.objects.none(), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All kinds")), *OrganizationKind.choices])
     active = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All")), ("1", _("Active")), ("0", _("Closed"))]
     )
@@ -215,17 +215,17 @@ class BranchDatesForm(forms.ModelForm):
 
 class StaffAccountCreateForm(forms.Form):
     username = forms.RegexField(
-        label=_("user name"),
+        label=_("User name"),
         max_length=150,
         regex=r"^[\w.@+-]+$",
         help_text=_("Letters without diacritics, digits and . @ + - _ only, e.g. canbo.phucxa"),
     )
-    full_name = forms.CharField(label=_("full name"), max_length=150)
-    email = forms.EmailField(label=_("e-mail"), required=False)
-    branch = BranchChoiceField(label=_("branch"), queryset=Branch.objects.none())
-    role = forms.ChoiceField(label=_("role"))
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    branch = BranchChoiceField(label=_("Branch"), queryset=Branch.objects.none())
+    role = forms.ChoiceField(label=_("Role"))
     password = forms.CharField(
-        label=_("initial password"),
+        label=_("Initial password"),
         widget=forms.PasswordInput(render_value=False),
         help_text=_(
             "At least 10 characters, not only digits; tell it to the person, who can change it after signing in."
@@ -249,9 +249,9 @@ class StaffAccountCreateForm(forms.Form):
 
 
 class StaffAccountUpdateForm(forms.Form):
-    branch = BranchChoiceField(label=_("branch"), queryset=Branch.objects.none())
-    role = forms.ChoiceField(label=_("role"))
-    is_active = forms.BooleanField(label=_("may sign in"), required=False)
+    branch = BranchChoiceField(label=_("Branch"), queryset=Branch.objects.none())
+    role = forms.ChoiceField(label=_("Role"))
+    is_active = forms.BooleanField(label=_("May sign in"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         from associations.models import StaffRole

@@ -8,13 +8,13 @@ from django.utils import timezone
 from associations.models import (
     AuditEntry,
     Branch,
-    BranchLevel,
     Member,
     MemberCategory,
     Organization,
     OrganizationKind,
 )
 from khuyenhoc.db import vietnamese_order
+from khuyenhoc.text import vietnamese_sort_key
 
 MEMBER_SORTS = {
     "name": ("full_name", False),
@@ -133,7 +133,8 @@ def branch_children_with_counts(user, parent: Branch | None) -> list[dict]:
             "members": members.get(child.path, 0),
             "organizations": organizations.get(child.path, 0),
         }
-        for child in sorted(children, key=lambda b: (b.level != BranchLevel.DISTRICT, b.name))
+        # Official order (the statistics office's codes) for administrative units, then by name.
+        for child in sorted(children, key=lambda b: (b.code == "", b.code, vietnamese_sort_key(b.name)))
     ]
 
 

@@ -65,3 +65,10 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_a_browser_asking_for_english_still_gets_vietnamese_until_english_is_chosen(client):
+    html = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="vi">' in html
+    assert "Đăng nhập" in html
