@@ -25,8 +25,9 @@ class MoneyField(forms.CharField):
     default_error_messages = {"invalid": _("Write the amount in whole đồng, e.g. 1.500.000.")}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 30)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "maxlength": "30"})
+        )
         super().__init__(**kwargs)
 
     def to_python(self, value):
@@ -39,7 +40,7 @@ class MoneyField(forms.CharField):
         amount = int(digits)
         if amount <= 0:
             raise forms.ValidationError(_("The amount must be above zero."), code="min_value")
-        if amount >= 10**15:
+        if len(digits) > 15:
             raise forms.ValidationError(_("This amount is too large to be right."), code="max_value")
         return amount
 

@@ -16,7 +16,7 @@ FONT = "DejaVu"
 
 
 def _pdf() -> FPDF:
-    pdf = FPDF(orientation="P", unit="mm", format="A5")
+    pdf = FPDF(orientation="P", unit="mm", format=(148, 210))  # A5
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.set_margins(12, 12, 12)
     font_dir = settings.PDF_FONT_DIR

@@ -33,7 +33,7 @@ def run_together(work, count: int = THREADS) -> list:
         try:
             barrier.wait()
             results[index] = work(index)
-        except Exception as error:  # noqa: BLE001 - the outcome of each racer is the point
+        except Exception as error:  # the outcome of each racer is the point
             results[index] = error
         finally:
             connection.close()

@@ -1,1 +1,1 @@
-from tests.funds.conftest import funds, fund_model  # noqa: F401  (shared fixtures)
+from tests.funds.conftest import fund_model, funds  # noqa: F401  (shared fixtures)
