@@ -5,6 +5,7 @@ the web process and a local-memory cache, so `make run` needs nothing else. DATA
 switches to PostgreSQL and REDIS_URL to Redis for Celery and the cache.
 """
 
+import datetime
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "treebeard",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +60,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "khuyenhoc.security.SessionIdleTimeoutMiddleware",
+    "khuyenhoc.security.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "khuyenhoc.urls"
@@ -160,8 +168,30 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A session ends at the latest SESSION_COOKIE_AGE seconds after signing in, and earlier
+# after SESSION_IDLE_TIMEOUT seconds without a request (khuyenhoc.security), or when the
+# browser closes.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 3600, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Lockout after repeated failed sign-ins (django-axes), keyed on the user name *and* the
+# client address: a stranger guessing one clerk's password is stopped, yet cannot lock
+# the clerk (or everyone) out from elsewhere. The address comes from X-Forwarded-For only
+# through TRUSTED_PROXY_COUNT reverse proxies of ours (khuyenhoc.security.client_ip).
+AUTHENTICATION_BACKENDS = [
+    "khuyenhoc.security.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "khuyenhoc.security.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 
 # --- E-mail ------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
@@ -225,6 +255,26 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 # Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto.
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from the portal
+# itself only. No 'unsafe-inline' anywhere: the templates carry no inline script, event
+# handler or style attribute (htmx's own inline indicator style is switched off in
+# base.html; its CSS is in portal.css). Scripts that set element.style (Bootstrap,
+# Chart.js) go through the CSSOM, which style-src does not restrict. Bootstrap's CSS draws
+# its form icons from data: SVGs, hence img-src data:.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 # The health endpoint is probed over plain HTTP by the container runtime.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 

@@ -1,0 +1,84 @@
+"""Sign-in and session protection: the client address the lockout is keyed on, the lockout
+backend, idle sessions and the headers Django does not set by itself."""
+
+from __future__ import annotations
+
+import time
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address of the person signing in, for the lockout key.
+
+    X-Forwarded-For is believed only when TRUSTED_PROXY_COUNT says how many reverse proxies
+    of ours stand in front of the app; each appends the address it saw, so the client is the
+    entry that many places from the right. Entries further left are whatever the client sent
+    and are ignored: a forged header cannot choose someone else's key. With no trusted
+    proxy (or a header shorter than the proxy chain) the socket's address is used."""
+    count = settings.TRUSTED_PROXY_COUNT
+    if count:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= count:
+            return forwarded[-count]
+    return request.META.get("REMOTE_ADDR")
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' lockout check, for every sign-in that comes with a request.
+
+    The sign-in page and the admin's pass the request, so they are always checked. A
+    sign-in without one (the test client's login(), a shell) has no client to key a lockout
+    on and is left to the next backend instead of failing with an error."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+SESSION_LAST_SEEN_KEY = "_last_seen"
+
+
+class SessionIdleTimeoutMiddleware:
+    """Signs out a person who did nothing for SESSION_IDLE_TIMEOUT seconds; the session
+    cookie's own age (SESSION_COOKIE_AGE) bounds a session however busy it is.
+
+    The time of the last request is written at most once a minute, not on every request."""
+
+    write_interval = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            last_seen = request.session.get(SESSION_LAST_SEEN_KEY)
+            if last_seen is not None and now - int(last_seen) > settings.SESSION_IDLE_TIMEOUT:
+                logout(request)
+            elif last_seen is None or now - int(last_seen) >= self.write_interval:
+                request.session[SESSION_LAST_SEEN_KEY] = now
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django's SecurityMiddleware does not set: Permissions-Policy and
+    Cross-Origin-Resource-Policy."""
+
+    permissions_policy = (
+        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.permissions_policy)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response
