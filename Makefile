@@ -15,6 +15,9 @@ help:
 	@echo "make test   - install, start throwaway PostgreSQL + Redis, run the whole suite and ruff, stop them"
 	@echo "make lint   - ruff"
 	@echo "make messages - refresh and compile the Vietnamese translation"
+	@echo "make backup  - dump the database of DATABASE_URL into backups/"
+	@echo "make restore FILE=backups/….dump - restore a dump into DATABASE_URL (asks first; CONFIRM=yes skips)"
+	@echo "make audit  - wapiti and axe-core against the portal served locally with demo data"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +53,20 @@ messages: venv
 
 compilemessages: venv
 	$(PY) manage.py compilemessages --locale vi --ignore '.venv/*' --ignore 'node_modules/*'
+
+# Backups of the PostgreSQL database named by DATABASE_URL (pg_dump custom format).
+backup:
+	bash scripts/backup.sh
+
+# make restore FILE=backups/khuyenhoc-….dump [CONFIRM=yes]
+restore:
+	bash scripts/restore.sh "$(FILE)"
+
+# Outside checkers against the portal served locally: wapiti (no high or medium finding)
+# and axe-core (no serious or critical accessibility violation).
+audit: venv assets
+	bash scripts/system-deps.sh
+	bash scripts/with-services.sh bash scripts/audit.sh
 
 clean:
 	rm -rf staticfiles .pytest_cache
