@@ -438,12 +438,14 @@ class MemberImport(RegistryImport):
                     _("Another row of this file already updates the same member."),
                 )
                 continue
-            self._plan_row(row, match, plan, errors)
+            self._plan_row(row, key[0], match, plan, errors)
             if match is not None:
                 claimed.add(match.pk)
         return plan
 
-    def _plan_row(self, row: ParsedRow, existing: Member | None, plan: ChunkPlan, errors: ErrorLog) -> None:
+    def _plan_row(
+        self, row: ParsedRow, name_search: str, existing: Member | None, plan: ChunkPlan, errors: ErrorLog
+    ) -> None:
         values = row.values
         member = Member() if existing is None else existing
         before = {key: getattr(member, field) for key, field in MEMBER_FIELDS.items()}
@@ -462,7 +464,7 @@ class MemberImport(RegistryImport):
                 for key, value in before.items():
                     setattr(member, MEMBER_FIELDS[key], value)
             return
-        member.name_search = search_key(member.full_name)
+        member.name_search = name_search
         summary = f"{member.full_name} · {self.branch_names.get(member.branch_id, '')}"
         if existing is None:
             plan.create.append(member)

@@ -20,6 +20,7 @@ An adapter subclasses `ImportAdapter`; `ADAPTERS` maps an ImportJob kind to its 
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import re
 import zipfile
@@ -255,11 +256,15 @@ def parse_choice(value: Any, choices: dict[str, str]) -> str:
     _refuse_excel_error(value)
     if is_blank(value):
         return ""
-    key = search_key(str(value))
-    for label, stored in choices.items():
-        if search_key(label) == key:
-            return stored
-    raise CellError(_("Expected one of: %(choices)s.") % {"choices": ", ".join(choices)})
+    stored = _choice_keys(tuple(choices.items())).get(search_key(str(value)))
+    if stored is None:
+        raise CellError(_("Expected one of: %(choices)s.") % {"choices": ", ".join(choices)})
+    return stored
+
+
+@functools.lru_cache(maxsize=64)
+def _choice_keys(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {search_key(label): stored for label, stored in items}
 
 
 # --- Columns, rows and errors ---------------------------------------------------------------

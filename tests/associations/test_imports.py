@@ -95,8 +95,9 @@ def xlsx(headers, rows, name="hoi-vien.xlsx") -> SimpleUploadedFile:
 
 
 @pytest.fixture(autouse=True)
-def _media_and_english(settings, tmp_path):
+def _media_and_english(settings, tmp_path, client):
     settings.MEDIA_ROOT = tmp_path / "media"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # messages are asserted in their English source
     with translation.override("en"):
         yield
 
