@@ -11,27 +11,18 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from associations.imports import (
-    GENDER_LABELS,
-    MEMBER_CATEGORY_LABELS,
-    MEMBER_COLUMNS,
-    ORGANIZATION_COLUMNS,
-    ORGANIZATION_KIND_LABELS,
-    MemberImport,
-    OrganizationImport,
-)
+from associations import exports
+from associations.imports import MemberImport, OrganizationImport
 from associations.models import Branch, ImportJob, ImportStatus
-from associations.selectors import members_filtered, organizations_filtered
 from associations.tasks import imports_apply, imports_check
 from khuyenhoc import imports
 from khuyenhoc.access import can_write, get_visible_or_404, require_write, user_root_branch
-from khuyenhoc.xlsx import XLSX_CONTENT_TYPE, xlsx_response
+from khuyenhoc.xlsx import XLSX_CONTENT_TYPE
 
 ADAPTERS = {"members": MemberImport, "organizations": OrganizationImport}
 TEMPLATE_FILES = {"members": "mau-nhap-hoi-vien.xlsx", "organizations": "mau-nhap-to-chuc.xlsx"}
@@ -170,72 +161,15 @@ def import_apply(request, pk: int):
 
 
 # --- Exports --------------------------------------------------------------------------------------
-# The columns are the import template's, so an exported list can be corrected and imported back.
-
-
-def _branch_label(branch) -> str:
-    return branch.code or branch.name
-
-
-def _member_rows(queryset):
-    genders = {value: label for label, value in GENDER_LABELS.items()}
-    categories = {value: label for label, value in MEMBER_CATEGORY_LABELS.items()}
-    for member in queryset.iterator(chunk_size=2000):
-        yield (
-            member.full_name,
-            member.date_of_birth,
-            genders.get(member.gender, ""),
-            member.citizen_id or "",
-            member.phone,
-            member.address,
-            categories.get(member.category, member.category),
-            member.organization.name if member.organization_id else "",
-            _branch_label(member.branch),
-            member.joined_on,
-            member.left_on,
-        )
-
-
-EXPORTED_ORGANIZATION_COLUMNS = {"name", "kind", "branch", "address", "active_from", "active_to"}
-
-
-def _organization_rows(queryset):
-    kinds = {value: label for label, value in ORGANIZATION_KIND_LABELS.items()}
-    for organization in queryset.iterator(chunk_size=2000):
-        yield (
-            organization.name,
-            kinds.get(organization.kind, organization.kind),
-            _branch_label(organization.branch),
-            organization.address,
-            organization.active_from,
-            organization.active_to,
-        )
-
-
-def _stamp() -> str:
-    return timezone.localdate().strftime("%Y%m%d")
 
 
 @login_required
 @require_GET
 def member_export(request):
-    queryset = members_filtered(request.user, request.GET)
-    return xlsx_response(
-        filename=f"hoi-vien-{_stamp()}.xlsx",
-        sheet_title=MemberImport.sheet_title,
-        headers=[column.header for column in MEMBER_COLUMNS],
-        rows=_member_rows(queryset),
-    )
+    return exports.member_export(user=request.user, params=request.GET)
 
 
 @login_required
 @require_GET
 def organization_export(request):
-    queryset = organizations_filtered(request.user, request.GET)
-    headers = [column.header for column in ORGANIZATION_COLUMNS if column.key in EXPORTED_ORGANIZATION_COLUMNS]
-    return xlsx_response(
-        filename=f"to-chuc-{_stamp()}.xlsx",
-        sheet_title=OrganizationImport.sheet_title,
-        headers=headers,
-        rows=_organization_rows(queryset),
-    )
+    return exports.organization_export(user=request.user, params=request.GET)

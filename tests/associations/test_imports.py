@@ -585,7 +585,7 @@ def test_the_check_makes_the_same_number_of_queries_for_50_or_500_rows(cast, tre
 def test_a_chunked_apply_makes_a_fixed_number_of_queries_per_chunk(
     cast, tree, monkeypatch, django_assert_max_num_queries
 ):
-    monkeypatch.setattr(imports, "CHUNK_SIZE", 100)
+    monkeypatch.setattr(imports.jobs, "CHUNK_SIZE", 100)
     job = imports.job_create(
         actor=cast.commune_clerk, kind="members", branch=tree.phuc_xa, upload=xlsx(MEMBER_HEADERS, _many_members(500))
     )

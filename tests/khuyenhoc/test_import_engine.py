@@ -184,7 +184,7 @@ def test_an_empty_sheet_is_refused_clearly():
 
 
 def test_too_many_rows_are_refused_while_reading(monkeypatch):
-    monkeypatch.setattr("khuyenhoc.imports.MAX_DATA_ROWS", 3)
+    monkeypatch.setattr("khuyenhoc.imports.reader.MAX_DATA_ROWS", 3)
     file = _workbook(["Họ và tên"], ["A"], ["B"], ["C"], ["D"])
     with Sheet(file, COLUMNS) as sheet, pytest.raises(ImportFileError, match="more than 3 data rows"):
         list(sheet.rows())

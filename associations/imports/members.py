@@ -1,0 +1,397 @@
+"""Excel import of members.
+
+A member matches an existing member by citizen ID, or, when the row has none, by name +
+date of birth + branch; a person appears once in the file.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from associations.imports.registry import (
+    GENDER_LABELS,
+    MEMBER_CATEGORY_LABELS,
+    RegistryImport,
+    branch_column,
+    display_value,
+    name_key,
+)
+from associations.models import (
+    AuditAction,
+    AuditEntry,
+    Gender,
+    Member,
+    Organization,
+)
+from associations.validators import validate_citizen_id
+from khuyenhoc.imports import (
+    ChunkPlan,
+    Column,
+    ErrorLog,
+    ParsedRow,
+    parse_choice,
+    parse_date,
+    parse_digits,
+    parse_phone,
+    parse_text,
+)
+from khuyenhoc.text import search_key
+
+MEMBER_COLUMNS = (
+    Column(
+        "full_name",
+        "Họ và tên",
+        partial(parse_text, max_length=200),
+        required=True,
+        help=gettext_lazy("Full name, with accents."),
+        example="Nguyễn Văn An",
+    ),
+    Column(
+        "date_of_birth",
+        "Ngày sinh",
+        parse_date,
+        help=gettext_lazy("dd/mm/yyyy."),
+        example="25/03/1980",
+        text_format=True,
+    ),
+    Column(
+        "gender",
+        "Giới tính",
+        partial(parse_choice, choices=GENDER_LABELS),
+        help=gettext_lazy("Nam or Nữ."),
+        example="Nam",
+        choices=tuple(GENDER_LABELS),
+    ),
+    Column(
+        "citizen_id",
+        "Số CCCD",
+        partial(parse_digits, length=12),
+        help=gettext_lazy(
+            "The 12 digits of the citizen identity card. Used to recognise a member already registered; when it "
+            "is missing, the member is recognised by name + date of birth + unit. An empty cell never erases a "
+            "citizen ID already recorded."
+        ),
+        example="001080012345",
+        text_format=True,
+        aliases=("Số căn cước công dân", "Số căn cước", "CCCD"),
+    ),
+    Column(
+        "phone",
+        "Điện thoại",
+        parse_phone,
+        help=gettext_lazy("Phone number."),
+        example="0912345678",
+        text_format=True,
+        aliases=("Số điện thoại",),
+    ),
+    Column(
+        "address",
+        "Địa chỉ",
+        partial(parse_text, max_length=255),
+        help=gettext_lazy("Home address."),
+        example="Số 1 Phúc Xá, Ba Đình",
+    ),
+    Column(
+        "category",
+        "Đối tượng",
+        partial(parse_choice, choices=MEMBER_CATEGORY_LABELS),
+        required=True,
+        help=gettext_lazy("The member's main category."),
+        example="Công chức",
+        choices=tuple(MEMBER_CATEGORY_LABELS),
+        aliases=("Thành phần",),
+    ),
+    Column(
+        "organization",
+        "Cơ quan, đơn vị công tác",
+        partial(parse_text, max_length=255),
+        help=gettext_lazy(
+            "Optional: the workplace, by the exact name of an organisation already registered in your area "
+            "(case and extra spaces do not matter, accents do). When several organisations of your area share "
+            "that name, the one under the member's own unit is taken; if that does not decide it, the row is "
+            "refused."
+        ),
+        example="UBND phường Phúc Xá",
+        aliases=("Nơi công tác", "Cơ quan công tác"),
+    ),
+    branch_column(),
+    Column(
+        "joined_on",
+        "Ngày vào hội",
+        parse_date,
+        required=True,
+        help=gettext_lazy("dd/mm/yyyy."),
+        example="01/03/2018",
+        text_format=True,
+    ),
+    Column(
+        "left_on",
+        "Ngày ra hội",
+        parse_date,
+        help=gettext_lazy("Empty while the person is a member."),
+        text_format=True,
+    ),
+)
+
+MEMBER_FIELDS = {
+    "full_name": "full_name",
+    "date_of_birth": "date_of_birth",
+    "gender": "gender",
+    "citizen_id": "citizen_id",
+    "phone": "phone",
+    "address": "address",
+    "category": "category",
+    "organization": "organization_id",
+    "branch": "branch_id",
+    "joined_on": "joined_on",
+    "left_on": "left_on",
+}
+
+
+class MemberImport(RegistryImport):
+    kind = "members"
+    title = gettext_lazy("Members")
+    sheet_title = "Hội viên"
+    model = Member
+    columns = MEMBER_COLUMNS
+    notes = (
+        gettext_lazy(
+            "A member already registered is recognised by citizen ID, or by name + date of birth + unit when the "
+            "citizen ID is empty; the row then updates that member. Other rows add new members."
+        ),
+    )
+
+    def __init__(self, job):
+        super().__init__(job)
+        # Keys already seen in the file: a person must appear once.
+        self.seen_ids: dict[str, int] = {}
+        self.seen_keys: dict[tuple, tuple[int, bool]] = {}
+        self.headers = {column.key: column.header for column in self.columns}
+        self.verbose = {key: str(Member._meta.get_field(key).verbose_name) for key, field in MEMBER_FIELDS.items()}
+
+    def _organizations(self, rows: list[ParsedRow]) -> dict[str, list[tuple[int, int, str]]]:
+        names = {search_key(row.values["organization"]) for row in rows if row.values.get("organization")}
+        found: dict[str, list[tuple[int, int, str]]] = {}
+        if names:
+            for pk, name, branch_id in (
+                Organization.objects.in_subtree(self.root)
+                .filter(name_search__in=names)
+                .values_list("pk", "name", "branch_id")
+            ):
+                found.setdefault(name_key(name), []).append((pk, branch_id, name))
+        return found
+
+    def _resolve_organization(self, row, branch_id, organizations, errors) -> int | None | bool:
+        typed = row.values["organization"]
+        candidates = organizations.get(name_key(typed), [])
+        if len(candidates) > 1:
+            candidates = [candidate for candidate in candidates if candidate[1] == branch_id]
+        if len(candidates) == 1:
+            return candidates[0][0]
+        header = self.headers["organization"]
+        if candidates:
+            errors.add(
+                row.number,
+                header,
+                _("Several organisations named “%(name)s” lie under this unit: the workplace cannot be told apart.")
+                % {"name": typed},
+            )
+        elif organizations.get(name_key(typed)):
+            errors.add(
+                row.number,
+                header,
+                _("Several organisations of your area are named “%(name)s” and none lies under this member's unit.")
+                % {"name": typed},
+            )
+        else:
+            errors.add(
+                row.number, header, _("No organisation named “%(name)s” is registered in your area.") % {"name": typed}
+            )
+        return False
+
+    def plan(self, rows: list[ParsedRow], errors: ErrorLog) -> ChunkPlan:
+        plan = ChunkPlan()
+        organizations = self._organizations(rows)
+        ready = []
+        for row in rows:
+            values = row.values
+            branch_id = self.resolve_branch(row, errors)
+            ok = branch_id is not None
+            values["branch"] = branch_id
+            citizen_id = values.get("citizen_id") or None
+            values["citizen_id"] = citizen_id
+            if citizen_id:
+                try:
+                    validate_citizen_id(citizen_id)
+                except ValidationError as error:
+                    errors.add(row.number, self.headers["citizen_id"], " ".join(error.messages))
+                    ok = False
+                else:
+                    first = self.seen_ids.setdefault(citizen_id, row.number)
+                    if first != row.number:
+                        errors.add(
+                            row.number,
+                            self.headers["citizen_id"],
+                            _("The same citizen ID is already in row %(row)d of this file.") % {"row": first},
+                        )
+                        ok = False
+            if values.get("organization"):
+                organization_id = self._resolve_organization(row, branch_id, organizations, errors)
+                ok = ok and organization_id is not False
+                values["organization"] = organization_id if organization_id is not False else None
+            elif "organization" in values:
+                values["organization"] = None
+            if ok:
+                key = (search_key(values["full_name"]), values.get("date_of_birth"), branch_id)
+                first, first_has_id = self.seen_keys.setdefault(key, (row.number, bool(citizen_id)))
+                if first != row.number and not (first_has_id and citizen_id):
+                    errors.add(
+                        row.number,
+                        self.headers["full_name"],
+                        _(
+                            "Row %(row)d of this file has the same name, date of birth and unit: give each person "
+                            "their citizen ID or keep one row."
+                        )
+                        % {"row": first},
+                    )
+                    ok = False
+            if ok:
+                ready.append((row, key))
+
+        citizen_ids = {row.values["citizen_id"] for row, _key in ready if row.values["citizen_id"]}
+        names = {key[0] for _row, key in ready}
+        branch_ids = {key[2] for _row, key in ready}
+        by_id: dict[str, Member] = {}
+        by_key: dict[tuple, list[Member]] = {}
+        if ready:
+            for member in Member.objects.filter(
+                Q(citizen_id__in=citizen_ids) | Q(name_search__in=names, branch_id__in=branch_ids)
+            ):
+                if member.citizen_id:
+                    by_id[member.citizen_id] = member
+                by_key.setdefault((member.name_search, member.date_of_birth, member.branch_id), []).append(member)
+
+        claimed: set[int] = set()
+        for row, key in ready:
+            values = row.values
+            citizen_id = values["citizen_id"]
+            match = by_id.get(citizen_id) if citizen_id else None
+            if match is not None and match.branch_id not in self.branch_names:
+                errors.add(
+                    row.number,
+                    self.headers["citizen_id"],
+                    _("A member with this citizen ID is registered in a unit outside your branch."),
+                )
+                continue
+            if match is None:
+                candidates = by_key.get(key, [])
+                if citizen_id:
+                    candidates = [member for member in candidates if not member.citizen_id]
+                if len(candidates) > 1:
+                    errors.add(
+                        row.number,
+                        self.headers["full_name"],
+                        _(
+                            "Several registered members of this unit have this name and date of birth: add the "
+                            "citizen ID to tell them apart."
+                        ),
+                    )
+                    continue
+                match = candidates[0] if candidates else None
+            if match is not None and match.pk in claimed:
+                errors.add(
+                    row.number,
+                    self.headers["full_name"],
+                    _("Another row of this file already updates the same member."),
+                )
+                continue
+            self._plan_row(row, key[0], match, plan, errors)
+            if match is not None:
+                claimed.add(match.pk)
+        return plan
+
+    def _plan_row(
+        self, row: ParsedRow, name_search: str, existing: Member | None, plan: ChunkPlan, errors: ErrorLog
+    ) -> None:
+        values = row.values
+        member = Member() if existing is None else existing
+        before = {key: getattr(member, field) for key, field in MEMBER_FIELDS.items()}
+        for key, value in values.items():
+            if key == "citizen_id" and not value and existing is not None:
+                continue  # an empty cell never erases a recorded citizen ID
+            setattr(member, MEMBER_FIELDS[key], value)
+        try:
+            member.clean()
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                key = next((k for k, f in MEMBER_FIELDS.items() if f == field), "full_name")
+                for message in messages:
+                    errors.add(row.number, self.headers[key], message)
+            if existing is not None:
+                for key, value in before.items():
+                    setattr(member, MEMBER_FIELDS[key], value)
+            return
+        member.name_search = name_search
+        summary = f"{member.full_name} · {self.branch_names.get(member.branch_id, '')}"
+        if existing is None:
+            plan.create.append(member)
+            action = "create"
+            changed = []
+        else:
+            after = {key: getattr(member, field) for key, field in MEMBER_FIELDS.items()}
+            changed = [key for key in MEMBER_FIELDS if before[key] != after[key]]
+            if not changed:
+                plan.unchanged += 1
+                action = "unchanged"
+            else:
+                member._import_changes = {
+                    self.verbose[key]: [self._show(key, before[key]), self._show(key, after[key])] for key in changed
+                }
+                member._import_fields = [MEMBER_FIELDS[key] for key in changed]
+                plan.update.append(member)
+                action = "update"
+        plan.preview.append(
+            {
+                "row": row.number,
+                "action": action,
+                "summary": summary,
+                "changes": [self.headers[key] for key in changed],
+            }
+        )
+
+    def _show(self, key: str, value):
+        if key == "branch":
+            return self.branch_names.get(value)
+        if key == "organization":
+            return value  # the organisation's id; its name is not loaded to keep one query per chunk
+        if key == "gender" and value:
+            return "Nam" if value == Gender.MALE else "Nữ"
+        return display_value(value)
+
+    def _snapshot(self, member: Member) -> dict:
+        return {
+            self.verbose[key]: self._show(key, getattr(member, field))
+            for key, field in MEMBER_FIELDS.items()
+            if getattr(member, field) not in (None, "")
+        }
+
+    def write(self, plan: ChunkPlan) -> None:
+        entries = []
+        if plan.create:
+            created = Member.objects.bulk_create(plan.create, batch_size=1000)
+            entries += self.audit_entries(created, AuditAction.CREATE, self._snapshot)
+        if plan.update:
+            now = timezone.now()
+            fields = {"name_search", "updated_at"}
+            for member in plan.update:
+                member.updated_at = now
+                fields.update(member._import_fields)
+            Member.objects.bulk_update(plan.update, sorted(fields), batch_size=500)
+            entries += self.audit_entries(plan.update, AuditAction.UPDATE, lambda member: member._import_changes)
+        AuditEntry.objects.bulk_create(entries, batch_size=1000)

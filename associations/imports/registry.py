@@ -1,0 +1,145 @@
+"""What the member and organisation imports share: the labels typed in files, the branch lookup, audit entries."""
+
+from __future__ import annotations
+
+import datetime
+from functools import partial
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from associations.models import (
+    AuditEntry,
+    Branch,
+    Gender,
+    MemberCategory,
+    OrganizationKind,
+)
+from khuyenhoc.imports import (
+    Column,
+    ErrorLog,
+    ImportAdapter,
+    ParsedRow,
+    parse_text,
+)
+from khuyenhoc.signals import registry_changed
+from khuyenhoc.text import clean_text
+
+# Vietnamese labels typed in the files (the file format, whatever the interface language).
+MEMBER_CATEGORY_LABELS = {
+    "Đảng viên": MemberCategory.PARTY_MEMBER,
+    "Cán bộ": MemberCategory.CADRE,
+    "Công chức": MemberCategory.CIVIL_SERVANT,
+    "Viên chức": MemberCategory.PUBLIC_EMPLOYEE,
+    "Người lao động": MemberCategory.WORKER,
+    "Học sinh/sinh viên": MemberCategory.STUDENT,
+    "Nông dân": MemberCategory.FARMER,
+    "Hưu trí": MemberCategory.RETIREE,
+    "Khác": MemberCategory.OTHER,
+}
+GENDER_LABELS = {"Nam": Gender.MALE, "Nữ": Gender.FEMALE}
+ORGANIZATION_KIND_LABELS = {
+    "Cơ quan nhà nước": OrganizationKind.AGENCY,
+    "Đơn vị sự nghiệp": OrganizationKind.PUBLIC_SERVICE,
+    "Lực lượng vũ trang": OrganizationKind.ARMED_FORCES,
+    "Doanh nghiệp": OrganizationKind.ENTERPRISE,
+    "Trường học": OrganizationKind.SCHOOL,
+    "Trung tâm học tập cộng đồng": OrganizationKind.LEARNING_CENTRE,
+    "Khác": OrganizationKind.OTHER,
+}
+_LABEL_OF = {
+    **{value: label for label, value in MEMBER_CATEGORY_LABELS.items()},
+    **{value: label for label, value in ORGANIZATION_KIND_LABELS.items()},
+}
+
+BRANCH_HEADER = "Đơn vị hội (mã hoặc tên)"
+
+
+def name_key(text: str) -> str:
+    """Names match exactly, ignoring case and extra spaces (accents count: 'Bà' is not 'Ba')."""
+    return clean_text(text).casefold()
+
+
+def branch_column(required: bool = True) -> Column:
+    return Column(
+        "branch",
+        BRANCH_HEADER,
+        partial(parse_text, max_length=200),
+        required=required,
+        help=gettext_lazy(
+            "The association unit the record belongs to: its administrative code (e.g. 00001) or its exact name "
+            "(e.g. Phường Phúc Xá) when no other unit of your area has that name. It must lie within your own "
+            "branch."
+        ),
+        example="00001",
+        text_format=True,
+        aliases=("Chi hội", "Hội khuyến học", "Mã đơn vị hội", "Đơn vị hội"),
+    )
+
+
+class RegistryImport(ImportAdapter):
+    """What members and organisations share: the branch lookup and the audit entries."""
+
+    model = None
+
+    def __init__(self, job):
+        super().__init__(job)
+        # The uploader's whole subtree, once: a city has some thousands of branches.
+        self.branch_names: dict[int, str] = {}
+        self.by_code: dict[str, int] = {}
+        self.by_name: dict[str, list[int]] = {}
+        for pk, code, name in Branch.objects.in_subtree(self.root).values_list("pk", "code", "name"):
+            self.branch_names[pk] = name
+            if code:
+                self.by_code[code] = pk
+            self.by_name.setdefault(name_key(name), []).append(pk)
+        self.content_type = ContentType.objects.get_for_model(self.model)
+
+    def resolve_branch(self, row: ParsedRow, errors: ErrorLog) -> int | None:
+        typed = row.values.get("branch", "")
+        if typed in self.by_code:
+            return self.by_code[typed]
+        found = self.by_name.get(name_key(typed), [])
+        if len(found) == 1:
+            return found[0]
+        header = self.column("branch").header
+        if found:
+            errors.add(
+                row.number,
+                header,
+                _("Several units of your area are named “%(name)s”: type the unit's code instead.") % {"name": typed},
+            )
+        else:
+            errors.add(
+                row.number,
+                header,
+                _("No association unit with the code or name “%(name)s” within your branch.") % {"name": typed},
+            )
+        return None
+
+    def audit_entries(self, records, action: str, changes_of) -> list[AuditEntry]:
+        return [
+            AuditEntry(
+                actor=self.actor,
+                branch_id=record.branch_id,
+                content_type=self.content_type,
+                object_id=str(record.pk),
+                object_repr=str(record)[:255],
+                action=action,
+                changes=changes_of(record),
+            )
+            for record in records
+        ]
+
+    def finish(self, *, created: int, updated: int) -> None:
+        if created or updated:
+            registry_changed.send(sender=self.model, branch_id=self.root.pk)
+
+
+def display_value(value) -> object:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(_LABEL_OF.get(value, value))

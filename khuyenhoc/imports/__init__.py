@@ -1,0 +1,110 @@
+"""The Excel import engine every register shares (members, organisations, donations, awards).
+
+A workbook is read as a stream (openpyxl read-only mode, `reader`): rows go through in
+chunks of CHUNK_SIZE, each chunk is parsed cell by cell (`parsers`), then handed to the
+register's adapter (`adapters`), which looks up the existing records of the whole chunk in
+one query and decides, row by row, what to create, what to update and what is unchanged.
+The same pass runs twice (`jobs`):
+
+- check (dry run): nothing is written; counts, the first errors and a preview are stored
+  on the ImportJob;
+- apply: the file is checked again inside ONE transaction and each chunk written with
+  bulk_create / bulk_update; any error rolls the whole import back.
+
+Errors name the Excel row number (the header is row 1), the column header and the problem.
+The file is never loaded whole: memory stays bounded by one chunk plus the adapter's
+duplicate-detection keys. `template` writes the blank workbook with its instructions.
+
+An adapter subclasses `ImportAdapter`; `ADAPTERS` maps an ImportJob kind to its class.
+The names below are re-exported so that `from khuyenhoc.imports import X` keeps working.
+"""
+
+from khuyenhoc.imports.adapters import ADAPTERS, ChunkPlan, ImportAdapter, adapter_class
+from khuyenhoc.imports.jobs import (
+    CHUNK_SIZE,
+    PREVIEW_ROWS,
+    ScanResult,
+    job_apply,
+    job_check,
+    job_create,
+    job_fail,
+    job_start_apply,
+    progress_of,
+)
+from khuyenhoc.imports.parsers import (
+    EXCEL_ERRORS,
+    MAX_AMOUNT,
+    MAX_YEAR,
+    MIN_YEAR,
+    CellError,
+    is_blank,
+    parse_amount,
+    parse_choice,
+    parse_date,
+    parse_digits,
+    parse_integer,
+    parse_phone,
+    parse_text,
+)
+from khuyenhoc.imports.reader import (
+    HEADER_ROW,
+    INSTRUCTIONS_SHEET,
+    MAX_DATA_ROWS,
+    MAX_STORED_ERRORS,
+    MAX_UNCOMPRESSED_BYTES,
+    MAX_UPLOAD_BYTES,
+    Column,
+    ErrorLog,
+    ImportFileError,
+    ParsedRow,
+    Sheet,
+    chunked,
+    header_key,
+    parse_cells,
+)
+from khuyenhoc.imports.template import GENERAL_NOTES, build_template
+
+__all__ = [
+    "ADAPTERS",
+    "CHUNK_SIZE",
+    "EXCEL_ERRORS",
+    "GENERAL_NOTES",
+    "HEADER_ROW",
+    "INSTRUCTIONS_SHEET",
+    "MAX_AMOUNT",
+    "MAX_DATA_ROWS",
+    "MAX_STORED_ERRORS",
+    "MAX_UNCOMPRESSED_BYTES",
+    "MAX_UPLOAD_BYTES",
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "PREVIEW_ROWS",
+    "CellError",
+    "ChunkPlan",
+    "Column",
+    "ErrorLog",
+    "ImportAdapter",
+    "ImportFileError",
+    "ParsedRow",
+    "ScanResult",
+    "Sheet",
+    "adapter_class",
+    "build_template",
+    "chunked",
+    "header_key",
+    "is_blank",
+    "job_apply",
+    "job_check",
+    "job_create",
+    "job_fail",
+    "job_start_apply",
+    "parse_amount",
+    "parse_cells",
+    "parse_choice",
+    "parse_date",
+    "parse_digits",
+    "parse_integer",
+    "parse_phone",
+    "parse_text",
+    "progress_of",
+]

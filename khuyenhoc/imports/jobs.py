@@ -1,0 +1,236 @@
+"""The two passes over a file (check, apply) and the ImportJob life cycle.
+
+The same pass runs twice:
+- check (dry run): nothing is written; counts, the first errors and a preview are stored
+  on the ImportJob;
+- apply: the file is checked again inside ONE transaction and each chunk written with
+  bulk_create / bulk_update; any error rolls the whole import back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from khuyenhoc.imports.adapters import ImportAdapter, adapter_class
+from khuyenhoc.imports.reader import ErrorLog, ImportFileError, Sheet, chunked, parse_cells
+
+CHUNK_SIZE = 1000
+PREVIEW_ROWS = 20
+
+
+@dataclass
+class ScanResult:
+    rows: int = 0
+    create: int = 0
+    update: int = 0
+    unchanged: int = 0
+    preview: list[dict] = field(default_factory=list)
+    errors: ErrorLog = field(default_factory=ErrorLog)
+
+
+def _progress_key(job_id: int) -> str:
+    return f"imports:progress:{job_id}"
+
+
+def progress_of(job) -> tuple[int, int]:
+    """(processed, total) rows: live from the cache while a pass runs, else from the job row."""
+    from associations.models import ImportStatus
+
+    if job.status in {ImportStatus.CHECKING, ImportStatus.APPLYING}:
+        live = cache.get(_progress_key(job.pk))
+        if live:
+            return live
+    return job.processed_rows, job.total_rows
+
+
+def _scan(job, adapter: ImportAdapter, *, write: bool, on_progress: Callable[[int, int], None]) -> ScanResult:
+    result = ScanResult()
+    job.file.open("rb")
+    try:
+        with Sheet(job.file, adapter.columns) as sheet:
+            total = sheet.estimated_rows
+            on_progress(0, total)
+            for chunk in chunked(sheet.rows(), CHUNK_SIZE):
+                parsed = []
+                for number, raw in chunk:
+                    row = parse_cells(number, raw, adapter.columns, result.errors)
+                    if row is not None:
+                        parsed.append(row)
+                plan = adapter.plan(parsed, result.errors)
+                if write and not result.errors.count:
+                    adapter.write(plan)
+                result.rows += len(chunk)
+                result.create += len(plan.create)
+                result.update += len(plan.update)
+                result.unchanged += plan.unchanged
+                room = PREVIEW_ROWS - len(result.preview)
+                if room > 0:
+                    result.preview.extend(plan.preview[:room])
+                total = max(total, result.rows)
+                on_progress(result.rows, total)
+    finally:
+        job.file.close()
+    if result.rows == 0:
+        raise ImportFileError(_("The sheet has headers but no data rows."))
+    return result
+
+
+def _store(job, result: ScanResult, **extra) -> None:
+    job.total_rows = result.rows
+    job.processed_rows = result.rows
+    job.to_create = result.create
+    job.to_update = result.update
+    job.unchanged = result.unchanged
+    job.error_count = result.errors.count
+    job.errors = result.errors.items
+    job.preview = result.preview
+    for name, value in extra.items():
+        setattr(job, name, value)
+    job.save()
+
+
+def job_check(job_id: int) -> None:
+    """The dry run: read the whole file, store counts, errors and a preview; write nothing else.
+
+    Idempotent: a job already checked (or further along) is left alone.
+    """
+    from associations.models import ImportJob, ImportStatus
+
+    started = ImportJob.objects.filter(pk=job_id, status__in=[ImportStatus.UPLOADED, ImportStatus.CHECKING]).update(
+        status=ImportStatus.CHECKING
+    )
+    if not started:
+        return
+    job = ImportJob.objects.select_related("branch", "created_by").get(pk=job_id)
+    adapter = adapter_class(job.kind)(job)
+
+    def on_progress(done: int, total: int) -> None:
+        cache.set(_progress_key(job_id), (done, total), 3600)
+        ImportJob.objects.filter(pk=job_id).update(processed_rows=done, total_rows=total)
+
+    try:
+        result = _scan(job, adapter, write=False, on_progress=on_progress)
+    except ImportFileError as error:
+        job.status = ImportStatus.INVALID
+        job.message = error.message[:500]
+        job.finished_at = timezone.now()
+        job.save()
+        return
+    status = ImportStatus.INVALID if result.errors.count else ImportStatus.CHECKED
+    message = (
+        _("%(rows)d rows have errors: correct them in the file and upload it again. Nothing was written.")
+        % {"rows": result.errors.rows}
+        if result.errors.count
+        else ""
+    )
+    _store(job, result, status=status, message=message, finished_at=timezone.now())
+
+
+class _RollBack(Exception):
+    def __init__(self, result: ScanResult | None, message: str):
+        self.result = result
+        self.message = message
+
+
+def _audit_import(job, result: ScanResult) -> None:
+    """One entry for the import itself; each record created or changed has its own entry too."""
+    from associations.models import AuditAction, AuditEntry, ImportJob
+
+    AuditEntry.objects.create(
+        actor=job.created_by,
+        branch=job.branch,
+        content_type=ContentType.objects.get_for_model(ImportJob),
+        object_id=str(job.pk),
+        object_repr=str(job)[:255],
+        action=AuditAction.IMPORT,
+        changes={
+            "file": job.original_name,
+            "rows": result.rows,
+            "created": result.create,
+            "updated": result.update,
+            "unchanged": result.unchanged,
+        },
+    )
+
+
+def job_apply(job_id: int) -> None:
+    """Check the file again and write it, all in one transaction: everything or nothing.
+
+    Idempotent: only a job in status "applying" (set when the user pressed Apply) is run;
+    an applied job is left alone. Transient database errors propagate for the task to retry.
+    """
+    from associations.models import ImportJob, ImportStatus
+
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().select_related("branch", "created_by").get(pk=job_id)
+            if job.status != ImportStatus.APPLYING:
+                return
+            adapter = adapter_class(job.kind)(job)
+
+            def on_progress(done: int, total: int) -> None:
+                # The job row's changes stay invisible until commit: progress goes through the cache.
+                cache.set(_progress_key(job_id), (done, total), 3600)
+
+            try:
+                result = _scan(job, adapter, write=True, on_progress=on_progress)
+            except ImportFileError as error:
+                raise _RollBack(None, error.message) from error
+            if result.errors.count:
+                raise _RollBack(
+                    result,
+                    _("The file no longer passes the check (%(rows)d rows have errors). Nothing was written.")
+                    % {"rows": result.errors.rows},
+                )
+            if result.create or result.update:
+                _audit_import(job, result)
+            adapter.finish(created=result.create, updated=result.update)
+            _store(job, result, status=ImportStatus.APPLIED, message="", finished_at=timezone.now())
+    except _RollBack as failure:
+        job = ImportJob.objects.get(pk=job_id)
+        if failure.result is not None:
+            _store(
+                job,
+                failure.result,
+                status=ImportStatus.FAILED,
+                message=failure.message[:500],
+                finished_at=timezone.now(),
+            )
+        else:
+            job.status = ImportStatus.FAILED
+            job.message = failure.message[:500]
+            job.finished_at = timezone.now()
+            job.save()
+
+
+def job_fail(job_id: int, message: str) -> None:
+    """Mark a job that could not finish (time limit, worker crash after retries); nothing was written."""
+    from associations.models import ImportJob, ImportStatus
+
+    ImportJob.objects.filter(pk=job_id, status__in=[ImportStatus.CHECKING, ImportStatus.APPLYING]).update(
+        status=ImportStatus.FAILED, message=message[:500], finished_at=timezone.now()
+    )
+
+
+def job_create(*, actor, kind: str, branch, upload) -> Any:
+    """Store an uploaded file as a new job (status uploaded); the caller enqueues the check."""
+    from associations.models import ImportJob
+
+    return ImportJob.objects.create(
+        kind=kind, created_by=actor, branch=branch, file=upload, original_name=str(upload.name)[:255]
+    )
+
+
+def job_start_apply(job) -> bool:
+    """Mark a checked job as applying (once: a second press of Apply does nothing)."""
+    from associations.models import ImportJob, ImportStatus
+
+    return bool(ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CHECKED).update(status=ImportStatus.APPLYING))

@@ -1,0 +1,242 @@
+"""Reading an uploaded workbook as a stream of rows, and the errors found in it.
+
+The workbook is opened in openpyxl's read-only mode: rows are yielded one by one and the
+file is never loaded whole. Errors name the Excel row number (the header is row 1), the
+column header and the problem.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from khuyenhoc.imports.parsers import CellError, is_blank
+from khuyenhoc.text import search_key
+
+logger = logging.getLogger(__name__)
+
+# Limits that keep a bad or hostile upload from hurting the server.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # an .xlsx of 200 000 member rows is about 15 MB
+MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024  # refuses "zip bombs" before parsing
+MAX_DATA_ROWS = 200_000
+MAX_STORED_ERRORS = 500
+
+INSTRUCTIONS_SHEET = "Hướng dẫn"
+HEADER_ROW = 1
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read: not an .xlsx, wrong headers, empty, too big."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # fixed Vietnamese header: the file format, not the interface language
+    parse: Callable[[Any], Any]
+    required: bool = False
+    help: Any = ""  # translatable explanation for the instructions sheet
+    example: str = ""
+    choices: tuple[str, ...] = ()  # labels offered as a drop-down list in the template
+    text_format: bool = False  # format the template column as text (codes, dates)
+    aliases: tuple[str, ...] = ()
+
+
+def header_key(text: Any) -> str:
+    """Headers compare without accents, case, '*' marks or a note in brackets."""
+    text = re.sub(r"\(.*?\)", " ", str(text or "")).replace("*", " ")
+    return search_key(text)
+
+
+@dataclass
+class ParsedRow:
+    number: int  # the Excel row number
+    values: dict[str, Any]  # parsed values of the columns present in the file
+
+
+@dataclass
+class ErrorLog:
+    cap: int = MAX_STORED_ERRORS
+    count: int = 0
+    items: list[dict] = field(default_factory=list)
+    bad_rows: set = field(default_factory=set)
+
+    @property
+    def rows(self) -> int:
+        """How many rows have at least one error."""
+        return len(self.bad_rows)
+
+    def add(self, row: int | None, column: str, message: str) -> None:
+        self.count += 1
+        self.bad_rows.add(row)
+        if len(self.items) < self.cap:
+            self.items.append({"row": row, "column": str(column), "message": str(message)})
+
+
+class Sheet:
+    """The data sheet of an uploaded workbook, read as a stream of ParsedRow."""
+
+    def __init__(self, file, columns: tuple[Column, ...]):
+        self.columns = columns
+        self.workbook = _open_workbook(file)
+        self.worksheet = _data_worksheet(self.workbook)
+        self.estimated_rows = max(0, (self.worksheet.max_row or 1) - HEADER_ROW)
+        if self.estimated_rows > MAX_DATA_ROWS * 2:
+            # The sheet's own dimension claims far too many rows (trailing formatted rows
+            # count too, so only a gross excess is refused before reading).
+            raise ImportFileError(_too_many_rows())
+        # Some programs write a wrong <dimension>; read every row the sheet really has.
+        self.worksheet.reset_dimensions()
+        self._rows = self.worksheet.iter_rows(values_only=True)
+        self.positions = self._read_header()
+
+    def close(self) -> None:
+        self.workbook.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _read_header(self) -> dict[str, int]:
+        header = next(self._rows, None)
+        if header is None or all(is_blank(cell) for cell in header):
+            raise ImportFileError(
+                _("The first row of the sheet must hold the column headers of the template; it is empty.")
+            )
+        known = {}
+        for column in self.columns:
+            for name in (column.header, *column.aliases):
+                known[header_key(name)] = column
+        positions: dict[str, int] = {}
+        unknown = []
+        for index, cell in enumerate(header):
+            if is_blank(cell):
+                continue
+            column = known.get(header_key(cell))
+            if column is None:
+                unknown.append(str(cell).strip())
+            elif column.key in positions:
+                raise ImportFileError(_("The column “%(column)s” appears twice.") % {"column": column.header})
+            else:
+                positions[column.key] = index
+        missing = [column.header for column in self.columns if column.required and column.key not in positions]
+        if missing or unknown:
+            parts = []
+            if missing:
+                parts.append(_("missing columns: %(columns)s") % {"columns": ", ".join(missing)})
+            if unknown:
+                parts.append(_("unknown columns: %(columns)s") % {"columns": ", ".join(unknown)})
+            raise ImportFileError(
+                _(
+                    "The headers in row 1 do not match the template (%(problems)s). "
+                    "Download the template and keep its headers."
+                )
+                % {"problems": "; ".join(parts)}
+            )
+        return positions
+
+    def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(Excel row number, {column key: raw value}) for every non-blank row."""
+        positions = self.positions
+        data_rows = 0
+        for number, cells in enumerate(self._rows, start=HEADER_ROW + 1):
+            if not cells or all(is_blank(cell) for cell in cells):
+                continue
+            data_rows += 1
+            if data_rows > MAX_DATA_ROWS:
+                raise ImportFileError(_too_many_rows())
+            width = len(cells)
+            yield number, {key: (cells[index] if index < width else None) for key, index in positions.items()}
+
+
+def _too_many_rows() -> str:
+    return _("The file has more than %(limit)s data rows: split it into several files.") % {
+        "limit": f"{MAX_DATA_ROWS:,}".replace(",", ".")
+    }
+
+
+def _open_workbook(file):
+    from openpyxl import load_workbook
+
+    if hasattr(file, "seek"):
+        file.seek(0)
+    if not zipfile.is_zipfile(file):
+        if hasattr(file, "seek"):
+            file.seek(0)
+            start = file.read(8)
+            file.seek(0)
+            if start.startswith(b"\xd0\xcf\x11\xe0"):
+                raise ImportFileError(
+                    _(
+                        "This is an old-style Excel file (.xls). "
+                        "Open it in Excel and save it as .xlsx, then upload that."
+                    )
+                )
+        raise ImportFileError(_("This is not an Excel .xlsx file. Use the template and save it as .xlsx."))
+    if hasattr(file, "seek"):
+        file.seek(0)
+    try:
+        with zipfile.ZipFile(file) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
+                raise ImportFileError(_("The file unpacks to more data than an import may hold."))
+        if hasattr(file, "seek"):
+            file.seek(0)
+        # data_only: a formula cell gives the value Excel last computed for it.
+        return load_workbook(file, read_only=True, data_only=True)
+    except ImportFileError:
+        raise
+    except Exception as error:  # openpyxl raises many kinds on a damaged or foreign zip
+        logger.info("unreadable workbook: %r", error)
+        raise ImportFileError(
+            _("The file cannot be read as an Excel workbook. Save it again as .xlsx and retry.")
+        ) from error
+
+
+def _data_worksheet(workbook):
+    for worksheet in workbook.worksheets:
+        if header_key(worksheet.title) != header_key(INSTRUCTIONS_SHEET) and worksheet.sheet_state == "visible":
+            return worksheet
+    raise ImportFileError(_("The workbook has no data sheet."))
+
+
+def parse_cells(number: int, raw: dict[str, Any], columns: tuple[Column, ...], errors: ErrorLog) -> ParsedRow | None:
+    """Parse each present cell; record errors and return None when any cell is wrong."""
+    values: dict[str, Any] = {}
+    ok = True
+    for column in columns:
+        if column.key not in raw:
+            continue
+        value = raw[column.key]
+        if column.required and is_blank(value):
+            errors.add(number, column.header, _("This column is required."))
+            ok = False
+            continue
+        try:
+            values[column.key] = column.parse(value)
+        except CellError as error:
+            errors.add(number, column.header, error.message)
+            ok = False
+    return ParsedRow(number, values) if ok else None
+
+
+def chunked(iterable: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
