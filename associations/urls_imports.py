@@ -5,6 +5,7 @@ from django.urls import path
 from associations.views import imports
 
 urlpatterns = [
+    path("imports/", imports.import_list, name="import_list"),
     path("imports/<str:kind>/template.xlsx", imports.import_template, name="import_template"),
     path("imports/<str:kind>/new/", imports.import_start, name="import_start"),
     path("imports/<int:pk>/", imports.import_detail, name="import_detail"),

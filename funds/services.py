@@ -9,7 +9,10 @@ same funds in opposite directions cannot deadlock.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -17,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from associations.audit import audit_record, diff, snapshot
-from associations.models import AuditAction, Branch
+from associations.models import AuditAction, AuditEntry, Branch
 from funds.models import (
     Donation,
     DonationMethod,
@@ -415,3 +418,174 @@ def transfer_void(*, actor, transfer: Transfer, reason: str) -> Transfer:
         changes={str(Transfer._meta.get_field("void_reason").verbose_name): reason},
     )
     return transfer
+
+
+# --- Batches (Excel imports) ----------------------------------------------------------------
+# The same rules as donation_record / fund_debit, set-based: each fund row is locked once (in
+# ascending id order), receipt counters are moved once per fund and year, and the records,
+# ledger rows and audit entries are written with bulk_create. A query count that does not
+# grow with the rows of a batch.
+
+
+def _lock_fund_rows(fund_ids) -> dict[int, Fund]:
+    """Lock the fund rows in ascending id order, in one query, and return them fresh."""
+    funds = Fund.objects.select_for_update(of=("self",)).select_related("branch").filter(pk__in=set(fund_ids))
+    return {fund.pk: fund for fund in funds.order_by("pk")}
+
+
+def _post_many(funds: dict[int, Fund], entries: list[LedgerEntry]) -> None:
+    """Write ledger rows and move each locked fund's cached balance by their sum, or refuse."""
+    totals: dict[int, int] = {}
+    for entry in entries:
+        totals[entry.fund_id] = totals.get(entry.fund_id, 0) + entry.amount
+    for fund_id, total in totals.items():
+        fund = funds[fund_id]
+        if fund.balance + total < 0:
+            raise ValidationError(
+                _("The fund %(fund)s holds %(balance)s: these payments (%(amount)s) would take it below zero.")
+                % {"fund": fund, "balance": format_money(fund.balance), "amount": format_money(-total)},
+                code="insufficient_balance",
+            )
+    LedgerEntry.objects.bulk_create(entries, batch_size=1000)
+    changed = []
+    for fund_id, total in totals.items():
+        funds[fund_id].balance += total
+        changed.append(funds[fund_id])
+    Fund.objects.bulk_update(changed, ["balance"], batch_size=500)
+
+
+def _announce_many(funds, sender) -> None:
+    for branch_id in sorted({fund.branch_id for fund in funds}):
+        money_changed.send(sender=sender, branch_id=branch_id)
+
+
+@transaction.atomic
+def donations_record_many(*, actor, donations: list[Donation]) -> list[Donation]:
+    """Record many new donations (unsaved, fund_id set, no receipt number) at once.
+
+    Each gets the next receipt number of its fund and year, in the order given, with the
+    receipt counters locked like donation_record's; one ledger row each; each fund's balance
+    moves once. All or nothing.
+    """
+    if not donations:
+        return []
+    today = timezone.localdate()
+    for donation in donations:
+        if not isinstance(donation.amount, int) or donation.amount <= 0:
+            raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
+        if donation.received_on > today:
+            raise ValidationError({"received_on": _("The date cannot be in the future.")})
+        if donation.pk is not None or donation.receipt_number:
+            raise ValueError("donations_record_many records new donations only")
+    funds = _lock_fund_rows(donation.fund_id for donation in donations)
+    for fund in funds.values():
+        check_in_scope(actor, fund.branch)
+    pairs = {(donation.fund_id, donation.received_on.year) for donation in donations}
+    ReceiptCounter.objects.bulk_create(
+        [ReceiptCounter(fund_id=fund_id, year=year) for fund_id, year in sorted(pairs)], ignore_conflicts=True
+    )
+    counters = {
+        (counter.fund_id, counter.year): counter
+        for counter in ReceiptCounter.objects.select_for_update()
+        .filter(fund_id__in={fund_id for fund_id, _year in pairs}, year__in={year for _fund, year in pairs})
+        .order_by("fund_id", "year")
+        if (counter.fund_id, counter.year) in pairs
+    }
+    recorder = actor if getattr(actor, "is_authenticated", False) else None
+    for donation in donations:
+        fund = funds[donation.fund_id]
+        _check_open(fund, donation.received_on, "received_on")
+        counter = counters[(fund.pk, donation.received_on.year)]
+        counter.last_number += 1
+        donation.fund = fund
+        donation.donor_name = clean_text(donation.donor_name)
+        donation.note = clean_text(donation.note)
+        donation.in_kind_description = (
+            clean_text(donation.in_kind_description) if donation.method == DonationMethod.IN_KIND else ""
+        )
+        if donation.method == DonationMethod.IN_KIND and not donation.in_kind_description:
+            raise ValidationError({"in_kind_description": _("Describe the goods given in kind.")})
+        donation.receipt_year = donation.received_on.year
+        donation.receipt_number = counter.last_number
+        donation.created_by = recorder
+        # Field rules without the per-row queries of full_clean (foreign keys were resolved
+        # by the caller; the receipt numbers are unique by construction and by constraint).
+        donation.clean_fields(exclude=["fund", "member", "organization", "created_by", "voided_by"])
+    ReceiptCounter.objects.bulk_update(list(counters.values()), ["last_number"], batch_size=500)
+    Donation.objects.bulk_create(donations, batch_size=1000)
+    _post_many(
+        funds,
+        [
+            LedgerEntry(
+                fund=donation.fund,
+                amount=donation.amount,
+                kind=LedgerKind.DONATION,
+                occurred_on=donation.received_on,
+                memo=donation.donor_name[:500],
+                created_by=recorder,
+                donation=donation,
+            )
+            for donation in donations
+        ],
+    )
+    content_type = ContentType.objects.get_for_model(Donation)
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=recorder,
+                branch=donation.fund.branch,
+                content_type=content_type,
+                object_id=str(donation.pk),
+                object_repr=str(donation)[:255],
+                action=AuditAction.CREATE,
+                changes=snapshot(donation, DONATION_AUDIT_FIELDS),
+            )
+            for donation in donations
+        ],
+        batch_size=1000,
+    )
+    _announce_many(funds.values(), Donation)
+    return donations
+
+
+@dataclass(frozen=True)
+class Debit:
+    """One payment out of a fund, for fund_debit_many."""
+
+    fund_id: int
+    amount: int
+    occurred_on: datetime.date
+    award: Any
+    memo: str = ""
+
+
+@transaction.atomic
+def fund_debit_many(*, actor, debits: list[Debit]) -> list[LedgerEntry]:
+    """Pay many awards (already saved) at once: each fund locked once, one ledger row per
+    award. Refused whole, with nothing written, when any fund's balance would go below zero."""
+    if not debits:
+        return []
+    for debit in debits:
+        if not isinstance(debit.amount, int) or debit.amount <= 0:
+            raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
+    funds = _lock_fund_rows(debit.fund_id for debit in debits)
+    for fund in funds.values():
+        check_in_scope(actor, fund.branch)
+    for debit in debits:
+        _check_open(funds[debit.fund_id], debit.occurred_on, "paid_on")
+    recorder = actor if getattr(actor, "is_authenticated", False) else None
+    entries = [
+        LedgerEntry(
+            fund=funds[debit.fund_id],
+            amount=-debit.amount,
+            kind=LedgerKind.AWARD_PAYMENT,
+            occurred_on=debit.occurred_on,
+            memo=debit.memo[:500],
+            created_by=recorder,
+            award=debit.award,
+        )
+        for debit in debits
+    ]
+    _post_many(funds, entries)
+    _announce_many(funds.values(), type(debits[0].award))
+    return entries

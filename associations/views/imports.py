@@ -8,6 +8,7 @@ import zipfile
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -17,15 +18,27 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from associations import exports
-from associations.imports import MemberImport, OrganizationImport
 from associations.models import Branch, ImportJob, ImportStatus
 from associations.tasks import imports_apply, imports_check
 from khuyenhoc import imports
 from khuyenhoc.access import can_write, get_visible_or_404, require_write, user_root_branch
 from khuyenhoc.xlsx import XLSX_CONTENT_TYPE
 
-ADAPTERS = {"members": MemberImport, "organizations": OrganizationImport}
-TEMPLATE_FILES = {"members": "mau-nhap-hoi-vien.xlsx", "organizations": "mau-nhap-to-chuc.xlsx"}
+ADAPTERS = {kind: imports.adapter_class(kind) for kind in imports.ADAPTERS}
+TEMPLATE_FILES = {
+    "members": "mau-nhap-hoi-vien.xlsx",
+    "organizations": "mau-nhap-to-chuc.xlsx",
+    "donations": "mau-nhap-ung-ho.xlsx",
+    "awards": "mau-nhap-hoc-bong.xlsx",
+}
+# Where each register's list lives, for the link back from the import pages.
+LIST_URLS = {
+    "members": "associations:member_list",
+    "organizations": "associations:organization_list",
+    "donations": "funds:donation_list",
+    "awards": "scholarships:award_list",
+}
+LIST_PAGE_SIZE = 50
 RUNNING = {ImportStatus.UPLOADED, ImportStatus.CHECKING, ImportStatus.APPLYING}
 
 
@@ -101,7 +114,40 @@ def import_start(request, kind: str):
     return render(
         request,
         "associations/import_start.html",
-        {"form": form, "kind": kind, "title": adapter.title, "columns": adapter.columns, "recent": recent},
+        {
+            "form": form,
+            "kind": kind,
+            "title": adapter.title,
+            "columns": adapter.columns,
+            "recent": recent,
+            "list_url": LIST_URLS[kind],
+        },
+    )
+
+
+@login_required
+@require_GET
+def import_list(request):
+    """Every import of the user's subtree, newest first; optionally one kind or status."""
+    jobs = ImportJob.objects.visible_to(request.user).select_related("created_by", "branch")
+    kind = request.GET.get("kind", "")
+    if kind in ADAPTERS:
+        jobs = jobs.filter(kind=kind)
+    status = request.GET.get("status", "")
+    if status in ImportStatus.values:
+        jobs = jobs.filter(status=status)
+    page = Paginator(jobs.order_by("-created_at", "-id"), LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "associations/import_list.html",
+        {
+            "page": page,
+            "kind": kind if kind in ADAPTERS else "",
+            "status": status if status in ImportStatus.values else "",
+            "kinds": [(key, ADAPTERS[key].title) for key in ADAPTERS],
+            "statuses": ImportStatus.choices,
+            "can_write": can_write(request.user),
+        },
     )
 
 

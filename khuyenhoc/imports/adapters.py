@@ -53,7 +53,16 @@ class ImportAdapter:
         raise NotImplementedError
 
     def write(self, plan: ChunkPlan) -> None:
+        """Write one chunk's plan. A ValidationError (e.g. a fund's balance would go below zero
+        under its lock) stops the apply and rolls the whole file back with that message."""
         raise NotImplementedError
+
+    def check_file(self, errors: ErrorLog) -> None:
+        """After the last chunk, rules about the file as a whole (e.g. totals per fund).
+
+        Runs in both passes; errors added here refuse the whole file. Called before any write
+        of the check pass, but after the writes of the apply pass: use what was known before.
+        """
 
     def finish(self, *, created: int, updated: int) -> None:
         """After a successful apply, inside its transaction (e.g. send a signal once)."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,7 +67,12 @@ def _scan(job, adapter: ImportAdapter, *, write: bool, on_progress: Callable[[in
                         parsed.append(row)
                 plan = adapter.plan(parsed, result.errors)
                 if write and not result.errors.count:
-                    adapter.write(plan)
+                    try:
+                        adapter.write(plan)
+                    except ValidationError as error:
+                        # The services refuse what the check could not see (a balance moved
+                        # meanwhile): the whole apply rolls back with their message.
+                        result.errors.add(None, "", " ".join(error.messages))
                 result.rows += len(chunk)
                 result.create += len(plan.create)
                 result.update += len(plan.update)
@@ -80,6 +86,7 @@ def _scan(job, adapter: ImportAdapter, *, write: bool, on_progress: Callable[[in
         job.file.close()
     if result.rows == 0:
         raise ImportFileError(_("The sheet has headers but no data rows."))
+    adapter.check_file(result.errors)
     return result
 
 

@@ -1,0 +1,476 @@
+"""Excel import of donations.
+
+Rules a row must pass, beyond each cell's own format:
+- its fund (by number or exact name, narrowed by the optional unit column) lies in the
+  uploader's subtree and is open on the day the money was received, which is not in the
+  future;
+- a row WITH a receipt number names a donation already recorded (fund + year + number): it
+  must agree with it in every column the file has, otherwise the row is refused — money
+  records are never edited in place, a wrong one is voided and recorded again. A number the
+  portal has not issued is refused: receipt numbers are issued by the portal, gaplessly per
+  fund and year, never typed;
+- a row WITHOUT a receipt number is a new donation, unless a valid donation of the same
+  fund, day, donor and amount is already recorded (then it is that donation, unchanged: so
+  importing the same file twice records nothing twice). It gets the next receipt number
+  when the file is applied, in file order;
+- a donation appears once in the file.
+
+Applying goes through `funds.services.donations_record_many`: one ledger row per donation,
+each fund locked once, its balance moved with the ledger, all in the import's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from functools import partial
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from associations.models import Branch
+from funds.models import Donation, DonationMethod, DonorKind, Fund
+from funds.services import donations_record_many
+from khuyenhoc.imports import (
+    CellError,
+    ChunkPlan,
+    Column,
+    ErrorLog,
+    ImportAdapter,
+    ParsedRow,
+    is_blank,
+    parse_amount,
+    parse_choice,
+    parse_date,
+    parse_text,
+)
+from khuyenhoc.imports.parsers import _refuse_excel_error
+from khuyenhoc.money import format_money
+from khuyenhoc.text import clean_text
+
+DONOR_KIND_LABELS = {
+    "Cá nhân": DonorKind.INDIVIDUAL,
+    "Gia đình/dòng họ": DonorKind.FAMILY,
+    "Tổ chức": DonorKind.ORGANIZATION,
+    "Doanh nghiệp": DonorKind.ENTERPRISE,
+}
+METHOD_LABELS = {
+    "Tiền mặt": DonationMethod.CASH,
+    "Chuyển khoản": DonationMethod.BANK,
+    "Hiện vật": DonationMethod.IN_KIND,
+}
+UNIT_HEADER = "Đơn vị hội (mã hoặc tên)"
+
+
+def name_key(text: str) -> str:
+    """Names match exactly, ignoring case and extra spaces (accents count)."""
+    return clean_text(text).casefold()
+
+
+_RECEIPT = re.compile(r"0*(\d{1,9})(?:\s*/\s*(\d{4}))?")
+
+
+def parse_receipt(value: Any) -> tuple[int, int | None] | None:
+    """A receipt number as the portal prints it (00012/2017) or as a bare number (12)."""
+    _refuse_excel_error(value)
+    if is_blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise CellError(_("Expected a receipt number such as 00012/2017."))
+    match = _RECEIPT.fullmatch(clean_text(str(value)))
+    if not match or int(match[1]) == 0:
+        raise CellError(_("Expected a receipt number such as 00012/2017."))
+    return int(match[1]), int(match[2]) if match[2] else None
+
+
+def unit_column() -> Column:
+    return Column(
+        "branch",
+        UNIT_HEADER,
+        partial(parse_text, max_length=200),
+        help=gettext_lazy(
+            "Optional: the association unit (code or exact name) that owns the fund or round, when several of "
+            "your area have the same name."
+        ),
+        example="00001",
+        text_format=True,
+        aliases=("Đơn vị hội", "Mã đơn vị hội"),
+    )
+
+
+class ScopedLookup:
+    """Records of the uploader's subtree found by number or exact name, narrowed by unit.
+
+    `items` maps pk → (name key, branch id, anything the adapter needs).
+    """
+
+    def __init__(self, root: Branch):
+        self.units_by_code: dict[str, int] = {}
+        self.units_by_name: dict[str, list[int]] = {}
+        for pk, code, name in Branch.objects.in_subtree(root).values_list("pk", "code", "name"):
+            if code:
+                self.units_by_code[code] = pk
+            self.units_by_name.setdefault(name_key(name), []).append(pk)
+        self.by_name: dict[str, list[int]] = {}
+        self.branch_of: dict[int, int] = {}
+
+    def add(self, pk: int, name: str, branch_id: int) -> None:
+        self.by_name.setdefault(name_key(name), []).append(pk)
+        self.branch_of[pk] = branch_id
+
+    def unit(self, typed: str) -> list[int]:
+        if typed in self.units_by_code:
+            return [self.units_by_code[typed]]
+        return self.units_by_name.get(name_key(typed), [])
+
+    def find(self, typed: str, unit: str) -> tuple[int | None, str]:
+        """(pk, "") when found, else (None, a reason code: unknown, ambiguous, unit)."""
+        text = clean_text(typed)
+        if text.isdigit() and int(text) in self.branch_of:
+            return int(text), ""
+        candidates = self.by_name.get(name_key(text), [])
+        if unit:
+            units = set(self.unit(unit))
+            if not units:
+                return None, "unit"
+            candidates = [pk for pk in candidates if self.branch_of[pk] in units]
+        if len(candidates) == 1:
+            return candidates[0], ""
+        return None, "ambiguous" if candidates else "unknown"
+
+
+def show_amount(amount: int | None) -> str:
+    return format_money(amount) if amount is not None else ""
+
+
+DONATION_COLUMNS = (
+    Column(
+        "fund",
+        "Quỹ",
+        partial(parse_text, max_length=255),
+        required=True,
+        help=gettext_lazy(
+            "The fund that received the money: its exact name as on the portal (case and extra spaces do not "
+            "matter, accents do) or its number. It must belong to your branch or a unit below it."
+        ),
+        example="Quỹ Khuyến học phường Phúc Xá",
+        aliases=("Tên quỹ",),
+    ),
+    unit_column(),
+    Column(
+        "receipt",
+        "Số biên lai",
+        parse_receipt,
+        help=gettext_lazy(
+            "Leave empty for a new donation: the portal issues the next receipt number when the file is applied. "
+            "Type the number (e.g. 00012/2017) only for a donation already recorded on the portal; it then "
+            "changes nothing."
+        ),
+        example="",
+        text_format=True,
+        aliases=("Biên lai", "Số phiếu thu"),
+    ),
+    Column(
+        "received_on",
+        "Ngày nhận",
+        parse_date,
+        required=True,
+        help=gettext_lazy("dd/mm/yyyy; not in the future."),
+        example="15/03/2017",
+        text_format=True,
+    ),
+    Column(
+        "donor_name",
+        "Người ủng hộ",
+        partial(parse_text, max_length=255),
+        required=True,
+        help=gettext_lazy("The person, family or organisation that gave."),
+        example="Nguyễn Văn An",
+        aliases=("Tên người ủng hộ", "Nhà hảo tâm"),
+    ),
+    Column(
+        "donor_kind",
+        "Loại người ủng hộ",
+        partial(parse_choice, choices=DONOR_KIND_LABELS),
+        required=True,
+        help=gettext_lazy("Who gave."),
+        example="Cá nhân",
+        choices=tuple(DONOR_KIND_LABELS),
+    ),
+    Column(
+        "amount",
+        "Số tiền (đồng)",
+        parse_amount,
+        required=True,
+        help=gettext_lazy(
+            "Whole đồng: 1500000, 1.500.000 or 1,500,000. Decimals such as 1.5 or 1,50 are refused, never guessed."
+        ),
+        example="1.500.000",
+        aliases=("Số tiền",),
+    ),
+    Column(
+        "method",
+        "Hình thức",
+        partial(parse_choice, choices=METHOD_LABELS),
+        help=gettext_lazy("Empty means cash."),
+        example="Tiền mặt",
+        choices=tuple(METHOD_LABELS),
+    ),
+    Column(
+        "in_kind_description",
+        "Hiện vật",
+        partial(parse_text, max_length=500),
+        help=gettext_lazy("For a gift in kind: what was given (the amount is its value in đồng)."),
+    ),
+    Column("note", "Ghi chú", partial(parse_text, max_length=500), help=gettext_lazy("Optional note.")),
+)
+
+# Column key → Donation field, for comparing a row with the donation it names.
+COMPARED_FIELDS = {
+    "received_on": "received_on",
+    "donor_name": "donor_name",
+    "donor_kind": "donor_kind",
+    "amount": "amount",
+    "method": "method",
+    "in_kind_description": "in_kind_description",
+    "note": "note",
+}
+
+
+class DonationImport(ImportAdapter):
+    kind = "donations"
+    title = gettext_lazy("Donations")
+    sheet_title = "Ủng hộ"
+    columns = DONATION_COLUMNS
+    notes = (
+        gettext_lazy(
+            "Each row is one donation. A new donation has no receipt number: the portal issues it when the file is "
+            "applied, credits the fund and writes its ledger. Receipt numbers cannot be typed for new donations."
+        ),
+        gettext_lazy(
+            "A row with a receipt number, or a row identical (fund, day, donor, amount) to a donation already "
+            "recorded, is that donation and changes nothing. Donations are never edited by an import: if a "
+            "recorded donation is wrong, void it on the portal and record it again."
+        ),
+    )
+
+    def __init__(self, job):
+        super().__init__(job)
+        self.headers = {column.key: column.header for column in self.columns}
+        self.lookup = ScopedLookup(self.root)
+        self.funds: dict[int, tuple] = {}
+        for pk, name, branch_id, opened_on, closed_on in Fund.objects.in_subtree(self.root).values_list(
+            "pk", "name", "branch_id", "opened_on", "closed_on"
+        ):
+            self.lookup.add(pk, name, branch_id)
+            self.funds[pk] = (name, opened_on, closed_on)
+        self.seen: dict[tuple, int] = {}
+        self.today = timezone.localdate()
+
+    def _resolve_fund(self, row: ParsedRow, errors: ErrorLog) -> int | None:
+        typed, unit = row.values["fund"], row.values.get("branch", "")
+        fund_id, reason = self.lookup.find(typed, unit)
+        if fund_id is not None:
+            return fund_id
+        if reason == "unit":
+            errors.add(
+                row.number,
+                self.headers["branch"],
+                _("No association unit with the code or name “%(name)s” within your branch.") % {"name": unit},
+            )
+        elif reason == "ambiguous":
+            errors.add(
+                row.number,
+                self.headers["fund"],
+                _("Several funds of your area are named “%(name)s”: type the fund's unit in the column “%(unit)s”.")
+                % {"name": typed, "unit": UNIT_HEADER},
+            )
+        else:
+            errors.add(
+                row.number,
+                self.headers["fund"],
+                _("No fund named “%(name)s” within your branch.") % {"name": typed},
+            )
+        return None
+
+    def _check_row(self, row: ParsedRow, fund_id: int, errors: ErrorLog) -> bool:
+        values = row.values
+        ok = True
+        day: datetime.date = values["received_on"]
+        name, opened_on, closed_on = self.funds[fund_id]
+        if day > self.today:
+            errors.add(row.number, self.headers["received_on"], _("The date cannot be in the future."))
+            ok = False
+        elif (opened_on and day < opened_on) or (closed_on and day > closed_on):
+            errors.add(
+                row.number,
+                self.headers["received_on"],
+                _("The fund %(fund)s was not open on this day.") % {"fund": name},
+            )
+            ok = False
+        method = values.get("method") or DonationMethod.CASH
+        if method == DonationMethod.IN_KIND and not values.get("in_kind_description"):
+            errors.add(row.number, self.headers["in_kind_description"], _("Describe the goods given in kind."))
+            ok = False
+        receipt = values.get("receipt")
+        if receipt and receipt[1] is not None and receipt[1] != day.year:
+            errors.add(
+                row.number,
+                self.headers["receipt"],
+                _("A receipt of year %(year)d cannot record money received in %(received)d.")
+                % {"year": receipt[1], "received": day.year},
+            )
+            ok = False
+        return ok
+
+    def plan(self, rows: list[ParsedRow], errors: ErrorLog) -> ChunkPlan:
+        plan = ChunkPlan()
+        numbered, unnumbered = [], []
+        for row in rows:
+            values = row.values
+            fund_id = self._resolve_fund(row, errors)
+            if fund_id is None or not self._check_row(row, fund_id, errors):
+                continue
+            values["fund_id"] = fund_id
+            receipt = values.get("receipt")
+            if receipt:
+                key = ("receipt", fund_id, values["received_on"].year, receipt[0])
+            else:
+                key = ("new", fund_id, values["received_on"], name_key(values["donor_name"]), values["amount"])
+            first = self.seen.setdefault(key, row.number)
+            if first != row.number:
+                errors.add(
+                    row.number,
+                    self.headers["receipt" if receipt else "donor_name"],
+                    _(
+                        "Row %(row)d of this file is the same donation (same receipt, or same fund, day, donor and "
+                        "amount). Keep one row, or write the difference in the note."
+                    )
+                    % {"row": first},
+                )
+                continue
+            (numbered if receipt else unnumbered).append(row)
+
+        # One query for the chunk's receipts, one for its unnumbered rows; the __in filters
+        # return a superset that the exact keys below narrow.
+        by_receipt: dict[tuple, Donation] = {}
+        if numbered:
+            for donation in Donation.objects.filter(
+                fund_id__in={row.values["fund_id"] for row in numbered},
+                receipt_year__in={row.values["received_on"].year for row in numbered},
+                receipt_number__in={row.values["receipt"][0] for row in numbered},
+            ):
+                by_receipt[(donation.fund_id, donation.receipt_year, donation.receipt_number)] = donation
+        recorded: dict[tuple, Donation] = {}
+        if unnumbered:
+            for donation in Donation.objects.valid().filter(
+                fund_id__in={row.values["fund_id"] for row in unnumbered},
+                received_on__in={row.values["received_on"] for row in unnumbered},
+                amount__in={row.values["amount"] for row in unnumbered},
+            ):
+                key = (donation.fund_id, donation.received_on, name_key(donation.donor_name), donation.amount)
+                recorded.setdefault(key, donation)
+
+        for row in numbered:
+            values = row.values
+            donation = by_receipt.get((values["fund_id"], values["received_on"].year, values["receipt"][0]))
+            if donation is None:
+                errors.add(
+                    row.number,
+                    self.headers["receipt"],
+                    _(
+                        "No receipt %(receipt)s was issued by this fund. Receipt numbers are issued by the portal: "
+                        "leave the cell empty for a new donation."
+                    )
+                    % {"receipt": f"{values['receipt'][0]:05d}/{values['received_on'].year}"},
+                )
+                continue
+            if self._differs(row, donation, errors):
+                continue
+            self._unchanged(row, donation, plan)
+
+        for row in unnumbered:
+            values = row.values
+            donation = recorded.get(
+                (values["fund_id"], values["received_on"], name_key(values["donor_name"]), values["amount"])
+            )
+            if donation is not None:
+                self._unchanged(row, donation, plan)
+                continue
+            plan.create.append(
+                Donation(
+                    fund_id=values["fund_id"],
+                    donor_name=values["donor_name"],
+                    donor_kind=values["donor_kind"],
+                    amount=values["amount"],
+                    received_on=values["received_on"],
+                    method=values.get("method") or DonationMethod.CASH,
+                    in_kind_description=values.get("in_kind_description", ""),
+                    note=values.get("note", ""),
+                )
+            )
+            plan.preview.append(
+                {
+                    "row": row.number,
+                    "action": "create",
+                    "summary": f"{values['donor_name']} · {show_amount(values['amount'])} · "
+                    f"{self.funds[values['fund_id']][0]}",
+                    "changes": [],
+                }
+            )
+        plan.preview.sort(key=lambda line: line["row"])
+        return plan
+
+    def _differs(self, row: ParsedRow, donation: Donation, errors: ErrorLog) -> bool:
+        """Refuse a row that disagrees with the recorded donation it names: never edit money."""
+        label = donation.receipt_label
+        if donation.is_voided:
+            errors.add(
+                row.number,
+                self.headers["receipt"],
+                _("Receipt %(receipt)s was voided: record the donation again on a row without a receipt number.")
+                % {"receipt": label},
+            )
+            return True
+        differs = False
+        for key, field in COMPARED_FIELDS.items():
+            if key not in row.values:
+                continue
+            typed, stored = row.values[key], getattr(donation, field)
+            if key == "method":
+                typed = typed or DonationMethod.CASH
+            # Text compares as names do (case and extra spaces aside); dates and amounts exactly.
+            same = name_key(str(typed or "")) == name_key(stored) if isinstance(stored, str) else typed == stored
+            if same:
+                continue
+            differs = True
+            if key == "amount":
+                message = _(
+                    "Receipt %(receipt)s records %(recorded)s, not %(typed)s. Amounts are never changed by an import: "
+                    "void the receipt on the portal and record the donation again."
+                ) % {"receipt": label, "recorded": show_amount(stored), "typed": show_amount(typed)}
+            else:
+                message = _(
+                    "Receipt %(receipt)s records something else in this column. Donations are never edited by an "
+                    "import: void the receipt on the portal and record the donation again."
+                ) % {"receipt": label}
+            errors.add(row.number, self.headers[key], message)
+        return differs
+
+    def _unchanged(self, row: ParsedRow, donation: Donation, plan: ChunkPlan) -> None:
+        plan.unchanged += 1
+        plan.preview.append(
+            {
+                "row": row.number,
+                "action": "unchanged",
+                "summary": f"{donation.receipt_label} · {donation.donor_name} · {show_amount(donation.amount)}",
+                "changes": [],
+            }
+        )
+
+    def write(self, plan: ChunkPlan) -> None:
+        donations_record_many(actor=self.actor, donations=plan.create)
