@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from associations.audit import audit_record, snapshot
-from associations.models import AuditAction, Branch
+from associations.models import AuditAction, AuditEntry, Branch
 from funds import services as fund_services
 from funds.models import Fund
 from khuyenhoc.signals import money_changed
-from khuyenhoc.text import clean_text
+from khuyenhoc.text import clean_text, search_key
 from scholarships.models import Award, AwardForm, ScholarshipRound
 
 AWARD_AUDIT_FIELDS = [
@@ -151,3 +152,75 @@ def award_void(*, actor, award: Award, reason: str) -> Award:
     )
     money_changed.send(sender=Award, branch_id=award.round.branch_id)
     return award
+
+
+@transaction.atomic
+def awards_pay_many(*, actor, awards: list[Award]) -> list[Award]:
+    """Record many new awards (unsaved, `round` set with its fund) and pay them at once.
+
+    The same rules as award_pay, set-based: the awards are written with bulk_create, then
+    `funds.services.fund_debit_many` locks each paying fund once and writes one ledger row per
+    award, refusing the whole batch when a fund would go below zero. All or nothing.
+    """
+    if not awards:
+        return []
+    today = timezone.localdate()
+    recorder = actor if getattr(actor, "is_authenticated", False) else None
+    for branch in {award.round.branch_id: award.round.branch for award in awards}.values():
+        fund_services.check_in_scope(actor, branch)
+    for award in awards:
+        if award.pk is not None:
+            raise ValueError("awards_pay_many records new awards only")
+        if not isinstance(award.amount, int) or award.amount <= 0:
+            raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
+        if award.paid_on > today:
+            raise ValidationError({"paid_on": _("The date cannot be in the future.")})
+        if award.date_of_birth and award.date_of_birth > award.paid_on:
+            raise ValidationError({"date_of_birth": _("The date of birth cannot be after the payment date.")})
+        award.recipient_name = clean_text(award.recipient_name)
+        award.school_or_workplace = clean_text(award.school_or_workplace)
+        award.grade = clean_text(award.grade)
+        award.recipient_id = clean_text(award.recipient_id).upper()
+        award.in_kind_description = clean_text(award.in_kind_description) if award.form == AwardForm.IN_KIND else ""
+        if award.form == AwardForm.IN_KIND and not award.in_kind_description:
+            raise ValidationError({"in_kind_description": _("Describe the goods given in kind.")})
+        award.created_by = recorder
+        # What Award.save() computes; bulk_create does not call save().
+        award.recipient_name_search = search_key(award.recipient_name)
+        award.recipient_key = Award.recipient_key_for(
+            recipient_id=award.recipient_id, recipient_name=award.recipient_name, date_of_birth=award.date_of_birth
+        )
+        award.clean_fields(exclude=["round", "created_by", "voided_by"])
+    Award.objects.bulk_create(awards, batch_size=1000)
+    fund_services.fund_debit_many(
+        actor=actor,
+        debits=[
+            fund_services.Debit(
+                fund_id=award.round.fund_id,
+                amount=award.amount,
+                occurred_on=award.paid_on,
+                award=award,
+                memo=award.recipient_name,
+            )
+            for award in awards
+        ],
+    )
+    content_type = ContentType.objects.get_for_model(Award)
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=recorder,
+                branch_id=award.round.branch_id,
+                content_type=content_type,
+                object_id=str(award.pk),
+                object_repr=str(award)[:255],
+                action=AuditAction.CREATE,
+                changes=snapshot(award, AWARD_AUDIT_FIELDS),
+            )
+            for award in awards
+        ],
+        batch_size=1000,
+    )
+    for branch_id in sorted({award.round.branch_id for award in awards}):
+        money_changed.send(sender=Award, branch_id=branch_id)
+    return awards
