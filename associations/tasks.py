@@ -1,4 +1,4 @@
-"""Background work of the registry: checking and applying Excel imports.
+"""Background work of the Excel imports: checking and applying them, and giving up lost ones.
 
 The tasks take the job's id and the language the uploader used (for the error messages),
 call the import engine and hold no logic of their own. Both are idempotent: the engine
@@ -59,3 +59,9 @@ def imports_apply(self, job_id: int, language: str = "vi") -> None:
             imports.job_apply(job_id)
         except SoftTimeLimitExceeded:
             imports.job_fail(job_id, _("Applying took too long and was stopped: nothing was written."))
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=5, max_retries=3, soft_time_limit=120, time_limit=180)
+def imports_sweep_stuck() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): give up the imports whose task was lost."""
+    return imports.jobs_sweep_stuck()

@@ -156,6 +156,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "plans.tasks.indicators_recompute",
         "schedule": crontab(hour=2, minute=0),
     },
+    # An import whose task was lost (broker message, killed worker) is marked failed instead of
+    # showing "checking" or "applying" for ever.
+    "imports-sweep-stuck-every-10-minutes": {
+        "task": "associations.tasks.imports_sweep_stuck",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # --- Authentication ---------------------------------------------------------------------

@@ -29,6 +29,7 @@ from khuyenhoc.imports.jobs import (
     job_create,
     job_fail,
     job_start_apply,
+    jobs_sweep_stuck,
     progress_of,
 )
 from khuyenhoc.imports.parsers import (
@@ -98,6 +99,7 @@ __all__ = [
     "job_create",
     "job_fail",
     "job_start_apply",
+    "jobs_sweep_stuck",
     "parse_amount",
     "parse_cells",
     "parse_choice",

@@ -9,6 +9,8 @@ The same pass runs twice:
 
 from __future__ import annotations
 
+import datetime
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +41,20 @@ class ScanResult:
 
 def _progress_key(job_id: int) -> str:
     return f"imports:progress:{job_id}"
+
+
+# A job still "uploaded", "checking" or "applying" with no sign of life for this long was lost
+# (its broker message or its worker died): longer than the tasks' hard time limit (30 min).
+STUCK_AFTER = datetime.timedelta(minutes=40)
+
+
+def _heartbeat_key(job_id: int) -> str:
+    return f"imports:heartbeat:{job_id}"
+
+
+def _beat(job_id: int) -> None:
+    """Record that a job's pass is alive (at its start and after every chunk)."""
+    cache.set(_heartbeat_key(job_id), time.time(), int(STUCK_AFTER.total_seconds()) * 2)
 
 
 def progress_of(job) -> tuple[int, int]:
@@ -121,6 +137,7 @@ def job_check(job_id: int) -> None:
 
     def on_progress(done: int, total: int) -> None:
         cache.set(_progress_key(job_id), (done, total), 3600)
+        _beat(job_id)
         ImportJob.objects.filter(pk=job_id).update(processed_rows=done, total_rows=total)
 
     try:
@@ -186,6 +203,7 @@ def job_apply(job_id: int) -> None:
             def on_progress(done: int, total: int) -> None:
                 # The job row's changes stay invisible until commit: progress goes through the cache.
                 cache.set(_progress_key(job_id), (done, total), 3600)
+                _beat(job_id)
 
             try:
                 result = _scan(job, adapter, write=True, on_progress=on_progress)
@@ -240,4 +258,40 @@ def job_start_apply(job) -> bool:
     """Mark a checked job as applying (once: a second press of Apply does nothing)."""
     from associations.models import ImportJob, ImportStatus
 
-    return bool(ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CHECKED).update(status=ImportStatus.APPLYING))
+    started = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CHECKED).update(status=ImportStatus.APPLYING)
+    if started:
+        _beat(job.pk)
+    return bool(started)
+
+
+def jobs_sweep_stuck(*, now: datetime.datetime | None = None) -> int:
+    """Mark as failed the jobs that stopped without finishing (a lost broker message, a killed
+    worker): still uploaded, checking or applying, and silent for STUCK_AFTER. Returns how many.
+
+    An apply that is really running holds its job row locked: SKIP LOCKED leaves it alone.
+    Nothing needs undoing: a check writes nothing and an unfinished apply rolled back.
+    """
+    from associations.models import ImportJob, ImportStatus
+
+    now = now or timezone.now()
+    limit = now - STUCK_AFTER
+    with transaction.atomic():
+        candidates = list(
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(
+                status__in=[ImportStatus.UPLOADED, ImportStatus.CHECKING, ImportStatus.APPLYING],
+                created_at__lt=limit,
+            )
+            .values_list("pk", flat=True)
+        )
+        if not candidates:
+            return 0
+        beats = cache.get_many([_heartbeat_key(pk) for pk in candidates])
+        stuck = [pk for pk in candidates if (beats.get(_heartbeat_key(pk)) or 0) < limit.timestamp()]
+        return ImportJob.objects.filter(pk__in=stuck).update(
+            status=ImportStatus.FAILED,
+            message=_(
+                "This import stopped without finishing and was given up. Nothing was written: upload the file again."
+            )[:500],
+            finished_at=now,
+        )

@@ -634,3 +634,74 @@ def test_a_celery_worker_checks_and_applies_in_the_background(celery_worker_proc
     finally:
         job.refresh_from_db()
         job.file.delete(save=False)
+
+
+# --- Lost jobs and the list of imports ------------------------------------------------------------
+
+
+def test_a_job_lost_while_checking_or_applying_is_given_up_after_the_timeout(cast, tree):
+    import datetime as dt
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    def job_in(status, *, age_minutes):
+        job = imports.job_create(
+            actor=cast.commune_clerk, kind="members", branch=tree.phuc_xa, upload=xlsx(MEMBER_HEADERS, GOOD_MEMBERS)
+        )
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=status, created_at=timezone.now() - dt.timedelta(minutes=age_minutes)
+        )
+        return job
+
+    lost_check = job_in(ImportStatus.CHECKING, age_minutes=120)
+    lost_apply = job_in(ImportStatus.APPLYING, age_minutes=120)
+    alive = job_in(ImportStatus.APPLYING, age_minutes=120)
+    cache.set(f"imports:heartbeat:{alive.pk}", time.time(), 600)  # its worker reported a chunk just now
+    young = job_in(ImportStatus.CHECKING, age_minutes=5)
+    done = job_in(ImportStatus.APPLIED, age_minutes=120)
+
+    assert imports.jobs_sweep_stuck() == 2
+    statuses = dict(ImportJob.objects.values_list("pk", "status"))
+    assert statuses[lost_check.pk] == statuses[lost_apply.pk] == ImportStatus.FAILED
+    assert (statuses[alive.pk], statuses[young.pk], statuses[done.pk]) == (
+        ImportStatus.APPLYING,
+        ImportStatus.CHECKING,
+        ImportStatus.APPLIED,
+    )
+    assert "Nothing was written" in ImportJob.objects.get(pk=lost_apply.pk).message
+    assert imports.jobs_sweep_stuck() == 0  # running it again changes nothing
+
+
+def test_the_sweeper_runs_on_the_beat_schedule(settings):
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "associations.tasks.imports_sweep_stuck" in tasks
+
+
+def test_the_import_list_shows_the_imports_of_the_users_subtree_only(client_for, cast, tree):
+    mine = imports.job_create(
+        actor=cast.commune_clerk, kind="members", branch=tree.phuc_xa, upload=xlsx(MEMBER_HEADERS, GOOD_MEMBERS)
+    )
+    theirs = imports.job_create(
+        actor=cast.sibling_clerk,
+        kind="members",
+        branch=tree.hoan_kiem,
+        upload=xlsx(MEMBER_HEADERS, GOOD_MEMBERS, name="hoan-kiem.xlsx"),
+    )
+    client = client_for(cast.district_leader)
+    page = client.get(reverse("associations:import_list")).content.decode()
+    assert reverse("associations:import_detail", args=[mine.pk]) in page
+    assert reverse("associations:import_detail", args=[theirs.pk]) not in page
+    filtered = client.get(reverse("associations:import_list"), {"kind": "donations"}).content.decode()
+    assert reverse("associations:import_detail", args=[mine.pk]) not in filtered
+
+
+def test_the_upload_page_links_to_the_import_list(client_for, cast):
+    page = client_for(cast.commune_clerk).get(reverse("associations:import_start", args=["members"])).content.decode()
+    assert reverse("associations:import_list") in page
+
+
+def test_the_import_list_asks_anonymous_visitors_to_sign_in(client):
+    response = client.get(reverse("associations:import_list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
