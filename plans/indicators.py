@@ -155,7 +155,7 @@ def target_as_of_dates(target: Target, *, today: datetime.date) -> list[datetime
 def indicator_values_store(
     *, target: Target, as_of: datetime.date, values: Counts, computed_at: datetime.datetime
 ) -> int:
-    """Upsert one target's values on one date; forget branches that left its subtree."""
+    """Upsert one target's values on one date."""
     rows = [
         IndicatorValue(
             target=target,
@@ -174,10 +174,19 @@ def indicator_values_store(
         unique_fields=["target", "branch", "as_of"],
         update_fields=["numerator", "denominator", "computed_at"],
     )
-    IndicatorValue.objects.filter(target=target, as_of=as_of).exclude(
-        branch__path__startswith=target.root_branch.path
-    ).delete()
     return len(rows)
+
+
+def _forget_stale_values(*, target: Target, dates: list[datetime.date]) -> None:
+    """Drop the dates no longer stored and the branches that left the target's subtree.
+
+    One uncorrelated `branch_id IN (SELECT id FROM branch …)` per target: a join inside the
+    DELETE would make Django wrap it in `id IN (…)`, which PostgreSQL may plan as a nested
+    loop over freshly written, not yet analysed rows.
+    """
+    IndicatorValue.objects.filter(target=target).exclude(as_of__in=dates).delete()
+    outside = Branch.objects.order_by().exclude(path__startswith=target.root_branch.path).values("id")
+    IndicatorValue.objects.filter(target=target, branch_id__in=outside).delete()
 
 
 def target_recompute(*, target: Target, today: datetime.date, computed_at: datetime.datetime) -> int:
@@ -193,5 +202,5 @@ def target_recompute(*, target: Target, today: datetime.date, computed_at: datet
                 values=indicators_compute(target=target, as_of=as_of),
                 computed_at=computed_at,
             )
-        IndicatorValue.objects.filter(target=target).exclude(as_of__in=dates).delete()
+        _forget_stale_values(target=target, dates=dates)
     return written
