@@ -18,6 +18,7 @@ from associations.models import (
     Member,
     Organization,
     OrganizationHeadcount,
+    PersonalDataExport,
     StaffProfile,
 )
 from khuyenhoc.access import user_root_branch
@@ -26,21 +27,29 @@ from khuyenhoc.access import user_root_branch
 def _branch_of(obj):
     if isinstance(obj, Branch):
         return obj
-    return getattr(obj, "branch", None) or getattr(getattr(obj, "organization", None), "branch", None)
+    for name in ("branch", "issuing_branch", "root_branch"):
+        branch = getattr(obj, name, None)
+        if branch is not None:
+            return branch
+    return getattr(getattr(obj, "organization", None), "branch", None)
 
 
-class SubtreeAdminMixin:
-    """Rows, and the branches offered in forms, limited to the user's subtree."""
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if request.user.is_superuser else queryset.visible_to(request.user)
+class ScopedChoicesMixin:
+    """The rows offered in a form's choices (branches, plans, organisations…) limited to the user's subtree."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
         if not request.user.is_superuser and hasattr(related.objects, "visible_to"):
             kwargs["queryset"] = related.objects.visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SubtreeAdminMixin(ScopedChoicesMixin):
+    """Rows, and the branches offered in forms, limited to the user's subtree."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.visible_to(request.user)
 
 
 class AuditedAdminMixin:
@@ -88,12 +97,20 @@ class BranchAdmin(SubtreeAdminMixin, AuditedAdminMixin, TreeAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        if not request.user.is_superuser:
-            root = user_root_branch(request.user)
-            base = form.base_fields["treebeard_ref_node"]
-            base.queryset = Branch.objects.visible_to(request.user) if root else Branch.objects.none()
-            base.empty_label = None
-        return form
+        if request.user.is_superuser:
+            return form
+        user = request.user
+
+        class ScopedForm(form):
+            # Treebeard fills "relative to" with the whole tree when the form is built, so the
+            # subtree is applied after that, on each instance (not on the class's base field).
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                field = self.fields["treebeard_ref_node"]
+                field.queryset = field.queryset.filter(pk__in=Branch.objects.visible_to(user).values("pk"))
+                field.empty_label = None
+
+        return ScopedForm
 
     def move_node(self, request):
         """Treebeard's drag-and-drop move, refused where either end lies outside the user's subtree."""
@@ -157,7 +174,7 @@ class MemberAdmin(SubtreeAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(SubtreeAdminMixin, admin.ModelAdmin):
+class StaffProfileAdmin(SubtreeAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "branch", "role"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
@@ -170,6 +187,23 @@ class AuditEntryAdmin(SubtreeAdminMixin, admin.ModelAdmin):
     list_display = ["at", "actor", "action", "object_repr", "branch"]
     list_filter = ["action", "content_type"]
     list_select_related = ["actor", "branch"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PersonalDataExport)
+class PersonalDataExportAdmin(SubtreeAdminMixin, admin.ModelAdmin):
+    list_display = ["at", "user", "kind", "row_count", "unmasked", "branch"]
+    list_filter = ["kind", "unmasked"]
+    list_select_related = ["user", "branch"]
     show_full_result_count = False
 
     def has_add_permission(self, request):

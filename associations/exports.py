@@ -22,7 +22,9 @@ from associations.imports import (
     MemberImport,
     OrganizationImport,
 )
+from associations.models import PersonalDataExportKind
 from associations.selectors import members_filtered, organizations_filtered
+from khuyenhoc import privacy
 from khuyenhoc.xlsx import xlsx_response
 
 EXPORTED_ORGANIZATION_COLUMNS = {"name", "kind", "branch", "address", "active_from", "active_to"}
@@ -32,15 +34,15 @@ def branch_label(branch) -> str:
     return branch.code or branch.name
 
 
-def member_rows(queryset) -> Iterator[tuple[Any, ...]]:
+def member_rows(queryset, *, unmasked: bool = True) -> Iterator[tuple[Any, ...]]:
     genders = {value: label for label, value in GENDER_LABELS.items()}
     categories = {value: label for label, value in MEMBER_CATEGORY_LABELS.items()}
     for member in queryset.iterator(chunk_size=2000):
         yield (
             member.full_name,
-            member.date_of_birth,
+            member.date_of_birth if unmasked else privacy.mask_date(member.date_of_birth),
             genders.get(member.gender, ""),
-            member.citizen_id or "",
+            (member.citizen_id or "") if unmasked else privacy.mask_citizen_id(member.citizen_id),
             member.phone,
             member.address,
             categories.get(member.category, member.category),
@@ -69,13 +71,21 @@ def _stamp() -> str:
 
 
 def member_export(*, user, params) -> FileResponse:
-    """The members list the user sees, filtered as on the list page, as an .xlsx download."""
+    """The members list the user sees, filtered as on the list page, as an .xlsx download.
+
+    Citizen IDs and dates of birth are masked unless a writing role asks for them
+    (`?personal=1`, needed to import the list back); every export is recorded.
+    """
     queryset = members_filtered(user, params)
+    unmasked = privacy.export_unmasked(user, params)
+    privacy.export_record(
+        user=user, kind=PersonalDataExportKind.MEMBERS, params=params, row_count=queryset.count(), unmasked=unmasked
+    )
     return xlsx_response(
         filename=f"hoi-vien-{_stamp()}.xlsx",
         sheet_title=MemberImport.sheet_title,
         headers=[column.header for column in MEMBER_COLUMNS],
-        rows=member_rows(queryset),
+        rows=member_rows(queryset, unmasked=unmasked),
     )
 
 

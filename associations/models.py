@@ -430,6 +430,7 @@ class AuditAction(models.TextChoices):
     IMPORT = "import", _("imported")
     DELETE = "delete", _("deleted")
     MOVE = "move", _("moved")
+    ERASE = "erase", _("erased on request")
 
 
 class AuditEntryQuerySet(SubtreeQuerySetMixin, models.QuerySet):
@@ -538,3 +539,54 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 0
         return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+class PersonalDataExportKind(models.TextChoices):
+    MEMBERS = "members", _("Members list")
+    AWARDS = "awards", _("Scholarship awards list")
+    DONATIONS = "donations", _("Donations list")
+    MEMBER_RECORD = "member_record", _("One member's data, on their request")
+
+
+class PersonalDataExportQuerySet(SubtreeQuerySetMixin, models.QuerySet):
+    pass
+
+
+class PersonalDataExport(models.Model):
+    """One export that carried personal data: who, when, what, how many rows, masked or not.
+
+    Written by every export view (Law 91/2025/QH15 on personal data protection asks that the
+    processing of personal data be recorded); never changed or deleted from the portal.
+    """
+
+    at = models.DateTimeField(_("at"), db_default=Now(), db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    branch = models.ForeignKey(
+        Branch,
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The exporting user's branch; empty for an administrator."),
+    )
+    kind = models.CharField(_("what"), max_length=20, choices=PersonalDataExportKind.choices)
+    query = models.CharField(_("filters"), max_length=1000, blank=True, default="")
+    object_id = models.CharField(_("record"), max_length=40, blank=True, default="")
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    unmasked = models.BooleanField(_("with full personal data"), default=False)
+
+    objects = PersonalDataExportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("personal data export")
+        verbose_name_plural = _("personal data exports")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=PersonalDataExportKind.values), name="personaldataexport_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%d/%m/%Y %H:%M} {self.get_kind_display()}"

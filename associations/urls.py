@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from associations.views import branches, members, organizations, staff
+from associations.views import audit, branches, members, organizations, personal_data, staff
 
 app_name = "associations"
 
@@ -19,6 +19,19 @@ urlpatterns = [
     path("members/<int:pk>/", members.member_detail, name="member_detail"),
     path("members/<int:pk>/edit/", members.member_update, name="member_update"),
     path("members/<int:pk>/end/", members.member_end, name="member_end"),
+    path("members/<int:pk>/personal-data/", personal_data.member_personal_data, name="member_personal_data"),
+    path(
+        "members/<int:pk>/personal-data/export.json",
+        personal_data.member_personal_data_export,
+        name="member_personal_data_export",
+    ),
+    path(
+        "members/<int:pk>/personal-data/erase/",
+        personal_data.member_personal_data_erase,
+        name="member_personal_data_erase",
+    ),
+    path("audit/", audit.audit_log, name="audit_log"),
+    path("audit/exports/", audit.personal_data_exports, name="personal_data_exports"),
     path("staff/", staff.staff_list, name="staff_list"),
     path("staff/add/", staff.staff_create, name="staff_create"),
     path("staff/<int:pk>/", staff.staff_update, name="staff_update"),

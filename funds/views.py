@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from associations.models import AuditEntry
+from associations.models import AuditEntry, PersonalDataExportKind
 from funds import reports, services
 from funds.forms import (
     DonationFilterForm,
@@ -33,6 +33,7 @@ from funds.models import Donation, Fund, LedgerEntry, Transfer
 from funds.periods import Period
 from funds.receipts import donation_receipt_pdf
 from funds.xlsx import Sheet, xlsx_response
+from khuyenhoc import privacy
 from khuyenhoc.access import get_visible_or_404, require_write
 
 PAGE_SIZE = 50
@@ -166,6 +167,14 @@ def donation_list(request):
             _("Note"),
             _("Status"),
         ]
+        # Donors' names are personal data: the export is recorded.
+        privacy.export_record(
+            user=request.user,
+            kind=PersonalDataExportKind.DONATIONS,
+            params=request.GET,
+            row_count=donations.count(),
+            unmasked=False,
+        )
         return xlsx_response("donations.xlsx", [Sheet(_("Donations"), headers, _donation_rows(donations))])
     totals = donations.valid().aggregate(amount=Sum("amount"), count=Count("id"))
     page = page_of(request, donations.select_related("fund__branch").order_by("-received_on", "-id"))

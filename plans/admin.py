@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from associations.admin import SubtreeAdminMixin
+from associations.admin import AuditedAdminMixin, ScopedChoicesMixin, SubtreeAdminMixin
 from plans.models import IndicatorValue, Plan, RecomputeRun, Target, TargetMilestone
 
 
@@ -11,14 +11,14 @@ class TargetMilestoneInline(admin.TabularInline):
     extra = 0
 
 
-class TargetInline(admin.StackedInline):
+class TargetInline(ScopedChoicesMixin, admin.StackedInline):
     model = Target
     extra = 0
     show_change_link = True
 
 
 @admin.register(Plan)
-class PlanAdmin(SubtreeAdminMixin, admin.ModelAdmin):
+class PlanAdmin(SubtreeAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "title", "issuing_branch", "issued_on", "starts_on", "ends_on", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "title"]
@@ -27,7 +27,7 @@ class PlanAdmin(SubtreeAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(ScopedChoicesMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["plan", "indicator", "threshold_percent", "deadline", "root_branch"]
     list_filter = ["indicator"]
     autocomplete_fields = ["root_branch"]

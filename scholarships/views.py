@@ -11,9 +11,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from associations.models import PersonalDataExportKind
 from funds.forms import VoidForm
 from funds.views import form_errors_to, history_of, link_rows, page_of, query_without_page, report_scope, total_link
 from funds.xlsx import Sheet, xlsx_response
+from khuyenhoc import privacy
 from khuyenhoc.access import get_visible_or_404, require_write
 from scholarships import reports, services
 from scholarships.forms import AwardFilterForm, AwardPayForm, RoundFilterForm, RoundForm
@@ -96,16 +98,16 @@ def award_pay(request, pk: int):
     return render(request, "scholarships/award_form.html", {"form": form, "round": scholarship_round})
 
 
-def _award_rows(awards):
+def _award_rows(awards, *, unmasked: bool):
     for award in awards.select_related("round__branch", "round__fund").iterator(chunk_size=2000):
         yield [
             award.paid_on,
             award.recipient_name,
-            award.date_of_birth,
+            award.date_of_birth if unmasked else privacy.mask_date(award.date_of_birth),
             award.get_recipient_kind_display(),
             award.school_or_workplace,
             award.grade,
-            award.recipient_id,
+            award.recipient_id if unmasked else privacy.mask_citizen_id(award.recipient_id),
             award.get_category_display(),
             award.amount,
             award.get_form_display(),
@@ -139,7 +141,17 @@ def award_list(request):
             _("Fund"),
             _("Status"),
         ]
-        return xlsx_response("hoc-bong.xlsx", [Sheet(_("Awards"), headers, _award_rows(awards))])
+        # Recipients are often children: IDs and dates of birth are masked unless a writing
+        # role asks for them, and every export is recorded.
+        unmasked = privacy.export_unmasked(request.user, request.GET)
+        privacy.export_record(
+            user=request.user,
+            kind=PersonalDataExportKind.AWARDS,
+            params=request.GET,
+            row_count=awards.count(),
+            unmasked=unmasked,
+        )
+        return xlsx_response("hoc-bong.xlsx", [Sheet(_("Awards"), headers, _award_rows(awards, unmasked=unmasked))])
     totals = awards.valid().aggregate(
         turns=Count("id"), recipients=Count("recipient_key", distinct=True), amount=Sum("amount")
     )

@@ -1,0 +1,137 @@
+"""A member's rights over their personal data (Law 91/2025/QH15): a copy of what is held about
+them, and erasure on request where no money record needs it.
+
+Erasure keeps the row — so every count, indicator and report stays as it was — and replaces
+what identifies the person (name, date of birth, citizen ID, phone, address, reason for
+leaving) with a marker. The values are also struck from the member's earlier audit entries;
+the erasure itself is audited with who and when, never with the erased values.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from associations.audit import audit_record, snapshot
+from associations.models import AuditAction, AuditEntry, Member, PersonalDataExportKind
+from khuyenhoc import privacy
+from khuyenhoc.signals import registry_changed
+
+ERASED_FIELDS = ("full_name", "date_of_birth", "citizen_id", "phone", "address", "left_reason")
+
+
+def erased_value() -> str:
+    return _("(erased)")
+
+
+def _erased_labels() -> set[str]:
+    """The labels these fields carry in audit snapshots, in either language they were written in."""
+    from django.utils import translation
+
+    labels = set()
+    for language in ("en", "vi"):
+        with translation.override(language):
+            labels.update(str(Member._meta.get_field(name).verbose_name) for name in ERASED_FIELDS)
+    return labels
+
+
+def member_is_erased(member: Member) -> bool:
+    return AuditEntry.objects.for_object(member).filter(action=AuditAction.ERASE).exists()
+
+
+def member_erasure_blockers(member: Member) -> list[str]:
+    """Why the member's data must be kept: money records that name them."""
+    from funds.models import Donation
+
+    count = Donation.objects.filter(member=member).count()
+    if count:
+        return [
+            _(
+                "%(count)d donation receipt(s) refer to this member: accounting law requires them to be kept, "
+                "so the member's data cannot be erased."
+            )
+            % {"count": count}
+        ]
+    return []
+
+
+def member_data(member: Member) -> dict:
+    """Everything held about the member, in full: their record, its history and the donations naming them."""
+    from funds.models import Donation
+
+    history = AuditEntry.objects.for_object(member).select_related("actor").order_by("at", "id")
+    donations = Donation.objects.filter(member=member).select_related("fund").order_by("received_on", "id")
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "member": {**snapshot(member), str(_("branch")): member.branch.name},
+        "history": [
+            {
+                "at": entry.at.isoformat(),
+                "action": entry.get_action_display(),
+                "by": entry.actor.get_username() if entry.actor else None,
+                "changes": entry.changes,
+            }
+            for entry in history
+        ],
+        "donations": [
+            {
+                "receipt": donation.receipt_label,
+                "received_on": donation.received_on.isoformat(),
+                "amount": donation.amount,
+                "fund": donation.fund.name,
+                "voided": donation.is_voided,
+            }
+            for donation in donations
+        ],
+    }
+
+
+@transaction.atomic
+def member_data_export(*, actor, member: Member) -> dict:
+    """The member's data for them, with the export recorded in the same transaction."""
+    data = member_data(member)
+    privacy.export_record(
+        user=actor, kind=PersonalDataExportKind.MEMBER_RECORD, row_count=1, unmasked=True, object_id=member.pk
+    )
+    return data
+
+
+@transaction.atomic
+def member_erase(*, actor, member: Member) -> Member:
+    """Erase what identifies a member, on their request; refused while a money record names them."""
+    member = Member.objects.select_for_update().select_related("branch").get(pk=member.pk)
+    if member_is_erased(member):
+        raise ValidationError(_("This member's personal data has already been erased."))
+    blockers = member_erasure_blockers(member)
+    if blockers:
+        raise ValidationError(blockers)
+    marker = erased_value()
+    # Earlier entries of this member's history carried the values: strike them there too.
+    labels = _erased_labels()
+    entries = list(AuditEntry.objects.for_object(member))
+    for entry in entries:
+        entry.object_repr = marker
+        entry.changes = {
+            key: ([marker for _item in value] if isinstance(value, list) else marker) if key in labels else value
+            for key, value in entry.changes.items()
+        }
+    AuditEntry.objects.bulk_update(entries, ["object_repr", "changes"])
+    erased = [str(Member._meta.get_field(name).verbose_name) for name in ERASED_FIELDS]
+    member.full_name = _("Erased member #%(number)d") % {"number": member.pk}
+    member.date_of_birth = None
+    member.citizen_id = None
+    member.phone = ""
+    member.address = ""
+    member.left_reason = ""
+    member.save()
+    audit_record(
+        actor=actor,
+        obj=member,
+        action=AuditAction.ERASE,
+        branch=member.branch,
+        changes={label: [privacy.MASK, marker] for label in erased},
+    )
+    registry_changed.send(sender=Member, branch_id=member.branch_id)
+    return member
