@@ -38,9 +38,13 @@ from funds import services as fund_services
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.services import plan_99_load
 from tests.factories import MemberFactory, OrganizationFactory, make_branch
-from tests.funds.conftest import DAY, donate, fund_model, funds, make_round, pay  # noqa: F401  (fixtures)
+from tests.funds import conftest as funds_conftest
+from tests.funds.conftest import DAY, donate, make_round, pay
 
 pytestmark = pytest.mark.django_db
+
+fund_model = funds_conftest.fund_model  # the funds app's fixtures, shared
+funds = funds_conftest.funds
 
 # Distinctive tokens planted in every kind of object, by the branch they belong to.
 IN = "QXPHUCXA"  # Phường Phúc Xá, inside Ba Đình
