@@ -15,6 +15,7 @@ help:
 	@echo "make test   - install, start throwaway PostgreSQL + Redis, run the whole suite and ruff, stop them"
 	@echo "make lint   - ruff"
 	@echo "make messages - refresh and compile the Vietnamese translation"
+	@echo "make bench  - generate the full-size synthetic Hanoi on a throwaway PostgreSQL, run bench/, write BENCHMARKS.md"
 	@echo "make backup  - dump the database of DATABASE_URL into backups/"
 	@echo "make restore FILE=backups/….dump - restore a dump into DATABASE_URL (asks first; CONFIRM=yes skips)"
 	@echo "make audit  - wapiti and axe-core against the portal served locally with demo data"
@@ -42,6 +43,11 @@ test: venv assets
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	bash scripts/with-services.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: venv assets
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-bench.txt
+	bash scripts/system-deps.sh
+	bash scripts/with-services.sh bash bench/run.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -1,17 +1,20 @@
-"""Prepare the embedded portal for a first look: Hanoi's map and one demo account per role.
+"""Prepare the embedded portal for a first look: Hanoi's map, a synthetic sample of every
+district with Plan 99 and its indicators, and one demo account per role.
 
-Idempotent: a second run changes nothing and prints the same logins. Refuses to run with
+Idempotent: a second run changes nothing and prints the same counts and logins. Refuses to run with
 DEBUG off, since the demo accounts share a published password.
 """
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from khuyenhoc.demo import DEMO_PASSWORD, demo_setup
+from khuyenhoc.demo import DEMO_PASSWORD, demo_data_counts, demo_setup
 
 
 class Command(BaseCommand):
-    help = "Load Hanoi's map and create demo accounts for each role (development only)."
+    help = (
+        "Load Hanoi's map, synthetic demo data and Plan 99, and create demo accounts for each role (development only)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
@@ -20,6 +23,10 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["force"]:
             raise CommandError("demo_setup creates accounts with a published password; refusing with DEBUG off.")
         accounts = demo_setup()
+        self.stdout.write("")
+        self.stdout.write("Demo data (generated: every name, address and ID is synthetic)")
+        for item in demo_data_counts():
+            self.stdout.write(f"  {item.label:<56} {item.count:>8}")
         self.stdout.write("")
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD})")
         for account in accounts:

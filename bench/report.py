@@ -1,0 +1,235 @@
+# ruff: noqa: E501 — Markdown table lines read better unbroken
+"""Write BENCHMARKS.md from the JSON results of one `make bench` run (to standard output)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import re
+from pathlib import Path
+
+from bench.common import load, out_dir
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        match = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
+        if match:
+            cpu = match.group(1).strip()
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        match = re.search(r"MemTotal:\s*(\d+) kB", meminfo.read_text())
+        if match:
+            memory = f", {int(match.group(1)) / 1024 / 1024:.0f} GB RAM"
+    version = out_dir() / "postgres.version"
+    postgres = version.read_text().strip() if version.exists() else "PostgreSQL"
+    return (
+        f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; {postgres} (throwaway cluster of scripts/with-services.sh, fsync off)"
+    )
+
+
+def _time_file(name: str) -> dict:
+    path = out_dir() / name
+    if not path.exists():
+        return {}
+    text = path.read_text()
+    found = {}
+    for key, pattern in (("rss_kb", r"Maximum resident set size \(kbytes\): (\d+)"),):
+        match = re.search(pattern, text)
+        if match:
+            found[key] = int(match.group(1))
+    return found
+
+
+def _rows(log_name: str) -> list[tuple[str, str]]:
+    path = out_dir() / log_name
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        match = re.match(r"\s+([a-zA-Z][\w. /()0-9đ]+?)\s{2,}([\d,]+)$", line)
+        if match:
+            rows.append((match.group(1).strip(), match.group(2)))
+    return rows
+
+
+def _stages(log_name: str) -> list[tuple[str, str]]:
+    path = out_dir() / log_name
+    if not path.exists():
+        return []
+    return re.findall(r"^\s+([a-z][a-z0-9 ]+?)\s+([\d.]+) s$", path.read_text(), flags=re.MULTILINE)
+
+
+def goal(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def main() -> None:
+    lines: list[str] = []
+    add = lines.append
+    add("# Benchmarks")
+    add("")
+    add(f"Measured {datetime.date.today():%d/%m/%Y} on {_machine()}.")
+    add("")
+    add("Reproduce with `make bench` (installs requirements-bench.txt, starts a throwaway PostgreSQL and Redis,")
+    add("generates the full synthetic Hanoi with `python manage.py generate_hanoi --scale full --seed 2017`,")
+    add("runs `bench/run.sh` and rewrites this file). Every figure is a ratio against a floor measured in the")
+    add("same run on the same machine; nothing here is a timed assertion of the test suite. The data are")
+    add("synthetic: the figures the generator reproduces are those quoted in the project's issue from the")
+    add("association's October 2017 report; every other number of the data is an assumption of the generator")
+    add("(`khuyenhoc/generator/spec.py`).")
+    add("")
+
+    demo, small, full = load("demo"), load("generate_small"), load("generate_full")
+    add("## Loading the data")
+    add("")
+    add("| what | time | goal |")
+    add("|---|---|---|")
+    if demo:
+        add(
+            f"| `make run`'s demo on SQLite: migrate + `demo_setup` | {demo['seconds']:.1f} s | < 120 s: {goal(demo['seconds'] < 120)} |"
+        )
+    if small:
+        add(
+            f"| `generate_hanoi --scale small` on PostgreSQL (with Plan 99 indicators) | {small['seconds']:.1f} s | < 60 s: {goal(small['seconds'] < 60)} |"
+        )
+    if full:
+        rss = _time_file("generate_full.time").get("rss_kb")
+        memory = f", peak RSS {rss / 1024:.0f} MB (`/usr/bin/time -v`)" if rss else ""
+        add(
+            f"| `generate_hanoi --scale full` on PostgreSQL (with Plan 99 indicators){memory} | {full['seconds']:.1f} s | < 600 s: {goal(full['seconds'] < 600)} |"
+        )
+    add("")
+    stages = _stages("generate_full.log")
+    if stages:
+        add("Stages of the full generation: " + "; ".join(f"{name} {seconds} s" for name, seconds in stages) + ".")
+        add("")
+    rows = _rows("generate_full.log")
+    if rows:
+        add("Rows of the full generation:")
+        add("")
+        add("| table / figure | rows |")
+        add("|---|---|")
+        for label, count in rows:
+            add(f"| {label} | {count} |")
+        add("")
+
+    indicators = load("indicators")
+    if indicators:
+        add("## Both indicators for every branch at one date")
+        add("")
+        add(
+            f"Plan 99's two targets for all {indicators['branches']:,} branches of the city on "
+            f"{indicators['as_of']} (city: boards {indicators['city_coverage'][0]:,}/{indicators['city_coverage'][1]:,}, "
+            f"members {indicators['city_membership'][0]:,}/{indicators['city_membership'][1]:,}). Median of 5 runs."
+        )
+        add("")
+        add("| implementation | time | ratio to floor |")
+        add("|---|---|---|")
+        add(
+            f"| floor: one hand-written SQL query per indicator, grouped by branch (no roll-up) | {indicators['floor_seconds']:.3f} s | 1 |"
+        )
+        add(
+            f"| portal: `plans.indicators.indicators_compute`, both targets, with roll-up | {indicators['portal_seconds']:.3f} s | **{indicators['ratio']:.2f}** |"
+        )
+        add(
+            f"| naive per-branch ORM loop (estimated from {indicators['naive_sampled_branches']} sampled branches) | "
+            f"≈ {indicators['naive_estimate_seconds']:.0f} s | {indicators['naive_ratio']:.0f} |"
+        )
+        add("")
+        add(f"Goal: within 2× of the floor — {goal(indicators['ratio'] <= 2)}.")
+        add("")
+
+    load_result, counts_full, counts_small = load("load"), load("querycount_full"), load("querycount_small")
+    if load_result:
+        add("## Pages under load")
+        add("")
+        add(
+            f"{load_result['users']} signed-in clients without think time for {load_result['seconds']} s per page (locust, headless), "
+            f"gunicorn with {load_result['workers']} sync workers, DEBUG off, PostgreSQL; locust runs on the same machine."
+        )
+        add("")
+        add("| page | requests | errors | p50 | p95 | p95 / trivial p95 | queries (full data) | queries (small data) |")
+        add("|---|---|---|---|---|---|---|---|")
+        trivial = load_result["scenarios"]["trivial"]["p95_ms"]
+        all_met = True
+        for name, row in load_result["scenarios"].items():
+            ratio = row["p95_ms"] / trivial if trivial else 0
+            full_count = counts_full.get(name, "") if counts_full else ""
+            small_count = counts_small.get(name, "") if counts_small else ""
+            if name != "trivial":
+                all_met = all_met and ratio <= 3 and row["failures"] == 0 and full_count == small_count
+            add(
+                f"| {name} `{row['path']}` | {row['requests']:,} | {row['failures']} | {row['p50_ms']:.0f} ms | "
+                f"{row['p95_ms']:.0f} ms | {ratio:.1f} | {full_count} | {small_count} |"
+            )
+        add("")
+        add(
+            f"Goal: p95 within 3× of the trivial page, no errors, query count independent of data size — {goal(all_met)}."
+        )
+        add("")
+
+    floor, engine = load("imports_floor"), load("imports_engine")
+    if floor and engine:
+        rows = engine["rows"]
+        apply_rate = rows / engine["apply_seconds"]
+        both_rate = rows / (engine["apply_seconds"] + engine["check_seconds"])
+        add("## Importing a 100 000-row members workbook")
+        add("")
+        add("| step | time | rows/s | ratio to floor rate |")
+        add("|---|---|---|---|")
+        add(
+            f"| floor: `Member.objects.bulk_create` of the same rows already parsed (batches of 1 000) | {floor['seconds']:.1f} s | {floor['rows_per_second']:,.0f} | 1 |"
+        )
+        add(
+            f"| import engine, check (dry run) | {engine['check_seconds']:.1f} s | {rows / engine['check_seconds']:,.0f} | {rows / engine['check_seconds'] / floor['rows_per_second']:.2f} |"
+        )
+        add(
+            f"| import engine, apply (check again + write, one transaction) | {engine['apply_seconds']:.1f} s | {apply_rate:,.0f} | **{apply_rate / floor['rows_per_second']:.2f}** |"
+        )
+        add(
+            f"| import engine, check + apply | {engine['check_seconds'] + engine['apply_seconds']:.1f} s | {both_rate:,.0f} | {both_rate / floor['rows_per_second']:.2f} |"
+        )
+        add("")
+        add(
+            f"{engine['created']:,} members created, {engine['updated']:,} updated. Peak memory of the importing process "
+            f"(`resource.getrusage` ru_maxrss): {engine['peak_rss_mb']:.0f} MB, of which {engine['baseline_rss_mb']:.0f} MB "
+            "before the import started."
+        )
+        add("")
+        add(
+            f"Goals: at least a third of the floor's rate (apply) — {goal(apply_rate >= floor['rows_per_second'] / 3)}; "
+            f"peak memory under 400 MB — {goal(engine['peak_rss_mb'] < 400)}."
+        )
+        add("")
+
+    reports = load("reports")
+    if reports:
+        add("## Period reports on the full data")
+        add("")
+        add(
+            "The selectors of `funds/reports.py` and `scholarships/reports.py` against a hand-written SQL sum over the same rows (median of 5 runs)."
+        )
+        add("")
+        add("| report | branch | report | SQL sum | ratio |")
+        add("|---|---|---|---|---|")
+        for case in reports["cases"]:
+            add(
+                f"| {case['report']} | {case['branch']} | {case['report_seconds'] * 1000:.0f} ms | "
+                f"{case['floor_seconds'] * 1000:.0f} ms | {case['ratio']:.2f} |"
+            )
+        add("")
+    notes = Path(__file__).with_name("NOTES.md")
+    if notes.exists():
+        add(notes.read_text().strip())
+        add("")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""The synthetic Hanoi at 1/100 (`--scale small`): the portal's own reports, computed from the
+generated rows, reproduce the published proportions; the tree, the ledger and the receipts
+keep their invariants; the same seed gives the same rows."""
+
+import datetime
+import hashlib
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count, F, Max, Min, Sum
+
+from associations.maps import hanoi_map_load
+from associations.models import Branch, BranchLevel, MapVintage, Member, Organization
+from funds import reports as fund_reports
+from funds.models import Donation, Fund, LedgerEntry, ReceiptCounter
+from funds.periods import Period
+from khuyenhoc.generator import GeneratorError, HanoiGenerator, generate_hanoi
+from plans.models import IndicatorValue, Plan
+from scholarships import reports as award_reports
+from scholarships.models import Award
+
+TWO_SCHOOL_YEARS = Period.date_range(datetime.date(2015, 9, 1), datetime.date(2017, 8, 31))
+
+
+class _HashingWriter:
+    """Stands in for the database writer: hashes every row the generator would write."""
+
+    vendor = "hash"
+
+    def __init__(self):
+        self.digest = hashlib.sha256()
+
+    def write(self, table, columns, rows):
+        count = 0
+        self.digest.update(f"{table}:{','.join(columns)}".encode())
+        for row in rows:
+            self.digest.update(repr(row).encode())
+            count += 1
+        return count
+
+
+def _rows_fingerprint(seed: int) -> str:
+    """Every row the generator produces for `seed`, hashed, without writing them."""
+    generator = HanoiGenerator(scale="small", seed=seed)
+    generator.writer = _HashingWriter()
+    with transaction.atomic():  # the registry stage moves the parents' child counts: undo it
+        generator._load_context()
+        generator._build_registry()
+        generator._write_members()
+        generator._build_donations()
+        generator._build_awards()
+        generator._write_ledger()
+        transaction.set_rollback(True)
+    return generator.writer.digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def hanoi(django_db_setup, django_db_blocker):
+    """One generation for the whole module, inside a transaction rolled back at its end;
+    each test runs in a savepoint of it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        hanoi_map_load(vintage=MapVintage.V2017)
+        generate_hanoi(scale="small", seed=7)
+        yield Branch.objects.get(vintage=MapVintage.V2017, code="01")
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def _in_a_savepoint(hanoi, db):
+    """The `db` fixture's per-test transaction is a savepoint of the module's."""
+
+
+def test_small_hanoi_raises_what_the_published_figures_say_at_one_hundredth(hanoi):
+    year_2016 = fund_reports.raised_total(hanoi, Period.calendar_year(2016))
+    first_8_months = fund_reports.raised_total(hanoi, Period.first_months(2017, 8))
+    assert year_2016["amount"] > 670_000_000
+    assert first_8_months["amount"] > 860_000_000
+    models_2016 = fund_reports.raised_by_fund_model(hanoi, Period.calendar_year(2016))
+    assert len(models_2016) == 7
+    assert sum(row.figures["amount"] for row in models_2016) == year_2016["amount"]
+    by_district = fund_reports.raised_by_branch(hanoi, Period.calendar_year(2016))
+    assert sum(row.figures["amount"] for row in by_district) == year_2016["amount"]
+
+
+def test_small_hanoi_awards_what_the_published_figures_say_at_one_hundredth(hanoi):
+    total = award_reports.awards_total(hanoi, TWO_SCHOOL_YEARS)
+    assert total["turns"] > 13_600
+    assert 355_000_000 <= total["amount"] < 360_000_000  # "nearly 36 billion" at 1/100
+    hardship = {
+        row.filters["category"]: row.figures for row in award_reports.awards_by_category(hanoi, TWO_SCHOOL_YEARS)
+    }
+    assert hardship["hardship"]["turns"] > 152
+    kinds = {row.filters["recipient_kind"] for row in award_reports.awards_by_recipient_kind(hanoi, TWO_SCHOOL_YEARS)}
+    assert kinds == {"pupil", "teacher", "worker"}
+
+
+def test_small_hanoi_has_the_members_organisations_and_chapters_of_one_hundredth(hanoi):
+    assert Member.objects.active_on(datetime.date(2017, 1, 1)).count() >= 8_640
+    assert Member.objects.active_on(datetime.date(2017, 12, 31)).count() >= 8_640
+    assert Member.objects.active_on(datetime.date(2020, 12, 31)).count() > 10_000
+    assert 190 <= Organization.objects.count() <= 210
+    assert set(Organization.objects.values_list("kind", flat=True)) == {
+        "agency",
+        "public_service",
+        "armed_forces",
+        "enterprise",
+        "school",
+        "learning_centre",
+        "other",
+    }
+    chapters = Branch.objects.filter(level=BranchLevel.CHAPTER)
+    assert chapters.filter(name__startswith="Chi hội").count() == 82
+    assert chapters.filter(name__startswith="Ban khuyến học dòng họ").count() == 115
+    assert Branch.objects.filter(level=BranchLevel.BOARD, organization__kind="school").count() == 22
+    districts = Branch.objects.filter(vintage=MapVintage.V2017, level=BranchLevel.DISTRICT)
+    populated = {path[:8] for path in Organization.objects.values_list("branch__path", flat=True)}
+    assert all(district.path in populated for district in districts), "every district holds organisations"
+
+
+def test_the_generated_tree_passes_treebeards_check(hanoi):
+    assert all(not problems for problems in Branch.objects.find_problems())
+    phuc_xa = Branch.objects.get(vintage=MapVintage.V2017, code="00001")
+    assert phuc_xa.numchild == Branch.objects.filter(path__startswith=phuc_xa.path, depth=phuc_xa.depth + 1).count()
+    assert phuc_xa.numchild > 0, "the demo commune clerk's commune has chapters"
+
+
+def test_every_fund_balance_is_its_ledger_and_never_went_negative(hanoi):
+    assert not Fund.objects.annotate(ledger=Sum("ledger_entries__amount")).exclude(balance=F("ledger")).exists()
+    assert LedgerEntry.objects.count() == Donation.objects.count() + Award.objects.count()
+    assert (
+        LedgerEntry.objects.filter(kind="award_payment").aggregate(s=Sum("amount"))["s"]
+        == -Award.objects.aggregate(s=Sum("amount"))["s"]
+    )
+    # The running balance of every fund, in ledger order, never drops below zero.
+    running: dict[int, int] = {}
+    for fund_id, amount in LedgerEntry.objects.order_by("id").values_list("fund_id", "amount").iterator(5000):
+        running[fund_id] = running.get(fund_id, 0) + amount
+        assert running[fund_id] >= 0
+
+
+def test_receipt_numbers_run_without_a_gap_per_fund_and_year(hanoi):
+    counters = {
+        (fund, year): last for fund, year, last in ReceiptCounter.objects.values_list("fund", "year", "last_number")
+    }
+    groups = Donation.objects.values("fund", "receipt_year").annotate(
+        n=Count("id"), first=Min("receipt_number"), last=Max("receipt_number")
+    )
+    assert len(groups) == len(counters)
+    for group in groups:
+        assert group["first"] == 1 and group["last"] == group["n"] == counters[(group["fund"], group["receipt_year"])]
+
+
+def test_generated_people_are_plainly_synthetic_and_valid(hanoi):
+    with_id = Member.objects.exclude(citizen_id=None)
+    assert with_id.count() < Member.objects.count() * 0.05, "most generated members have no citizen ID"
+    for member in with_id[:30]:
+        member.full_clean(exclude=["organization", "branch"])
+        assert member.citizen_id.startswith("001")
+    assert not Member.objects.exclude(phone="").exists()
+    assert not Member.objects.exclude(address__startswith="Số ").exists()
+    assert not Donation.objects.exclude(note="Dữ liệu mẫu sinh tự động").exists()
+
+
+def test_plan_99_and_its_indicators_are_computed_for_every_branch(hanoi):
+    plan = Plan.objects.get(code="99/KH-KHHN")
+    targets = list(plan.targets.all())
+    assert len(targets) == 2
+    branches = Branch.objects.filter(path__startswith=hanoi.path).count()
+    end_2020 = datetime.date(2020, 12, 31)
+    for target in targets:
+        assert IndicatorValue.objects.filter(target=target, as_of=end_2020).count() == branches
+    city_values = {
+        value.target.indicator: value for value in IndicatorValue.objects.filter(branch=hanoi, as_of=end_2020)
+    }
+    assert 55 <= city_values["board_coverage"].percent <= 85
+    assert 45 <= city_values["cadre_membership"].percent <= 80
+
+
+def test_the_same_seed_gives_the_same_rows_and_another_seed_does_not(hanoi):
+    first = _rows_fingerprint(11)
+    assert _rows_fingerprint(11) == first
+    assert _rows_fingerprint(12) != first
+
+
+def test_it_refuses_to_generate_into_a_registry_that_holds_organisations(hanoi):
+    with pytest.raises(GeneratorError):
+        generate_hanoi(scale="small", seed=7)
+
+
+def test_the_command_refuses_an_unknown_scale(hanoi):
+    with pytest.raises(Exception, match="invalid choice"):
+        call_command("generate_hanoi", "--scale", "huge")
