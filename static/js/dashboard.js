@@ -137,7 +137,8 @@
     });
   }
 
-  var SERIES_COLOURS = ["#2f6fb3", "#c77700", "#1b7f3b", "#6b3fa0", "#b3261e", "#555555"];
+  // Eight distinct colours, as many as the fund models Hanoi reports on.
+  var SERIES_COLOURS = ["#2f6fb3", "#c77700", "#1b7f3b", "#6b3fa0", "#b3261e", "#555555", "#0f8b8d", "#a0522d"];
 
   function moneyChart(money) {
     var canvas = document.getElementById("money-chart");
@@ -217,6 +218,8 @@
   if (!data || typeof Chart === "undefined") {
     return;
   }
+  // Axis and tooltip numbers grouped the way the page's language writes them (1.200.000 in Vietnamese).
+  Chart.defaults.locale = document.documentElement.lang === "vi" ? "vi-VN" : "en-GB";
   data.targets.forEach(function (target) {
     trendChart(target, data.labels);
     childrenChart(target, data.labels, data.dashboardUrl);
