@@ -156,6 +156,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "plans.tasks.indicators_recompute",
         "schedule": crontab(hour=2, minute=0),
     },
+    # A recompute recorded as pending while Redis or the worker was down runs within
+    # minutes of their return (a cheap query when nothing waits).
+    "recompute-pending-every-5-minutes": {
+        "task": "plans.tasks.indicators_recompute_pending",
+        "schedule": crontab(minute="*/5"),
+    },
     # An import whose task was lost (broker message, killed worker) is marked failed instead of
     # showing "checking" or "applying" for ever.
     "imports-sweep-stuck-every-10-minutes": {
@@ -295,5 +301,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # django-axes reports every sign-in at INFO; lockouts come at WARNING.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

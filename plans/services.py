@@ -164,6 +164,17 @@ def recompute_run_execute(*, run_id: int | None, trigger: str = RecomputeRun.Tri
     return run
 
 
+def recompute_pending_execute() -> RecomputeRun | None:
+    """Run a recompute when a run has waited past its debounce: one recorded while Redis or
+    the worker was down. Every few minutes (the beat schedule), so a change saved during an
+    outage is computed soon after Redis is back, not only at night. Runs waiting within
+    their debounce are left to the task already queued for them."""
+    waited_since = timezone.now() - datetime.timedelta(seconds=_debounce_seconds() + 60)
+    if not RecomputeRun.objects.filter(status=RunStatus.PENDING, requested_at__lt=waited_since).exists():
+        return None
+    return recompute_run_execute(run_id=None, trigger=RecomputeRun.Trigger.CHANGE)
+
+
 def _enqueue(run: RecomputeRun, *, countdown: int = 0) -> bool:
     """Hand the run to Celery; when the broker is unreachable, leave it pending for the next run."""
     from plans.tasks import indicators_recompute

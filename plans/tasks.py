@@ -32,6 +32,22 @@ def indicators_recompute(run_id: int | None = None) -> int:
     autoretry_for=(DatabaseError, InterfaceError),
     retry_backoff=True,
     max_retries=3,
+    time_limit=30 * 60,
+    soft_time_limit=28 * 60,
+)
+def indicators_recompute_pending() -> int:
+    """Every few minutes: compute a change that was left pending while Redis or the worker
+    was down (nothing when no run waits)."""
+    from plans.services import recompute_pending_execute
+
+    run = recompute_pending_execute()
+    return run.rows_written if run else 0
+
+
+@shared_task(
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
     time_limit=15 * 60,
     soft_time_limit=14 * 60,
 )
