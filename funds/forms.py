@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from associations.forms import CleanTextMixin
 from associations.models import Branch, Member, Organization
 from funds.models import DonationMethod, DonorKind, Fund, FundModel, LegalForm
 from funds.periods import PeriodForm
@@ -17,6 +18,8 @@ from khuyenhoc.access import user_root_branch
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
 MONEY_NOISE = re.compile(r"[\s.,₫]|đồng|vnđ|vnd", re.IGNORECASE)
+# Dots, commas and spaces only as thousands separators: "1.5" or "1,5" is not 15 đồng.
+MONEY_GROUPED = re.compile(r"\d{1,3}(?:([.,\s])\d{3}(?:\1\d{3})*)?|\d+")
 
 
 class MoneyField(forms.CharField):
@@ -34,8 +37,9 @@ class MoneyField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
+        number = re.sub(r"\s*(?:₫|đồng|vnđ|vnd)$", "", value.strip(), flags=re.IGNORECASE)
         digits = MONEY_NOISE.sub("", value)
-        if not digits.isdigit():
+        if not digits.isdigit() or not MONEY_GROUPED.fullmatch(number):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         amount = int(digits)
         if amount <= 0:
@@ -65,7 +69,8 @@ class BranchChoiceField(forms.ModelChoiceField):
         return "\u2003" * max(obj.depth - 1, 0) + obj.name
 
 
-class FundForm(forms.ModelForm):
+class FundForm(CleanTextMixin, forms.ModelForm):
+    text_fields = ("name",)
     branch = BranchChoiceField(label=_("Branch"), queryset=Branch.objects.none())
 
     class Meta:
@@ -81,7 +86,9 @@ class FundForm(forms.ModelForm):
             self.fields.pop("branch")
 
 
-class DonationForm(forms.Form):
+class DonationForm(CleanTextMixin, forms.Form):
+    text_fields = ("donor_name", "in_kind_description", "note")
+
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none())
     donor_name = forms.CharField(label=_("Donor"), max_length=255)
     donor_kind = forms.ChoiceField(label=_("Donor kind"), choices=DonorKind.choices)
@@ -129,7 +136,9 @@ class DonationForm(forms.Form):
         return data
 
 
-class VoidForm(forms.Form):
+class VoidForm(CleanTextMixin, forms.Form):
+    text_fields = ("reason",)
+
     reason = forms.CharField(
         label=_("Reason for voiding"),
         max_length=500,
@@ -137,7 +146,9 @@ class VoidForm(forms.Form):
     )
 
 
-class TransferForm(forms.Form):
+class TransferForm(CleanTextMixin, forms.Form):
+    text_fields = ("note",)
+
     from_fund = forms.ModelChoiceField(label=_("From fund"), queryset=Fund.objects.none())
     to_fund = forms.ModelChoiceField(label=_("To fund"), queryset=Fund.objects.none())
     amount = MoneyField(label=_("Amount (đồng)"))

@@ -27,7 +27,9 @@ class Sheet:
 
 def _cell(worksheet, value, *, bold: bool = False):
     cell = WriteOnlyCell(worksheet, value=value)
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, str):
+        cell.data_type = "s"  # typed text stays text: "=HYPERLINK(…)" is not a formula
+    elif isinstance(value, int) and not isinstance(value, bool):
         cell.number_format = MONEY_FORMAT
     elif isinstance(value, datetime.date):
         cell.number_format = DATE_FORMAT

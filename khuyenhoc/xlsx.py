@@ -13,6 +13,15 @@ from django.http import FileResponse
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def text_cell(sheet, value: str):
+    """Typed text stays text: openpyxl would store "=HYPERLINK(…)" as a live formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
 def write_xlsx(output, *, sheet_title: str, headers: Sequence[str], rows: Iterable[Sequence], widths=None) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -43,6 +52,8 @@ def write_xlsx(output, *, sheet_title: str, headers: Sequence[str], rows: Iterab
             [
                 date_cell(value)
                 if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime)
+                else text_cell(sheet, value)
+                if isinstance(value, str)
                 else value
                 for value in row
             ]

@@ -6,13 +6,16 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from associations.forms import CleanTextMixin
 from associations.models import PLAN_MEMBER_CATEGORIES, Branch, MemberCategory, OrganizationKind
 from plans.models import Plan, Target
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"})
 
 
-class PlanForm(forms.ModelForm):
+class PlanForm(CleanTextMixin, forms.ModelForm):
+    text_fields = ("code", "title")
+
     class Meta:
         model = Plan
         fields = ["code", "title", "issuing_branch", "issued_on", "starts_on", "ends_on", "is_active"]

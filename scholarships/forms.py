@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from associations.forms import CleanTextMixin
 from associations.models import Branch
 from funds.forms import DATE_WIDGET, BranchChoiceField, ListFilterForm, MoneyField
 from funds.models import Fund
@@ -17,7 +18,9 @@ def current_school_year() -> str:
     return f"{start}-{start + 1}"
 
 
-class RoundForm(forms.Form):
+class RoundForm(CleanTextMixin, forms.Form):
+    text_fields = ("name",)
+
     name = forms.CharField(label=_("Name"), max_length=255)
     school_year = forms.CharField(
         label=_("School year"), max_length=9, validators=[validate_school_year], help_text=_("For example 2016-2017.")
@@ -37,7 +40,9 @@ class RoundForm(forms.Form):
         self.fields["awarded_on"].initial = today
 
 
-class AwardPayForm(forms.Form):
+class AwardPayForm(CleanTextMixin, forms.Form):
+    text_fields = ("recipient_name", "school_or_workplace", "grade", "recipient_id", "in_kind_description")
+
     recipient_kind = forms.ChoiceField(label=_("Recipient kind"), choices=RecipientKind.choices)
     recipient_name = forms.CharField(label=_("Recipient"), max_length=200)
     date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DATE_WIDGET)
