@@ -766,3 +766,23 @@ def test_script_typed_in_every_text_field_is_shown_as_text_on_pages_exports_and_
     assert receipt.status_code == 200
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(receipt.content)).pages)
     assert SCRIPT in text.replace("\n", "")  # printed literally, as typed
+
+
+def test_records_whose_author_is_unknown_still_open(world, cast, client_for):
+    """Generated or system-written records have no `created_by`: their pages must not fail
+    (wapiti found 500s on the demo data's donations, awards and funds)."""
+    from tests.funds.conftest import pay
+
+    award = pay(cast.commune_clerk, world.round, 100_000)
+    donation = Donation.objects.latest("id")
+    Donation.objects.filter(pk=donation.pk).update(created_by=None)
+    ScholarshipRound.objects.filter(pk=world.round.pk).update(created_by=None)
+    LedgerEntry.objects.update(created_by=None)
+    client = client_for(cast.commune_clerk)
+    for url in [
+        f"/funds/donations/{donation.pk}/",
+        f"/scholarships/awards/{award.pk}/",
+        f"/funds/{world.funds.phuc_xa.pk}/",
+        f"/scholarships/rounds/{world.round.pk}/",
+    ]:
+        assert client.get(url).status_code == 200, url
