@@ -66,9 +66,9 @@ def main() -> None:
     host = f"http://127.0.0.1:{port}"
     results = {"users": USERS, "seconds": SECONDS, "workers": workers, "scenarios": {}}
     try:
-        for _ in range(100):
+        for _ in range(100):  # until gunicorn answers (the login page needs no worker or broker)
             try:
-                urllib.request.urlopen(host + "/healthz", timeout=2)  # noqa: S310 — our own loopback server
+                urllib.request.urlopen(host + "/accounts/login/", timeout=2)  # noqa: S310 — our loopback server
                 break
             except OSError:
                 time.sleep(0.2)
