@@ -259,6 +259,56 @@ class IndicatorValue(models.Model):
         return (Decimal(self.numerator) * 100 / self.denominator).quantize(Decimal("0.01"))
 
 
+class MoneyYearTotal(models.Model):
+    """Donations received in one year into funds of one fund model, over a branch's whole
+    subtree (its own funds and every branch below), as the recompute stored them: what the
+    dashboard's money panel reads. Voided donations count nowhere, as in funds/reports.py.
+    Only non-zero totals are stored."""
+
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    # Derived figures, not money records: they follow the fund model they total.
+    fund_model = models.ForeignKey(
+        "funds.FundModel", verbose_name=_("fund model"), on_delete=models.CASCADE, related_name="+"
+    )
+    amount = models.BigIntegerField(_("amount (đồng)"))
+    donations = models.PositiveIntegerField(_("donations"))
+
+    class Meta:
+        verbose_name = _("money raised per year")
+        verbose_name_plural = _("money raised per year")
+        constraints = [
+            # The key of the recompute's upsert; its index (branch first) also serves the
+            # dashboard's "every total of this branch".
+            models.UniqueConstraint(fields=["branch", "year", "fund_model"], name="moneyyeartotal_one_per_model"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.year} {self.fund_model_id}: {self.amount}"
+
+
+class ScholarshipYearTotal(models.Model):
+    """Scholarship turns (one award is one turn) and their amount paid in one year over a
+    branch's whole subtree, as the recompute stored them: what the dashboard's scholarship
+    panel reads. Voided awards count nowhere, as in scholarships/reports.py."""
+
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    turns = models.PositiveIntegerField(_("award turns"))
+    amount = models.BigIntegerField(_("amount (đồng)"))
+
+    class Meta:
+        verbose_name = _("scholarships per year")
+        verbose_name_plural = _("scholarships per year")
+        constraints = [
+            # The key of the recompute's upsert; its index also serves the dashboard's read.
+            models.UniqueConstraint(fields=["branch", "year"], name="scholarshipyeartotal_one_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.year}: {self.turns} / {self.amount}"
+
+
 class RunStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for the worker")
     RUNNING = "running", _("Computing")

@@ -9,18 +9,23 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.apps import apps
-from django.core.exceptions import FieldError
-from django.db import DatabaseError
-from django.db.models import Count, Max, Prefetch, Q, Sum
-from django.db.models.functions import ExtractYear
+from django.db.models import Max, Prefetch, Q
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from associations.models import Branch
-from plans.models import Indicator, IndicatorValue, Plan, RecomputeRun, Target, TargetMilestone
+from plans.models import (
+    Indicator,
+    IndicatorValue,
+    MoneyYearTotal,
+    Plan,
+    RecomputeRun,
+    ScholarshipYearTotal,
+    Target,
+    TargetMilestone,
+)
 
 TWO_PLACES = Decimal("0.01")
 # Stored values older than this are flagged: the nightly run has not happened.
@@ -330,15 +335,8 @@ def dashboard_values(branch: Branch) -> list[dict]:
 
 
 # --- Money and scholarship panels ----------------------------------------------------------
-def _model(label: str):
-    if not apps.is_installed(label.split(".")[0]):
-        return None
-    try:
-        return apps.get_model(label)
-    except LookupError:  # the app's models have not landed yet
-        return None
-
-
+# Read from the yearly totals the recompute stores (plans.indicators.panel_totals_recompute),
+# one query each, like the indicator part of the page: the figures are as of the last run.
 @dataclass
 class MoneyPanel:
     available: bool
@@ -363,29 +361,20 @@ class MoneyPanel:
 
 
 def money_panel(branch: Branch) -> MoneyPanel:
-    """Money raised per year and fund model in the subtree, one query. Counts what the funds
-    reports count (funds/reports.py): donations not voided, by the day they were received."""
-    Donation = _model("funds.Donation")
-    if Donation is None:
-        return MoneyPanel(available=False)
-    try:
-        rows = list(
-            Donation.objects.valid()
-            .in_subtree(branch)
-            .annotate(year=ExtractYear("received_on"))
-            .values("year", "fund__fund_model__name", "fund__fund_model__ordering")
-            .annotate(amount=Sum("amount"), count=Count("id"))
-            .order_by("year", "fund__fund_model__ordering", "fund__fund_model__name")
-        )
-    except (AttributeError, FieldError, DatabaseError):  # the funds app's models differ or are not migrated
-        return MoneyPanel(available=False)
+    """Money raised per year and fund model in the subtree, from the stored totals (one
+    query). Counts what the funds reports count (funds/reports.py): donations not voided, by
+    the day they were received."""
+    rows = list(
+        MoneyYearTotal.objects.filter(branch=branch)
+        .order_by("year", "fund_model__ordering", "fund_model__name")
+        .values_list("year", "fund_model__name", "fund_model__ordering", "amount", "donations")
+    )
     panel = MoneyPanel(available=True)
     models_in_order: dict[str, None] = {}
-    for row in sorted(rows, key=lambda r: (r["fund__fund_model__ordering"] or 0, r["fund__fund_model__name"] or "")):
-        models_in_order.setdefault(row["fund__fund_model__name"] or str(_("No fund model")), None)
-    for row in rows:
-        name = row["fund__fund_model__name"] or str(_("No fund model"))
-        panel.cells[(row["year"], name)] = (row["amount"] or 0, row["count"])
+    for _year, name, _ordering, _amount, _count in sorted(rows, key=lambda r: (r[2], r[1])):
+        models_in_order.setdefault(name, None)
+    for year, name, _ordering, amount, count in rows:
+        panel.cells[(year, name)] = (amount, count)
     panel.years = sorted({year for year, _name in panel.cells})
     panel.fund_models = list(models_in_order)
     return panel
@@ -407,23 +396,10 @@ class ScholarshipPanel:
 
 def scholarship_panel(branch: Branch) -> ScholarshipPanel:
     """Scholarship turns (one Award row is one turn) and amounts per year of payment in the
-    subtree, one query; voided awards count nowhere, as in scholarships/reports.py."""
-    Award = _model("scholarships.Award")
-    if Award is None:
-        return ScholarshipPanel(available=False)
-    try:
-        rows = list(
-            Award.objects.valid()
-            .in_subtree(branch)
-            .annotate(year=ExtractYear("paid_on"))
-            .values("year")
-            .annotate(turns=Count("id"), amount=Sum("amount"))
-            .order_by("year")
-            .values_list("year", "turns", "amount")
-        )
-    except (AttributeError, FieldError, DatabaseError):
-        return ScholarshipPanel(available=False)
-    return ScholarshipPanel(available=True, rows=[(y, t, a or 0) for y, t, a in rows if y is not None])
+    subtree, from the stored totals (one query); voided awards count nowhere, as in
+    scholarships/reports.py."""
+    rows = ScholarshipYearTotal.objects.filter(branch=branch).order_by("year").values_list("year", "turns", "amount")
+    return ScholarshipPanel(available=True, rows=[tuple(row) for row in rows])
 
 
 def latest_computed_at():

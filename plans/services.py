@@ -15,7 +15,7 @@ from django.utils import timezone
 from associations.audit import audit_record, diff, snapshot
 from associations.models import AuditAction, Branch, BranchLevel, MapVintage
 from khuyenhoc.access import user_root_branch
-from plans.indicators import target_recompute
+from plans.indicators import panel_totals_recompute, target_recompute
 from plans.models import Indicator, Plan, RecomputeRun, RunStatus, Target, TargetMilestone
 
 logger = logging.getLogger(__name__)
@@ -124,12 +124,14 @@ def plan_99_load() -> Plan | None:
 
 # --- Recomputing --------------------------------------------------------------------------
 def indicators_recompute_all(*, today: datetime.date | None = None) -> int:
-    """Compute and store every target of every active plan; answers the number of values written."""
+    """Compute and store every target of every active plan, then the dashboard's money and
+    scholarship panels (yearly totals per branch); answers the number of rows written."""
     today = today or timezone.localdate()
     computed_at = timezone.now()
     written = 0
     for target in Target.objects.filter(plan__is_active=True).select_related("plan", "root_branch"):
         written += target_recompute(target=target, today=today, computed_at=computed_at)
+    written += panel_totals_recompute()
     return written
 
 
