@@ -273,8 +273,14 @@ def dashboard_for(branch: Branch, *, plan: Plan | None = None) -> Dashboard:
 
     if any(p.now for p in progress.values()):
         child_values = (
+            # The children as an uncorrelated semi-join: PostgreSQL starts from the few child
+            # branches and the (branch, target, as_of) index, not from every stored value of
+            # the targets (0.4 s for the city against 12 ms on the full-size data).
             IndicatorValue.objects.filter(
-                child_dates, branch__path__startswith=branch.path, branch__depth=branch.depth + 1
+                child_dates,
+                branch_id__in=Branch.objects.order_by()
+                .filter(path__startswith=branch.path, depth=branch.depth + 1)
+                .values("id"),
             )
             .select_related("branch")
             .order_by("branch__path")
@@ -314,7 +320,11 @@ def plan_for_branch_or_none(branch: Branch, plan_id: int) -> Plan | None:
 def dashboard_values(branch: Branch) -> list[dict]:
     """Every stored value of the branch and its children, for the JSON endpoint."""
     rows = (
-        IndicatorValue.objects.filter(branch__path__startswith=branch.path, branch__depth__lte=branch.depth + 1)
+        IndicatorValue.objects.filter(
+            branch_id__in=Branch.objects.order_by()
+            .filter(path__startswith=branch.path, depth__lte=branch.depth + 1)
+            .values("id")
+        )
         .filter(target__plan__is_active=True)
         .select_related("branch", "target")
         .order_by("target_id", "branch__path", "as_of")

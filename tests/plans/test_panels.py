@@ -117,3 +117,22 @@ def test_the_dashboard_shows_both_panels(client_for, cast, tree, money, plan_dat
         2018: 2_000_000,
     }
     assert f">{money_short(8_000_000)}</td>" in html
+
+
+def test_the_dashboard_query_count_does_not_grow_with_more_donations_years_and_awards(
+    client_for, cast, tree, money, plan_data
+):
+    client = client_for(cast.city_leader)
+    client.get("/plans/dashboard/")  # warm the session and content-type caches
+    with CaptureQueriesContext(connection) as before:
+        client.get("/plans/dashboard/")
+    scholarship_round = make_round(cast.admin, tree.phuc_xa, money.phuc_xa, awarded_on=D(2019, 6, 1))
+    for year in (2019, 2020, 2021):
+        donate(cast.admin, money.phuc_xa, 1_000_000, day=D(year, 2, 1))
+        donate(cast.admin, money.city, 4_000_000, day=D(year, 3, 1))
+        pay(cast.admin, scholarship_round, 300_000, day=D(year, 9, 1))
+    panel_totals_recompute()
+    with CaptureQueriesContext(connection) as after:
+        response = client.get("/plans/dashboard/")
+    assert response.context["money"].years == [2017, 2018, 2019, 2020, 2021]
+    assert len(after) == len(before)
