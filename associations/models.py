@@ -65,10 +65,21 @@ class SubtreeQuerySetMixin:
         profile = StaffProfile.for_user(user)
         if profile is None:
             return self.none()
-        return self.filter(**{f"{self.branch_path_lookup}__startswith": profile.branch.path})
+        return self._subtree_filter(profile.branch.path)
 
     def in_subtree(self, branch: Branch):
-        return self.filter(**{f"{self.branch_path_lookup}__startswith": branch.path})
+        return self._subtree_filter(branch.path)
+
+    def _subtree_filter(self, path: str):
+        """Rows owned by a branch whose path starts with `path`, as an uncorrelated semi-join
+        `<fk> IN (SELECT id FROM branch WHERE path LIKE 'path%')` rather than a join and a
+        LIKE on every row: the planner can then drive a list from the ICU name index (ORDER
+        BY … LIMIT) or from the branch foreign-key index, whatever the subtree's size."""
+        lookup = self.branch_path_lookup
+        if lookup == "path" or not lookup.endswith("__path"):
+            return self.filter(**{f"{lookup}__startswith": path})
+        branches = Branch.objects.order_by().filter(path__startswith=path).values("id")
+        return self.filter(**{f"{lookup.removesuffix('__path')}__in": branches})
 
 
 class BranchQuerySet(SubtreeQuerySetMixin, MP_NodeQuerySet):
