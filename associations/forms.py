@@ -12,11 +12,14 @@ from associations.models import (
     OrganizationKind,
 )
 from khuyenhoc.text import clean_text
+from khuyenhoc.widgets import FastSelect
 
 DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
 
 
 class BranchChoiceField(forms.ModelChoiceField):
+    widget = FastSelect
+
     def label_from_instance(self, obj):
         return "— " * max(obj.depth - 1, 0) + obj.name
 
