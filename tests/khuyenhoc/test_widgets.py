@@ -13,7 +13,8 @@ class ChoiceForm(forms.Form):
 
 def test_it_renders_the_same_select_as_django_with_the_choice_selected_and_labels_escaped():
     html = str(ChoiceForm({"place": "1"})["place"])
-    assert html.startswith('<select name="place" id="id_place">')
+    assert html.startswith("<select ")
+    assert ' name="place"' in html and ' id="id_place"' in html
     assert '<option value="1" selected>Phường Phúc Xá</option>' in html
     assert "&lt;b&gt;Trúc Bạch&lt;/b&gt;" in html
     assert '<option value="">---------</option>' in html
