@@ -137,3 +137,19 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def eager(settings):
+    """Run Celery tasks in-process, as the embedded mode does.
+
+    The Celery app reads its configuration once, so Django's setting alone would not switch
+    it back and forth between tests: the app's own flags are set and restored here.
+    """
+    from khuyenhoc.celery import app
+
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before

@@ -107,27 +107,21 @@ def test_organisations_export_with_their_kind_label_and_only_visible_rows(client
 
 
 def test_an_exported_list_imports_back_unchanged(
-    client_for, cast, people, settings, tmp_path, django_capture_on_commit_callbacks
+    client_for, cast, people, settings, tmp_path, django_capture_on_commit_callbacks, eager
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from associations.models import ImportJob, ImportStatus
-    from khuyenhoc.celery import app
 
     settings.MEDIA_ROOT = tmp_path
-    eager_before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        client = client_for(cast.manager)
-        response = client.get(reverse("associations:member_export"), {"personal": "1"})
-        exported = b"".join(response.streaming_content)
-        with django_capture_on_commit_callbacks(execute=True):
-            client.post(
-                reverse("associations:import_start", args=["members"]),
-                {"file": SimpleUploadedFile("hoi-vien.xlsx", exported)},
-            )
-    finally:
-        app.conf.task_always_eager = eager_before
+    client = client_for(cast.manager)
+    response = client.get(reverse("associations:member_export"), {"personal": "1"})
+    exported = b"".join(response.streaming_content)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("associations:import_start", args=["members"]),
+            {"file": SimpleUploadedFile("hoi-vien.xlsx", exported)},
+        )
     job = ImportJob.objects.get()
     assert (job.status, job.to_create, job.to_update, job.unchanged) == (ImportStatus.CHECKED, 0, 0, 2), job.errors
 

@@ -103,18 +103,6 @@ def _media_and_english(settings, tmp_path, client):
 
 
 @pytest.fixture
-def eager():
-    """Run the import tasks in-process, as the embedded mode does."""
-    from khuyenhoc.celery import app
-
-    before = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
-
-
-@pytest.fixture
 def upload(client_for, eager, django_capture_on_commit_callbacks):
     def send(user, kind, file):
         client = client_for(user)

@@ -103,9 +103,9 @@ def test_when_the_cache_is_down_a_pending_run_is_recorded_once(tree):
 
 
 def test_a_manager_presses_recompute_now_and_watches_it_finish(
-    client_for, cast, plan_data, django_capture_on_commit_callbacks, settings
+    client_for, cast, plan_data, django_capture_on_commit_callbacks, eager
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True  # the worker's part runs in-process here; see the worker test
+    # The worker's part runs in-process here; see the real worker test below.
     client = client_for(cast.manager)
     IndicatorValue.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):

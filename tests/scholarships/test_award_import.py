@@ -17,7 +17,6 @@ from tests.funds.test_donation_import import (  # noqa: F401  (shared fixtures)
     _media_and_english,
     apply,
     assert_balances_match_ledgers,
-    eager,
     errors_of,
     upload,
     xlsx,
