@@ -151,6 +151,7 @@ class OrganizationAdmin(SubtreeAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "branch", "active_from", "active_to"]
     list_filter = ["kind"]
     search_fields = ["name"]
+    ordering = ["name", "id"]
     list_select_related = ["branch"]
     autocomplete_fields = ["branch"]
     inlines = [HeadcountInline]

@@ -60,7 +60,7 @@ def visible_branches(user, *, levels_below: int = 2):
 def report_root(user) -> Branch | None:
     """The branch a report starts from: the user's own (the tree's root for an administrator)."""
     if user.is_superuser:
-        return Branch.get_first_root_node()
+        return Branch.objects.get_first_root_node()
     return user_root_branch(user)
 
 
