@@ -56,7 +56,13 @@ def _violations(page) -> list[dict]:
 
 
 def test_five_pages_have_no_serious_accessibility_violation_and_respect_the_csp(
-    browser, live_server, cast, tree, plan_data, settings, tmp_path  # noqa: F811
+    browser,
+    live_server,
+    cast,
+    tree,
+    plan_data,  # noqa: F811
+    settings,
+    tmp_path,
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     MemberFactory.create_batch(3, branch=tree.phuc_xa)
@@ -92,8 +98,6 @@ def test_five_pages_have_no_serious_accessibility_violation_and_respect_the_csp(
                 # axe is injected as an inline script, which the policy rightly forbids.
                 report[name] = _violations(page)
             context.close()
-    blocking = {
-        name: [v for v in violations if v["impact"] in BLOCKING] for name, violations in report.items()
-    }
+    blocking = {name: [v for v in violations if v["impact"] in BLOCKING] for name, violations in report.items()}
     print("\naxe-core violations by page:", {name: [(v["id"], v["impact"]) for v in vs] for name, vs in report.items()})
     assert blocking == {name: [] for name in report}, blocking
