@@ -26,6 +26,14 @@ from plans.selectors import Dashboard, Figure, TargetProgress, dashboard_for
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
+def _append(sheet, row) -> None:
+    """Append a row whose text stays text: a name typed as "=…" must not become a formula."""
+    sheet.append(row)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
+
+
 def background_threshold() -> int:
     # A district has at most a few dozen communes; a commune with hundreds of chapters
     # makes a long report that is better built off the request.
@@ -71,24 +79,25 @@ def dashboard_xlsx(dashboard: Dashboard) -> bytes:
     for index, item in enumerate(dashboard.targets, start=1):
         # Sheet names: at most 31 characters, no "/" (plan codes have one).
         sheet = workbook.create_sheet(f"{index}. {item.target.get_indicator_display()}"[:31].replace("/", "-"))
-        sheet.append([report_title(item.target.plan)])
+        _append(sheet, [report_title(item.target.plan)])
         sheet["A1"].font = Font(bold=True, size=13)
-        sheet.append([_target_title(item)])
-        sheet.append([_("Branch"), dashboard.branch.name])
+        _append(sheet, [_target_title(item)])
+        _append(sheet, [_("Branch"), dashboard.branch.name])
         if item.now:
-            sheet.append([_("As of"), item.now.as_of])
+            _append(sheet, [_("As of"), item.now.as_of])
             sheet.cell(row=sheet.max_row, column=2).number_format = "DD/MM/YYYY"
-            sheet.append([_("Counted"), item.now.numerator, _("Out of"), item.now.denominator])
-            sheet.append([_("Percentage"), float(item.now.percent) if item.now.percent is not None else None])
-            sheet.append([_("Gap to target"), item.now.gap, item.now.gap_text])
-        sheet.append([])
+            _append(sheet, [_("Counted"), item.now.numerator, _("Out of"), item.now.denominator])
+            _append(sheet, [_("Percentage"), float(item.now.percent) if item.now.percent is not None else None])
+            _append(sheet, [_("Gap to target"), item.now.gap, item.now.gap_text])
+        _append(sheet, [])
         header = [_("Branch"), _("Counted"), _("Out of"), _("Percentage"), _("Gap to target"), _("Status")]
-        sheet.append(header)
+        _append(sheet, header)
         for cell in sheet[sheet.max_row]:
             cell.font = bold
         for row in item.children:
             now = row.now
-            sheet.append(
+            _append(
+                sheet,
                 [
                     row.branch.name,
                     now.numerator if now else None,
@@ -96,7 +105,7 @@ def dashboard_xlsx(dashboard: Dashboard) -> bytes:
                     float(now.percent) if now and now.percent is not None else None,
                     now.gap if now else None,
                     f"{row.status_symbol} {row.status_label}",
-                ]
+                ],
             )
         sheet.column_dimensions["A"].width = 40
         for column in "BCDE":
