@@ -454,15 +454,9 @@ def domain_counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def eager_imports(settings, tmp_path):
-    from khuyenhoc.celery import app
-
+def eager_imports(eager, settings, tmp_path):
+    """Imports checked in-process (the suite's `eager` fixture), their files under tmp_path."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    before = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
 
 
 def template_headers(client, kind: str) -> list[str]:
