@@ -85,7 +85,7 @@ def _require_services():
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process on the test Redis, using the test database."""
     import os
     import subprocess
@@ -100,6 +100,10 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     database_url = "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**settings_dict)
     env = dict(os.environ, DATABASE_URL=database_url)
     root = Path(__file__).resolve().parents[1]
+    # The worker's log goes to a file: an unread pipe fills up after 64 KB of warnings and
+    # then blocks the worker in the middle of the suite.
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -116,8 +120,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         ],
         cwd=root,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     from khuyenhoc.celery import app
@@ -125,7 +129,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("Celery worker exited: " + process.stderr.read())
+            raise RuntimeError("Celery worker exited: " + log_path.read_text()[-5000:])
         if app.control.ping(timeout=0.5):
             break
     else:
@@ -137,6 +141,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+    log.close()
 
 
 @pytest.fixture
