@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from associations.forms import CleanTextMixin
+from associations.forms import BranchChoiceField, CleanTextMixin
 from associations.models import Branch, Member, Organization
 from funds.models import DonationMethod, DonorKind, Fund, FundModel, LegalForm
 from funds.periods import PeriodForm
@@ -62,11 +62,6 @@ def report_root(user) -> Branch | None:
     if user.is_superuser:
         return Branch.objects.get_first_root_node()
     return user_root_branch(user)
-
-
-class BranchChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return "\u2003" * max(obj.depth - 1, 0) + obj.name
 
 
 class FundForm(CleanTextMixin, forms.ModelForm):
