@@ -56,7 +56,8 @@ def build_template(adapter_cls: type[ImportAdapter], output) -> None:
     for column in adapter_cls.columns:
         explanation = str(column.help)
         if column.choices:
-            explanation = f"{explanation} {_('Allowed values')}: {', '.join(column.choices)}.".strip()
+            allowed = _("Allowed values: %(values)s.") % {"values": ", ".join(column.choices)}
+            explanation = f"{explanation} {allowed}".strip()
         guide.append([column.header, str(_("yes")) if column.required else "", explanation, column.example])
     for row in guide.iter_rows(min_row=2):
         for cell in row:
