@@ -224,18 +224,8 @@ class ReceiptCounter(models.Model):
 class TransferQuerySet(VoidableQuerySet):
     branch_path_lookup = "from_fund__branch__path"
 
-    def visible_to(self, user):
-        """A transfer is seen from either end: the giving fund's subtree or the receiving fund's."""
-        from associations.models import StaffProfile
-
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        profile = StaffProfile.for_user(user)
-        if profile is None:
-            return self.none()
-        path = profile.branch.path
+    def _subtree_filter(self, path: str):
+        """A transfer belongs to either end: the giving fund's subtree or the receiving fund's."""
         return self.filter(Q(from_fund__branch__path__startswith=path) | Q(to_fund__branch__path__startswith=path))
 
 
