@@ -216,13 +216,12 @@ def test_with_redis_stopped_clerks_keep_saving_and_the_recompute_runs_once_redis
     finally:
         redis_start()
 
-    replacement = None
-    if celery_worker_process.poll() is not None:
-        # A worker holding delayed (countdown) messages when the broker vanishes dies in
-        # kombu 5.7's restore_unacked ("Unrecoverable error"); in production the container's
-        # restart policy starts it again, as this does. Nothing is lost: the pending run is in
-        # the database, and Redis hands the delayed message back after its visibility timeout.
-        replacement = _replacement_worker()
+    # A worker holding delayed (countdown) messages when the broker vanishes dies in kombu
+    # 5.7's restore_unacked ("Unrecoverable error"); in production the container's restart
+    # policy starts it again. A second worker stands in for that here whether or not the
+    # first survived. Nothing is lost either way: the pending run is in the database, and
+    # Redis hands a delayed message back after its visibility timeout.
+    replacement = _replacement_worker()
     try:
         # An idle worker reconnects by itself once Redis is back; Celery retries the broker
         # at growing intervals (2 s, 4 s, …): allow for a loaded machine.
@@ -235,9 +234,8 @@ def test_with_redis_stopped_clerks_keep_saving_and_the_recompute_runs_once_redis
         assert RecomputeRun.objects.get(pk=run_id).status == RunStatus.DONE
         assert _membership_today(plan, tree.phuc_xa) == (5, 40)
     finally:
-        if replacement is not None:
-            replacement.terminate()
-            replacement.wait(timeout=15)
+        replacement.terminate()
+        replacement.wait(timeout=15)
 
 
 def _replacement_worker() -> subprocess.Popen:
