@@ -87,6 +87,21 @@ def parse_receipt(value: Any) -> tuple[int, int | None] | None:
     return int(match[1]), int(match[2]) if match[2] else None
 
 
+def amount_column() -> Column:
+    """The money column of the donation and award sheets: whole đồng, never a guessed decimal."""
+    return Column(
+        "amount",
+        "Số tiền (đồng)",
+        parse_amount,
+        required=True,
+        help=gettext_lazy(
+            "Whole đồng: 1500000, 1.500.000 or 1,500,000. Decimals such as 1.5 or 1,50 are refused, never guessed."
+        ),
+        example="1.500.000",
+        aliases=("Số tiền",),
+    )
+
+
 def unit_column() -> Column:
     return Column(
         "branch",
@@ -201,17 +216,7 @@ DONATION_COLUMNS = (
         example="Cá nhân",
         choices=tuple(DONOR_KIND_LABELS),
     ),
-    Column(
-        "amount",
-        "Số tiền (đồng)",
-        parse_amount,
-        required=True,
-        help=gettext_lazy(
-            "Whole đồng: 1500000, 1.500.000 or 1,500,000. Decimals such as 1.5 or 1,50 are refused, never guessed."
-        ),
-        example="1.500.000",
-        aliases=("Số tiền",),
-    ),
+    amount_column(),
     Column(
         "method",
         "Hình thức",

@@ -24,14 +24,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from funds.imports import ScopedLookup, name_key, show_amount, unit_column
+from funds.imports import ScopedLookup, amount_column, name_key, show_amount, unit_column
 from khuyenhoc.imports import (
     ChunkPlan,
     Column,
     ErrorLog,
     ImportAdapter,
     ParsedRow,
-    parse_amount,
     parse_choice,
     parse_date,
     parse_text,
@@ -127,17 +126,7 @@ AWARD_COLUMNS = (
         example="Học sinh nghèo vượt khó",
         choices=tuple(CATEGORY_LABELS),
     ),
-    Column(
-        "amount",
-        "Số tiền (đồng)",
-        parse_amount,
-        required=True,
-        help=gettext_lazy(
-            "Whole đồng: 1500000, 1.500.000 or 1,500,000. Decimals such as 1.5 or 1,50 are refused, never guessed."
-        ),
-        example="1.500.000",
-        aliases=("Số tiền",),
-    ),
+    amount_column(),
     Column(
         "form",
         "Hình thức",
