@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from associations.access import user_root_branch
 from associations.audit import audit_record, diff, snapshot
 from associations.models import (
     AuditAction,
@@ -21,7 +22,6 @@ from associations.models import (
     PersonalDataExport,
     StaffProfile,
 )
-from khuyenhoc.access import user_root_branch
 
 
 def _branch_of(obj):

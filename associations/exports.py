@@ -13,6 +13,7 @@ from typing import Any
 from django.http import FileResponse
 from django.utils import timezone
 
+from associations import personal_data, privacy
 from associations.imports import (
     GENDER_LABELS,
     MEMBER_CATEGORY_LABELS,
@@ -24,7 +25,6 @@ from associations.imports import (
 )
 from associations.models import PersonalDataExportKind
 from associations.selectors import members_filtered, organizations_filtered
-from khuyenhoc import privacy
 from khuyenhoc.xlsx import xlsx_response
 
 EXPORTED_ORGANIZATION_COLUMNS = {"name", "kind", "branch", "address", "active_from", "active_to"}
@@ -78,7 +78,7 @@ def member_export(*, user, params) -> FileResponse:
     """
     queryset = members_filtered(user, params)
     unmasked = privacy.export_unmasked(user, params)
-    privacy.export_record(
+    personal_data.export_record(
         user=user, kind=PersonalDataExportKind.MEMBERS, params=params, row_count=queryset.count(), unmasked=unmasked
     )
     return xlsx_response(

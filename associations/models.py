@@ -2,7 +2,7 @@
 and the staff accounts tied to a branch.
 
 Every other app counts from here. A user sees only the subtree of their own branch; the
-`visible_to` queryset methods are the one place that rule is written.
+rule is written once, in `associations.access`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from associations.access import SubtreeQuerySetMixin
 from associations.validators import citizen_id_birth_year, citizen_id_century_and_gender, validate_citizen_id
 from khuyenhoc.text import search_key
 
@@ -46,40 +47,6 @@ class MapVintage(models.TextChoices):
 
     V2017 = "2017", _("2017 map (Plan 99/KH-KHHN)")
     V2025 = "2025", _("Map in force since 01/07/2025")
-
-
-class SubtreeQuerySetMixin:
-    """`visible_to(user)`: rows whose branch lies in the subtree of the user's branch.
-
-    `branch_path_lookup` names the path of the branch that owns a row, e.g. "branch__path".
-    Superusers see everything; a user without a staff profile sees nothing.
-    """
-
-    branch_path_lookup = "branch__path"
-
-    def visible_to(self, user):
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        profile = StaffProfile.for_user(user)
-        if profile is None:
-            return self.none()
-        return self._subtree_filter(profile.branch.path)
-
-    def in_subtree(self, branch: Branch):
-        return self._subtree_filter(branch.path)
-
-    def _subtree_filter(self, path: str):
-        """Rows owned by a branch whose path starts with `path`, as an uncorrelated semi-join
-        `<fk> IN (SELECT id FROM branch WHERE path LIKE 'path%')` rather than a join and a
-        LIKE on every row: the planner can then drive a list from the ICU name index (ORDER
-        BY … LIMIT) or from the branch foreign-key index, whatever the subtree's size."""
-        lookup = self.branch_path_lookup
-        if lookup == "path" or not lookup.endswith("__path"):
-            return self.filter(**{f"{lookup}__startswith": path})
-        branches = Branch.objects.order_by().filter(path__startswith=path).values("id")
-        return self.filter(**{f"{lookup.removesuffix('__path')}__in": branches})
 
 
 class BranchQuerySet(SubtreeQuerySetMixin, MP_NodeQuerySet):
@@ -163,9 +130,6 @@ class Branch(MP_Node):
         """The breadcrumb from the root down to this node, in one query."""
         paths = [self.path[: i * self.steplen] for i in range(1, self.depth + 1)]
         return Branch.objects.filter(path__in=paths).order_by("depth")
-
-    def is_in_subtree_of(self, other: Branch) -> bool:
-        return self.path.startswith(other.path)
 
 
 class OrganizationKind(models.TextChoices):

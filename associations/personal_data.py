@@ -14,9 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from associations import privacy
+from associations.access import user_root_branch
 from associations.audit import audit_record, snapshot
-from associations.models import AuditAction, AuditEntry, Member, PersonalDataExportKind
-from khuyenhoc import privacy
+from associations.models import AuditAction, AuditEntry, Member, PersonalDataExport, PersonalDataExportKind
 from khuyenhoc.signals import registry_changed
 
 ERASED_FIELDS = ("full_name", "date_of_birth", "citizen_id", "phone", "address", "left_reason")
@@ -92,7 +93,7 @@ def member_data(member: Member) -> dict:
 def member_data_export(*, actor, member: Member) -> dict:
     """The member's data for them, with the export recorded in the same transaction."""
     data = member_data(member)
-    privacy.export_record(
+    export_record(
         user=actor, kind=PersonalDataExportKind.MEMBER_RECORD, row_count=1, unmasked=True, object_id=member.pk
     )
     return data
@@ -135,3 +136,20 @@ def member_erase(*, actor, member: Member) -> Member:
     )
     registry_changed.send(sender=Member, branch_id=member.branch_id)
     return member
+
+
+def export_record(*, user, kind: str, params=None, row_count: int, unmasked: bool, object_id: str = ""):
+    """Record one export of personal data: who, when, what (kind and filters), how many rows, masked or not."""
+
+    query = ""
+    if params is not None:
+        query = params.urlencode() if hasattr(params, "urlencode") else "&".join(f"{k}={v}" for k, v in params.items())
+    return PersonalDataExport.objects.create(
+        user=user,
+        branch=user_root_branch(user),
+        kind=kind,
+        query=query[:1000],
+        object_id=str(object_id),
+        row_count=row_count,
+        unmasked=unmasked,
+    )

@@ -139,7 +139,7 @@ def branch_children_with_counts(user, parent: Branch | None) -> list[dict]:
 
 
 def _min_depth(user) -> int:
-    from khuyenhoc.access import user_root_branch
+    from associations.access import user_root_branch
 
     root = user_root_branch(user)
     return root.depth if root else 1

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from associations.access import require_write_in
 from associations.audit import audit_record, diff, snapshot
 from associations.models import (
     AuditAction,
@@ -16,18 +19,9 @@ from associations.models import (
     Member,
     Organization,
     OrganizationHeadcount,
+    StaffProfile,
 )
-from khuyenhoc.access import user_root_branch
 from khuyenhoc.signals import registry_changed
-
-
-def _check_in_scope(user, branch: Branch) -> None:
-    """Refuse to place a record under a branch outside the user's subtree."""
-    root = user_root_branch(user)
-    if user.is_superuser:
-        return
-    if root is None or not branch.path.startswith(root.path):
-        raise PermissionDenied
 
 
 def _save_checked(obj) -> None:
@@ -38,7 +32,7 @@ def _save_checked(obj) -> None:
 @transaction.atomic
 def member_create(*, actor, data: dict) -> Member:
     member = Member(**data)
-    _check_in_scope(actor, member.branch)
+    require_write_in(actor, member.branch)
     _save_checked(member)
     audit_record(actor=actor, obj=member, action=AuditAction.CREATE, branch=member.branch, changes=snapshot(member))
     registry_changed.send(sender=Member, branch_id=member.branch_id)
@@ -51,7 +45,7 @@ def member_update(*, actor, member: Member, data: dict) -> Member:
     before = snapshot(member)
     for field, value in data.items():
         setattr(member, field, value)
-    _check_in_scope(actor, member.branch)
+    require_write_in(actor, member.branch)
     _save_checked(member)
     changes = diff(before, snapshot(member))
     if changes:
@@ -82,7 +76,7 @@ def member_end(*, actor, member: Member, left_on: datetime.date, reason: str = "
 @transaction.atomic
 def organization_create(*, actor, data: dict) -> Organization:
     organization = Organization(**data)
-    _check_in_scope(actor, organization.branch)
+    require_write_in(actor, organization.branch)
     _save_checked(organization)
     audit_record(
         actor=actor,
@@ -101,7 +95,7 @@ def organization_update(*, actor, organization: Organization, data: dict) -> Org
     before = snapshot(organization)
     for field, value in data.items():
         setattr(organization, field, value)
-    _check_in_scope(actor, organization.branch)
+    require_write_in(actor, organization.branch)
     _save_checked(organization)
     changes = diff(before, snapshot(organization))
     if changes:
@@ -115,7 +109,7 @@ def organization_update(*, actor, organization: Organization, data: dict) -> Org
 @transaction.atomic
 def headcount_set(*, actor, organization: Organization, year: int, counts: dict[str, int]) -> OrganizationHeadcount:
     """Record (or correct) an organisation's headcount for one year."""
-    _check_in_scope(actor, organization.branch)
+    require_write_in(actor, organization.branch)
     headcount, created = OrganizationHeadcount.objects.select_for_update().get_or_create(
         organization=organization, year=year, defaults=counts
     )
@@ -140,7 +134,7 @@ def headcount_set(*, actor, organization: Organization, year: int, counts: dict[
 @transaction.atomic
 def branch_create(*, actor, parent: Branch, data: dict) -> Branch:
     """Add a chapter or board under a branch (administrative units come from the map loader)."""
-    _check_in_scope(actor, parent)
+    require_write_in(actor, parent)
     level = data.get("level")
     if level not in {BranchLevel.CHAPTER, BranchLevel.BOARD}:
         raise ValidationError({"level": _("Only chapters and boards can be added here.")})
@@ -156,7 +150,7 @@ def branch_create(*, actor, parent: Branch, data: dict) -> Branch:
 @transaction.atomic
 def branch_update(*, actor, branch: Branch, data: dict) -> Branch:
     branch = Branch.objects.select_for_update().get(pk=branch.pk)
-    _check_in_scope(actor, branch)
+    require_write_in(actor, branch)
     before = snapshot(branch)
     for field, value in data.items():
         setattr(branch, field, value)
@@ -172,8 +166,8 @@ def branch_update(*, actor, branch: Branch, data: dict) -> Branch:
 @transaction.atomic
 def branch_move(*, actor, branch: Branch, new_parent: Branch) -> Branch:
     """Move a branch (and its subtree) under another parent; both must lie in the actor's subtree."""
-    _check_in_scope(actor, branch)
-    _check_in_scope(actor, new_parent)
+    require_write_in(actor, branch)
+    require_write_in(actor, new_parent)
     if new_parent.path.startswith(branch.path):
         raise ValidationError(_("A branch cannot be moved under itself or one of its own sub-branches."))
     old_parent = Branch.objects.get_parent(branch)
@@ -193,12 +187,7 @@ def branch_move(*, actor, branch: Branch, new_parent: Branch) -> Branch:
 @transaction.atomic
 def staff_account_create(*, actor, username: str, full_name: str, email: str, branch: Branch, role: str, password: str):
     """A manager creates a staff account attached to a branch of their subtree."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.password_validation import validate_password
-
-    from associations.models import StaffProfile
-
-    _check_in_scope(actor, branch)
+    require_write_in(actor, branch, manage=True)
     User = get_user_model()
     last_name, _sep, first_name = full_name.strip().partition(" ")
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
@@ -214,11 +203,9 @@ def staff_account_create(*, actor, username: str, full_name: str, email: str, br
 @transaction.atomic
 def staff_account_update(*, actor, profile, branch: Branch, role: str, is_active: bool):
     """Change a staff account's branch, role or whether it may sign in; never delete it."""
-    from associations.models import StaffProfile
-
     profile = StaffProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
-    _check_in_scope(actor, profile.branch)
-    _check_in_scope(actor, branch)
+    require_write_in(actor, profile.branch, manage=True)
+    require_write_in(actor, branch, manage=True)
     if profile.user_id == actor.pk and (not is_active or role != profile.role or branch != profile.branch):
         raise ValidationError(_("You cannot change your own account's branch, role or access."))
     before = {**snapshot(profile), str(_("may sign in")): profile.user.is_active}

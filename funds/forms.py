@@ -10,11 +10,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from associations.access import user_root_branch
 from associations.forms import BranchChoiceField, CleanTextMixin
 from associations.models import Branch, Member, Organization
 from funds.models import DonationMethod, DonorKind, Fund, FundModel, LegalForm
 from funds.periods import PeriodForm
-from khuyenhoc.access import user_root_branch
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
 MONEY_NOISE = re.compile(r"[\s.,₫]|đồng|vnđ|vnd", re.IGNORECASE)

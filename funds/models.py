@@ -14,7 +14,8 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
-from associations.models import SubtreeQuerySetMixin
+from associations.access import SubtreeQuerySetMixin
+from associations.models import Branch
 
 
 class FundModel(models.Model):
@@ -224,9 +225,10 @@ class ReceiptCounter(models.Model):
 class TransferQuerySet(VoidableQuerySet):
     branch_path_lookup = "from_fund__branch__path"
 
-    def _subtree_filter(self, path: str):
+    def _subtree_q(self, path: str):
         """A transfer belongs to either end: the giving fund's subtree or the receiving fund's."""
-        return self.filter(Q(from_fund__branch__path__startswith=path) | Q(to_fund__branch__path__startswith=path))
+        branches = Branch.objects.order_by().filter(path__startswith=path).values("id")
+        return Q(from_fund__branch__in=branches) | Q(to_fund__branch__in=branches)
 
 
 class Transfer(Voidable):

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from associations.access import require_write_in
 from associations.audit import audit_record, diff, snapshot
 from associations.models import AuditAction, AuditEntry, Branch
 from funds.models import (
@@ -30,7 +31,6 @@ from funds.models import (
     ReceiptCounter,
     Transfer,
 )
-from khuyenhoc.access import user_root_branch
 from khuyenhoc.money import format_money
 from khuyenhoc.signals import money_changed
 from khuyenhoc.text import clean_text
@@ -50,15 +50,6 @@ DONATION_AUDIT_FIELDS = [
     "note",
 ]
 VOID_AUDIT_FIELDS = ["voided_at", "voided_by", "void_reason"]
-
-
-def check_in_scope(actor, branch: Branch) -> None:
-    """Refuse to touch anything under a branch outside the actor's subtree."""
-    if actor.is_superuser:
-        return
-    root = user_root_branch(actor)
-    if root is None or not branch.path.startswith(root.path):
-        raise PermissionDenied
 
 
 def _check_not_future(day: datetime.date, field: str) -> None:
@@ -132,7 +123,7 @@ FUND_EDITABLE = {"name", "fund_model", "legal_form", "opened_on", "closed_on"}
 
 @transaction.atomic
 def fund_create(*, actor, branch: Branch, data: dict) -> Fund:
-    check_in_scope(actor, branch)
+    require_write_in(actor, branch)
     unknown = set(data) - FUND_EDITABLE
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -151,7 +142,7 @@ def fund_update(*, actor, fund: Fund, data: dict) -> Fund:
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     fund = _lock_funds(fund.pk)[fund.pk]
-    check_in_scope(actor, fund.branch)
+    require_write_in(actor, fund.branch)
     before = snapshot(fund)
     for field, value in data.items():
         setattr(fund, field, value)
@@ -188,10 +179,10 @@ def donation_record(
     moved while the fund row is locked, so two clerks saving at the same moment get
     consecutive numbers; a failed save rolls the counter back with it, leaving no gap.
     """
-    check_in_scope(actor, fund.branch)
+    require_write_in(actor, fund.branch)
     for linked in (member, organization):
         if linked is not None:
-            check_in_scope(actor, linked.branch)
+            require_write_in(actor, linked.branch)
     if not isinstance(amount, int) or amount <= 0:
         raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
     _check_not_future(received_on, "received_on")
@@ -250,7 +241,7 @@ def fund_debit(*, actor, fund: Fund, amount: int, occurred_on: datetime.date, aw
     if not isinstance(amount, int) or amount <= 0:
         raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
     fund = _lock_funds(fund.pk)[fund.pk]
-    check_in_scope(actor, fund.branch)
+    require_write_in(actor, fund.branch)
     _check_open(fund, occurred_on, "paid_on")
     entry = _post(
         fund=fund,
@@ -284,7 +275,7 @@ def ledger_reverse(*, actor, reason: str, donation=None, award=None, transfer=No
     )
     funds = _lock_funds(*[entry.fund_id for entry in entries])
     for entry in entries:
-        check_in_scope(actor, funds[entry.fund_id].branch)
+        require_write_in(actor, funds[entry.fund_id].branch)
     today = timezone.localdate()
     # Money coming back into a fund first, so a transfer's reversal never trips on its order.
     reversals = []
@@ -319,7 +310,7 @@ def donation_void(*, actor, donation: Donation, reason: str) -> Donation:
     row is reversed. Refused when the fund no longer holds the money."""
     reason = _check_reason(reason)
     donation = Donation.objects.select_for_update().select_related("fund__branch").get(pk=donation.pk)
-    check_in_scope(actor, donation.fund.branch)
+    require_write_in(actor, donation.fund.branch)
     if donation.is_voided:
         raise ValidationError(_("This record was already voided."))
     try:
@@ -353,8 +344,8 @@ def transfer_record(
     _check_not_future(transferred_on, "transferred_on")
     funds = _lock_funds(from_fund.pk, to_fund.pk)
     from_fund, to_fund = funds[from_fund.pk], funds[to_fund.pk]
-    check_in_scope(actor, from_fund.branch)
-    check_in_scope(actor, to_fund.branch)
+    require_write_in(actor, from_fund.branch)
+    require_write_in(actor, to_fund.branch)
     _check_open(from_fund, transferred_on, "from_fund")
     _check_open(to_fund, transferred_on, "to_fund")
     transfer = Transfer(
@@ -479,7 +470,7 @@ def donations_record_many(*, actor, donations: list[Donation]) -> list[Donation]
             raise ValueError("donations_record_many records new donations only")
     funds = _lock_fund_rows(donation.fund_id for donation in donations)
     for fund in funds.values():
-        check_in_scope(actor, fund.branch)
+        require_write_in(actor, fund.branch)
     pairs = {(donation.fund_id, donation.received_on.year) for donation in donations}
     ReceiptCounter.objects.bulk_create(
         [ReceiptCounter(fund_id=fund_id, year=year) for fund_id, year in sorted(pairs)], ignore_conflicts=True
@@ -570,7 +561,7 @@ def fund_debit_many(*, actor, debits: list[Debit]) -> list[LedgerEntry]:
             raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
     funds = _lock_fund_rows(debit.fund_id for debit in debits)
     for fund in funds.values():
-        check_in_scope(actor, fund.branch)
+        require_write_in(actor, fund.branch)
     for debit in debits:
         _check_open(funds[debit.fund_id], debit.occurred_on, "paid_on")
     recorder = actor if getattr(actor, "is_authenticated", False) else None

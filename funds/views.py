@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from associations import personal_data
+from associations.access import get_visible_or_404, require_write
 from associations.models import AuditEntry, PersonalDataExportKind
 from funds import reports, services
 from funds.forms import (
@@ -33,8 +35,6 @@ from funds.models import Donation, Fund, LedgerEntry, Transfer
 from funds.periods import Period
 from funds.receipts import donation_receipt_pdf
 from funds.xlsx import Sheet, xlsx_response
-from khuyenhoc import privacy
-from khuyenhoc.access import get_visible_or_404, require_write
 
 PAGE_SIZE = 50
 
@@ -168,7 +168,7 @@ def donation_list(request):
             _("Status"),
         ]
         # Donors' names are personal data: the export is recorded.
-        privacy.export_record(
+        personal_data.export_record(
             user=request.user,
             kind=PersonalDataExportKind.DONATIONS,
             params=request.GET,

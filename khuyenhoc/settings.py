@@ -81,7 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "khuyenhoc.context_processors.portal",
+                "associations.context_processors.portal",
             ],
         },
     },

@@ -6,7 +6,7 @@ from khuyenhoc import views
 from khuyenhoc.forms import SignInForm
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("associations.urls_home")),
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",

@@ -20,12 +20,12 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from associations.access import SubtreeQuerySetMixin
 from associations.models import (
     PLAN_MEMBER_CATEGORIES,
     PLAN_ORGANIZATION_KINDS,
     Branch,
     OrganizationKind,
-    SubtreeQuerySetMixin,
 )
 
 

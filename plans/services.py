@@ -8,13 +8,12 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from associations.access import require_write_in
 from associations.audit import audit_record, diff, snapshot
 from associations.models import AuditAction, Branch, BranchLevel, MapVintage
-from khuyenhoc.access import user_root_branch
 from plans.indicators import panel_totals_recompute, target_recompute
 from plans.models import Indicator, Plan, RecomputeRun, RunStatus, Target, TargetMilestone
 
@@ -32,18 +31,10 @@ def _debounce_seconds() -> int:
 
 
 # --- Plans and targets ------------------------------------------------------------------
-def _check_in_scope(user, branch: Branch) -> None:
-    if user.is_superuser:
-        return
-    root = user_root_branch(user)
-    if root is None or not branch.path.startswith(root.path):
-        raise PermissionDenied
-
-
 @transaction.atomic
 def plan_save(*, actor, plan: Plan) -> Plan:
     """Create or change a plan after checking it lies in the actor's subtree."""
-    _check_in_scope(actor, plan.issuing_branch)
+    require_write_in(actor, plan.issuing_branch)
     before = snapshot(Plan.objects.get(pk=plan.pk)) if plan.pk else {}
     plan.full_clean()
     plan.save()
@@ -58,7 +49,7 @@ def plan_save(*, actor, plan: Plan) -> Plan:
 @transaction.atomic
 def target_save(*, actor, target: Target, milestones: dict[int, object] | None = None) -> Target:
     """Create or change a target (and replace its yearly milestones when given)."""
-    _check_in_scope(actor, target.root_branch)
+    require_write_in(actor, target.root_branch)
     before = snapshot(Target.objects.get(pk=target.pk)) if target.pk else {}
     target.full_clean()
     target.save()

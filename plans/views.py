@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from associations.access import can_manage, get_visible_or_404, require_manage, user_root_branch
 from associations.models import Branch
-from khuyenhoc.access import can_manage, get_visible_or_404, require_manage, user_root_branch
 from khuyenhoc.forms_util import apply_validation_error
 from plans import exports
 from plans.forms import PlanForm, TargetForm

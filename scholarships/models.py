@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from associations.models import SubtreeQuerySetMixin
+from associations.access import SubtreeQuerySetMixin
 from funds.models import Voidable, VoidableQuerySet
 from khuyenhoc.text import search_key
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from associations.access import require_write_in
 from associations.audit import audit_record, snapshot
 from associations.models import AuditAction, AuditEntry, Branch
 from funds import services as fund_services
@@ -39,8 +40,8 @@ AWARD_AUDIT_FIELDS = [
 def round_create(
     *, actor, branch: Branch, fund: Fund, name: str, school_year: str, awarded_on: datetime.date
 ) -> ScholarshipRound:
-    fund_services.check_in_scope(actor, branch)
-    fund_services.check_in_scope(actor, fund.branch)
+    require_write_in(actor, branch)
+    require_write_in(actor, fund.branch)
     scholarship_round = ScholarshipRound(
         branch=branch,
         fund=fund,
@@ -83,7 +84,7 @@ def award_pay(
     When the fund cannot afford it, `funds.services.fund_debit` refuses and the award is
     rolled back with it: nothing is written.
     """
-    fund_services.check_in_scope(actor, scholarship_round.branch)
+    require_write_in(actor, scholarship_round.branch)
     if not isinstance(amount, int) or amount <= 0:
         raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
     if paid_on > timezone.localdate():
@@ -135,7 +136,7 @@ def award_void(*, actor, award: Award, reason: str) -> Award:
     if not reason:
         raise ValidationError({"reason": _("Give the reason for voiding.")})
     award = Award.objects.select_for_update().select_related("round__branch").get(pk=award.pk)
-    fund_services.check_in_scope(actor, award.round.branch)
+    require_write_in(actor, award.round.branch)
     if award.is_voided:
         raise ValidationError(_("This record was already voided."))
     fund_services.ledger_reverse(actor=actor, reason=reason, award=award)
@@ -167,7 +168,7 @@ def awards_pay_many(*, actor, awards: list[Award]) -> list[Award]:
     today = timezone.localdate()
     recorder = actor if getattr(actor, "is_authenticated", False) else None
     for branch in {award.round.branch_id: award.round.branch for award in awards}.values():
-        fund_services.check_in_scope(actor, branch)
+        require_write_in(actor, branch)
     for award in awards:
         if award.pk is not None:
             raise ValueError("awards_pay_many records new awards only")

@@ -11,12 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from associations import personal_data, privacy
+from associations.access import get_visible_or_404, require_write
 from associations.models import PersonalDataExportKind
 from funds.forms import VoidForm
 from funds.views import form_errors_to, history_of, link_rows, page_of, query_without_page, report_scope, total_link
 from funds.xlsx import Sheet, xlsx_response
-from khuyenhoc import privacy
-from khuyenhoc.access import get_visible_or_404, require_write
 from scholarships import reports, services
 from scholarships.forms import AwardFilterForm, AwardPayForm, RoundFilterForm, RoundForm
 from scholarships.models import Award, ScholarshipRound
@@ -144,7 +144,7 @@ def award_list(request):
         # Recipients are often children: IDs and dates of birth are masked unless a writing
         # role asks for them, and every export is recorded.
         unmasked = privacy.export_unmasked(request.user, request.GET)
-        privacy.export_record(
+        personal_data.export_record(
             user=request.user,
             kind=PersonalDataExportKind.AWARDS,
             params=request.GET,

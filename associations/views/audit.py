@@ -13,8 +13,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from associations.access import require_manage
 from associations.models import AuditAction, AuditEntry, PersonalDataExport, PersonalDataExportKind
-from khuyenhoc.access import require_manage
 from khuyenhoc.pagination import CappedPaginator
 
 PAGE_SIZE = 50

@@ -6,10 +6,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from associations import services
+from associations.access import get_visible_or_404, user_root_branch
 from associations.forms import BranchDatesForm, BranchForm
 from associations.models import Branch, BranchLevel
 from associations.selectors import branch_children_with_counts, history_of
-from khuyenhoc.access import get_visible_or_404, user_root_branch
 from khuyenhoc.forms_util import apply_validation_error
 
 

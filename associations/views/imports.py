@@ -18,10 +18,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from associations import exports
+from associations.access import can_write, get_visible_or_404, require_write, user_root_branch
 from associations.models import Branch, ImportJob, ImportStatus
 from associations.tasks import imports_apply, imports_check
 from khuyenhoc import imports
-from khuyenhoc.access import can_write, get_visible_or_404, require_write, user_root_branch
 from khuyenhoc.xlsx import XLSX_CONTENT_TYPE
 
 ADAPTERS = {kind: imports.adapter_class(kind) for kind in imports.ADAPTERS}

@@ -6,10 +6,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from associations import services
+from associations.access import get_visible_or_404, require_write
 from associations.forms import MemberEndForm, MemberFilterForm, MemberForm
 from associations.models import Member
 from associations.selectors import history_of, members_filtered
-from khuyenhoc.access import get_visible_or_404, require_write
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import CappedPaginator
 

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from associations import personal_data
+from associations.access import get_visible_or_404
 from associations.models import Member, PersonalDataExport, PersonalDataExportKind
-from khuyenhoc.access import get_visible_or_404
 
 
 @login_required

@@ -7,9 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from associations import services
+from associations.access import get_visible_or_404, require_manage
 from associations.forms import StaffAccountCreateForm, StaffAccountUpdateForm
 from associations.models import StaffProfile
-from khuyenhoc.access import get_visible_or_404, require_manage
 from khuyenhoc.db import vietnamese_order
 from khuyenhoc.forms_util import apply_validation_error
 

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Sum
 
+from associations.access import user_root_branch
 from funds.models import Donation, Fund, LedgerEntry
-from khuyenhoc.access import user_root_branch
 from scholarships.models import Award
 from tests.funds.conftest import donate, make_round, pay
 

@@ -351,7 +351,7 @@ def role_of(cast, who):
 
 
 def allowed(user, need: str, place) -> bool:
-    from khuyenhoc.access import can_manage, can_write
+    from associations.access import can_manage, can_write
 
     if need in ("public", "login", "same"):
         return True

@@ -10,8 +10,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from associations.models import AuditAction, AuditEntry, Member, PersonalDataExport
+from associations.privacy import mask_citizen_id, mask_date
 from associations.services import member_create, member_update
-from khuyenhoc.privacy import mask_citizen_id, mask_date
 from tests.factories import MemberFactory
 from tests.funds import conftest as funds_conftest
 from tests.funds.conftest import donate, make_round, pay

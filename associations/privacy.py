@@ -16,7 +16,7 @@ import datetime
 
 from django.utils import translation
 
-from khuyenhoc.access import can_write
+from associations.access import can_write
 
 MASK = "••••••••"
 DOT = "•"
@@ -90,22 +90,3 @@ def mask_audit_value(field: str, value, *, user):
         except ValueError:
             return MASK
     return value
-
-
-def export_record(*, user, kind: str, params=None, row_count: int, unmasked: bool, object_id: str = ""):
-    """Record one export of personal data: who, when, what (kind and filters), how many rows, masked or not."""
-    from associations.models import PersonalDataExport
-    from khuyenhoc.access import user_root_branch
-
-    query = ""
-    if params is not None:
-        query = params.urlencode() if hasattr(params, "urlencode") else "&".join(f"{k}={v}" for k, v in params.items())
-    return PersonalDataExport.objects.create(
-        user=user,
-        branch=user_root_branch(user),
-        kind=kind,
-        query=query[:1000],
-        object_id=str(object_id),
-        row_count=row_count,
-        unmasked=unmasked,
-    )

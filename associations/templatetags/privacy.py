@@ -7,7 +7,7 @@
 from django import template
 from django.template.defaultfilters import date as date_filter
 
-from khuyenhoc import privacy
+from associations import privacy
 
 register = template.Library()
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 
 import khuyenhoc
-from khuyenhoc.access import can_manage, can_write, staff_profile
+from associations.access import can_manage, can_write, staff_profile
 
 
 def portal(request):
