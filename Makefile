@@ -8,11 +8,12 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint venv assets messages compilemessages demo bench audit backup restore clean help
+.PHONY: run test test-fast lint venv assets messages compilemessages demo bench audit backup restore clean help
 
 help:
 	@echo "make run    - install, migrate the embedded SQLite database, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install, start throwaway PostgreSQL + Redis, run the whole suite and ruff, stop them"
+	@echo "make test-fast - the same without the test files marked slow (about two minutes)"
 	@echo "make lint   - ruff"
 	@echo "make messages - refresh and compile the Vietnamese translation"
 	@echo "make bench  - generate the full-size synthetic Hanoi on a throwaway PostgreSQL, run bench/, write BENCHMARKS.md"
@@ -43,6 +44,13 @@ test: venv assets
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	bash scripts/with-services.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The everyday loop: everything but the files marked `slow` (CI runs `make test`).
+test-fast: venv assets
+	bash scripts/system-deps.sh
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	bash scripts/with-services.sh $(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: venv assets
 	$(PIP) install --quiet --disable-pip-version-check -r requirements-bench.txt

@@ -54,24 +54,29 @@ def scan():
     packages = _packages()
     cross: list[tuple[str, int, str, str]] = []
     in_function: list[tuple[str, int, str]] = []
+    # AppConfig.ready() is Django's documented place to import signal receivers and to
+    # register with another app: counted apart, not as hidden imports.
+    at_start_up: list[tuple[str, int, str]] = []
     for package in sorted(packages):
         for path in sorted((ROOT / package).rglob("*.py")):
             rel = path.relative_to(ROOT)
             if SKIP_PARTS & set(rel.parts):
                 continue
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(rel))
-            stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+            # (node, inside a function, inside AppConfig.ready)
+            stack: list[tuple[ast.AST, bool, bool]] = [(tree, False, False)]
             while stack:
-                node, inside = stack.pop()
+                node, inside, in_ready = stack.pop()
                 for name in _imported(node):
                     target = name.split(".")[0]
                     if target in packages and target != package:
                         cross.append((str(rel), node.lineno, package, target))
                     if inside and target in packages:
-                        in_function.append((str(rel), node.lineno, name))
-                in_def = inside or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-                stack.extend((child, in_def) for child in ast.iter_child_nodes(node))
-    return cross, in_function
+                        (at_start_up if in_ready else in_function).append((str(rel), node.lineno, name))
+                is_def = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                ready = in_ready or (is_def and node.name == "ready" and path.name == "apps.py")
+                stack.extend((child, inside or is_def, ready) for child in ast.iter_child_nodes(node))
+    return cross, in_function, at_start_up
 
 
 def main() -> int:
@@ -79,13 +84,14 @@ def main() -> int:
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    cross, in_function = scan()
+    cross, in_function, at_start_up = scan()
     upward = [row for row in cross if _layer_of(row[3]) is not None and _layer_of(row[3]) >= _layer_of(row[2])]
     edges = Counter((src, dst) for _, _, src, dst in cross)
     print(f"imports between the project's packages: {len(cross)}")
     for (src, dst), count in sorted(edges.items()):
         print(f"  {src} -> {dst}: {count}")
     print(f"imports of the project's packages inside functions: {len(in_function)}")
+    print(f"imports in AppConfig.ready() (registrations at start-up): {len(at_start_up)}")
     print(f"imports against the layers (same layer or upward): {len(upward)}")
     if args.list:
         for path, line, src, dst in sorted(cross):
