@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from plans import services
+
 
 def _after_commit() -> None:
-    from plans.services import recompute_schedule
-
-    recompute_schedule()
+    services.recompute_schedule()
 
 
 def data_changed(sender, **kwargs) -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from associations.access import require_write_in
 from associations.audit import audit_record, diff, snapshot
 from associations.models import AuditAction, Branch, BranchLevel, MapVintage
+from plans import tasks  # tasks call services and services enqueue tasks: modules, not names
 from plans.indicators import panel_totals_recompute, target_recompute
 from plans.models import Indicator, Plan, RecomputeRun, RunStatus, Target, TargetMilestone
 
@@ -170,10 +171,8 @@ def recompute_pending_execute() -> RecomputeRun | None:
 
 def _enqueue(run: RecomputeRun, *, countdown: int = 0) -> bool:
     """Hand the run to Celery; when the broker is unreachable, leave it pending for the next run."""
-    from plans.tasks import indicators_recompute
-
     try:
-        indicators_recompute.apply_async(kwargs={"run_id": run.pk}, countdown=countdown)
+        tasks.indicators_recompute.apply_async(kwargs={"run_id": run.pk}, countdown=countdown)
     except Exception:
         logger.warning("plans: could not enqueue recompute run %s; it stays pending", run.pk, exc_info=True)
         return False

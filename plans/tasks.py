@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
+from plans import exports, services
 from plans.models import RecomputeRun
 
 
@@ -22,9 +23,7 @@ def indicators_recompute(run_id: int | None = None) -> int:
 
     Without a run id it is the nightly run (the beat schedule) and also picks up runs left
     pending while the worker or Redis was down."""
-    from plans.services import recompute_run_execute
-
-    run = recompute_run_execute(run_id=run_id, trigger=RecomputeRun.Trigger.NIGHTLY)
+    run = services.recompute_run_execute(run_id=run_id, trigger=RecomputeRun.Trigger.NIGHTLY)
     return run.rows_written
 
 
@@ -38,9 +37,7 @@ def indicators_recompute(run_id: int | None = None) -> int:
 def indicators_recompute_pending() -> int:
     """Every few minutes: compute a change that was left pending while Redis or the worker
     was down (nothing when no run waits)."""
-    from plans.services import recompute_pending_execute
-
-    run = recompute_pending_execute()
+    run = services.recompute_pending_execute()
     return run.rows_written if run else 0
 
 
@@ -53,6 +50,4 @@ def indicators_recompute_pending() -> int:
 )
 def report_pdf_build(export_id: int) -> None:
     """Build a large PDF report in the background; the page polls until its link appears."""
-    from plans.exports import report_export_build
-
-    report_export_build(export_id=export_id)
+    exports.report_export_build(export_id=export_id)
