@@ -8,7 +8,7 @@ DEBUG off, since the demo accounts share a published password.
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from khuyenhoc.demo import DEMO_PASSWORD, demo_data_counts, demo_setup
+from demo.services import DEMO_PASSWORD, demo_data_counts, demo_setup
 
 
 class Command(BaseCommand):

@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from associations.maps import hanoi_map_load
+from associations.models import Branch, BranchLevel, MapVintage, Member, Organization, StaffProfile, StaffRole
+from demo.generator import generate_hanoi
+from funds.models import Donation, Fund
+from plans.models import IndicatorValue, Plan
+from scholarships.models import Award
+
 DEMO_PASSWORD = "khuyenhoc-demo"
 DEMO_SCALE = "small"
 DEMO_SEED = 2017
@@ -43,20 +50,12 @@ class DemoData:
 
 def demo_data_load() -> None:
     """The synthetic sample, once: skipped when the registry already holds organisations."""
-    from associations.models import Organization
-    from khuyenhoc.generator import generate_hanoi
-
     if not Organization.objects.exists():
         generate_hanoi(scale=DEMO_SCALE, seed=DEMO_SEED)
 
 
 def demo_data_counts() -> list[DemoData]:
     """What the demo database holds, counted from the tables (the same on every run)."""
-    from associations.models import Branch, BranchLevel, Member, Organization
-    from funds.models import Donation, Fund
-    from plans.models import IndicatorValue, Plan
-    from scholarships.models import Award
-
     return [
         DemoData(
             "branches (city, districts, communes, chapters, boards)", Branch.objects.filter(vintage="2017").count()
@@ -77,9 +76,6 @@ def demo_data_counts() -> list[DemoData]:
 
 @transaction.atomic
 def demo_setup() -> list[DemoAccount]:
-    from associations.maps import hanoi_map_load
-    from associations.models import Branch, MapVintage, StaffProfile, StaffRole
-
     for vintage in (MapVintage.V2017, MapVintage.V2025):
         hanoi_map_load(vintage=vintage)
     demo_data_load()
