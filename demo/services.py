@@ -15,12 +15,12 @@ from django.db import transaction
 
 from associations.maps import hanoi_map_load
 from associations.models import Branch, BranchLevel, MapVintage, Member, Organization, StaffProfile, StaffRole
+from demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from demo.generator import generate_hanoi
 from funds.models import Donation, Fund
 from plans.models import IndicatorValue, Plan
 from scholarships.models import Award
 
-DEMO_PASSWORD = "khuyenhoc-demo"
 DEMO_SCALE = "small"
 DEMO_SEED = 2017
 
@@ -30,16 +30,6 @@ class DemoAccount:
     username: str
     role: str
     branch: str
-
-
-# (username, full name, role, GSO code of the branch in the 2017 map; None = superuser)
-_ACCOUNTS = [
-    ("admin", "Quản trị Hệ thống", None, None),
-    ("lanhdao.hanoi", "Nguyễn Thị Minh", "leader", "01"),
-    ("quanly.hanoi", "Trần Quốc Bảo", "manager", "01"),
-    ("lanhdao.badinh", "Lê Văn Hùng", "leader", "001"),
-    ("canbo.phucxa", "Phạm Thị Lan", "clerk", "00001"),
-]
 
 
 @dataclass(frozen=True)
@@ -82,7 +72,7 @@ def demo_setup() -> list[DemoAccount]:
 
     User = get_user_model()
     accounts = []
-    for username, full_name, role, code in _ACCOUNTS:
+    for username, full_name, role, code in DEMO_ACCOUNTS:
         last_name, _sep, first_name = full_name.partition(" ")
         user, created = User.objects.get_or_create(
             username=username,
