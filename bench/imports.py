@@ -40,7 +40,7 @@ def workbook() -> None:
 
     from associations.imports import MEMBER_CATEGORY_LABELS
     from associations.models import Branch
-    from khuyenhoc.generator.names import person_pool
+    from demo.generator.names import person_pool
 
     district = Branch.objects.get(vintage="2017", code=DISTRICT_CODE)
     communes = list(

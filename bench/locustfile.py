@@ -8,7 +8,7 @@ import re
 
 from locust import HttpUser, constant, task
 
-from khuyenhoc.demo import DEMO_PASSWORD
+from demo.accounts import DEMO_PASSWORD
 
 # scenario → (demo account, path); the district is Ba Đình, whose leader signs in.
 SCENARIOS = {

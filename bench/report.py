@@ -82,7 +82,7 @@ def main() -> None:
     add("same run on the same machine; nothing here is a timed assertion of the test suite. The data are")
     add("synthetic: the figures the generator reproduces are those quoted in the project's issue from the")
     add("association's October 2017 report; every other number of the data is an assumption of the generator")
-    add("(`khuyenhoc/generator/spec.py`).")
+    add("(`demo/generator/spec.py`).")
     add("")
 
     demo, small, full = load("demo"), load("generate_small"), load("generate_full")

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "funds",
     "scholarships",
     "plans",
+    "demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

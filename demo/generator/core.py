@@ -29,12 +29,13 @@ from associations.models import (
     Organization,
     OrganizationHeadcount,
 )
+from demo.generator import names, spec
+from demo.generator.base import GeneratorError, Summary
+from demo.generator.money import MoneyStages
+from demo.generator.registry import RegistryStages
+from demo.generator.writers import reset_sequences, writer_for_connection
 from funds.models import Donation, Fund, FundModel, LedgerEntry, ReceiptCounter
-from khuyenhoc.generator import names, spec
-from khuyenhoc.generator.base import GeneratorError, Summary
-from khuyenhoc.generator.money import MoneyStages
-from khuyenhoc.generator.registry import RegistryStages
-from khuyenhoc.generator.writers import reset_sequences, writer_for_connection
+from plans.services import indicators_recompute_all, plan_99_load
 from scholarships.models import Award, ScholarshipRound
 
 
@@ -228,8 +229,6 @@ class HanoiGenerator(RegistryStages, MoneyStages):
 
 def generate_hanoi(*, scale: str = "small", seed: int = 2017, log: Callable[[str], None] | None = None) -> Summary:
     """Generate the data, then Plan 99 and its indicator values, computed by the plans app."""
-    from plans.services import indicators_recompute_all, plan_99_load
-
     generator = HanoiGenerator(scale=scale, seed=seed, log=log)
     summary = generator.run()
     started = time.perf_counter()

@@ -9,7 +9,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from khuyenhoc.generator import SCALES, GeneratorError, generate_hanoi
+from associations.maps import hanoi_map_load
+from associations.models import MapVintage
+from demo.generator import SCALES, GeneratorError, generate_hanoi
 
 
 class Command(BaseCommand):
@@ -20,9 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2017)
 
     def handle(self, *args, **options):
-        from associations.maps import hanoi_map_load
-        from associations.models import MapVintage
-
         started = time.perf_counter()
         for vintage in (MapVintage.V2017, MapVintage.V2025):
             hanoi_map_load(vintage=vintage)

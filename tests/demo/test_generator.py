@@ -12,10 +12,10 @@ from django.db.models import Count, F, Max, Min, Sum
 
 from associations.maps import hanoi_map_load
 from associations.models import Branch, BranchLevel, MapVintage, Member, Organization
+from demo.generator import GeneratorError, HanoiGenerator, generate_hanoi
 from funds import reports as fund_reports
 from funds.models import Donation, Fund, LedgerEntry, ReceiptCounter
 from funds.periods import Period
-from khuyenhoc.generator import GeneratorError, HanoiGenerator, generate_hanoi
 from plans.models import IndicatorValue, Plan
 from scholarships import reports as award_reports
 from scholarships.models import Award

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-DEMO_PASSWORD = "khuyenhoc-demo"
+from associations.maps import hanoi_map_load
+from associations.models import Branch, BranchLevel, MapVintage, Member, Organization, StaffProfile, StaffRole
+from demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from demo.generator import generate_hanoi
+from funds.models import Donation, Fund
+from plans.models import IndicatorValue, Plan
+from scholarships.models import Award
+
 DEMO_SCALE = "small"
 DEMO_SEED = 2017
 
@@ -25,16 +32,6 @@ class DemoAccount:
     branch: str
 
 
-# (username, full name, role, GSO code of the branch in the 2017 map; None = superuser)
-_ACCOUNTS = [
-    ("admin", "Quản trị Hệ thống", None, None),
-    ("lanhdao.hanoi", "Nguyễn Thị Minh", "leader", "01"),
-    ("quanly.hanoi", "Trần Quốc Bảo", "manager", "01"),
-    ("lanhdao.badinh", "Lê Văn Hùng", "leader", "001"),
-    ("canbo.phucxa", "Phạm Thị Lan", "clerk", "00001"),
-]
-
-
 @dataclass(frozen=True)
 class DemoData:
     label: str
@@ -43,20 +40,12 @@ class DemoData:
 
 def demo_data_load() -> None:
     """The synthetic sample, once: skipped when the registry already holds organisations."""
-    from associations.models import Organization
-    from khuyenhoc.generator import generate_hanoi
-
     if not Organization.objects.exists():
         generate_hanoi(scale=DEMO_SCALE, seed=DEMO_SEED)
 
 
 def demo_data_counts() -> list[DemoData]:
     """What the demo database holds, counted from the tables (the same on every run)."""
-    from associations.models import Branch, BranchLevel, Member, Organization
-    from funds.models import Donation, Fund
-    from plans.models import IndicatorValue, Plan
-    from scholarships.models import Award
-
     return [
         DemoData(
             "branches (city, districts, communes, chapters, boards)", Branch.objects.filter(vintage="2017").count()
@@ -77,16 +66,13 @@ def demo_data_counts() -> list[DemoData]:
 
 @transaction.atomic
 def demo_setup() -> list[DemoAccount]:
-    from associations.maps import hanoi_map_load
-    from associations.models import Branch, MapVintage, StaffProfile, StaffRole
-
     for vintage in (MapVintage.V2017, MapVintage.V2025):
         hanoi_map_load(vintage=vintage)
     demo_data_load()
 
     User = get_user_model()
     accounts = []
-    for username, full_name, role, code in _ACCOUNTS:
+    for username, full_name, role, code in DEMO_ACCOUNTS:
         last_name, _sep, first_name = full_name.partition(" ")
         user, created = User.objects.get_or_create(
             username=username,

@@ -8,7 +8,8 @@ DEBUG off, since the demo accounts share a published password.
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from khuyenhoc.demo import DEMO_PASSWORD, demo_data_counts, demo_setup
+from demo.accounts import DEMO_PASSWORD
+from demo.services import demo_data_counts, demo_setup
 
 
 class Command(BaseCommand):

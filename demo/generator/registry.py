@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from django.db import connection
 
 from associations.models import Branch, BranchLevel, Member, Organization, OrganizationHeadcount
-from khuyenhoc.generator import names, spec
-from khuyenhoc.generator.base import (
+from demo.generator import names, spec
+from demo.generator.base import (
     CATEGORIES,
     PLAN_KINDS,
     _at,

@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from associations.models import Branch, BranchLevel, MapVintage, Member, Organization
+from demo.services import demo_data_counts, demo_setup
 from funds.models import Donation
-from khuyenhoc.demo import demo_data_counts, demo_setup
 from plans.models import IndicatorValue
 from scholarships.models import Award
 

@@ -10,9 +10,8 @@ import itertools
 from array import array
 from collections.abc import Iterator
 
-from funds.models import Donation, Fund, LedgerEntry, ReceiptCounter
-from khuyenhoc.generator import spec
-from khuyenhoc.generator.base import (
+from demo.generator import spec
+from demo.generator.base import (
     SYNTHETIC_NOTE,
     GeneratorError,
     _at,
@@ -21,6 +20,7 @@ from khuyenhoc.generator.base import (
     apportion,
     partition_units,
 )
+from funds.models import Donation, Fund, LedgerEntry, ReceiptCounter
 from scholarships.models import Award, ScholarshipRound
 
 
