@@ -4,10 +4,13 @@ import unicodedata
 from collections import Counter
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 
 from associations.maps import HANOI_MAPS, MapLoadResult, hanoi_map_load
 from associations.models import Branch, BranchLevel, DivisionType, MapVintage
+
+pytestmark = pytest.mark.slow  # one of the slowest files: `make test-fast` leaves it out
 
 
 def _add(parent, name, level, **fields):

@@ -20,6 +20,8 @@ from plans.models import IndicatorValue, Plan
 from scholarships import reports as award_reports
 from scholarships.models import Award
 
+pytestmark = pytest.mark.slow  # one of the slowest files: `make test-fast` leaves it out
+
 TWO_SCHOOL_YEARS = Period.date_range(datetime.date(2015, 9, 1), datetime.date(2017, 8, 31))
 
 

@@ -17,7 +17,7 @@ from tests.e2e.conftest import sign_in
 from tests.factories import MemberFactory
 from tests.plans.conftest import plan_data  # noqa: F401  (fixture)
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}

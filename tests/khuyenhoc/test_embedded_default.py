@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # one of the slowest files: `make test-fast` leaves it out
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SIGN_IN_SCRIPT = """

@@ -36,7 +36,7 @@ from tests.factories import HeadcountFactory, MemberFactory, OrganizationFactory
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("PG_BINDIR", "PG_DATA", "PG_PORT", "REDIS_PORT", "REDIS_SERVER", "DATABASE_URL", "REDIS_URL")
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
