@@ -62,6 +62,9 @@ class RecomputeRunAdmin(admin.ModelAdmin):
     list_display = ["requested_at", "trigger", "status", "started_at", "finished_at", "rows_written"]
     list_filter = ["status", "trigger"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
     def has_add_permission(self, request):
         return False
 
