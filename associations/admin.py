@@ -1,18 +1,20 @@
 """Django admin for the registry, scoped like every portal page: a non-superuser sees and
-changes only the subtree of their own branch, and every change leaves an audit entry."""
+changes only the subtree of their own branch. Every save calls the service the portal's
+page calls, so it leaves the same audit entry and announces the same change (the
+recompute); nothing is deleted here."""
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.http import HttpResponseBadRequest
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from associations import services
 from associations.access import user_root_branch
-from associations.audit import audit_record, diff, snapshot
+from associations.forms import HeadcountForm
 from associations.models import (
-    AuditAction,
     AuditEntry,
     Branch,
     ImportJob,
@@ -22,16 +24,9 @@ from associations.models import (
     PersonalDataExport,
     StaffProfile,
 )
+from khuyenhoc.text import search_key
 
-
-def _branch_of(obj):
-    if isinstance(obj, Branch):
-        return obj
-    for name in ("branch", "issuing_branch", "root_branch"):
-        branch = getattr(obj, name, None)
-        if branch is not None:
-            return branch
-    return getattr(getattr(obj, "organization", None), "branch", None)
+HEADCOUNT_COUNTS = [name for name in HeadcountForm._meta.fields if name != "year"]
 
 
 class ScopedChoicesMixin:
@@ -52,22 +47,50 @@ class SubtreeAdminMixin(ScopedChoicesMixin):
         return queryset if request.user.is_superuser else queryset.visible_to(request.user)
 
 
-class AuditedAdminMixin:
-    """Admin saves leave the same audit entry as the portal's services, in the same transaction."""
+def model_data(model, form) -> dict:
+    """The form's values of the model's own fields, as the services take them."""
+    names = {field.name for field in model._meta.concrete_fields}
+    return {name: value for name, value in form.cleaned_data.items() if name in names}
+
+
+def adopt(obj, saved) -> None:
+    """Make the admin's unsaved object stand for the row a service created (its id for the
+    redirect, the history entry and the inlines that follow)."""
+    obj.pk = saved.pk
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+def mark_formset_saved(formset, new=(), changed=()) -> None:
+    """What `formset.save()` would have recorded, for the admin's history message, when the
+    rows were written by a service instead."""
+    formset.new_objects = list(new)
+    formset.changed_objects = list(changed)
+    formset.deleted_objects = []
+
+
+class ServiceAdminMixin:
+    """Saves go through the portal's services (`create` and `update` name them); rows are ended
+    or voided, never deleted from the admin."""
+
+    def create(self, *, actor, data: dict):
+        raise NotImplementedError
+
+    def update(self, *, actor, obj, data: dict):
+        raise NotImplementedError
 
     def save_model(self, request, obj, form, change):
-        before = snapshot(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
-        super().save_model(request, obj, form, change)
-        after = snapshot(obj)
-        changes = diff(before, after) if change else after
-        if changes:
-            audit_record(
-                actor=request.user,
-                obj=obj,
-                action=AuditAction.UPDATE if change else AuditAction.CREATE,
-                branch=_branch_of(obj),
-                changes=changes,
-            )
+        data = model_data(self.model, form)
+        if change:
+            self.update(actor=request.user, obj=obj, data=data)
+        else:
+            adopt(obj, self.create(actor=request.user, data=data))
+
+    def delete_model(self, request, obj):
+        raise PermissionDenied
+
+    def delete_queryset(self, request, queryset):
+        raise PermissionDenied
 
     def has_delete_permission(self, request, obj=None):
         # Registry rows are ended (left/dissolved dates), never deleted from the admin.
@@ -75,7 +98,7 @@ class AuditedAdminMixin:
 
 
 @admin.register(Branch)
-class BranchAdmin(SubtreeAdminMixin, AuditedAdminMixin, TreeAdmin):
+class BranchAdmin(SubtreeAdminMixin, ServiceAdminMixin, TreeAdmin):
     form = movenodeform_factory(Branch, exclude=["created_at"])
     list_display = ["name", "level", "division_type", "code", "vintage", "founded_on", "dissolved_on"]
     list_filter = ["vintage", "level", "division_type"]
@@ -112,42 +135,71 @@ class BranchAdmin(SubtreeAdminMixin, AuditedAdminMixin, TreeAdmin):
 
         return ScopedForm
 
+    def has_add_permission(self, request):
+        # Chapters and boards are added on the portal's branch page (the same service, which
+        # refuses other levels); administrative units come from the map loader.
+        return False
+
+    def save_form(self, request, form, change):
+        # Treebeard's form moves the node itself as it saves; here the services do it.
+        return forms.ModelForm.save(form, commit=False)
+
+    def update(self, *, actor, obj, data):
+        services.branch_update(actor=actor, branch=obj, data=data)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if {"treebeard_ref_node", "treebeard_position"} & set(form.changed_data):
+            reference = form.cleaned_data.get("treebeard_ref_node")
+            child = form.cleaned_data.get("treebeard_position", "").endswith("child")
+            new_parent = reference if child or reference is None else Branch.objects.get_parent(reference)
+            if new_parent is None:
+                raise PermissionDenied  # a new city comes from the map loader, not a move
+            services.branch_move(actor=request.user, branch=Branch.objects.get(pk=obj.pk), new_parent=new_parent)
+
     def move_node(self, request):
-        """Treebeard's drag-and-drop move, refused where either end lies outside the user's subtree."""
+        """Treebeard's drag-and-drop move, through the portal's service: under the target, or
+        beside it (under its parent). Refused where either end lies outside the user's subtree."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         visible = Branch.objects.visible_to(request.user)
         node = visible.filter(pk=request.POST.get("node")).first()
         target = visible.filter(pk=request.POST.get("target")).first()
         if node is None or target is None:
             raise PermissionDenied
-        old_parent = Branch.objects.get_parent(node)
-        if request.POST.get("relation") == "sibling" and not request.user.is_superuser:
-            target_parent = Branch.objects.get_parent(target)
-            if target_parent is None or not visible.filter(pk=target_parent.pk).exists():
-                raise PermissionDenied
-        with transaction.atomic():
-            response = super().move_node(request)
-            if isinstance(response, HttpResponseBadRequest):
-                return response
-            node.refresh_from_db()
-            new_parent = Branch.objects.get_parent(node)
-            audit_record(
-                actor=request.user,
-                obj=node,
-                action=AuditAction.MOVE,
-                branch=node,
-                changes={str(_("parent")): [str(old_parent) if old_parent else None, str(new_parent)]},
-            )
-        return response
+        new_parent = target if request.POST.get("relation") == "child" else Branch.objects.get_parent(target)
+        if new_parent is None:
+            raise PermissionDenied
+        try:
+            services.branch_move(actor=request.user, branch=node, new_parent=new_parent)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return HttpResponseBadRequest(" ".join(error.messages))
+        messages.info(request, _('Moved "%(node)s" under "%(parent)s".') % {"node": node, "parent": new_parent})
+        return HttpResponse("OK")
+
+
+class HeadcountInlineForm(HeadcountForm):
+    """The portal's headcount form; a stored year's row is corrected, not moved to another year."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["year"].disabled = True
+
+    def clean_year(self):
+        return self.instance.year if self.instance.pk else super().clean_year()
 
 
 class HeadcountInline(admin.TabularInline):
     model = OrganizationHeadcount
+    form = HeadcountInlineForm
     extra = 0
     can_delete = False
 
 
 @admin.register(Organization)
-class OrganizationAdmin(SubtreeAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+class OrganizationAdmin(SubtreeAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "branch", "active_from", "active_to"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -157,9 +209,34 @@ class OrganizationAdmin(SubtreeAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     inlines = [HeadcountInline]
     change_list_template = "admin/associations/registry_change_list.html"
 
+    def create(self, *, actor, data):
+        return services.organization_create(actor=actor, data=data)
+
+    def update(self, *, actor, obj, data):
+        services.organization_update(actor=actor, organization=obj, data=data)
+
+    def save_formset(self, request, form, formset, change):
+        """Each new or corrected year goes through `headcount_set`: an audit entry with the
+        counts before and after, and a recompute (the membership indicator's denominator)."""
+        if formset.model is not OrganizationHeadcount:
+            raise PermissionDenied
+        new, changed = [], []
+        for row in formset.forms:
+            if not row.has_changed():
+                continue
+            counts = {name: row.cleaned_data[name] for name in HEADCOUNT_COUNTS}
+            headcount = services.headcount_set(
+                actor=request.user, organization=form.instance, year=row.cleaned_data["year"], counts=counts
+            )
+            if row.instance.pk:
+                changed.append((headcount, row.changed_data))
+            else:
+                new.append(headcount)
+        mark_formset_saved(formset, new, changed)
+
 
 @admin.register(Member)
-class MemberAdmin(SubtreeAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+class MemberAdmin(SubtreeAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     list_display = ["full_name", "date_of_birth", "category", "branch", "joined_on", "left_on"]
     list_filter = ["category", ("left_on", admin.EmptyFieldListFilter)]
     search_fields = ["name_search", "citizen_id"]
@@ -168,19 +245,34 @@ class MemberAdmin(SubtreeAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False  # no full count of 2 million rows on every page
     change_list_template = "admin/associations/registry_change_list.html"
 
-    def get_search_results(self, request, queryset, search_term):
-        from khuyenhoc.text import search_key
+    def create(self, *, actor, data):
+        return services.member_create(actor=actor, data=data)
 
+    def update(self, *, actor, obj, data):
+        services.member_update(actor=actor, member=obj, data=data)
+
+    def get_search_results(self, request, queryset, search_term):
         return super().get_search_results(request, queryset, search_key(search_term))
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(SubtreeAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+class StaffProfileAdmin(SubtreeAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     list_display = ["user", "branch", "role"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["branch"]
     list_select_related = ["user", "branch"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user"] if obj else []
+
+    def create(self, *, actor, data):
+        return services.staff_profile_create(actor=actor, user=data["user"], branch=data["branch"], role=data["role"])
+
+    def update(self, *, actor, obj, data):
+        services.staff_account_update(
+            actor=actor, profile=obj, branch=data["branch"], role=data["role"], is_active=obj.user.is_active
+        )
 
 
 @admin.register(AuditEntry)

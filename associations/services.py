@@ -221,3 +221,16 @@ def staff_account_update(*, actor, profile, branch: Branch, role: str, is_active
     if changes:
         audit_record(actor=actor, obj=profile, action=AuditAction.UPDATE, branch=branch, changes=changes)
     return profile
+
+
+@transaction.atomic
+def staff_profile_create(*, actor, user, branch: Branch, role: str) -> StaffProfile:
+    """Attach an existing account to a branch (the admin's way; the portal's page creates the
+    account and its profile together through `staff_account_create`). Staff are not counted by
+    any indicator, so, like the other staff writes, it announces no registry change."""
+    require_write_in(actor, branch, manage=True)
+    profile = StaffProfile(user=user, branch=branch, role=role)
+    profile.full_clean()
+    profile.save()
+    audit_record(actor=actor, obj=profile, action=AuditAction.CREATE, branch=branch, changes=snapshot(profile))
+    return profile

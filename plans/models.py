@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
-from associations.access import SubtreeQuerySetMixin
+from associations.access import SubtreeQuerySetMixin, user_root_branch
 from associations.models import (
     PLAN_MEMBER_CATEGORIES,
     PLAN_ORGANIZATION_KINDS,
@@ -316,6 +316,21 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class RecomputeRunQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A run recomputes the whole city, so it belongs to the city: its status (and any
+        error) is for superusers and the city association's staff. Anyone else sees only the
+        runs they asked for themselves (the page their "recompute now" leads to)."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        root = user_root_branch(user)
+        if root is not None and root.is_root():
+            return self.all()
+        return self.filter(requested_by=user)
+
+
 class RecomputeRun(models.Model):
     """One request to recompute every indicator: by a manager's button, a data change or the nightly schedule."""
 
@@ -339,6 +354,8 @@ class RecomputeRun(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     rows_written = models.PositiveIntegerField(_("values written"), default=0)
     error = models.TextField(_("error"), blank=True, default="")
+
+    objects = RecomputeRunQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("recompute run")

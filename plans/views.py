@@ -163,7 +163,7 @@ def recompute_start(request):
 @require_GET
 def recompute_status(request, pk: int):
     require_manage(request.user)
-    run = get_object_or_404(RecomputeRun, pk=pk)
+    run = get_visible_or_404(request.user, RecomputeRun.objects, pk=pk)
     template = "plans/partials/recompute_status.html" if request.headers.get("HX-Request") else "plans/recompute.html"
     return render(request, template, {"run": run})
 

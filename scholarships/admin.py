@@ -1,30 +1,41 @@
 """Django admin for scholarships, scoped to the user's subtree; awards are read-only and
-voided through an action that calls the service."""
+voided through an action that calls the service. A round is created through the portal's
+service; it is not changed here (the portal has no such write either: its paid awards stand
+on it) and never deleted."""
 
 from django.contrib import admin
 
-from associations.admin import AuditedAdminMixin, SubtreeAdminMixin
+from associations.admin import SubtreeAdminMixin, adopt
 from funds.admin import MoneyRecordAdmin
 from scholarships import services
 from scholarships.models import Award, ScholarshipRound
 
 
 @admin.register(ScholarshipRound)
-class ScholarshipRoundAdmin(SubtreeAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+class ScholarshipRoundAdmin(SubtreeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "school_year", "branch", "fund", "awarded_on"]
     list_filter = ["school_year"]
     search_fields = ["name"]
     list_select_related = ["branch", "fund"]
     exclude = ["created_by"]
 
-    def get_readonly_fields(self, request, obj=None):
-        # Paid awards hang on the round's branch and fund: they stay as they were paid.
-        return ["branch", "fund"] if obj else []
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        created = services.round_create(
+            actor=request.user,
+            branch=data["branch"],
+            fund=data["fund"],
+            name=data["name"],
+            school_year=data["school_year"],
+            awarded_on=data["awarded_on"],
+        )
+        adopt(obj, created)
 
 
 def _void_award(*, actor, record, reason):

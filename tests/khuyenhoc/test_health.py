@@ -97,3 +97,38 @@ def test_a_redis_that_accepts_but_never_answers_does_not_hang_the_request(client
     assert response.status_code == 503
     assert "cache" in response.json()["down"]
     assert elapsed < 10, f"the request hung for {elapsed:.1f} s"
+
+
+def _redis_down(settings) -> int:
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs Redis: run with `make test`")
+    port = _closed_port()
+    _point_redis_at(settings, f"redis://127.0.0.1:{port}/0")
+    return port
+
+
+@pytest.mark.parametrize("who", ["anonymous", "manager"])
+def test_anyone_but_an_administrator_learns_only_what_is_up_and_down(who, client, client_for, cast, settings):
+    caller = client if who == "anonymous" else client_for(cast.manager)
+    port = _redis_down(settings)
+    response = caller.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body == {
+        "status": "down",
+        "down": ["cache", "celery"],
+        "checks": {"database": {"status": "ok"}, "cache": {"status": "down"}, "celery": {"status": "down"}},
+    }
+    text = response.content.decode()
+    assert str(port) not in text and "Error" not in text and "127.0.0.1" not in text
+
+
+def test_a_signed_in_superuser_sees_what_went_wrong(client_for, cast, settings):
+    superuser = client_for(cast.admin)
+    port = _redis_down(settings)
+    response = superuser.get("/healthz")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert "Error" in checks["cache"]["error"] and str(port) in checks["cache"]["error"]
+    assert checks["celery"]["error"]
+    assert "error" not in checks["database"]

@@ -120,7 +120,7 @@ def test_a_manager_presses_recompute_now_and_watches_it_finish(
 
 
 def test_a_waiting_run_keeps_polling(client_for, cast):
-    run = RecomputeRun.objects.create(trigger=RecomputeRun.Trigger.MANUAL)
+    run = RecomputeRun.objects.create(trigger=RecomputeRun.Trigger.MANUAL, requested_by=cast.manager)
     page = client_for(cast.manager).get(f"/plans/recompute/{run.pk}/", HTTP_HX_REQUEST="true")
     assert 'hx-trigger="every 2s"' in page.content.decode()
 

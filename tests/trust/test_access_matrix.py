@@ -339,7 +339,12 @@ def world(tree, cast, funds, settings, tmp_path):
     MemberFactory(full_name=f"Trần Thị {SIDE}", branch=tree.truc_bach)
     OrganizationFactory(name=f"Trường {SIDE}", branch=tree.truc_bach)
     run = RecomputeRun.objects.create(requested_by=cast.manager)
-    objects["recompute_run"] = {"any": SimpleNamespace(obj=run, branch=None, kwargs={"pk": run.pk}, owner=None)}
+    # A run nobody in the cast asked for recomputes the whole city: it belongs to the city.
+    nightly = RecomputeRun.objects.create(trigger=RecomputeRun.Trigger.NIGHTLY)
+    objects["recompute_run"] = {
+        "any": SimpleNamespace(obj=run, branch=None, kwargs={"pk": run.pk}, owner=None),
+        "city": SimpleNamespace(obj=nightly, branch=tree.city, kwargs={"pk": nightly.pk}, owner=None),
+    }
     return SimpleNamespace(objects=objects, plan99=plan99)
 
 
