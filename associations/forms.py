@@ -11,6 +11,7 @@ from associations.models import (
     OrganizationHeadcount,
     OrganizationKind,
 )
+from associations.personal_data import citizen_id_holder, citizen_id_taken_elsewhere
 from khuyenhoc.text import clean_text
 from khuyenhoc.widgets import FastSelect
 
@@ -70,6 +71,7 @@ class MemberForm(CleanTextMixin, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["branch"] = BranchChoiceField(
             queryset=_scoped_branches(user), label=_("Branch"), help_text=_("The branch the member belongs to.")
         )
@@ -95,7 +97,17 @@ class MemberForm(CleanTextMixin, forms.ModelForm):
         return value
 
     def clean_citizen_id(self):
-        return self.cleaned_data.get("citizen_id") or None
+        value = self.cleaned_data.get("citizen_id") or None
+        if value:
+            holder, visible = citizen_id_holder(user=self.user, citizen_id=value, exclude_pk=self.instance.pk)
+            if holder is not None:
+                raise forms.ValidationError(
+                    _("This citizen ID already exists: it belongs to %(name)s, a member of %(branch)s.")
+                    % {"name": holder.full_name, "branch": holder.branch}
+                )
+            if not visible:
+                raise forms.ValidationError(citizen_id_taken_elsewhere())
+        return value
 
 
 class MemberEndForm(CleanTextMixin, forms.Form):

@@ -521,6 +521,7 @@ class PersonalDataExportKind(models.TextChoices):
     AWARDS = "awards", _("Scholarship awards list")
     DONATIONS = "donations", _("Donations list")
     MEMBER_RECORD = "member_record", _("One member's data, on their request")
+    CITIZEN_ID_LOOKUP = "citizen_id_lookup", _("Citizen ID found outside the user's branch")
 
 
 class PersonalDataExportQuerySet(SubtreeQuerySetMixin, models.QuerySet):

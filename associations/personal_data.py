@@ -153,3 +153,49 @@ def export_record(*, user, kind: str, params=None, row_count: int, unmasked: boo
         row_count=row_count,
         unmasked=unmasked,
     )
+
+
+def citizen_id_taken_elsewhere() -> str:
+    """The one answer, on the member form and in the member import, for an ID held outside the
+    user's subtree: that it is taken, and what to do; not by whom or where."""
+    return _(
+        "This citizen ID is already registered to a member of the association. If it is the same person, "
+        "ask the association above you to transfer their membership; otherwise check the number."
+    )
+
+
+def citizen_id_holder(*, user, citizen_id: str, exclude_pk: int | None = None) -> tuple[Member | None, bool]:
+    """Who already holds a citizen ID: (the member, True) when the user may see them, (None,
+    False) when the holder lies outside the user's subtree, (None, True) when nobody does.
+
+    A citizen ID is unique across the whole registry (docs/decisions/citizen-id-uniqueness.md),
+    so a clerk must learn that an ID is taken; she learns nothing else about a holder outside
+    her subtree, and each such lookup is recorded in the personal-data log.
+    """
+    holders = Member.objects.filter(citizen_id=citizen_id)
+    if exclude_pk is not None:
+        holders = holders.exclude(pk=exclude_pk)
+    holder = holders.only("pk", "branch_id").first()
+    if holder is None:
+        return None, True
+    visible = Member.objects.visible_to(user).select_related("branch").filter(pk=holder.pk).first()
+    if visible is not None:
+        return visible, True
+    citizen_id_lookups_record(user=user, member_ids=[holder.pk])
+    return None, False
+
+
+def citizen_id_lookups_record(*, user, member_ids: list[int]) -> None:
+    """One personal-data log row per member outside the user's subtree whose ID was matched."""
+    branch = user_root_branch(user)
+    PersonalDataExport.objects.bulk_create(
+        PersonalDataExport(
+            user=user,
+            branch=branch,
+            kind=PersonalDataExportKind.CITIZEN_ID_LOOKUP,
+            object_id=str(member_id),
+            row_count=1,
+            unmasked=False,
+        )
+        for member_id in member_ids
+    )

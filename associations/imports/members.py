@@ -29,6 +29,7 @@ from associations.models import (
     Member,
     Organization,
 )
+from associations.personal_data import citizen_id_lookups_record, citizen_id_taken_elsewhere
 from associations.validators import validate_citizen_id
 from khuyenhoc.imports import (
     ChunkPlan,
@@ -278,16 +279,15 @@ class MemberImport(RegistryImport):
                 by_key.setdefault((member.name_search, member.date_of_birth, member.branch_id), []).append(member)
 
         claimed: set[int] = set()
+        outside: list[int] = []
         for row, key in ready:
             values = row.values
             citizen_id = values["citizen_id"]
             match = by_id.get(citizen_id) if citizen_id else None
             if match is not None and match.branch_id not in self.branch_names:
-                errors.add(
-                    row.number,
-                    self.headers["citizen_id"],
-                    _("A member with this citizen ID is registered in a unit outside your branch."),
-                )
+                # Taken, but outside the importer's subtree: say so, not where (and log it).
+                errors.add(row.number, self.headers["citizen_id"], citizen_id_taken_elsewhere())
+                outside.append(match.pk)
                 continue
             if match is None:
                 candidates = by_key.get(key, [])
@@ -314,6 +314,8 @@ class MemberImport(RegistryImport):
             self._plan_row(row, key[0], match, plan, errors)
             if match is not None:
                 claimed.add(match.pk)
+        if outside:
+            citizen_id_lookups_record(user=self.actor, member_ids=outside)
         return plan
 
     def _plan_row(

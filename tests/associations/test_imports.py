@@ -23,6 +23,8 @@ from associations.models import (
     MemberCategory,
     Organization,
     OrganizationHeadcount,
+    PersonalDataExport,
+    PersonalDataExportKind,
 )
 from khuyenhoc import imports
 from khuyenhoc.signals import registry_changed
@@ -318,7 +320,7 @@ def test_a_row_whose_branch_lies_outside_the_uploaders_subtree_is_an_error(uploa
 
 
 def test_a_citizen_id_registered_outside_the_subtree_is_an_error(upload, cast, tree):
-    MemberFactory(full_name="Nguyễn Văn An", citizen_id=AN_ID, branch=tree.hang_bac)
+    outsider = MemberFactory(full_name="Nguyễn Văn An", citizen_id=AN_ID, branch=tree.hang_bac)
     job = upload(cast.commune_clerk, "members", xlsx(MEMBER_HEADERS, [GOOD_MEMBERS[0]]))
     job.refresh_from_db()
     assert job.status == ImportStatus.INVALID
@@ -326,9 +328,13 @@ def test_a_citizen_id_registered_outside_the_subtree_is_an_error(upload, cast, t
         {
             "row": 2,
             "column": "Số CCCD",
-            "message": "A member with this citizen ID is registered in a unit outside your branch.",
+            "message": "This citizen ID is already registered to a member of the association. If it is the same "
+            "person, ask the association above you to transfer their membership; otherwise check the number.",
         }
     ]
+    # Where and who are not said; the lookup is in the personal-data log.
+    lookup = PersonalDataExport.objects.get(kind=PersonalDataExportKind.CITIZEN_ID_LOOKUP)
+    assert (lookup.user, lookup.branch, lookup.object_id) == (cast.commune_clerk, tree.phuc_xa, str(outsider.pk))
 
 
 def test_a_change_between_check_and_apply_fails_the_whole_apply(upload, apply, cast, tree):

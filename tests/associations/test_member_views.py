@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from associations.models import AuditEntry, Member, MemberCategory
+from associations.models import AuditEntry, Member, MemberCategory, PersonalDataExport, PersonalDataExportKind
 from tests.factories import MemberFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -164,11 +164,28 @@ def test_bad_input_gets_a_vietnamese_message_and_writes_nothing(client_for, cast
 
 
 def test_a_citizen_id_is_unique(client_for, cast, tree):
-    MemberFactory(citizen_id="001085012345", branch=tree.phuc_xa)
+    MemberFactory(full_name="Hoàng Văn Trùng", citizen_id="001085012345", branch=tree.phuc_xa)
     response = client_for(cast.commune_clerk).post(ADD, valid_post(tree.phuc_xa))
     assert response.status_code == 200
-    assert "đã tồn tại" in response.content.decode()
+    html = response.content.decode()
+    assert "đã tồn tại" in html
+    assert "Hoàng Văn Trùng" in html  # she may see her own branch's member: she can open the record
     assert Member.objects.count() == 1
+    assert not PersonalDataExport.objects.exists()
+
+
+def test_a_citizen_id_held_in_another_district_is_refused_without_saying_where(client_for, cast, tree):
+    holder = MemberFactory(full_name="Hoàng Văn Trùng", citizen_id="001085012345", branch=tree.hang_bac)
+    response = client_for(cast.commune_clerk).post(ADD, valid_post(tree.phuc_xa))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "đã được đăng ký cho một hội viên" in html
+    assert "Hoàng Văn Trùng" not in html and tree.hang_bac.name not in html and tree.hoan_kiem.name not in html
+    assert Member.objects.count() == 1
+    assert not AuditEntry.objects.exists()
+    lookup = PersonalDataExport.objects.get()
+    assert lookup.kind == PersonalDataExportKind.CITIZEN_ID_LOOKUP
+    assert (lookup.user, lookup.branch, lookup.object_id) == (cast.commune_clerk, tree.phuc_xa, str(holder.pk))
 
 
 def test_editing_a_member_shows_who_changed_what_in_the_history(client_for, cast, tree):
