@@ -17,7 +17,6 @@ from associations.forms import HeadcountForm
 from associations.models import (
     AuditEntry,
     Branch,
-    ImportJob,
     Member,
     Organization,
     OrganizationHeadcount,
@@ -303,19 +302,6 @@ class PersonalDataExportAdmin(SubtreeAdminMixin, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(ImportJob)
-class ImportJobAdmin(SubtreeAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "kind", "original_name", "status", "total_rows", "error_count", "created_by"]
-    list_filter = ["kind", "status"]
-    readonly_fields = [field.name for field in ImportJob._meta.fields]
-
-    def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):

@@ -1,7 +1,16 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from khuyenhoc.imports import register
+
 
 class AssociationsConfig(AppConfig):
     name = "associations"
     verbose_name = _("Associations")
+
+    def ready(self):
+        # The adapters use the models: they can be imported only once the registry is ready.
+        from associations.imports import MemberImport, OrganizationImport
+
+        register(MemberImport)
+        register(OrganizationImport)

@@ -1,6 +1,6 @@
-from django.urls import include, path
+from django.urls import path
 
-from associations.views import audit, branches, members, organizations, personal_data, staff
+from associations.views import audit, branches, exports, members, organizations, personal_data, staff
 
 app_name = "associations"
 
@@ -35,5 +35,6 @@ urlpatterns = [
     path("staff/", staff.staff_list, name="staff_list"),
     path("staff/add/", staff.staff_create, name="staff_create"),
     path("staff/<int:pk>/", staff.staff_update, name="staff_update"),
-    path("", include("associations.urls_imports")),
+    path("members/export.xlsx", exports.member_export, name="member_export"),
+    path("organizations/export.xlsx", exports.organization_export, name="organization_export"),
 ]

@@ -127,8 +127,9 @@ def engine() -> None:
     from django.contrib.auth import get_user_model
     from django.core.files import File
 
-    from associations.models import Branch, ImportJob, ImportStatus
-    from khuyenhoc.imports import job_apply, job_check, job_create, job_start_apply
+    from associations.models import Branch
+    from imports.models import ImportJob, ImportStatus
+    from imports.services import job_apply, job_check, job_create, job_start_apply
 
     admin = get_user_model().objects.filter(is_superuser=True).first()
     district = Branch.objects.get(vintage="2017", code=DISTRICT_CODE)

@@ -249,6 +249,8 @@ COMPARED_FIELDS = {
 class DonationImport(ImportAdapter):
     kind = "donations"
     title = gettext_lazy("Donations")
+    template_filename = "mau-nhap-ung-ho.xlsx"
+    list_url = "funds:donation_list"
     sheet_title = "Ủng hộ"
     columns = DONATION_COLUMNS
     notes = (

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "funds",
     "scholarships",
     "plans",
+    "imports",
     "demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -166,7 +167,7 @@ CELERY_BEAT_SCHEDULE = {
     # An import whose task was lost (broker message, killed worker) is marked failed instead of
     # showing "checking" or "applying" for ever.
     "imports-sweep-stuck-every-10-minutes": {
-        "task": "associations.tasks.imports_sweep_stuck",
+        "task": "imports.tasks.jobs_sweep_stuck",
         "schedule": crontab(minute="*/10"),
     },
 }

@@ -19,5 +19,6 @@ urlpatterns = [
     path("funds/", include("funds.urls")),
     path("scholarships/", include("scholarships.urls")),
     path("plans/", include("plans.urls")),
+    path("imports/", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,15 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from khuyenhoc.imports import register
+
 
 class ScholarshipsConfig(AppConfig):
     name = "scholarships"
     verbose_name = _("Scholarships")
+
+    def ready(self):
+        # The adapter uses the models: it can be imported only once the registry is ready.
+        from scholarships.imports import AwardImport
+
+        register(AwardImport)

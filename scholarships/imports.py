@@ -168,6 +168,8 @@ COMPARED_FIELDS = {
 class AwardImport(ImportAdapter):
     kind = "awards"
     title = gettext_lazy("Scholarship awards")
+    template_filename = "mau-nhap-hoc-bong.xlsx"
+    list_url = "scholarships:award_list"
     sheet_title = "Học bổng"
     columns = AWARD_COLUMNS
     notes = (

@@ -158,6 +158,8 @@ MEMBER_FIELDS = {
 class MemberImport(RegistryImport):
     kind = "members"
     title = gettext_lazy("Members")
+    template_filename = "mau-nhap-hoi-vien.xlsx"
+    list_url = "associations:member_list"
     sheet_title = "Hội viên"
     model = Member
     columns = MEMBER_COLUMNS

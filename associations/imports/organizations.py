@@ -108,6 +108,8 @@ ORGANIZATION_FIELDS = {
 class OrganizationImport(RegistryImport):
     kind = "organizations"
     title = gettext_lazy("Organisations")
+    template_filename = "mau-nhap-to-chuc.xlsx"
+    list_url = "associations:organization_list"
     sheet_title = "Tổ chức"
     model = Organization
     columns = ORGANIZATION_COLUMNS

@@ -4,10 +4,10 @@ A workbook is read as a stream (openpyxl read-only mode, `reader`): rows go thro
 chunks of CHUNK_SIZE, each chunk is parsed cell by cell (`parsers`), then handed to the
 register's adapter (`adapters`), which looks up the existing records of the whole chunk in
 one query and decides, row by row, what to create, what to update and what is unchanged.
-The same pass runs twice (`jobs`):
+The same pass runs twice, driven by the import-job app (`imports.services`):
 
 - check (dry run): nothing is written; counts, the first errors and a preview are stored
-  on the ImportJob;
+  on the import job;
 - apply: the file is checked again inside ONE transaction and each chunk written with
   bulk_create / bulk_update; any error rolls the whole import back.
 
@@ -15,23 +15,12 @@ Errors name the Excel row number (the header is row 1), the column header and th
 The file is never loaded whole: memory stays bounded by one chunk plus the adapter's
 duplicate-detection keys. `template` writes the blank workbook with its instructions.
 
-An adapter subclasses `ImportAdapter`; `ADAPTERS` maps an ImportJob kind to its class.
-The names below are re-exported so that `from khuyenhoc.imports import X` keeps working.
+This package names no app. An adapter subclasses `ImportAdapter` and is registered by its
+app's AppConfig.ready() with `register`; `adapter_class(kind)` and `registered()` read the
+registry. The names below are re-exported so that `from khuyenhoc.imports import X` works.
 """
 
-from khuyenhoc.imports.adapters import ADAPTERS, ChunkPlan, ImportAdapter, adapter_class
-from khuyenhoc.imports.jobs import (
-    CHUNK_SIZE,
-    PREVIEW_ROWS,
-    ScanResult,
-    job_apply,
-    job_check,
-    job_create,
-    job_fail,
-    job_start_apply,
-    jobs_sweep_stuck,
-    progress_of,
-)
+from khuyenhoc.imports.adapters import ChunkPlan, ImportAdapter, adapter_class, register, registered
 from khuyenhoc.imports.parsers import (
     EXCEL_ERRORS,
     MAX_AMOUNT,
@@ -66,8 +55,6 @@ from khuyenhoc.imports.reader import (
 from khuyenhoc.imports.template import GENERAL_NOTES, build_template
 
 __all__ = [
-    "ADAPTERS",
-    "CHUNK_SIZE",
     "EXCEL_ERRORS",
     "GENERAL_NOTES",
     "HEADER_ROW",
@@ -79,7 +66,6 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "MAX_YEAR",
     "MIN_YEAR",
-    "PREVIEW_ROWS",
     "CellError",
     "ChunkPlan",
     "Column",
@@ -87,19 +73,12 @@ __all__ = [
     "ImportAdapter",
     "ImportFileError",
     "ParsedRow",
-    "ScanResult",
     "Sheet",
     "adapter_class",
     "build_template",
     "chunked",
     "header_key",
     "is_blank",
-    "job_apply",
-    "job_check",
-    "job_create",
-    "job_fail",
-    "job_start_apply",
-    "jobs_sweep_stuck",
     "parse_amount",
     "parse_cells",
     "parse_choice",
@@ -108,5 +87,6 @@ __all__ = [
     "parse_integer",
     "parse_phone",
     "parse_text",
-    "progress_of",
+    "register",
+    "registered",
 ]

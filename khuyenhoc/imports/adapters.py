@@ -1,25 +1,16 @@
-"""The adapter interface each register implements, and the registry of adapters."""
+"""The adapter interface each register implements, and the registry of adapters.
+
+Each app registers its adapters from its AppConfig.ready() with `register`; the import-job
+app finds them by kind with `adapter_class` and lists them with `registered`. Nothing here
+names an app.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.module_loading import import_string
-
 from khuyenhoc.imports.reader import Column, ErrorLog, ParsedRow
-
-# ImportJob kind → adapter class. Apps that add a register add a line here.
-ADAPTERS = {
-    "members": "associations.imports.MemberImport",
-    "organizations": "associations.imports.OrganizationImport",
-    "donations": "funds.imports.DonationImport",
-    "awards": "scholarships.imports.AwardImport",
-}
-
-
-def adapter_class(kind: str) -> type[ImportAdapter]:
-    return import_string(ADAPTERS[kind])
 
 
 @dataclass
@@ -35,8 +26,10 @@ class ChunkPlan:
 class ImportAdapter:
     """One register's rules. Subclasses set the class attributes and implement plan/write."""
 
-    kind: str = ""
+    kind: str = ""  # the import job's kind
     title: Any = ""  # translatable name of the register, for pages
+    template_filename: str = ""  # name of the downloaded blank template, e.g. "mau-nhap-hoi-vien.xlsx"
+    list_url: str = ""  # URL name of the register's list, for the link back from the import pages
     sheet_title: str = "Dữ liệu"
     columns: tuple[Column, ...] = ()
     notes: tuple = ()  # translatable lines for the instructions sheet
@@ -66,3 +59,28 @@ class ImportAdapter:
 
     def finish(self, *, created: int, updated: int) -> None:
         """After a successful apply, inside its transaction (e.g. send a signal once)."""
+
+
+# Import job kind → adapter class, filled by the apps' AppConfig.ready().
+_REGISTRY: dict[str, type[ImportAdapter]] = {}
+
+
+def register(adapter: type[ImportAdapter]) -> type[ImportAdapter]:
+    """Make an adapter available under its `kind` (usable as a class decorator)."""
+    if not adapter.kind:
+        raise ValueError(f"{adapter.__name__} has no kind")
+    known = _REGISTRY.get(adapter.kind)
+    if known is not None and known is not adapter:
+        raise ValueError(f"Two import adapters for the kind {adapter.kind!r}: {known.__name__}, {adapter.__name__}")
+    _REGISTRY[adapter.kind] = adapter
+    return adapter
+
+
+def adapter_class(kind: str) -> type[ImportAdapter]:
+    """The adapter registered for a kind; KeyError when none is."""
+    return _REGISTRY[kind]
+
+
+def registered() -> dict[str, type[ImportAdapter]]:
+    """Every registered adapter by kind, in the order they were registered."""
+    return dict(_REGISTRY)

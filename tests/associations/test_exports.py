@@ -111,7 +111,7 @@ def test_an_exported_list_imports_back_unchanged(
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from associations.models import ImportJob, ImportStatus
+    from imports.models import ImportJob, ImportStatus
 
     settings.MEDIA_ROOT = tmp_path
     client = client_for(cast.manager)
@@ -119,7 +119,7 @@ def test_an_exported_list_imports_back_unchanged(
     exported = b"".join(response.streaming_content)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            reverse("associations:import_start", args=["members"]),
+            reverse("imports:start", args=["members"]),
             {"file": SimpleUploadedFile("hoi-vien.xlsx", exported)},
         )
     job = ImportJob.objects.get()

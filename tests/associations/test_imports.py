@@ -17,8 +17,6 @@ from openpyxl import Workbook, load_workbook
 from associations.models import (
     AuditAction,
     AuditEntry,
-    ImportJob,
-    ImportStatus,
     Member,
     MemberCategory,
     Organization,
@@ -26,7 +24,8 @@ from associations.models import (
     PersonalDataExport,
     PersonalDataExportKind,
 )
-from khuyenhoc import imports
+from imports import services, tasks
+from imports.models import ImportJob, ImportStatus
 from khuyenhoc.signals import registry_changed
 from tests.factories import MemberFactory, OrganizationFactory
 
@@ -109,12 +108,10 @@ def upload(client_for, eager, django_capture_on_commit_callbacks):
     def send(user, kind, file):
         client = client_for(user)
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                reverse("associations:import_start", args=[kind]), {"file": file}, HTTP_ACCEPT_LANGUAGE="en"
-            )
+            response = client.post(reverse("imports:start", args=[kind]), {"file": file}, HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 302, response.content.decode()[:2000]
         job = ImportJob.objects.latest("id")
-        assert response["Location"] == reverse("associations:import_detail", args=[job.pk])
+        assert response["Location"] == reverse("imports:detail", args=[job.pk])
         return job
 
     return send
@@ -124,9 +121,7 @@ def upload(client_for, eager, django_capture_on_commit_callbacks):
 def apply(client_for, eager, django_capture_on_commit_callbacks):
     def send(user, job):
         with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(user).post(
-                reverse("associations:import_apply", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
-            )
+            response = client_for(user).post(reverse("imports:apply", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 302
         job.refresh_from_db()
         return job
@@ -143,7 +138,7 @@ def errors_of(job):
 
 @pytest.mark.parametrize(("kind", "headers"), [("members", MEMBER_HEADERS), ("organizations", ORGANIZATION_HEADERS)])
 def test_the_template_has_vietnamese_headers_and_an_instructions_sheet(client_for, cast, kind, headers):
-    response = client_for(cast.commune_clerk).get(reverse("associations:import_template", args=[kind]))
+    response = client_for(cast.commune_clerk).get(reverse("imports:template", args=[kind]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     workbook = load_workbook(io.BytesIO(response.content))
@@ -156,7 +151,7 @@ def test_the_template_has_vietnamese_headers_and_an_instructions_sheet(client_fo
 
 
 def test_the_template_is_itself_a_valid_empty_import(upload, cast, client_for):
-    response = client_for(cast.commune_clerk).get(reverse("associations:import_template", args=["members"]))
+    response = client_for(cast.commune_clerk).get(reverse("imports:template", args=["members"]))
     job = upload(cast.commune_clerk, "members", SimpleUploadedFile("mau.xlsx", response.content))
     job.refresh_from_db()
     assert job.status == ImportStatus.INVALID
@@ -351,10 +346,8 @@ def test_a_change_between_check_and_apply_fails_the_whole_apply(upload, apply, c
 def test_applying_twice_writes_once(upload, apply, cast):
     job = upload(cast.commune_clerk, "members", xlsx(MEMBER_HEADERS, GOOD_MEMBERS))
     apply(cast.commune_clerk, job)
-    imports.job_apply(job.pk)
-    from associations.tasks import imports_apply
-
-    imports_apply.apply(args=[job.pk, "en"])
+    services.job_apply(job.pk)
+    tasks.job_apply.apply(args=[job.pk, "en"])
     assert Member.objects.count() == 3
     assert AuditEntry.objects.filter(action=AuditAction.IMPORT).count() == 1
 
@@ -439,7 +432,7 @@ def test_an_organisation_row_with_headcounts_but_no_year_is_an_error(upload, cas
 
 def test_a_file_that_is_not_an_xlsx_is_refused_on_the_form(client_for, cast):
     response = client_for(cast.commune_clerk).post(
-        reverse("associations:import_start", args=["members"]),
+        reverse("imports:start", args=["members"]),
         {"file": SimpleUploadedFile("danh-sach.xlsx", b"Ho ten;Ngay sinh\nAn;1980\n")},
         HTTP_ACCEPT_LANGUAGE="en",
     )
@@ -463,7 +456,7 @@ def test_a_workbook_with_wrong_headers_or_no_rows_gets_a_clear_message(
     job.refresh_from_db()
     assert job.status == ImportStatus.INVALID
     assert job.message.startswith(message)
-    page = client_for(cast.commune_clerk).get(reverse("associations:import_detail", args=[job.pk]))
+    page = client_for(cast.commune_clerk).get(reverse("imports:detail", args=[job.pk]))
     assert page.status_code == 200
     assert message in page.content.decode()
 
@@ -495,8 +488,8 @@ def test_a_formula_imports_its_computed_value_and_an_excel_error_is_refused(uplo
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, cast):
     for url in (
-        reverse("associations:import_template", args=["members"]),
-        reverse("associations:import_start", args=["members"]),
+        reverse("imports:template", args=["members"]),
+        reverse("imports:start", args=["members"]),
         reverse("associations:member_export"),
     ):
         response = client.get(url)
@@ -506,17 +499,17 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, cast):
 
 def test_a_leader_may_not_upload_or_apply(upload, client_for, cast):
     leader = client_for(cast.district_leader)
-    assert leader.get(reverse("associations:import_start", args=["members"])).status_code == 403
+    assert leader.get(reverse("imports:start", args=["members"])).status_code == 403
     assert (
         leader.post(
-            reverse("associations:import_start", args=["members"]), {"file": xlsx(MEMBER_HEADERS, GOOD_MEMBERS)}
+            reverse("imports:start", args=["members"]), {"file": xlsx(MEMBER_HEADERS, GOOD_MEMBERS)}
         ).status_code
         == 403
     )
     job = upload(cast.commune_clerk, "members", xlsx(MEMBER_HEADERS, GOOD_MEMBERS))
     leader = client_for(cast.district_leader)
-    assert leader.get(reverse("associations:import_detail", args=[job.pk])).status_code == 200  # may look
-    assert leader.post(reverse("associations:import_apply", args=[job.pk])).status_code == 403
+    assert leader.get(reverse("imports:detail", args=[job.pk])).status_code == 200  # may look
+    assert leader.post(reverse("imports:apply", args=[job.pk])).status_code == 403
     job.refresh_from_db()
     assert job.status == ImportStatus.CHECKED
     assert Member.objects.count() == 0
@@ -525,15 +518,15 @@ def test_a_leader_may_not_upload_or_apply(upload, client_for, cast):
 def test_a_clerk_of_another_district_cannot_see_or_apply_the_job(upload, client_for, cast):
     job = upload(cast.commune_clerk, "members", xlsx(MEMBER_HEADERS, GOOD_MEMBERS))
     outsider = client_for(cast.sibling_clerk)
-    for name in ("import_detail", "import_progress"):
-        assert outsider.get(reverse(f"associations:{name}", args=[job.pk])).status_code == 404
-    assert outsider.post(reverse("associations:import_apply", args=[job.pk])).status_code == 404
+    for name in ("detail", "progress"):
+        assert outsider.get(reverse(f"imports:{name}", args=[job.pk])).status_code == 404
+    assert outsider.post(reverse("imports:apply", args=[job.pk])).status_code == 404
     job.refresh_from_db()
     assert job.status == ImportStatus.CHECKED
 
 
 def test_an_unknown_kind_is_not_found(client_for, cast):
-    assert client_for(cast.commune_clerk).get("/registry/imports/lottery/new/").status_code == 404
+    assert client_for(cast.commune_clerk).get("/imports/lottery/new/").status_code == 404
 
 
 # --- Scale ---------------------------------------------------------------------------------------
@@ -560,17 +553,17 @@ def _many_members(count: int, *, offset: int = 0):
 
 def _check_queries(job) -> int:
     with CaptureQueriesContext(connection) as queries:
-        imports.job_check(job.pk)
+        services.job_check(job.pk)
     job.refresh_from_db()
     assert (job.status, job.to_create) == (ImportStatus.CHECKED, job.total_rows), job.errors[:3]
     return len(queries)
 
 
 def test_the_check_makes_the_same_number_of_queries_for_50_or_500_rows(cast, tree, tmp_path):
-    small = imports.job_create(
+    small = services.job_create(
         actor=cast.commune_clerk, kind="members", branch=tree.phuc_xa, upload=xlsx(MEMBER_HEADERS, _many_members(50))
     )
-    large = imports.job_create(
+    large = services.job_create(
         actor=cast.commune_clerk, kind="members", branch=tree.phuc_xa, upload=xlsx(MEMBER_HEADERS, _many_members(500))
     )
     assert _check_queries(small) == _check_queries(large) <= 10
@@ -579,14 +572,14 @@ def test_the_check_makes_the_same_number_of_queries_for_50_or_500_rows(cast, tre
 def test_a_chunked_apply_makes_a_fixed_number_of_queries_per_chunk(
     cast, tree, monkeypatch, django_assert_max_num_queries
 ):
-    monkeypatch.setattr(imports.jobs, "CHUNK_SIZE", 100)
-    job = imports.job_create(
+    monkeypatch.setattr(services, "CHUNK_SIZE", 100)
+    job = services.job_create(
         actor=cast.commune_clerk, kind="members", branch=tree.phuc_xa, upload=xlsx(MEMBER_HEADERS, _many_members(500))
     )
-    imports.job_check(job.pk)
-    assert imports.job_start_apply(job)
+    services.job_check(job.pk)
+    assert services.job_start_apply(job)
     with django_assert_max_num_queries(12 + 5 * 4):  # per chunk: look up, insert members, insert audit (+1 spare)
-        imports.job_apply(job.pk)
+        services.job_apply(job.pk)
     assert Member.objects.count() == 500
     assert AuditEntry.objects.filter(action=AuditAction.CREATE).count() == 500
 
@@ -597,7 +590,7 @@ def test_a_chunked_apply_makes_a_fixed_number_of_queries_per_chunk(
 def _wait_until_done(client, job) -> dict:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        progress = client.get(reverse("associations:import_progress", args=[job.pk])).json()
+        progress = client.get(reverse("imports:progress", args=[job.pk])).json()
         if progress["done"]:
             return progress
         time.sleep(0.2)
@@ -611,7 +604,7 @@ def test_a_celery_worker_checks_and_applies_in_the_background(celery_worker_proc
     settings.MEDIA_ROOT = django_settings.BASE_DIR / "media"  # where the worker process reads uploads
     client = client_for(cast.commune_clerk)
     response = client.post(
-        reverse("associations:import_start", args=["members"]), {"file": xlsx(MEMBER_HEADERS, _many_members(1500))}
+        reverse("imports:start", args=["members"]), {"file": xlsx(MEMBER_HEADERS, _many_members(1500))}
     )
     assert response.status_code == 302
     job = ImportJob.objects.latest("id")
@@ -619,11 +612,11 @@ def test_a_celery_worker_checks_and_applies_in_the_background(celery_worker_proc
         progress = _wait_until_done(client, job)
         assert progress == {"status": "checked", "processed": 1500, "total": 1500, "percent": 100, "done": True}
 
-        assert client.post(reverse("associations:import_apply", args=[job.pk])).status_code == 302
+        assert client.post(reverse("imports:apply", args=[job.pk])).status_code == 302
         progress = _wait_until_done(client, job)
         assert (progress["status"], progress["percent"]) == ("applied", 100)
         assert Member.objects.count() == 1500
-        page = client.get(reverse("associations:import_progress", args=[job.pk]), HTTP_HX_REQUEST="true")
+        page = client.get(reverse("imports:progress", args=[job.pk]), HTTP_HX_REQUEST="true")
         assert page["HX-Refresh"] == "true"
     finally:
         job.refresh_from_db()
@@ -640,7 +633,7 @@ def test_a_job_lost_while_checking_or_applying_is_given_up_after_the_timeout(cas
     from django.utils import timezone
 
     def job_in(status, *, age_minutes):
-        job = imports.job_create(
+        job = services.job_create(
             actor=cast.commune_clerk, kind="members", branch=tree.phuc_xa, upload=xlsx(MEMBER_HEADERS, GOOD_MEMBERS)
         )
         ImportJob.objects.filter(pk=job.pk).update(
@@ -655,7 +648,7 @@ def test_a_job_lost_while_checking_or_applying_is_given_up_after_the_timeout(cas
     young = job_in(ImportStatus.CHECKING, age_minutes=5)
     done = job_in(ImportStatus.APPLIED, age_minutes=120)
 
-    assert imports.jobs_sweep_stuck() == 2
+    assert services.jobs_sweep_stuck() == 2
     statuses = dict(ImportJob.objects.values_list("pk", "status"))
     assert statuses[lost_check.pk] == statuses[lost_apply.pk] == ImportStatus.FAILED
     assert (statuses[alive.pk], statuses[young.pk], statuses[done.pk]) == (
@@ -664,38 +657,38 @@ def test_a_job_lost_while_checking_or_applying_is_given_up_after_the_timeout(cas
         ImportStatus.APPLIED,
     )
     assert "Nothing was written" in ImportJob.objects.get(pk=lost_apply.pk).message
-    assert imports.jobs_sweep_stuck() == 0  # running it again changes nothing
+    assert services.jobs_sweep_stuck() == 0  # running it again changes nothing
 
 
 def test_the_sweeper_runs_on_the_beat_schedule(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert "associations.tasks.imports_sweep_stuck" in tasks
+    assert "imports.tasks.jobs_sweep_stuck" in tasks
 
 
 def test_the_import_list_shows_the_imports_of_the_users_subtree_only(client_for, cast, tree):
-    mine = imports.job_create(
+    mine = services.job_create(
         actor=cast.commune_clerk, kind="members", branch=tree.phuc_xa, upload=xlsx(MEMBER_HEADERS, GOOD_MEMBERS)
     )
-    theirs = imports.job_create(
+    theirs = services.job_create(
         actor=cast.sibling_clerk,
         kind="members",
         branch=tree.hoan_kiem,
         upload=xlsx(MEMBER_HEADERS, GOOD_MEMBERS, name="hoan-kiem.xlsx"),
     )
     client = client_for(cast.district_leader)
-    page = client.get(reverse("associations:import_list")).content.decode()
-    assert reverse("associations:import_detail", args=[mine.pk]) in page
-    assert reverse("associations:import_detail", args=[theirs.pk]) not in page
-    filtered = client.get(reverse("associations:import_list"), {"kind": "donations"}).content.decode()
-    assert reverse("associations:import_detail", args=[mine.pk]) not in filtered
+    page = client.get(reverse("imports:job_list")).content.decode()
+    assert reverse("imports:detail", args=[mine.pk]) in page
+    assert reverse("imports:detail", args=[theirs.pk]) not in page
+    filtered = client.get(reverse("imports:job_list"), {"kind": "donations"}).content.decode()
+    assert reverse("imports:detail", args=[mine.pk]) not in filtered
 
 
 def test_the_upload_page_links_to_the_import_list(client_for, cast):
-    page = client_for(cast.commune_clerk).get(reverse("associations:import_start", args=["members"])).content.decode()
-    assert reverse("associations:import_list") in page
+    page = client_for(cast.commune_clerk).get(reverse("imports:start", args=["members"])).content.decode()
+    assert reverse("imports:job_list") in page
 
 
 def test_the_import_list_asks_anonymous_visitors_to_sign_in(client):
-    response = client.get(reverse("associations:import_list"))
+    response = client.get(reverse("imports:job_list"))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")

@@ -464,7 +464,7 @@ def template_headers(client, kind: str) -> list[str]:
 
     from openpyxl import load_workbook
 
-    response = client.get(f"/registry/imports/{kind}/template.xlsx")
+    response = client.get(f"/imports/{kind}/template.xlsx")
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.content), read_only=True)
     sheet = next(ws for ws in workbook.worksheets if ws.title != "Hướng dẫn")
@@ -610,7 +610,7 @@ def vietnamese_parts(message: str) -> list[str]:
 def test_every_import_refuses_every_bad_workbook_in_vietnamese_writing_nothing(
     kind, world, cast, client_for, eager_imports, django_capture_on_commit_callbacks
 ):
-    from associations.models import ImportJob, ImportStatus
+    from imports.models import ImportJob, ImportStatus
 
     client = client_for(cast.commune_clerk)
     headers = template_headers(client, kind)
@@ -621,13 +621,11 @@ def test_every_import_refuses_every_bad_workbook_in_vietnamese_writing_nothing(
         before = domain_counts()
         jobs = ImportJob.objects.count()
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                f"/registry/imports/{kind}/new/", {"file": SimpleUploadedFile("danh-sach.xlsx", content)}
-            )
+            response = client.post(f"/imports/{kind}/new/", {"file": SimpleUploadedFile("danh-sach.xlsx", content)})
         if response.status_code == 302:
             job = ImportJob.objects.latest("id")
             assert job.status in {ImportStatus.INVALID, ImportStatus.FAILED}, f"{kind} {what}: {job.status}"
-            response = client.get(f"/registry/imports/{job.pk}/")
+            response = client.get(f"/imports/{job.pk}/")
         else:
             assert ImportJob.objects.count() == jobs, f"{kind} {what}: a job for a refused file"
         if response.status_code != 200:
@@ -648,20 +646,20 @@ def test_a_zip_bomb_and_an_oversized_file_are_refused_before_reading(
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from associations.models import ImportJob, ImportStatus
+    from imports.models import ImportJob, ImportStatus
     from khuyenhoc import imports
 
     client = client_for(cast.commune_clerk)
     before = domain_counts()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/registry/imports/members/new/", {"file": SimpleUploadedFile("bom.xlsx", zip_bomb())})
+        response = client.post("/imports/members/new/", {"file": SimpleUploadedFile("bom.xlsx", zip_bomb())})
     job = ImportJob.objects.latest("id")
     assert response.status_code == 302 and job.status == ImportStatus.INVALID
-    page = client.get(f"/registry/imports/{job.pk}/").content.decode()
+    page = client.get(f"/imports/{job.pk}/").content.decode()
     assert escape(vi("The file unpacks to more data than an import may hold.")) in page
 
     oversized = SimpleUploadedFile("lon.xlsx", b"PK\x03\x04" + b"\0" * (imports.MAX_UPLOAD_BYTES + 1))
-    response = client.post("/registry/imports/members/new/", {"file": oversized})
+    response = client.post("/imports/members/new/", {"file": oversized})
     assert response.status_code == 200
     message = vi("The file is larger than %(limit)d MB: split it into several files.").split("%(limit)d")
     assert all(escape(part.strip()) in response.content.decode() for part in message if part.strip())

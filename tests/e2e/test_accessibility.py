@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
-from khuyenhoc.imports import job_check, job_create
+from imports.services import job_check, job_create
 from tests.e2e.conftest import sign_in
 from tests.factories import MemberFactory
 from tests.plans.conftest import plan_data  # noqa: F401  (fixture)
@@ -39,7 +39,7 @@ def _import_preview(cast, tree) -> str:
         upload=SimpleUploadedFile("hoi-vien.xlsx", output.getvalue()),
     )
     job_check(job.pk)
-    return f"/registry/imports/{job.pk}/"
+    return f"/imports/{job.pk}/"
 
 
 def _violations(page) -> list[dict]:

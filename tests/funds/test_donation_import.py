@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
-from associations.models import AuditAction, AuditEntry, ImportJob, ImportStatus
+from associations.models import AuditAction, AuditEntry
 from funds.models import Donation, Fund, LedgerEntry, LedgerKind, ReceiptCounter
-from khuyenhoc import imports
+from imports import services
+from imports.models import ImportJob, ImportStatus
 from tests.funds.conftest import donate
 
 DONATION_HEADERS = [
@@ -60,7 +61,7 @@ def _media_and_english(settings, tmp_path, client):
 def upload(client_for, eager, django_capture_on_commit_callbacks):
     def send(user, kind, file):
         with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(user).post(reverse("associations:import_start", args=[kind]), {"file": file})
+            response = client_for(user).post(reverse("imports:start", args=[kind]), {"file": file})
         assert response.status_code == 302, response.content.decode()[:2000]
         job = ImportJob.objects.latest("id")
         job.refresh_from_db()
@@ -73,7 +74,7 @@ def upload(client_for, eager, django_capture_on_commit_callbacks):
 def apply(client_for, eager, django_capture_on_commit_callbacks):
     def send(user, job):
         with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(user).post(reverse("associations:import_apply", args=[job.pk]))
+            response = client_for(user).post(reverse("imports:apply", args=[job.pk]))
         assert response.status_code == 302
         job.refresh_from_db()
         return job
@@ -94,7 +95,7 @@ def assert_balances_match_ledgers() -> None:
 
 
 def test_the_template_has_the_donation_columns_and_an_instructions_sheet(client_for, cast):
-    response = client_for(cast.commune_clerk).get(reverse("associations:import_template", args=["donations"]))
+    response = client_for(cast.commune_clerk).get(reverse("imports:template", args=["donations"]))
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["Ủng hộ", "Hướng dẫn"]
@@ -108,9 +109,9 @@ def test_the_template_has_the_donation_columns_and_an_instructions_sheet(client_
 
 def test_the_donations_list_offers_import_to_writers_only(client_for, cast, funds):
     page = client_for(cast.commune_clerk).get(reverse("funds:donation_list")).content.decode()
-    assert reverse("associations:import_start", args=["donations"]) in page
+    assert reverse("imports:start", args=["donations"]) in page
     page = client_for(cast.district_leader).get(reverse("funds:donation_list")).content.decode()
-    assert reverse("associations:import_start", args=["donations"]) not in page
+    assert reverse("imports:start", args=["donations"]) not in page
 
 
 # --- Check and apply ----------------------------------------------------------------------------
@@ -263,16 +264,16 @@ def test_a_fund_name_shared_by_two_units_needs_the_unit(upload, apply, cast, fun
 
 def test_a_leader_may_not_import_donations(client_for, cast, funds):
     client = client_for(cast.district_leader)
-    assert client.get(reverse("associations:import_start", args=["donations"])).status_code == 403
+    assert client.get(reverse("imports:start", args=["donations"])).status_code == 403
     response = client.post(
-        reverse("associations:import_start", args=["donations"]), {"file": xlsx(DONATION_HEADERS, [donation_row()])}
+        reverse("imports:start", args=["donations"]), {"file": xlsx(DONATION_HEADERS, [donation_row()])}
     )
     assert response.status_code == 403
     assert ImportJob.objects.count() == 0
 
 
 def test_the_import_page_asks_anonymous_visitors_to_sign_in(client):
-    response = client.get(reverse("associations:import_start", args=["donations"]))
+    response = client.get(reverse("imports:start", args=["donations"]))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
@@ -280,8 +281,8 @@ def test_the_import_page_asks_anonymous_visitors_to_sign_in(client):
 def test_an_outsider_cannot_see_or_apply_another_districts_import(upload, client_for, cast, funds):
     job = upload(cast.commune_clerk, "donations", xlsx(DONATION_HEADERS, [donation_row()]))
     client = client_for(cast.sibling_clerk)
-    assert client.get(reverse("associations:import_detail", args=[job.pk])).status_code == 404
-    assert client.post(reverse("associations:import_apply", args=[job.pk])).status_code == 404
+    assert client.get(reverse("imports:detail", args=[job.pk])).status_code == 404
+    assert client.post(reverse("imports:apply", args=[job.pk])).status_code == 404
 
 
 # --- Scale ------------------------------------------------------------------------------------------
@@ -297,17 +298,17 @@ def _many(count: int) -> list[list]:
 
 def _check_queries(job) -> int:
     with CaptureQueriesContext(connection) as queries:
-        imports.job_check(job.pk)
+        services.job_check(job.pk)
     job.refresh_from_db()
     assert (job.status, job.to_create) == (ImportStatus.CHECKED, job.total_rows), job.errors[:3]
     return len(queries)
 
 
 def test_the_check_makes_the_same_number_of_queries_for_20_or_400_rows(cast, tree, funds):
-    small = imports.job_create(
+    small = services.job_create(
         actor=cast.commune_clerk, kind="donations", branch=tree.phuc_xa, upload=xlsx(DONATION_HEADERS, _many(20))
     )
-    large = imports.job_create(
+    large = services.job_create(
         actor=cast.commune_clerk, kind="donations", branch=tree.phuc_xa, upload=xlsx(DONATION_HEADERS, _many(400))
     )
     assert _check_queries(small) == _check_queries(large)
@@ -316,14 +317,14 @@ def test_the_check_makes_the_same_number_of_queries_for_20_or_400_rows(cast, tre
 def test_a_chunked_apply_makes_a_fixed_number_of_queries_per_chunk(
     cast, tree, funds, monkeypatch, django_assert_max_num_queries
 ):
-    monkeypatch.setattr(imports.jobs, "CHUNK_SIZE", 100)
-    job = imports.job_create(
+    monkeypatch.setattr(services, "CHUNK_SIZE", 100)
+    job = services.job_create(
         actor=cast.commune_clerk, kind="donations", branch=tree.phuc_xa, upload=xlsx(DONATION_HEADERS, _many(500))
     )
-    imports.job_check(job.pk)
-    assert imports.job_start_apply(job)
+    services.job_check(job.pk)
+    assert services.job_start_apply(job)
     with django_assert_max_num_queries(15 + 5 * 12):
-        imports.job_apply(job.pk)
+        services.job_apply(job.pk)
     job.refresh_from_db()
     assert job.status == ImportStatus.APPLIED, job.message
     assert Donation.objects.count() == 500

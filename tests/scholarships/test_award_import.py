@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from associations.models import ImportJob, ImportStatus
 from funds.models import Fund, LedgerEntry, LedgerKind
-from khuyenhoc import imports
+from imports import services
+from imports.models import ImportJob, ImportStatus
 from scholarships.models import Award
 from tests.funds.conftest import donate, make_round
 from tests.funds.test_donation_import import (  # noqa: F401  (shared fixtures)
@@ -56,7 +56,7 @@ def awards_file(rows):
 
 
 def test_the_template_has_the_award_columns_and_an_instructions_sheet(client_for, cast):
-    response = client_for(cast.commune_clerk).get(reverse("associations:import_template", args=["awards"]))
+    response = client_for(cast.commune_clerk).get(reverse("imports:template", args=["awards"]))
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["Học bổng", "Hướng dẫn"]
     assert [cell.value for cell in workbook.worksheets[0][1]] == AWARD_HEADERS
@@ -68,9 +68,9 @@ def test_the_template_has_the_award_columns_and_an_instructions_sheet(client_for
 
 def test_the_awards_list_offers_import_to_writers_only(client_for, cast, funds):
     page = client_for(cast.commune_clerk).get(reverse("scholarships:award_list")).content.decode()
-    assert reverse("associations:import_start", args=["awards"]) in page
+    assert reverse("imports:start", args=["awards"]) in page
     page = client_for(cast.district_leader).get(reverse("scholarships:award_list")).content.decode()
-    assert reverse("associations:import_start", args=["awards"]) not in page
+    assert reverse("imports:start", args=["awards"]) not in page
 
 
 def test_a_good_file_pays_every_award_from_the_rounds_fund(upload, apply, cast, funds, phuc_xa_round):
@@ -155,7 +155,7 @@ def test_an_amount_differing_from_the_recorded_award_is_refused_not_edited(uploa
 
 def test_a_leader_may_not_import_awards(client_for, cast, funds):
     response = client_for(cast.district_leader).post(
-        reverse("associations:import_start", args=["awards"]), {"file": awards_file([award_row()])}
+        reverse("imports:start", args=["awards"]), {"file": awards_file([award_row()])}
     )
     assert response.status_code == 403
     assert ImportJob.objects.count() == 0
@@ -174,17 +174,17 @@ def _check_queries(job) -> int:
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        imports.job_check(job.pk)
+        services.job_check(job.pk)
     job.refresh_from_db()
     assert (job.status, job.to_create) == (ImportStatus.CHECKED, job.total_rows), job.errors[:3]
     return len(queries)
 
 
 def test_the_check_makes_the_same_number_of_queries_for_20_or_400_rows(cast, tree, phuc_xa_round):
-    small = imports.job_create(
+    small = services.job_create(
         actor=cast.commune_clerk, kind="awards", branch=tree.phuc_xa, upload=awards_file(_many(20))
     )
-    large = imports.job_create(
+    large = services.job_create(
         actor=cast.commune_clerk, kind="awards", branch=tree.phuc_xa, upload=awards_file(_many(400))
     )
     assert _check_queries(small) == _check_queries(large)

@@ -33,8 +33,9 @@ from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from associations.models import BranchLevel, ImportJob, ImportStatus, StaffProfile
+from associations.models import BranchLevel, StaffProfile
 from funds import services as fund_services
+from imports.models import ImportJob, ImportStatus
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.services import plan_99_load
 from tests.factories import MemberFactory, OrganizationFactory, make_branch
@@ -123,14 +124,15 @@ EXPECTATIONS: dict[str, Expect] = {
     "associations:staff_list": Expect(get="manage", post="manage"),
     "associations:staff_create": Expect(get="manage", post="manage"),
     "associations:staff_update": Expect(obj="staff", get="manage", post="manage"),
-    "associations:import_list": Expect(),
-    "associations:import_template": Expect(kwargs={"kind": "members"}),
-    "associations:import_start": Expect(get="write", post="write", kwargs={"kind": "members"}),
-    "associations:import_detail": Expect(obj="import"),
-    "associations:import_progress": Expect(obj="import"),
-    "associations:import_apply": Expect(obj="import", get=None, post="write"),
     "associations:member_export": Expect(ok=XLSX, lists=True),
     "associations:organization_export": Expect(ok=XLSX, lists=True),
+    # Excel imports
+    "imports:job_list": Expect(),
+    "imports:template": Expect(kwargs={"kind": "members"}),
+    "imports:start": Expect(get="write", post="write", kwargs={"kind": "members"}),
+    "imports:detail": Expect(obj="import"),
+    "imports:progress": Expect(obj="import"),
+    "imports:apply": Expect(obj="import", get=None, post="write"),
     # Funds
     "funds:fund_list": Expect(post="same", lists=True),
     "funds:fund_create": Expect(get="write", post="write"),
@@ -582,9 +584,8 @@ def staff_manager(cast):
     user = cast.manager
     user.is_staff = True
     user.save()
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["associations", "funds", "scholarships", "plans"])
-    )
+    apps = ["associations", "funds", "scholarships", "plans", "imports"]
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=apps))
     return user
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('associations', '0004_personal_data_export_and_erasure'),
+        ('associations', '0005_import_job_moves_to_imports_app'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,4 +1,8 @@
-"""Excel import (template, upload, dry-run preview, apply) and Excel export of the registry."""
+"""The import pages: the blank template, the upload, the dry-run preview, the apply, the list.
+
+Every register's details (title, columns, template file name, list page) come from its
+adapter, found in the registry the apps fill (khuyenhoc.imports.register).
+"""
 
 from __future__ import annotations
 
@@ -17,34 +21,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from associations import exports
 from associations.access import can_write, get_visible_or_404, require_write, user_root_branch
-from associations.models import Branch, ImportJob, ImportStatus
-from associations.tasks import imports_apply, imports_check
+from associations.models import Branch
+from imports import services, tasks
+from imports.models import RUNNING, ImportJob, ImportStatus
 from khuyenhoc import imports
 from khuyenhoc.xlsx import XLSX_CONTENT_TYPE
 
-ADAPTERS = {kind: imports.adapter_class(kind) for kind in imports.ADAPTERS}
-TEMPLATE_FILES = {
-    "members": "mau-nhap-hoi-vien.xlsx",
-    "organizations": "mau-nhap-to-chuc.xlsx",
-    "donations": "mau-nhap-ung-ho.xlsx",
-    "awards": "mau-nhap-hoc-bong.xlsx",
-}
-# Where each register's list lives, for the link back from the import pages.
-LIST_URLS = {
-    "members": "associations:member_list",
-    "organizations": "associations:organization_list",
-    "donations": "funds:donation_list",
-    "awards": "scholarships:award_list",
-}
 LIST_PAGE_SIZE = 50
-RUNNING = {ImportStatus.UPLOADED, ImportStatus.CHECKING, ImportStatus.APPLYING}
 
 
-def _adapter(kind: str):
+def _adapter(kind: str) -> type[imports.ImportAdapter]:
     try:
-        return ADAPTERS[kind]
+        return imports.adapter_class(kind)
     except KeyError:
         raise Http404 from None
 
@@ -89,49 +78,50 @@ class ImportUploadForm(forms.Form):
 
 @login_required
 @require_GET
-def import_template(request, kind: str):
+def template(request, kind: str):
     adapter = _adapter(kind)
     output = io.BytesIO()
     imports.build_template(adapter, output)
     response = HttpResponse(output.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{TEMPLATE_FILES[kind]}"'
+    response["Content-Disposition"] = f'attachment; filename="{adapter.template_filename}"'
     return response
 
 
 @login_required
-def import_start(request, kind: str):
+def start(request, kind: str):
     adapter = _adapter(kind)
     require_write(request.user)
     form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        job = imports.job_create(
+        job = services.job_create(
             actor=request.user, kind=kind, branch=form.import_branch(), upload=form.cleaned_data["file"]
         )
         language = get_language()
-        transaction.on_commit(lambda: imports_check.delay(job.pk, language))
-        return redirect("associations:import_detail", pk=job.pk)
+        transaction.on_commit(lambda: tasks.job_check.delay(job.pk, language))
+        return redirect("imports:detail", pk=job.pk)
     recent = ImportJob.objects.visible_to(request.user).filter(kind=kind).select_related("created_by", "branch")[:10]
     return render(
         request,
-        "associations/import_start.html",
+        "imports/job_start.html",
         {
             "form": form,
             "kind": kind,
             "title": adapter.title,
             "columns": adapter.columns,
             "recent": recent,
-            "list_url": LIST_URLS[kind],
+            "list_url": adapter.list_url,
         },
     )
 
 
 @login_required
 @require_GET
-def import_list(request):
+def job_list(request):
     """Every import of the user's subtree, newest first; optionally one kind or status."""
     jobs = ImportJob.objects.visible_to(request.user).select_related("created_by", "branch")
+    adapters = imports.registered()
     kind = request.GET.get("kind", "")
-    if kind in ADAPTERS:
+    if kind in adapters:
         jobs = jobs.filter(kind=kind)
     status = request.GET.get("status", "")
     if status in ImportStatus.values:
@@ -139,12 +129,12 @@ def import_list(request):
     page = Paginator(jobs.order_by("-created_at", "-id"), LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "associations/import_list.html",
+        "imports/job_list.html",
         {
             "page": page,
-            "kind": kind if kind in ADAPTERS else "",
+            "kind": kind if kind in adapters else "",
             "status": status if status in ImportStatus.values else "",
-            "kinds": [(key, ADAPTERS[key].title) for key in ADAPTERS],
+            "kinds": [(key, adapter.title) for key, adapter in adapters.items()],
             "statuses": ImportStatus.choices,
             "can_write": can_write(request.user),
         },
@@ -152,34 +142,35 @@ def import_list(request):
 
 
 def _progress_context(job) -> dict:
-    processed, total = imports.progress_of(job)
+    processed, total = services.progress_of(job)
     percent = 100 if job.status not in RUNNING else (min(100, round(100 * processed / total)) if total else 0)
     return {"job": job, "processed": processed, "total": total, "percent": percent, "running": job.status in RUNNING}
 
 
 @login_required
 @require_GET
-def import_detail(request, pk: int):
+def detail(request, pk: int):
     job = get_visible_or_404(request.user, ImportJob.objects.select_related("created_by", "branch"), pk=pk)
     context = _progress_context(job)
-    context["title"] = _adapter(job.kind).title if job.kind in ADAPTERS else job.get_kind_display()
+    adapter = imports.registered().get(job.kind)
+    context["title"] = adapter.title if adapter is not None else job.get_kind_display()
     context["can_write"] = can_write(request.user)
     context["actions"] = {
         "create": _("create"),
         "update": _("update"),
         "unchanged": _("unchanged"),
     }
-    return render(request, "associations/import_detail.html", context)
+    return render(request, "imports/job_detail.html", context)
 
 
 @never_cache
 @login_required
 @require_GET
-def import_progress(request, pk: int):
+def progress(request, pk: int):
     job = get_visible_or_404(request.user, ImportJob.objects.all(), pk=pk)
     context = _progress_context(job)
     if request.headers.get("HX-Request"):
-        response = render(request, "associations/import_progress.html", context)
+        response = render(request, "imports/job_progress.html", context)
         if not context["running"]:
             response["HX-Refresh"] = "true"  # show the finished job's counts and errors
         return response
@@ -196,26 +187,11 @@ def import_progress(request, pk: int):
 
 @login_required
 @require_POST
-def import_apply(request, pk: int):
+def apply(request, pk: int):
     job = get_visible_or_404(request.user, ImportJob.objects.all(), pk=pk, write=True)
-    if imports.job_start_apply(job):
+    if services.job_start_apply(job):
         language = get_language()
-        transaction.on_commit(lambda: imports_apply.delay(job.pk, language))
+        transaction.on_commit(lambda: tasks.job_apply.delay(job.pk, language))
     else:
         messages.warning(request, _("This import cannot be applied now: it is not in the checked state."))
-    return redirect("associations:import_detail", pk=job.pk)
-
-
-# --- Exports --------------------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def member_export(request):
-    return exports.member_export(user=request.user, params=request.GET)
-
-
-@login_required
-@require_GET
-def organization_export(request):
-    return exports.organization_export(user=request.user, params=request.GET)
+    return redirect("imports:detail", pk=job.pk)

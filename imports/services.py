@@ -1,4 +1,4 @@
-"""The two passes over a file (check, apply) and the ImportJob life cycle.
+"""The two passes over a file (check, apply) and the import job's life cycle.
 
 The same pass runs twice:
 - check (dry run): nothing is written; counts, the first errors and a preview are stored
@@ -13,7 +13,6 @@ import datetime
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
@@ -22,8 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from khuyenhoc.imports.adapters import ImportAdapter, adapter_class
-from khuyenhoc.imports.reader import ErrorLog, ImportFileError, Sheet, chunked, parse_cells
+from associations.models import AuditAction, AuditEntry
+from imports.models import ImportJob, ImportStatus
+from khuyenhoc.imports import ErrorLog, ImportAdapter, ImportFileError, Sheet, adapter_class, chunked, parse_cells
 
 CHUNK_SIZE = 1000
 PREVIEW_ROWS = 20
@@ -59,8 +59,6 @@ def _beat(job_id: int) -> None:
 
 def progress_of(job) -> tuple[int, int]:
     """(processed, total) rows: live from the cache while a pass runs, else from the job row."""
-    from associations.models import ImportStatus
-
     if job.status in {ImportStatus.CHECKING, ImportStatus.APPLYING}:
         live = cache.get(_progress_key(job.pk))
         if live:
@@ -125,8 +123,6 @@ def job_check(job_id: int) -> None:
 
     Idempotent: a job already checked (or further along) is left alone.
     """
-    from associations.models import ImportJob, ImportStatus
-
     started = ImportJob.objects.filter(pk=job_id, status__in=[ImportStatus.UPLOADED, ImportStatus.CHECKING]).update(
         status=ImportStatus.CHECKING
     )
@@ -166,8 +162,6 @@ class _RollBack(Exception):
 
 def _audit_import(job, result: ScanResult) -> None:
     """One entry for the import itself; each record created or changed has its own entry too."""
-    from associations.models import AuditAction, AuditEntry, ImportJob
-
     AuditEntry.objects.create(
         actor=job.created_by,
         branch=job.branch,
@@ -191,8 +185,6 @@ def job_apply(job_id: int) -> None:
     Idempotent: only a job in status "applying" (set when the user pressed Apply) is run;
     an applied job is left alone. Transient database errors propagate for the task to retry.
     """
-    from associations.models import ImportJob, ImportStatus
-
     try:
         with transaction.atomic():
             job = ImportJob.objects.select_for_update().select_related("branch", "created_by").get(pk=job_id)
@@ -238,17 +230,13 @@ def job_apply(job_id: int) -> None:
 
 def job_fail(job_id: int, message: str) -> None:
     """Mark a job that could not finish (time limit, worker crash after retries); nothing was written."""
-    from associations.models import ImportJob, ImportStatus
-
     ImportJob.objects.filter(pk=job_id, status__in=[ImportStatus.CHECKING, ImportStatus.APPLYING]).update(
         status=ImportStatus.FAILED, message=message[:500], finished_at=timezone.now()
     )
 
 
-def job_create(*, actor, kind: str, branch, upload) -> Any:
+def job_create(*, actor, kind: str, branch, upload) -> ImportJob:
     """Store an uploaded file as a new job (status uploaded); the caller enqueues the check."""
-    from associations.models import ImportJob
-
     return ImportJob.objects.create(
         kind=kind, created_by=actor, branch=branch, file=upload, original_name=str(upload.name)[:255]
     )
@@ -256,8 +244,6 @@ def job_create(*, actor, kind: str, branch, upload) -> Any:
 
 def job_start_apply(job) -> bool:
     """Mark a checked job as applying (once: a second press of Apply does nothing)."""
-    from associations.models import ImportJob, ImportStatus
-
     started = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CHECKED).update(status=ImportStatus.APPLYING)
     if started:
         _beat(job.pk)
@@ -271,8 +257,6 @@ def jobs_sweep_stuck(*, now: datetime.datetime | None = None) -> int:
     An apply that is really running holds its job row locked: SKIP LOCKED leaves it alone.
     Nothing needs undoing: a check writes nothing and an unfinished apply rolled back.
     """
-    from associations.models import ImportJob, ImportStatus
-
     now = now or timezone.now()
     limit = now - STUCK_AFTER
     with transaction.atomic():

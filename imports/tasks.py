@@ -1,7 +1,7 @@
 """Background work of the Excel imports: checking and applying them, and giving up lost ones.
 
 The tasks take the job's id and the language the uploader used (for the error messages),
-call the import engine and hold no logic of their own. Both are idempotent: the engine
+call the import services and hold no logic of their own. Both are idempotent: the engine
 runs a job only from the status that calls for it. Only transient database or broker
 errors are retried, with backoff; the apply's single transaction guarantees that a retried
 or interrupted apply has written nothing.
@@ -15,7 +15,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from khuyenhoc import imports
+from imports import services
 
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError)
 # 200 000 rows check in a few minutes; the limits leave room and stop a runaway job.
@@ -34,12 +34,12 @@ HARD_LIMIT = 30 * 60
     time_limit=HARD_LIMIT,
     acks_late=True,
 )
-def imports_check(self, job_id: int, language: str = "vi") -> None:
+def job_check(self, job_id: int, language: str = "vi") -> None:
     with translation.override(language):
         try:
-            imports.job_check(job_id)
+            services.job_check(job_id)
         except SoftTimeLimitExceeded:
-            imports.job_fail(job_id, _("The check took too long and was stopped. Split the file and retry."))
+            services.job_fail(job_id, _("The check took too long and was stopped. Split the file and retry."))
 
 
 @shared_task(
@@ -53,15 +53,15 @@ def imports_check(self, job_id: int, language: str = "vi") -> None:
     time_limit=HARD_LIMIT,
     acks_late=True,
 )
-def imports_apply(self, job_id: int, language: str = "vi") -> None:
+def job_apply(self, job_id: int, language: str = "vi") -> None:
     with translation.override(language):
         try:
-            imports.job_apply(job_id)
+            services.job_apply(job_id)
         except SoftTimeLimitExceeded:
-            imports.job_fail(job_id, _("Applying took too long and was stopped: nothing was written."))
+            services.job_fail(job_id, _("Applying took too long and was stopped: nothing was written."))
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=5, max_retries=3, soft_time_limit=120, time_limit=180)
-def imports_sweep_stuck() -> int:
+def jobs_sweep_stuck() -> int:
     """Periodic (CELERY_BEAT_SCHEDULE): give up the imports whose task was lost."""
-    return imports.jobs_sweep_stuck()
+    return services.jobs_sweep_stuck()
