@@ -9,6 +9,9 @@ the erasure itself is audited with who and when, never with the erased values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -42,28 +45,37 @@ def member_is_erased(member: Member) -> bool:
     return AuditEntry.objects.for_object(member).filter(action=AuditAction.ERASE).exists()
 
 
-def member_erasure_blockers(member: Member) -> list[str]:
-    """Why the member's data must be kept: money records that name them."""
-    from funds.models import Donation
+@dataclass(frozen=True)
+class MemberRecords:
+    """Records of an upper app that name a member (e.g. donations): registered by that app in
+    its AppConfig.ready(), so the registry can export and guard them without importing it.
 
-    count = Donation.objects.filter(member=member).count()
-    if count:
-        return [
-            _(
-                "%(count)d donation receipt(s) refer to this member: accounting law requires them to be kept, "
-                "so the member's data cannot be erased."
-            )
-            % {"count": count}
-        ]
-    return []
+    `key` names the list in the member's copy of their data; `rows(member)` gives its rows;
+    `keeps_data(member)` says, when those records oblige the portal to keep the member's
+    data, why (a Vietnamese message), else None.
+    """
+
+    key: str
+    rows: Callable[[Member], list[dict]]
+    keeps_data: Callable[[Member], str | None]
+
+
+_MEMBER_RECORDS: dict[str, MemberRecords] = {}
+
+
+def member_records_register(records: MemberRecords) -> None:
+    _MEMBER_RECORDS[records.key] = records
+
+
+def member_erasure_blockers(member: Member) -> list[str]:
+    """Why the member's data must be kept: records of other apps that name them (money)."""
+    return [reason for records in _MEMBER_RECORDS.values() if (reason := records.keeps_data(member))]
 
 
 def member_data(member: Member) -> dict:
-    """Everything held about the member, in full: their record, its history and the donations naming them."""
-    from funds.models import Donation
-
+    """Everything held about the member, in full: their record, its history and every record
+    of another app that names them (the donations)."""
     history = AuditEntry.objects.for_object(member).select_related("actor").order_by("at", "id")
-    donations = Donation.objects.filter(member=member).select_related("fund").order_by("received_on", "id")
     return {
         "exported_at": timezone.now().isoformat(),
         "member": {**snapshot(member), str(_("branch")): member.branch.name},
@@ -76,16 +88,7 @@ def member_data(member: Member) -> dict:
             }
             for entry in history
         ],
-        "donations": [
-            {
-                "receipt": donation.receipt_label,
-                "received_on": donation.received_on.isoformat(),
-                "amount": donation.amount,
-                "fund": donation.fund.name,
-                "voided": donation.is_voided,
-            }
-            for donation in donations
-        ],
+        **{key: records.rows(member) for key, records in _MEMBER_RECORDS.items()},
     }
 
 

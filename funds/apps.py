@@ -9,7 +9,10 @@ class FundsConfig(AppConfig):
     verbose_name = _("Funds")
 
     def ready(self):
-        # The adapter uses the models: it can be imported only once the registry is ready.
+        # The adapter and the member records use the models: imported once the registry is ready.
+        from associations.personal_data import member_records_register
         from funds.imports import DonationImport
+        from funds.personal_data import DONATIONS
 
         register(DonationImport)
+        member_records_register(DONATIONS)
