@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +11,7 @@ from associations.models import (
     Organization,
     OrganizationHeadcount,
     OrganizationKind,
+    StaffRole,
 )
 from associations.personal_data import citizen_id_holder, citizen_id_taken_elsewhere
 from khuyenhoc.text import clean_text
@@ -248,15 +250,11 @@ class StaffAccountCreateForm(forms.Form):
     )
 
     def __init__(self, *args, user, **kwargs):
-        from associations.models import StaffRole
-
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = _scoped_branches(user)
         self.fields["role"].choices = StaffRole.choices
 
     def clean_username(self):
-        from django.contrib.auth import get_user_model
-
         username = self.cleaned_data["username"]
         if get_user_model().objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("This user name is taken."))
@@ -269,8 +267,6 @@ class StaffAccountUpdateForm(forms.Form):
     is_active = forms.BooleanField(label=_("May sign in"), required=False)
 
     def __init__(self, *args, user, **kwargs):
-        from associations.models import StaffRole
-
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = _scoped_branches(user)
         self.fields["role"].choices = StaffRole.choices

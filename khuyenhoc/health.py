@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from khuyenhoc.celery import app
+
 
 def check_database() -> str | None:
     try:
@@ -33,7 +35,6 @@ def check_cache() -> str | None:
 def check_celery() -> str | None:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return None  # embedded mode: tasks run in the web process itself
-    from khuyenhoc.celery import app
 
     try:
         # A fresh connection to the broker named in settings right now, with its short timeouts.
