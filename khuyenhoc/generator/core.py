@@ -29,7 +29,7 @@ from associations.models import (
     Organization,
     OrganizationHeadcount,
 )
-from funds.models import Donation, Fund, FundModel, LedgerEntry, ReceiptCounter
+from funds.models import Donation, Fund, FundModel, LedgerEntry, Payment, ReceiptCounter
 from khuyenhoc.generator import names, spec
 from khuyenhoc.generator.base import GeneratorError, Summary
 from khuyenhoc.generator.money import MoneyStages
@@ -107,6 +107,7 @@ class HanoiGenerator(RegistryStages, MoneyStages):
         Donation,
         ReceiptCounter,
         ScholarshipRound,
+        Payment,
         Award,
         LedgerEntry,
     )
@@ -194,6 +195,7 @@ class HanoiGenerator(RegistryStages, MoneyStages):
                 Donation,
                 ReceiptCounter,
                 ScholarshipRound,
+                Payment,
                 Award,
                 LedgerEntry,
             )
