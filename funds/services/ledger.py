@@ -180,7 +180,8 @@ def record_void(
     funds `Payment` (an award) names it as `paid_by`, and the payment is voided with it.
 
     `branch` is the record's branch: the actor must be allowed to write there, and the
-    audit entry and the change signal go to it. `refusal` wraps the reason a reversal is
+    audit entry (one, for the record: the payment is part of the same action) and the
+    change signal go to it. `refusal` wraps the reason a reversal is
     refused ("This donation cannot be voided: %(error)s").
     """
     reason = check_reason(reason)
@@ -188,28 +189,26 @@ def record_void(
     require_write_in(actor, branch)
     if record.is_voided:
         raise ValidationError(_("This record was already voided."))
-    voided: list[tuple[Voidable, Branch]] = [(record, branch)]
     if paid_by is not None:
-        paid_by = Payment.objects.select_for_update(of=("self",)).select_related("fund__branch").get(pk=paid_by.pk)
+        paid_by = Payment.objects.select_for_update(of=("self",)).get(pk=paid_by.pk)
         if paid_by.is_voided:
             raise ValidationError(_("This record was already voided."))
-        voided.append((paid_by, paid_by.fund.branch))
     try:
         branch_ids = _reverse(actor=actor, reason=reason, money=paid_by or record)
     except ValidationError as error:
         raise ValidationError(refusal % {"error": " ".join(error.messages)}) from error
     now = timezone.now()
-    for item, item_branch in voided:
+    for item in (record, paid_by) if paid_by is not None else (record,):
         item.voided_at = now
         item.voided_by = recorder(actor)
         item.void_reason = reason
         item.save(update_fields=VOID_FIELDS)
-        audit_record(
-            actor=actor,
-            obj=item,
-            action=AuditAction.VOID,
-            branch=item_branch,
-            changes={str(type(item)._meta.get_field("void_reason").verbose_name): reason},
-        )
+    audit_record(
+        actor=actor,
+        obj=record,
+        action=AuditAction.VOID,
+        branch=branch,
+        changes={str(type(record)._meta.get_field("void_reason").verbose_name): reason},
+    )
     announce({*branch_ids, branch.pk}, type(record))
     return record

@@ -1,4 +1,4 @@
-"""Money out: payments from a fund. The paying app (scholarships) keeps what a payment is for
+"""Money out: payments from a fund. The paying app keeps what a payment is for (an award)
 and points at the `Payment`; funds records only the fund, the amount, the day and a
 description, and voids it through `record_void(..., paid_by=payment)`."""
 
@@ -10,7 +10,6 @@ from associations.access import require_write_in
 from funds.models import LedgerEntry, LedgerKind, Payment
 from funds.services.ledger import (
     announce,
-    audit_created,
     check_amount,
     check_not_future,
     check_open,
@@ -20,8 +19,6 @@ from funds.services.ledger import (
 )
 from khuyenhoc.text import clean_text
 
-PAYMENT_AUDIT_FIELDS = ["fund", "amount", "paid_on", "description"]
-
 
 @transaction.atomic
 def payments_record(*, actor, payments: list[Payment]) -> list[Payment]:
@@ -30,6 +27,9 @@ def payments_record(*, actor, payments: list[Payment]) -> list[Payment]:
     Each fund row is locked once, one ledger row is written per payment and each fund's
     balance moves once; refused whole, with nothing written, when a fund would go below zero.
     A single payment is a batch of one.
+
+    The caller audits the record the payment is for (an award names its amount, day and
+    fund) in this same transaction: one action by a user, one audit entry.
     """
     if not payments:
         return []
@@ -62,12 +62,6 @@ def payments_record(*, actor, payments: list[Payment]) -> list[Payment]:
             )
             for payment in payments
         ],
-    )
-    audit_created(
-        actor=actor,
-        records=payments,
-        branch_ids=[payment.fund.branch_id for payment in payments],
-        fields=PAYMENT_AUDIT_FIELDS,
     )
     announce((fund.branch_id for fund in funds.values()), Payment)
     return payments
