@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from associations.access import user_root_branch
 from associations.forms import BranchChoiceField, CleanTextMixin
 from associations.models import Branch, Member, Organization
+from funds import selectors
 from funds.models import DonationMethod, DonorKind, Fund, FundModel, LegalForm
 from funds.periods import PeriodForm
 
@@ -104,9 +104,7 @@ class DonationForm(CleanTextMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         today = timezone.localdate()
-        self.fields["fund"].queryset = (
-            Fund.objects.visible_to(user).filter(Q(closed_on__isnull=True) | Q(closed_on__gte=today)).order_by("name")
-        )
+        self.fields["fund"].queryset = selectors.funds_to_pay_from(user, today)
         self.fields["organization"].queryset = Organization.objects.visible_to(user).order_by("name")
         self.fields["received_on"].initial = today
 
@@ -176,9 +174,8 @@ class ListFilterForm(forms.Form):
     end = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET)
     state = forms.ChoiceField(label=_("Show"), choices=VOID_STATES, required=False, initial="valid")
 
+    # The model's date the start and end filter on.
     date_field = "received_on"
-    branch_path_field = "fund__branch__path"
-    branch_field = "fund__branch"
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -191,25 +188,25 @@ class ListFilterForm(forms.Form):
             return queryset.valid()
         self.is_valid()
         data = self.cleaned_data
-        branch = data.get("branch")
-        if branch is not None:
-            if data.get("own"):
-                queryset = queryset.filter(**{self.branch_field: branch})
-            else:
-                queryset = queryset.filter(**{f"{self.branch_path_field}__startswith": branch.path})
-        if data.get("start"):
-            queryset = queryset.filter(**{f"{self.date_field}__gte": data["start"]})
-        if data.get("end"):
-            queryset = queryset.filter(**{f"{self.date_field}__lte": data["end"]})
-        state = data.get("state") or "valid"
-        if state == "valid":
-            queryset = queryset.valid()
-        elif state == "voided":
-            queryset = queryset.filter(voided_at__isnull=False)
+        queryset = selectors.records_filter(
+            queryset,
+            date_field=self.date_field,
+            branch=data.get("branch"),
+            own=bool(data.get("own")),
+            start=data.get("start"),
+            end=data.get("end"),
+            state=data.get("state") or "valid",
+        )
         return self.filter_more(queryset, data)
 
     def filter_more(self, queryset, data):
         return queryset
+
+
+class TransferFilterForm(ListFilterForm):
+    """Transfers of a branch: those of its funds at either end."""
+
+    date_field = "transferred_on"
 
 
 class DonationFilterForm(ListFilterForm):
@@ -226,21 +223,14 @@ class DonationFilterForm(ListFilterForm):
         self.fields["fund"].queryset = Fund.objects.visible_to(user).order_by("name")
 
     def filter_more(self, queryset, data):
-        if data.get("fund"):
-            queryset = queryset.filter(fund=data["fund"])
-        if data.get("fund_model"):
-            queryset = queryset.filter(fund__fund_model=data["fund_model"])
-        if data.get("donor_kind"):
-            queryset = queryset.filter(donor_kind=data["donor_kind"])
-        if data.get("method"):
-            queryset = queryset.filter(method=data["method"])
-        text = (data.get("q") or "").strip()
-        if text:
-            if text.isdigit():
-                queryset = queryset.filter(receipt_number=int(text))
-            else:
-                queryset = queryset.filter(donor_name__icontains=text)
-        return queryset
+        return selectors.donations_filter(
+            queryset,
+            fund=data.get("fund"),
+            fund_model=data.get("fund_model"),
+            donor_kind=data.get("donor_kind") or "",
+            method=data.get("method") or "",
+            q=data.get("q") or "",
+        )
 
 
 class FundFilterForm(forms.Form):
@@ -259,16 +249,13 @@ class FundFilterForm(forms.Form):
         if not self.is_bound or not self.is_valid():
             return queryset
         data = self.cleaned_data
-        if data.get("branch"):
-            if data.get("own"):
-                queryset = queryset.filter(branch=data["branch"])
-            else:
-                queryset = queryset.filter(branch__path__startswith=data["branch"].path)
-        if data.get("fund_model"):
-            queryset = queryset.filter(fund_model=data["fund_model"])
-        if data.get("legal_form"):
-            queryset = queryset.filter(legal_form=data["legal_form"])
-        return queryset
+        return selectors.funds_filter(
+            queryset,
+            branch=data.get("branch"),
+            own=bool(data.get("own")),
+            fund_model=data.get("fund_model"),
+            legal_form=data.get("legal_form") or "",
+        )
 
 
 class ReportForm(PeriodForm):

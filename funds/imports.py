@@ -15,7 +15,7 @@ Rules a row must pass, beyond each cell's own format:
   when the file is applied, in file order;
 - a donation appears once in the file.
 
-Applying goes through `funds.services.donations_record_many`: one ledger row per donation,
+Applying goes through `funds.services.donations_record`: one ledger row per donation,
 each fund locked once, its balance moved with the ledger, all in the import's transaction.
 """
 
@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from associations.models import Branch
 from funds.models import Donation, DonationMethod, DonorKind, Fund
-from funds.services import donations_record_many
+from funds.services import donations_record
 from khuyenhoc.imports import (
     CellError,
     ChunkPlan,
@@ -480,4 +480,4 @@ class DonationImport(ImportAdapter):
         )
 
     def write(self, plan: ChunkPlan) -> None:
-        donations_record_many(actor=self.actor, donations=plan.create)
+        donations_record(actor=self.actor, donations=plan.create)

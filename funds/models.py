@@ -43,6 +43,12 @@ class LegalForm(models.TextChoices):
 class FundQuerySet(SubtreeQuerySetMixin, models.QuerySet):
     branch_path_lookup = "branch__path"
 
+    def of_branch(self, branch: Branch):
+        return self.filter(branch=branch)
+
+    def not_closed_on(self, day):
+        return self.filter(Q(closed_on__isnull=True) | Q(closed_on__gte=day))
+
     def open_on(self, day):
         return self.filter(Q(opened_on__isnull=True) | Q(opened_on__lte=day)).filter(
             Q(closed_on__isnull=True) | Q(closed_on__gte=day)
@@ -108,6 +114,13 @@ class VoidableQuerySet(SubtreeQuerySetMixin, models.QuerySet):
     def valid(self):
         """Records that count: not voided."""
         return self.filter(voided_at__isnull=True)
+
+    def voided(self):
+        return self.filter(voided_at__isnull=False)
+
+    def of_branch(self, branch: Branch):
+        """The branch's own records, without those of the branches below it."""
+        return self.filter(**{self.branch_path_lookup.removesuffix("__path"): branch})
 
 
 class DonationQuerySet(VoidableQuerySet):
@@ -230,6 +243,10 @@ class TransferQuerySet(VoidableQuerySet):
         branches = Branch.objects.order_by().filter(path__startswith=path).values("id")
         return Q(from_fund__branch__in=branches) | Q(to_fund__branch__in=branches)
 
+    def of_branch(self, branch: Branch):
+        """A branch's own transfers: its funds at either end."""
+        return self.filter(Q(from_fund__branch=branch) | Q(to_fund__branch=branch))
+
 
 class Transfer(Voidable):
     from_fund = models.ForeignKey(
@@ -256,9 +273,37 @@ class Transfer(Voidable):
         return _("Transfer %(from)s → %(to)s") % {"from": self.from_fund, "to": self.to_fund}
 
 
+class PaymentQuerySet(VoidableQuerySet):
+    branch_path_lookup = "fund__branch__path"
+
+
+class Payment(Voidable):
+    """Money paid out of a fund. What it pays for (an award, …) is the paying app's record,
+    which points here; funds knows only the description it was given."""
+
+    fund = models.ForeignKey(Fund, verbose_name=_("fund"), on_delete=models.PROTECT, related_name="payments")
+    amount = models.PositiveBigIntegerField(_("amount (đồng)"))
+    paid_on = models.DateField(_("paid on"))
+    description = models.CharField(_("description"), max_length=500, blank=True, default="")
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-paid_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            _void_consistent("payment"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description or _("Payment #%(number)s") % {"number": self.pk}
+
+
 class LedgerKind(models.TextChoices):
     DONATION = "donation", _("Donation")
-    AWARD_PAYMENT = "award_payment", _("Award payment")
+    PAYMENT = "payment", _("Payment")
     TRANSFER_IN = "transfer_in", _("Transfer in")
     TRANSFER_OUT = "transfer_out", _("Transfer out")
     REVERSAL = "reversal", _("Correction: reversal of a voided record")
@@ -283,9 +328,9 @@ class LedgerEntry(models.Model):
         blank=True,
         related_name="ledger_entries",
     )
-    award = models.ForeignKey(
-        "scholarships.Award",
-        verbose_name=_("award"),
+    payment = models.ForeignKey(
+        Payment,
+        verbose_name=_("payment"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -322,11 +367,11 @@ class LedgerEntry(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="ledgerentry_amount_not_zero"),
             models.CheckConstraint(condition=Q(kind__in=LedgerKind.values), name="ledgerentry_kind_valid"),
-            # Every row says what it describes: exactly one of donation, award, transfer.
+            # Every row says what it describes: exactly one of donation, payment, transfer.
             models.CheckConstraint(
-                condition=(Q(donation__isnull=False) & Q(award__isnull=True) & Q(transfer__isnull=True))
-                | (Q(donation__isnull=True) & Q(award__isnull=False) & Q(transfer__isnull=True))
-                | (Q(donation__isnull=True) & Q(award__isnull=True) & Q(transfer__isnull=False)),
+                condition=(Q(donation__isnull=False) & Q(payment__isnull=True) & Q(transfer__isnull=True))
+                | (Q(donation__isnull=True) & Q(payment__isnull=False) & Q(transfer__isnull=True))
+                | (Q(donation__isnull=True) & Q(payment__isnull=True) & Q(transfer__isnull=False)),
                 name="ledgerentry_one_source",
             ),
             models.CheckConstraint(
@@ -335,7 +380,7 @@ class LedgerEntry(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=["donation", "transfer_in"], amount__gt=0)
-                | Q(kind__in=["award_payment", "transfer_out"], amount__lt=0)
+                | Q(kind__in=["payment", "transfer_out"], amount__lt=0)
                 | Q(kind="reversal"),
                 name="ledgerentry_sign_matches_kind",
             ),

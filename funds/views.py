@@ -25,8 +25,8 @@ from funds.forms import (
     DonationForm,
     FundFilterForm,
     FundForm,
-    ListFilterForm,
     ReportForm,
+    TransferFilterForm,
     TransferForm,
     VoidForm,
     report_root,
@@ -114,9 +114,7 @@ def fund_detail(request, pk: int):
     fund = get_visible_or_404(request.user, Fund.objects.select_related("branch", "fund_model"), pk=pk)
     entries = (
         LedgerEntry.objects.filter(fund=fund)
-        .select_related(
-            "donation", "award__round", "transfer__from_fund", "transfer__to_fund", "reverses", "created_by"
-        )
+        .select_related("donation", "payment", "transfer__from_fund", "transfer__to_fund", "reverses", "created_by")
         .order_by("-id")
     )
     return render(
@@ -252,12 +250,6 @@ def donation_void(request, pk: int):
 
 
 # --- Transfers --------------------------------------------------------------------------------
-
-
-class TransferFilterForm(ListFilterForm):
-    date_field = "transferred_on"
-    branch_path_field = "from_fund__branch__path"
-    branch_field = "from_fund__branch"
 
 
 @login_required

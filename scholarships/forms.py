@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from associations.forms import CleanTextMixin
 from associations.models import Branch
-from funds.forms import DATE_WIDGET, BranchChoiceField, ListFilterForm, MoneyField
+from funds.forms import DATE_WIDGET, BranchChoiceField, ListFilterForm, MoneyField, visible_branches
 from funds.models import Fund
+from funds.selectors import funds_to_pay_from
+from scholarships import selectors
 from scholarships.models import AwardCategory, AwardForm, RecipientKind, ScholarshipRound, validate_school_year
 
 
@@ -33,9 +34,7 @@ class RoundForm(CleanTextMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = Branch.objects.visible_to(user).order_by("path")
         today = timezone.localdate()
-        self.fields["fund"].queryset = (
-            Fund.objects.visible_to(user).filter(Q(closed_on__isnull=True) | Q(closed_on__gte=today)).order_by("name")
-        )
+        self.fields["fund"].queryset = funds_to_pay_from(user, today)
         self.fields["school_year"].initial = current_school_year()
         self.fields["awarded_on"].initial = today
 
@@ -73,8 +72,6 @@ class RoundFilterForm(forms.Form):
     school_year = forms.CharField(label=_("School year"), max_length=9, required=False)
 
     def __init__(self, *args, user, **kwargs):
-        from funds.forms import visible_branches
-
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = visible_branches(user)
 
@@ -82,17 +79,11 @@ class RoundFilterForm(forms.Form):
         if not self.is_bound or not self.is_valid():
             return queryset
         data = self.cleaned_data
-        if data.get("branch"):
-            queryset = queryset.filter(branch__path__startswith=data["branch"].path)
-        if data.get("school_year"):
-            queryset = queryset.filter(school_year=data["school_year"].strip())
-        return queryset
+        return selectors.rounds_filter(queryset, branch=data.get("branch"), school_year=data.get("school_year") or "")
 
 
 class AwardFilterForm(ListFilterForm):
     date_field = "paid_on"
-    branch_path_field = "round__branch__path"
-    branch_field = "round__branch"
 
     round = forms.ModelChoiceField(label=_("Round"), queryset=ScholarshipRound.objects.none(), required=False)
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none(), required=False)
@@ -110,18 +101,11 @@ class AwardFilterForm(ListFilterForm):
         self.fields["fund"].queryset = Fund.objects.visible_to(user).order_by("name")
 
     def filter_more(self, queryset, data):
-        from khuyenhoc.text import search_key
-
-        if data.get("round"):
-            queryset = queryset.filter(round=data["round"])
-        if data.get("fund"):
-            queryset = queryset.filter(round__fund=data["fund"])
-        if data.get("recipient_kind"):
-            queryset = queryset.filter(recipient_kind=data["recipient_kind"])
-        if data.get("category"):
-            queryset = queryset.filter(category=data["category"])
-        text = (data.get("q") or "").strip()
-        if text:
-            key = search_key(text)
-            queryset = queryset.filter(Q(recipient_id=text.upper()) | Q(recipient_name_search__contains=key))
-        return queryset
+        return selectors.awards_filter(
+            queryset,
+            scholarship_round=data.get("round"),
+            fund=data.get("fund"),
+            recipient_kind=data.get("recipient_kind") or "",
+            category=data.get("category") or "",
+            q=data.get("q") or "",
+        )

@@ -11,8 +11,8 @@ Rules a row must pass, beyond each cell's own format:
 - the whole file is refused when the new awards would take any fund below zero: summed per
   fund at the check, and again under each fund's lock when the file is applied.
 
-Applying goes through `scholarships.services.awards_pay_many`, which pays through
-`funds.services.fund_debit_many`: one ledger row per award, each fund locked once.
+Applying goes through `scholarships.services.awards_pay`, which pays through
+`funds.services.payments_record`: one payment and one ledger row per award, each fund locked once.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from khuyenhoc.imports import (
 )
 from khuyenhoc.text import clean_text
 from scholarships.models import Award, AwardCategory, AwardForm, RecipientKind, ScholarshipRound
-from scholarships.services import awards_pay_many
+from scholarships.services import awards_pay
 
 RECIPIENT_KIND_LABELS = {
     "Học sinh/sinh viên": RecipientKind.PUPIL,
@@ -372,7 +372,7 @@ class AwardImport(ImportAdapter):
 
     def check_file(self, errors: ErrorLog) -> None:
         # Summed over the whole file, against the balances read before anything was written;
-        # awards_pay_many checks again under each fund's lock when the file is applied.
+        # awards_pay checks again under each fund's lock when the file is applied.
         for fund_id, total in sorted(self.debits.items()):
             name, balance = self.balances[fund_id]
             if total > balance:
@@ -387,4 +387,4 @@ class AwardImport(ImportAdapter):
                 )
 
     def write(self, plan: ChunkPlan) -> None:
-        awards_pay_many(actor=self.actor, awards=plan.create)
+        awards_pay(actor=self.actor, awards=plan.create)

@@ -1,5 +1,5 @@
-"""Scholarship rounds and awards. Paying an award debits its round's fund through
-`funds.services`; this app never writes the funds tables itself.
+"""Scholarship rounds and awards. Paying an award records a `funds.Payment` out of its
+round's fund through `funds.services`; this app never writes the funds tables itself.
 
 One award is one turn (lượt): the same person awarded twice counts as two turns and one
 recipient. A recipient is identified by `recipient_key` (see `Award.recipient_key_for`).
@@ -108,6 +108,16 @@ class Award(Voidable):
     form = models.CharField(_("form"), max_length=10, choices=AwardForm.choices, default=AwardForm.CASH)
     in_kind_description = models.CharField(_("goods given"), max_length=500, blank=True, default="")
     paid_on = models.DateField(_("paid on"))
+    # The money out of the round's fund; null only while the award is being paid.
+    payment = models.OneToOneField(
+        "funds.Payment",
+        verbose_name=_("payment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="award",
+    )
 
     objects = AwardQuerySet.as_manager()
 

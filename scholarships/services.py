@@ -1,5 +1,5 @@
-"""Writes to scholarships. Money moves only through `funds.services`: an award and its
-ledger row commit together, or neither does."""
+"""Writes to scholarships. Money moves only through `funds.services`: an award, its
+payment and its ledger row commit together, or none does."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from associations.access import require_write_in
 from associations.audit import audit_record, snapshot
 from associations.models import AuditAction, AuditEntry, Branch
 from funds import services as fund_services
-from funds.models import Fund
+from funds.models import Fund, Payment
+from funds.services.ledger import recorder
 from khuyenhoc.signals import money_changed
 from khuyenhoc.text import clean_text, search_key
 from scholarships.models import Award, AwardForm, ScholarshipRound
@@ -48,7 +49,7 @@ def round_create(
         name=clean_text(name),
         school_year=school_year.strip(),
         awarded_on=awarded_on,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=recorder(actor),
     )
     scholarship_round.full_clean(exclude=["created_by"])
     scholarship_round.save()
@@ -60,6 +61,73 @@ def round_create(
         changes=snapshot(scholarship_round, ["name", "school_year", "branch", "fund", "awarded_on"]),
     )
     return scholarship_round
+
+
+@transaction.atomic
+def awards_pay(*, actor, awards: list[Award]) -> list[Award]:
+    """Record new awards (unsaved, `round` set with its fund) and pay each from its round's
+    fund, all or nothing.
+
+    Each award is paid by one `funds.Payment` recorded through `funds.services.payments_record`,
+    which locks each paying fund once and refuses the whole batch when a fund would go below
+    zero. The awards, payments, ledger rows and audit entries are written with bulk_create.
+    """
+    if not awards:
+        return []
+    for branch in {award.round.branch_id: award.round.branch for award in awards}.values():
+        require_write_in(actor, branch)
+    for award in awards:
+        if award.pk is not None:
+            raise ValueError("awards_pay records new awards only")
+        if not isinstance(award.amount, int) or award.amount <= 0:
+            raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
+        if award.paid_on > timezone.localdate():
+            raise ValidationError({"paid_on": _("The date cannot be in the future.")})
+        if award.date_of_birth and award.date_of_birth > award.paid_on:
+            raise ValidationError({"date_of_birth": _("The date of birth cannot be after the payment date.")})
+        award.recipient_name = clean_text(award.recipient_name)
+        award.school_or_workplace = clean_text(award.school_or_workplace)
+        award.grade = clean_text(award.grade)
+        award.recipient_id = clean_text(award.recipient_id).upper()
+        award.in_kind_description = clean_text(award.in_kind_description) if award.form == AwardForm.IN_KIND else ""
+        if award.form == AwardForm.IN_KIND and not award.in_kind_description:
+            raise ValidationError({"in_kind_description": _("Describe the goods given in kind.")})
+        award.created_by = recorder(actor)
+        # What Award.save() computes; bulk_create does not call save().
+        award.recipient_name_search = search_key(award.recipient_name)
+        award.recipient_key = Award.recipient_key_for(
+            recipient_id=award.recipient_id, recipient_name=award.recipient_name, date_of_birth=award.date_of_birth
+        )
+        award.clean_fields(exclude=["round", "created_by", "voided_by", "payment"])
+    payments = fund_services.payments_record(
+        actor=actor,
+        payments=[
+            Payment(fund_id=award.round.fund_id, amount=award.amount, paid_on=award.paid_on, description=str(award))
+            for award in awards
+        ],
+    )
+    for award, payment in zip(awards, payments, strict=True):
+        award.payment = payment
+    Award.objects.bulk_create(awards, batch_size=1000)
+    content_type = ContentType.objects.get_for_model(Award)
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=recorder(actor),
+                branch_id=award.round.branch_id,
+                content_type=content_type,
+                object_id=str(award.pk),
+                object_repr=str(award)[:255],
+                action=AuditAction.CREATE,
+                changes=snapshot(award, AWARD_AUDIT_FIELDS),
+            )
+            for award in awards
+        ],
+        batch_size=1000,
+    )
+    for branch_id in sorted({award.round.branch_id for award in awards}):
+        money_changed.send(sender=Award, branch_id=branch_id)
+    return awards
 
 
 @transaction.atomic
@@ -79,149 +147,38 @@ def award_pay(
     form: str = AwardForm.CASH,
     in_kind_description: str = "",
 ) -> Award:
-    """Record an award and pay it from the round's fund in one transaction.
+    """Record one award and pay it from the round's fund: a batch of one through `awards_pay`.
 
-    When the fund cannot afford it, `funds.services.fund_debit` refuses and the award is
-    rolled back with it: nothing is written.
+    When the fund cannot afford it, the payment is refused and the award is rolled back
+    with it: nothing is written.
     """
-    require_write_in(actor, scholarship_round.branch)
-    if not isinstance(amount, int) or amount <= 0:
-        raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
-    if paid_on > timezone.localdate():
-        raise ValidationError({"paid_on": _("The date cannot be in the future.")})
     award = Award(
         round=scholarship_round,
         recipient_kind=recipient_kind,
-        recipient_name=clean_text(recipient_name),
+        recipient_name=recipient_name,
         date_of_birth=date_of_birth,
-        school_or_workplace=clean_text(school_or_workplace),
-        grade=clean_text(grade),
-        recipient_id=clean_text(recipient_id).upper(),
+        school_or_workplace=school_or_workplace,
+        grade=grade,
+        recipient_id=recipient_id,
         category=category,
         amount=amount,
         form=form,
-        in_kind_description=clean_text(in_kind_description) if form == AwardForm.IN_KIND else "",
+        in_kind_description=in_kind_description,
         paid_on=paid_on,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    if form == AwardForm.IN_KIND and not award.in_kind_description:
-        raise ValidationError({"in_kind_description": _("Describe the goods given in kind.")})
-    if date_of_birth and date_of_birth > paid_on:
-        raise ValidationError({"date_of_birth": _("The date of birth cannot be after the payment date.")})
-    award.full_clean(exclude=["created_by"])
-    award.save()
-    fund_services.fund_debit(
-        actor=actor,
-        fund=scholarship_round.fund,
-        amount=amount,
-        occurred_on=paid_on,
-        award=award,
-        memo=award.recipient_name,
-    )
-    audit_record(
-        actor=actor,
-        obj=award,
-        action=AuditAction.CREATE,
-        branch=scholarship_round.branch,
-        changes=snapshot(award, AWARD_AUDIT_FIELDS),
-    )
-    money_changed.send(sender=Award, branch_id=scholarship_round.branch_id)
-    return award
+    return awards_pay(actor=actor, awards=[award])[0]
 
 
 @transaction.atomic
 def award_void(*, actor, award: Award, reason: str) -> Award:
-    """Void an award: its payment is reversed into the fund; the award and both ledger rows stay."""
-    reason = clean_text(reason)
-    if not reason:
-        raise ValidationError({"reason": _("Give the reason for voiding.")})
-    award = Award.objects.select_for_update().select_related("round__branch").get(pk=award.pk)
-    require_write_in(actor, award.round.branch)
-    if award.is_voided:
-        raise ValidationError(_("This record was already voided."))
-    fund_services.ledger_reverse(actor=actor, reason=reason, award=award)
-    award.voided_at = timezone.now()
-    award.voided_by = actor if getattr(actor, "is_authenticated", False) else None
-    award.void_reason = reason
-    award.save(update_fields=["voided_at", "voided_by", "void_reason"])
-    audit_record(
+    """Void an award: its payment is voided and reversed into the fund; the award, the
+    payment and both ledger rows stay."""
+    award = Award.objects.select_related("round__branch", "payment").get(pk=award.pk)
+    return fund_services.record_void(
         actor=actor,
-        obj=award,
-        action=AuditAction.VOID,
+        record=award,
+        reason=reason,
         branch=award.round.branch,
-        changes={str(Award._meta.get_field("void_reason").verbose_name): reason},
+        paid_by=award.payment,
+        refusal=_("This award cannot be voided: %(error)s"),
     )
-    money_changed.send(sender=Award, branch_id=award.round.branch_id)
-    return award
-
-
-@transaction.atomic
-def awards_pay_many(*, actor, awards: list[Award]) -> list[Award]:
-    """Record many new awards (unsaved, `round` set with its fund) and pay them at once.
-
-    The same rules as award_pay, set-based: the awards are written with bulk_create, then
-    `funds.services.fund_debit_many` locks each paying fund once and writes one ledger row per
-    award, refusing the whole batch when a fund would go below zero. All or nothing.
-    """
-    if not awards:
-        return []
-    today = timezone.localdate()
-    recorder = actor if getattr(actor, "is_authenticated", False) else None
-    for branch in {award.round.branch_id: award.round.branch for award in awards}.values():
-        require_write_in(actor, branch)
-    for award in awards:
-        if award.pk is not None:
-            raise ValueError("awards_pay_many records new awards only")
-        if not isinstance(award.amount, int) or award.amount <= 0:
-            raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
-        if award.paid_on > today:
-            raise ValidationError({"paid_on": _("The date cannot be in the future.")})
-        if award.date_of_birth and award.date_of_birth > award.paid_on:
-            raise ValidationError({"date_of_birth": _("The date of birth cannot be after the payment date.")})
-        award.recipient_name = clean_text(award.recipient_name)
-        award.school_or_workplace = clean_text(award.school_or_workplace)
-        award.grade = clean_text(award.grade)
-        award.recipient_id = clean_text(award.recipient_id).upper()
-        award.in_kind_description = clean_text(award.in_kind_description) if award.form == AwardForm.IN_KIND else ""
-        if award.form == AwardForm.IN_KIND and not award.in_kind_description:
-            raise ValidationError({"in_kind_description": _("Describe the goods given in kind.")})
-        award.created_by = recorder
-        # What Award.save() computes; bulk_create does not call save().
-        award.recipient_name_search = search_key(award.recipient_name)
-        award.recipient_key = Award.recipient_key_for(
-            recipient_id=award.recipient_id, recipient_name=award.recipient_name, date_of_birth=award.date_of_birth
-        )
-        award.clean_fields(exclude=["round", "created_by", "voided_by"])
-    Award.objects.bulk_create(awards, batch_size=1000)
-    fund_services.fund_debit_many(
-        actor=actor,
-        debits=[
-            fund_services.Debit(
-                fund_id=award.round.fund_id,
-                amount=award.amount,
-                occurred_on=award.paid_on,
-                award=award,
-                memo=award.recipient_name,
-            )
-            for award in awards
-        ],
-    )
-    content_type = ContentType.objects.get_for_model(Award)
-    AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(
-                actor=recorder,
-                branch_id=award.round.branch_id,
-                content_type=content_type,
-                object_id=str(award.pk),
-                object_repr=str(award)[:255],
-                action=AuditAction.CREATE,
-                changes=snapshot(award, AWARD_AUDIT_FIELDS),
-            )
-            for award in awards
-        ],
-        batch_size=1000,
-    )
-    for branch_id in sorted({award.round.branch_id for award in awards}):
-        money_changed.send(sender=Award, branch_id=branch_id)
-    return awards

@@ -17,7 +17,7 @@ from associations.models import PersonalDataExportKind
 from funds.forms import VoidForm
 from funds.views import form_errors_to, history_of, link_rows, page_of, query_without_page, report_scope, total_link
 from funds.xlsx import Sheet, xlsx_response
-from scholarships import reports, services
+from scholarships import reports, selectors, services
 from scholarships.forms import AwardFilterForm, AwardPayForm, RoundFilterForm, RoundForm
 from scholarships.models import Award, ScholarshipRound
 
@@ -175,7 +175,7 @@ def award_detail(request, pk: int):
         "scholarships/award_detail.html",
         {
             "award": award,
-            "entries": award.ledger_entries.select_related("fund", "created_by", "reverses").order_by("id"),
+            "entries": selectors.award_ledger_entries(award),
             "history": history_of(award),
             "void_form": VoidForm(),
         },

@@ -34,7 +34,7 @@ from demo.generator.base import GeneratorError, Summary
 from demo.generator.money import MoneyStages
 from demo.generator.registry import RegistryStages
 from demo.generator.writers import reset_sequences, writer_for_connection
-from funds.models import Donation, Fund, FundModel, LedgerEntry, ReceiptCounter
+from funds.models import Donation, Fund, FundModel, LedgerEntry, Payment, ReceiptCounter
 from plans.services import indicators_recompute_all, plan_99_load
 from scholarships.models import Award, ScholarshipRound
 
@@ -108,6 +108,7 @@ class HanoiGenerator(RegistryStages, MoneyStages):
         Donation,
         ReceiptCounter,
         ScholarshipRound,
+        Payment,
         Award,
         LedgerEntry,
     )
@@ -195,6 +196,7 @@ class HanoiGenerator(RegistryStages, MoneyStages):
                 Donation,
                 ReceiptCounter,
                 ScholarshipRound,
+                Payment,
                 Award,
                 LedgerEntry,
             )

@@ -20,7 +20,7 @@ from demo.generator.base import (
     apportion,
     partition_units,
 )
-from funds.models import Donation, Fund, LedgerEntry, ReceiptCounter
+from funds.models import Donation, Fund, LedgerEntry, Payment, ReceiptCounter
 from scholarships.models import Award, ScholarshipRound
 
 
@@ -303,6 +303,14 @@ class MoneyStages:
         )
         first_award = self._take_id(Award)
         self.ids[Award] = first_award + len(self.award_round)
+        # One payment per award, written first (the award points at it).
+        first_payment = self._take_id(Payment)
+        self.ids[Payment] = first_payment + len(self.award_round)
+        self._write(
+            Payment,
+            ["id", "fund", "amount", "paid_on", "description", "void_reason", "created_at"],
+            self._payment_rows(first_payment),
+        )
         self._write(
             Award,
             [
@@ -321,16 +329,17 @@ class MoneyStages:
                 "form",
                 "in_kind_description",
                 "paid_on",
+                "payment",
                 "void_reason",
                 "created_at",
             ],
-            self._award_rows(first_award),
+            self._award_rows(first_award, first_payment),
         )
         first_entry = self.ids[LedgerEntry]
         self._write(
             LedgerEntry,
-            ["id", "fund", "amount", "kind", "occurred_on", "donation", "award", "memo", "created_at"],
-            self._ledger_rows(first_entry, first_donation, first_award),
+            ["id", "fund", "amount", "kind", "occurred_on", "donation", "payment", "memo", "created_at"],
+            self._ledger_rows(first_entry, first_donation, first_payment),
         )
         self.ids[LedgerEntry] = first_entry + len(self.donation_day) + len(self.award_round)
         self.summary.rows["donations 2016 (đồng)"] = self._sum_donations(
@@ -381,7 +390,14 @@ class MoneyStages:
                 _at(received, 10),
             )
 
-    def _award_rows(self, first_id: int) -> Iterator[tuple]:
+    def _payment_rows(self, first_id: int) -> Iterator[tuple]:
+        rounds = self.rounds
+        for offset, (round_index, amount) in enumerate(zip(self.award_round, self.award_amount, strict=True)):
+            _round_id, paying, _branch, day, name, school_year = rounds[round_index]
+            paid = _date(day)
+            yield (first_id + offset, self.funds[paying].id, amount, paid, f"{name} ({school_year})", "", _at(paid, 11))
+
+    def _award_rows(self, first_id: int, first_payment: int) -> Iterator[tuple]:
         cosmetic = self._stream("awards")
         people = self.people
         pool = len(people)
@@ -420,12 +436,13 @@ class MoneyStages:
                 "in_kind" if in_kind else "cash",
                 "Sách vở, đồ dùng học tập" if in_kind else "",
                 paid,
+                first_payment + offset,
                 "",
                 _at(paid, 10),
             )
         del grades
 
-    def _ledger_rows(self, first_id: int, first_donation: int, first_award: int) -> Iterator[tuple]:
+    def _ledger_rows(self, first_id: int, first_donation: int, first_payment: int) -> Iterator[tuple]:
         """Donations and award payments merged in date order, money in first on a day."""
         funds = self.funds
         rounds = self.rounds
@@ -451,10 +468,10 @@ class MoneyStages:
                     entry_id,
                     funds[fund_index].id,
                     amount,
-                    "award_payment",
+                    "payment",
                     occurred,
                     None,
-                    first_award + index,
+                    first_payment + index,
                     "",
                     _at(occurred, 11),
                 )

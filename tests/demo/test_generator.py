@@ -131,9 +131,13 @@ def test_every_fund_balance_is_its_ledger_and_never_went_negative(hanoi):
     assert not Fund.objects.annotate(ledger=Sum("ledger_entries__amount")).exclude(balance=F("ledger")).exists()
     assert LedgerEntry.objects.count() == Donation.objects.count() + Award.objects.count()
     assert (
-        LedgerEntry.objects.filter(kind="award_payment").aggregate(s=Sum("amount"))["s"]
+        LedgerEntry.objects.filter(kind="payment").aggregate(s=Sum("amount"))["s"]
         == -Award.objects.aggregate(s=Sum("amount"))["s"]
     )
+    # Every award is paid by its own payment, of its amount, from its round's fund.
+    assert not Award.objects.exclude(payment__amount=F("amount")).exists()
+    assert not Award.objects.exclude(payment__fund=F("round__fund")).exists()
+    assert LedgerEntry.objects.filter(kind="payment", payment__award__isnull=True).count() == 0
     # The running balance of every fund, in ledger order, never drops below zero.
     running: dict[int, int] = {}
     for fund_id, amount in LedgerEntry.objects.order_by("id").values_list("fund_id", "amount").iterator(5000):

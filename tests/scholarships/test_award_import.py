@@ -90,9 +90,9 @@ def test_a_good_file_pays_every_award_from_the_rounds_fund(upload, apply, cast, 
     assert len(awards) == 3
     assert {award.paid_on for award in awards} == {phuc_xa_round.awarded_on}  # empty "Ngày chi": the round's date
     assert {award.recipient_key for award in awards} >= {"id:001306000123"}
-    payments = LedgerEntry.objects.filter(kind=LedgerKind.AWARD_PAYMENT)
+    payments = LedgerEntry.objects.filter(kind=LedgerKind.PAYMENT)
     assert sorted(entry.amount for entry in payments) == [-500_000] * 3
-    assert {entry.award_id for entry in payments} == {award.pk for award in awards}
+    assert {entry.payment_id for entry in payments} == {award.payment_id for award in awards}
     funds.phuc_xa.refresh_from_db()
     assert funds.phuc_xa.balance == 500_000
     assert_balances_match_ledgers()
@@ -119,7 +119,7 @@ def test_the_apply_refuses_under_the_lock_when_the_balance_fell_meanwhile(upload
     job = apply(cast.commune_clerk, job)
     assert job.status == ImportStatus.FAILED
     assert Award.objects.count() == 0
-    assert LedgerEntry.objects.filter(kind=LedgerKind.AWARD_PAYMENT).count() == 0
+    assert LedgerEntry.objects.filter(kind=LedgerKind.PAYMENT).count() == 0
 
 
 def test_a_file_with_bad_rows_writes_nothing_and_reports_each_row(upload, cast, funds, tree, phuc_xa_round):

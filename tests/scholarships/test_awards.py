@@ -28,8 +28,14 @@ def test_paying_an_award_debits_the_rounds_fund_in_the_same_transaction(cast, fu
 
     funds.phuc_xa.refresh_from_db()
     assert funds.phuc_xa.balance == 8_000_000
-    entry = LedgerEntry.objects.get(award=award)
-    assert (entry.amount, entry.kind) == (-2_000_000, LedgerKind.AWARD_PAYMENT)
+    entry = LedgerEntry.objects.get(payment__award=award)
+    assert (entry.amount, entry.kind) == (-2_000_000, LedgerKind.PAYMENT)
+    assert (award.payment.fund, award.payment.amount, award.payment.paid_on) == (
+        funds.phuc_xa,
+        2_000_000,
+        award.paid_on,
+    )
+    assert award.recipient_name in entry.payment.description
     assert AuditEntry.objects.for_object(award).get().action == AuditAction.CREATE
 
 
@@ -40,9 +46,10 @@ def test_voiding_an_award_returns_its_money_and_keeps_the_award_and_both_rows(ca
 
     award.refresh_from_db()
     assert award.is_voided
+    assert award.payment.is_voided and award.payment.void_reason == "Trao nhầm người"
     funds.phuc_xa.refresh_from_db()
     assert funds.phuc_xa.balance == 10_000_000
-    assert list(LedgerEntry.objects.filter(award=award).order_by("id").values_list("amount", flat=True)) == [
+    assert list(LedgerEntry.objects.filter(payment__award=award).order_by("id").values_list("amount", flat=True)) == [
         -2_000_000,
         2_000_000,
     ]

@@ -152,8 +152,8 @@ def test_a_write_that_fails_after_its_entry_leaves_no_entry(what, cast, tree, fu
     # The failure comes after audit_record: the signal or the save that follows it.
     targets = {
         "member created": "associations.services.registry_changed.send",
-        "donation recorded": "funds.services.audit_record",
-        "award paid": "scholarships.services.audit_record",
+        "donation recorded": "funds.services.donations.announce",
+        "award paid": "scholarships.services.money_changed.send",
         "plan created": "plans.services.audit_record",
     }
     real = __import__("associations.audit", fromlist=["audit_record"]).audit_record

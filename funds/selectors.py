@@ -1,0 +1,103 @@
+"""Reads behind the funds lists and forms. Branch filters go through the querysets' subtree
+rule (`in_subtree`, `visible_to`, `of_branch`), never through paths written out here.
+
+The report figures live in `funds.reports`, the read module of the report pages.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import QuerySet
+
+from associations.models import Branch
+from funds.models import Fund, FundModel, LedgerEntry, VoidableQuerySet
+
+
+def records_filter(
+    queryset: VoidableQuerySet,
+    *,
+    date_field: str,
+    branch: Branch | None = None,
+    own: bool = False,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+    state: str = "valid",
+) -> QuerySet:
+    """Money records (donations, transfers, awards) narrowed by branch, dates and void state.
+
+    `branch` takes its subtree, or with `own` its own records only; a transfer belongs to
+    the branches at either end.
+    """
+    if branch is not None:
+        queryset = queryset.of_branch(branch) if own else queryset.in_subtree(branch)
+    if start:
+        queryset = queryset.filter(**{f"{date_field}__gte": start})
+    if end:
+        queryset = queryset.filter(**{f"{date_field}__lte": end})
+    if state == "valid":
+        queryset = queryset.valid()
+    elif state == "voided":
+        queryset = queryset.voided()
+    return queryset
+
+
+def donations_filter(
+    queryset: QuerySet,
+    *,
+    fund: Fund | None = None,
+    fund_model: FundModel | None = None,
+    donor_kind: str = "",
+    method: str = "",
+    q: str = "",
+) -> QuerySet:
+    """Donations of a fund or fund model, of a donor kind or method, or matching a donor's
+    name or a receipt number."""
+    if fund:
+        queryset = queryset.filter(fund=fund)
+    if fund_model:
+        queryset = queryset.filter(fund__fund_model=fund_model)
+    if donor_kind:
+        queryset = queryset.filter(donor_kind=donor_kind)
+    if method:
+        queryset = queryset.filter(method=method)
+    text = (q or "").strip()
+    if text:
+        if text.isdigit():
+            queryset = queryset.filter(receipt_number=int(text))
+        else:
+            queryset = queryset.filter(donor_name__icontains=text)
+    return queryset
+
+
+def funds_filter(
+    queryset: QuerySet,
+    *,
+    branch: Branch | None = None,
+    own: bool = False,
+    fund_model: FundModel | None = None,
+    legal_form: str = "",
+) -> QuerySet:
+    if branch is not None:
+        queryset = queryset.of_branch(branch) if own else queryset.in_subtree(branch)
+    if fund_model:
+        queryset = queryset.filter(fund_model=fund_model)
+    if legal_form:
+        queryset = queryset.filter(legal_form=legal_form)
+    return queryset
+
+
+def funds_to_pay_from(user, day: datetime.date) -> QuerySet:
+    """The funds a user may pick to record money in or out: visible to them, not closed."""
+    return Fund.objects.visible_to(user).not_closed_on(day).order_by("name")
+
+
+def payment_ledger_entries(payment_id: int | None) -> QuerySet:
+    """A payment's ledger rows (the payment and any reversal), oldest first; none without a payment."""
+    if payment_id is None:
+        return LedgerEntry.objects.none()
+    return (
+        LedgerEntry.objects.filter(payment_id=payment_id)
+        .select_related("fund", "payment", "created_by", "reverses")
+        .order_by("id")
+    )

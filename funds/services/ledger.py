@@ -1,0 +1,214 @@
+"""The ledger's rules, shared by every money write: checks, fund locks, posting, reversal and
+the one way a money record is voided.
+
+Every movement of money is one ledger row written in the same transaction as the record it
+describes, with the fund row locked (SELECT … FOR UPDATE), so concurrent payments and
+receipts for one fund queue up instead of racing. Locks are taken in one query in ascending
+fund id order, so two writes touching the same funds in opposite orders cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from associations.access import require_write_in
+from associations.audit import audit_record, snapshot
+from associations.models import AuditAction, AuditEntry, Branch
+from funds.models import Donation, Fund, LedgerEntry, LedgerKind, Payment, Transfer, Voidable
+from khuyenhoc.money import format_money
+from khuyenhoc.signals import money_changed
+from khuyenhoc.text import clean_text
+
+VOID_FIELDS = ["voided_at", "voided_by", "void_reason"]
+# Which ledger column names each kind of money record.
+SOURCE_FIELD: dict[type[models.Model], str] = {Donation: "donation", Transfer: "transfer", Payment: "payment"}
+
+
+def recorder(actor):
+    """The user a row is recorded against (None for system writes)."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def check_amount(amount) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValidationError({"amount": _("The amount must be a whole number of đồng above zero.")})
+
+
+def check_not_future(day: datetime.date, field: str) -> None:
+    if day > timezone.localdate():
+        raise ValidationError({field: _("The date cannot be in the future.")})
+
+
+def check_open(fund: Fund, day: datetime.date, field: str) -> None:
+    if fund.is_open_on(day):
+        return
+    if fund.closed_on and day > fund.closed_on:
+        message = _("The fund %(fund)s was closed on %(day)s.") % {
+            "fund": fund,
+            "day": fund.closed_on.strftime("%d/%m/%Y"),
+        }
+    else:
+        message = _("The fund %(fund)s was opened only on %(day)s.") % {
+            "fund": fund,
+            "day": fund.opened_on.strftime("%d/%m/%Y"),
+        }
+    raise ValidationError({field: message})
+
+
+def check_reason(reason: str) -> str:
+    reason = clean_text(reason)
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for voiding.")})
+    return reason
+
+
+def lock_funds(fund_ids: Iterable[int]) -> dict[int, Fund]:
+    """Lock the fund rows in ascending id order, in one query, and return them fresh."""
+    funds = Fund.objects.select_for_update(of=("self",)).select_related("branch").filter(pk__in=set(fund_ids))
+    return {fund.pk: fund for fund in funds.order_by("pk")}
+
+
+def post_entries(funds: dict[int, Fund], entries: Sequence[LedgerEntry]) -> None:
+    """Write ledger rows and move each locked fund's cached balance by their sum, or refuse
+    (nothing written) when a fund would go below zero."""
+    totals: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    for entry in entries:
+        totals[entry.fund_id] = totals.get(entry.fund_id, 0) + entry.amount
+        counts[entry.fund_id] = counts.get(entry.fund_id, 0) + 1
+    for fund_id, total in totals.items():
+        fund = funds[fund_id]
+        if fund.balance + total >= 0:
+            continue
+        if counts[fund_id] == 1:
+            message = _("The fund's balance (%(balance)s) is less than this payment (%(amount)s).") % {
+                "balance": format_money(fund.balance),
+                "amount": format_money(-total),
+            }
+        else:
+            message = _(
+                "The fund %(fund)s holds %(balance)s: these payments (%(amount)s) would take it below zero."
+            ) % {"fund": fund, "balance": format_money(fund.balance), "amount": format_money(-total)}
+        raise ValidationError(message, code="insufficient_balance")
+    LedgerEntry.objects.bulk_create(entries, batch_size=1000)
+    changed = []
+    for fund_id, total in totals.items():
+        funds[fund_id].balance += total
+        changed.append(funds[fund_id])
+    Fund.objects.bulk_update(changed, ["balance"], batch_size=500)
+
+
+def announce(branch_ids: Iterable[int], sender) -> None:
+    for branch_id in sorted(set(branch_ids)):
+        money_changed.send(sender=sender, branch_id=branch_id)
+
+
+def audit_created(*, actor, records: Sequence[models.Model], branch_ids: Sequence[int], fields: list[str]) -> None:
+    """One CREATE audit entry per new record, written in one query."""
+    if not records:
+        return
+    content_type = ContentType.objects.get_for_model(records[0])
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=recorder(actor),
+                branch_id=branch_id,
+                content_type=content_type,
+                object_id=str(record.pk),
+                object_repr=str(record)[:255],
+                action=AuditAction.CREATE,
+                changes=snapshot(record, fields),
+            )
+            for record, branch_id in zip(records, branch_ids, strict=True)
+        ],
+        batch_size=1000,
+    )
+
+
+def _reverse(*, actor, reason: str, money: Voidable) -> set[int]:
+    """Reverse every ledger row of one money record; return the branch ids of the funds moved.
+
+    Each reversal names the row it reverses; both stay in the history. A reversal that
+    would take a fund below zero (money already spent) is refused like any payment.
+    """
+    if type(money) not in SOURCE_FIELD:
+        return set()  # a record that never moved money (an award recorded without a payment)
+    source = {SOURCE_FIELD[type(money)]: money}
+    entries = list(
+        LedgerEntry.objects.filter(**source)
+        .exclude(kind=LedgerKind.REVERSAL)
+        .filter(reversed_by__isnull=True)
+        .order_by("fund_id", "id")
+    )
+    funds = lock_funds(entry.fund_id for entry in entries)
+    for fund in funds.values():
+        require_write_in(actor, fund.branch)
+    today = timezone.localdate()
+    # Money coming back into a fund first, so a transfer's reversal never trips on its order.
+    for entry in sorted(entries, key=lambda e: e.amount):
+        post_entries(
+            funds,
+            [
+                LedgerEntry(
+                    fund=funds[entry.fund_id],
+                    amount=-entry.amount,
+                    kind=LedgerKind.REVERSAL,
+                    occurred_on=today,
+                    memo=reason[:500],
+                    created_by=recorder(actor),
+                    reverses=entry,
+                    **source,
+                )
+            ],
+        )
+    return {fund.branch_id for fund in funds.values()}
+
+
+@transaction.atomic
+def record_void(
+    *, actor, record: Voidable, reason: str, branch: Branch, refusal: str, paid_by: Payment | None = None
+) -> Voidable:
+    """Void a money record with a reason and reverse its ledger rows; the record and both
+    rows stay. Donations and transfers carry their own ledger rows; a record paid through a
+    funds `Payment` (an award) names it as `paid_by`, and the payment is voided with it.
+
+    `branch` is the record's branch: the actor must be allowed to write there, and the
+    audit entry (one, for the record: the payment is part of the same action) and the
+    change signal go to it. `refusal` wraps the reason a reversal is
+    refused ("This donation cannot be voided: %(error)s").
+    """
+    reason = check_reason(reason)
+    record = type(record).objects.select_for_update(of=("self",)).get(pk=record.pk)
+    require_write_in(actor, branch)
+    if record.is_voided:
+        raise ValidationError(_("This record was already voided."))
+    if paid_by is not None:
+        paid_by = Payment.objects.select_for_update(of=("self",)).get(pk=paid_by.pk)
+        if paid_by.is_voided:
+            raise ValidationError(_("This record was already voided."))
+    try:
+        branch_ids = _reverse(actor=actor, reason=reason, money=paid_by or record)
+    except ValidationError as error:
+        raise ValidationError(refusal % {"error": " ".join(error.messages)}) from error
+    now = timezone.now()
+    for item in (record, paid_by) if paid_by is not None else (record,):
+        item.voided_at = now
+        item.voided_by = recorder(actor)
+        item.void_reason = reason
+        item.save(update_fields=VOID_FIELDS)
+    audit_record(
+        actor=actor,
+        obj=record,
+        action=AuditAction.VOID,
+        branch=branch,
+        changes={str(type(record)._meta.get_field("void_reason").verbose_name): reason},
+    )
+    announce({*branch_ids, branch.pk}, type(record))
+    return record
