@@ -14,9 +14,12 @@ from django.views.decorators.http import require_POST
 from associations import personal_data, privacy
 from associations.access import get_visible_or_404, require_write
 from associations.models import PersonalDataExportKind
+from associations.selectors import history_of
 from funds.forms import VoidForm
-from funds.views import form_errors_to, history_of, link_rows, page_of, query_without_page, report_scope, total_link
-from funds.xlsx import Sheet, xlsx_response
+from funds.report_pages import link_rows, report_scope, total_link
+from khuyenhoc.forms_util import apply_validation_error
+from khuyenhoc.pagination import paged
+from khuyenhoc.xlsx import Sheet, xlsx_response
 from scholarships import reports, services
 from scholarships.forms import AwardFilterForm, AwardPayForm, RoundFilterForm, RoundForm
 from scholarships.models import Award, ScholarshipRound
@@ -28,15 +31,12 @@ VALID = Q(awards__voided_at__isnull=True)
 def round_list(request):
     form = RoundFilterForm(request.GET or None, user=request.user)
     rounds = form.filter(ScholarshipRound.objects.visible_to(request.user))
-    page = page_of(
-        request,
+    rounds = (
         rounds.select_related("branch", "fund")
         .annotate(turns=Count("awards", filter=VALID), amount=Sum("awards__amount", filter=VALID))
-        .order_by("-awarded_on", "-id"),
+        .order_by("-awarded_on", "-id")
     )
-    return render(
-        request, "scholarships/round_list.html", {"form": form, "page": page, "query": query_without_page(request)}
-    )
+    return render(request, "scholarships/round_list.html", {"form": form, **paged(request, rounds)})
 
 
 @login_required
@@ -47,7 +47,7 @@ def round_create(request):
         try:
             scholarship_round = services.round_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form_errors_to(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, _("The round was created. Now record its awards."))
             return redirect("scholarships:round_detail", pk=scholarship_round.pk)
@@ -68,7 +68,7 @@ def round_detail(request, pk: int):
         "scholarships/round_detail.html",
         {
             "round": scholarship_round,
-            "page": page_of(request, awards.order_by("-paid_on", "-id")),
+            **paged(request, awards.order_by("-paid_on", "-id")),
             "totals": totals,
             "history": history_of(scholarship_round),
         },
@@ -85,7 +85,7 @@ def award_pay(request, pk: int):
         try:
             award = services.award_pay(actor=request.user, scholarship_round=scholarship_round, **form.cleaned_data)
         except ValidationError as error:
-            form_errors_to(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(
                 request,
@@ -155,11 +155,14 @@ def award_list(request):
     totals = awards.valid().aggregate(
         turns=Count("id"), recipients=Count("recipient_key", distinct=True), amount=Sum("amount")
     )
-    page = page_of(request, awards.select_related("round__branch").order_by("-paid_on", "-id"))
     return render(
         request,
         "scholarships/award_list.html",
-        {"form": form, "page": page, "totals": totals, "query": query_without_page(request)},
+        {
+            "form": form,
+            "totals": totals,
+            **paged(request, awards.select_related("round__branch").order_by("-paid_on", "-id")),
+        },
     )
 
 
@@ -217,7 +220,7 @@ def report(request):
         "by_branch": link_rows(reports.awards_by_branch(branch, period), url=url, branch=branch, period=period),
     }
     if request.GET.get("format") == "xlsx":
-        heading = [f"{branch} — {period.label}"]
+        heading = [[f"{branch} — {period.label}"]]
         headers = ["", _("Award turns"), _("Distinct recipients"), _("Amount (đồng)")]
         sheets = []
         for title, key in (

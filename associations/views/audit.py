@@ -15,9 +15,7 @@ from django.views.decorators.http import require_GET
 
 from associations.access import require_manage
 from associations.models import AuditAction, AuditEntry, PersonalDataExport, PersonalDataExportKind
-from khuyenhoc.pagination import CappedPaginator
-
-PAGE_SIZE = 50
+from khuyenhoc.pagination import CappedPaginator, paged
 
 # What the log can be filtered by: (app label, model) of each audited kind of record.
 KINDS = {
@@ -69,24 +67,16 @@ class AuditFilterForm(forms.Form):
         return queryset
 
 
-def _query(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 @login_required
 @require_GET
 def audit_log(request):
     require_manage(request.user)
     form = AuditFilterForm(request.GET or None)
     entries = form.filter(AuditEntry.objects.visible_to(request.user)).select_related("actor", "branch", "content_type")
-    paginator = CappedPaginator(entries.order_by("-at", "-id"), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "associations/audit_log.html",
-        {"form": form, "page": page, "paginator": paginator, "query": _query(request)},
+        {"form": form, **paged(request, entries.order_by("-at", "-id"), paginator_class=CappedPaginator)},
     )
 
 
@@ -114,10 +104,8 @@ def personal_data_exports(request):
     require_manage(request.user)
     form = ExportFilterForm(request.GET or None)
     exports = form.filter(PersonalDataExport.objects.visible_to(request.user)).select_related("user", "branch")
-    paginator = CappedPaginator(exports.order_by("-at", "-id"), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "associations/personal_data_exports.html",
-        {"form": form, "page": page, "paginator": paginator, "query": _query(request)},
+        {"form": form, **paged(request, exports.order_by("-at", "-id"), paginator_class=CappedPaginator)},
     )
