@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -27,8 +27,8 @@ from funds.forms import (
     VoidForm,
 )
 from funds.models import Donation, Fund, LedgerEntry, Transfer
+from funds.pages import link_rows, report_scope, total_link, void_from_post
 from funds.receipts import donation_receipt_pdf
-from funds.report_pages import link_rows, report_scope, total_link
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import paged
 from khuyenhoc.xlsx import Sheet, xlsx_response
@@ -215,17 +215,12 @@ def donation_receipt(request, pk: int):
 @require_POST
 def donation_void(request, pk: int):
     donation = get_visible_or_404(request.user, Donation.objects, pk=pk, write=True)
-    form = VoidForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the reason for voiding."))
-        return redirect("funds:donation_detail", pk=pk)
-    try:
-        services.donation_void(actor=request.user, donation=donation, reason=form.cleaned_data["reason"])
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The donation was voided and its amount taken back out of the fund."))
-    return redirect("funds:donation_detail", pk=pk)
+    return void_from_post(
+        request,
+        void=lambda reason: services.donation_void(actor=request.user, donation=donation, reason=reason),
+        back_to=reverse("funds:donation_detail", args=[pk]),
+        done=_("The donation was voided and its amount taken back out of the fund."),
+    )
 
 
 # --- Transfers --------------------------------------------------------------------------------
@@ -289,20 +284,14 @@ def transfer_detail(request, pk: int):
 @require_POST
 def transfer_void(request, pk: int):
     transfer = get_visible_or_404(request.user, Transfer.objects, pk=pk, write=True)
-    form = VoidForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the reason for voiding."))
-        return redirect("funds:transfer_detail", pk=pk)
-    try:
-        services.transfer_void(actor=request.user, transfer=transfer, reason=form.cleaned_data["reason"])
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    except PermissionDenied:
+    return void_from_post(
+        request,
+        void=lambda reason: services.transfer_void(actor=request.user, transfer=transfer, reason=reason),
+        back_to=reverse("funds:transfer_detail", args=[pk]),
+        done=_("The transfer was voided and reversed."),
         # Seen from the receiving end only: the giving fund lies outside this user's subtree.
-        messages.error(request, _("Only the branch of the giving fund can void this transfer."))
-    else:
-        messages.success(request, _("The transfer was voided and reversed."))
-    return redirect("funds:transfer_detail", pk=pk)
+        refused=_("Only the branch of the giving fund can void this transfer."),
+    )
 
 
 # --- Reports ----------------------------------------------------------------------------------

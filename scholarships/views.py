@@ -16,7 +16,7 @@ from associations.access import get_visible_or_404, require_write
 from associations.models import PersonalDataExportKind
 from associations.selectors import history_of
 from funds.forms import VoidForm
-from funds.report_pages import link_rows, report_scope, total_link
+from funds.pages import link_rows, report_scope, total_link, void_from_post
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import paged
 from khuyenhoc.xlsx import Sheet, xlsx_response
@@ -25,6 +25,13 @@ from scholarships.forms import AwardFilterForm, AwardPayForm, RoundFilterForm, R
 from scholarships.models import Award, ScholarshipRound
 
 VALID = Q(awards__voided_at__isnull=True)
+
+
+def _award_totals(awards) -> dict:
+    """Turns (one award is one turn), distinct recipients and amount of the awards not voided."""
+    return awards.valid().aggregate(
+        turns=Count("id"), recipients=Count("recipient_key", distinct=True), amount=Sum("amount")
+    )
 
 
 @login_required
@@ -60,9 +67,7 @@ def round_detail(request, pk: int):
         request.user, ScholarshipRound.objects.select_related("branch", "fund"), pk=pk
     )
     awards = scholarship_round.awards.all()
-    totals = awards.valid().aggregate(
-        turns=Count("id"), recipients=Count("recipient_key", distinct=True), amount=Sum("amount")
-    )
+    totals = _award_totals(awards)
     return render(
         request,
         "scholarships/round_detail.html",
@@ -152,9 +157,7 @@ def award_list(request):
             unmasked=unmasked,
         )
         return xlsx_response("hoc-bong.xlsx", [Sheet(_("Awards"), headers, _award_rows(awards, unmasked=unmasked))])
-    totals = awards.valid().aggregate(
-        turns=Count("id"), recipients=Count("recipient_key", distinct=True), amount=Sum("amount")
-    )
+    totals = _award_totals(awards)
     return render(
         request,
         "scholarships/award_list.html",
@@ -189,17 +192,12 @@ def award_detail(request, pk: int):
 @require_POST
 def award_void(request, pk: int):
     award = get_visible_or_404(request.user, Award.objects, pk=pk, write=True)
-    form = VoidForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the reason for voiding."))
-        return redirect("scholarships:award_detail", pk=pk)
-    try:
-        services.award_void(actor=request.user, award=award, reason=form.cleaned_data["reason"])
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The award was voided and its amount returned to the fund."))
-    return redirect("scholarships:award_detail", pk=pk)
+    return void_from_post(
+        request,
+        void=lambda reason: services.award_void(actor=request.user, award=award, reason=reason),
+        back_to=reverse("scholarships:award_detail", args=[pk]),
+        done=_("The award was voided and its amount returned to the fund."),
+    )
 
 
 @login_required

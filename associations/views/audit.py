@@ -3,8 +3,6 @@ the services in the same transaction as each change, and no page edits or delete
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -35,12 +33,9 @@ KINDS = {
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class AuditFilterForm(forms.Form):
-    action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", _("All")), *AuditAction.choices])
-    kind = forms.ChoiceField(
-        label=_("Record kind"), required=False, choices=[("", _("All")), *((k, v[1]) for k, v in KINDS.items())]
-    )
-    actor = forms.CharField(label=_("By (user name)"), required=False, max_length=150)
+class DatedFilterForm(forms.Form):
+    """A filter of records stamped `at`, by the day they were made (both ends included)."""
+
     since = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET, input_formats=["%Y-%m-%d", "%d/%m/%Y"])
     until = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET, input_formats=["%Y-%m-%d", "%d/%m/%Y"])
 
@@ -48,6 +43,25 @@ class AuditFilterForm(forms.Form):
         if not self.is_bound or not self.is_valid():
             return queryset
         data = self.cleaned_data
+        if data["since"]:
+            queryset = queryset.filter(at__date__gte=data["since"])
+        if data["until"]:
+            queryset = queryset.filter(at__date__lte=data["until"])
+        return self.filter_more(queryset, data)
+
+    def filter_more(self, queryset, data):
+        return queryset
+
+
+class AuditFilterForm(DatedFilterForm):
+    action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", _("All")), *AuditAction.choices])
+    kind = forms.ChoiceField(
+        label=_("Record kind"), required=False, choices=[("", _("All")), *((k, v[1]) for k, v in KINDS.items())]
+    )
+    actor = forms.CharField(label=_("By (user name)"), required=False, max_length=150)
+    field_order = ["action", "kind", "actor", "since", "until"]
+
+    def filter_more(self, queryset, data):
         if data["action"]:
             queryset = queryset.filter(action=data["action"])
         if data["kind"]:
@@ -60,10 +74,6 @@ class AuditFilterForm(forms.Form):
                 | Q(actor__last_name__icontains=text)
                 | Q(actor__first_name__icontains=text)
             )
-        if data["since"]:
-            queryset = queryset.filter(at__date__gte=data["since"])
-        if data["until"]:
-            queryset = queryset.filter(at__date__lte=data["until"])
         return queryset
 
 
@@ -80,21 +90,13 @@ def audit_log(request):
     )
 
 
-class ExportFilterForm(forms.Form):
+class ExportFilterForm(DatedFilterForm):
     kind = forms.ChoiceField(label=_("What"), required=False, choices=[("", _("All")), *PersonalDataExportKind.choices])
-    since = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET, input_formats=["%Y-%m-%d", "%d/%m/%Y"])
-    until = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET, input_formats=["%Y-%m-%d", "%d/%m/%Y"])
+    field_order = ["kind", "since", "until"]
 
-    def filter(self, queryset):
-        if not self.is_bound or not self.is_valid():
-            return queryset
-        data = self.cleaned_data
+    def filter_more(self, queryset, data):
         if data["kind"]:
             queryset = queryset.filter(kind=data["kind"])
-        if data["since"]:
-            queryset = queryset.filter(at__date__gte=data["since"])
-        if data["until"]:
-            queryset = queryset.filter(at__date__lte=data["until"] or datetime.date.max)
         return queryset
 
 
