@@ -25,7 +25,7 @@ from associations.imports import (
 )
 from associations.models import PersonalDataExportKind
 from associations.selectors import members_filtered, organizations_filtered
-from khuyenhoc.xlsx import xlsx_response
+from khuyenhoc.xlsx import Sheet, xlsx_response
 
 EXPORTED_ORGANIZATION_COLUMNS = {"name", "kind", "branch", "address", "active_from", "active_to"}
 
@@ -81,21 +81,14 @@ def member_export(*, user, params) -> FileResponse:
     personal_data.export_record(
         user=user, kind=PersonalDataExportKind.MEMBERS, params=params, row_count=queryset.count(), unmasked=unmasked
     )
-    return xlsx_response(
-        filename=f"hoi-vien-{_stamp()}.xlsx",
-        sheet_title=MemberImport.sheet_title,
-        headers=[column.header for column in MEMBER_COLUMNS],
-        rows=member_rows(queryset, unmasked=unmasked),
-    )
+    headers = [column.header for column in MEMBER_COLUMNS]
+    sheet = Sheet(MemberImport.sheet_title, headers, member_rows(queryset, unmasked=unmasked))
+    return xlsx_response(f"hoi-vien-{_stamp()}.xlsx", [sheet])
 
 
 def organization_export(*, user, params) -> FileResponse:
     """The organisations list the user sees, filtered as on the list page, as an .xlsx download."""
     queryset = organizations_filtered(user, params)
     headers = [column.header for column in ORGANIZATION_COLUMNS if column.key in EXPORTED_ORGANIZATION_COLUMNS]
-    return xlsx_response(
-        filename=f"to-chuc-{_stamp()}.xlsx",
-        sheet_title=OrganizationImport.sheet_title,
-        headers=headers,
-        rows=organization_rows(queryset),
-    )
+    sheet = Sheet(OrganizationImport.sheet_title, headers, organization_rows(queryset))
+    return xlsx_response(f"to-chuc-{_stamp()}.xlsx", [sheet])

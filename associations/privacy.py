@@ -54,11 +54,6 @@ def citizen_id_for(user, value: str | None) -> str:
     return (value or "") if sees_personal_data(user) else mask_citizen_id(value)
 
 
-def birth_date_for(user, value: datetime.date | None):
-    """The date itself for roles that see it (formatting is the caller's), else the masked text."""
-    return value if sees_personal_data(user) else mask_date(value)
-
-
 def _labels(*sources: str) -> frozenset[str]:
     labels = set()
     for language in ("en", "vi"):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import Count, QuerySet
+from django.db.models.functions import Substr
 from django.utils import timezone
 
+from associations.access import user_root_branch
 from associations.models import (
     AuditEntry,
     Branch,
@@ -14,7 +16,7 @@ from associations.models import (
     OrganizationKind,
 )
 from khuyenhoc.db import vietnamese_order
-from khuyenhoc.text import vietnamese_sort_key
+from khuyenhoc.text import search_key, vietnamese_sort_key
 
 MEMBER_SORTS = {
     "name": ("full_name", False),
@@ -53,42 +55,41 @@ def _order(queryset: QuerySet, sorts: dict, key: str | None, default: str) -> Qu
     return queryset.order_by(primary, "-id" if descending else "id")
 
 
+def _visible_in_branch(model, user, params: dict) -> QuerySet:
+    """The rows the user may see, narrowed to the subtree of the branch the list asks for."""
+    queryset = model.objects.visible_to(user)
+    branch = branch_in_scope(user, params.get("branch"))
+    return queryset if branch is None else queryset.in_subtree(branch)
+
+
+def _active_or_ended(queryset: QuerySet, params: dict, *, ended_on: str) -> QuerySet:
+    """?active=1 keeps the rows active today, ?active=0 those ended by today (`ended_on` ≤ today)."""
+    today = timezone.localdate()
+    if params.get("active") == "1":
+        return queryset.active_on(today)
+    if params.get("active") == "0":
+        return queryset.filter(**{f"{ended_on}__lte": today})
+    return queryset
+
+
 def members_filtered(user, params: dict) -> QuerySet:
     """Members the user may see, filtered by q, branch (its whole subtree), category, active; sorted."""
-    queryset = Member.objects.visible_to(user)
-    branch = branch_in_scope(user, params.get("branch"))
-    if branch is not None:
-        queryset = queryset.in_subtree(branch)
+    queryset = _visible_in_branch(Member, user, params)
     if params.get("q"):
         queryset = queryset.search(params["q"])
     if params.get("category") in MemberCategory.values:
         queryset = queryset.filter(category=params["category"])
-    active = params.get("active")
-    today = timezone.localdate()
-    if active == "1":
-        queryset = queryset.active_on(today)
-    elif active == "0":
-        queryset = queryset.filter(left_on__lte=today)
+    queryset = _active_or_ended(queryset, params, ended_on="left_on")
     return _order(queryset.select_related("branch", "organization"), MEMBER_SORTS, params.get("sort"), "name")
 
 
 def organizations_filtered(user, params: dict) -> QuerySet:
-    queryset = Organization.objects.visible_to(user)
-    branch = branch_in_scope(user, params.get("branch"))
-    if branch is not None:
-        queryset = queryset.in_subtree(branch)
+    queryset = _visible_in_branch(Organization, user, params)
     if params.get("q"):
-        from khuyenhoc.text import search_key
-
         queryset = queryset.filter(name_search__contains=search_key(params["q"]))
     if params.get("kind") in OrganizationKind.values:
         queryset = queryset.filter(kind=params["kind"])
-    active = params.get("active")
-    today = timezone.localdate()
-    if active == "1":
-        queryset = queryset.active_on(today)
-    elif active == "0":
-        queryset = queryset.filter(active_to__lte=today)
+    queryset = _active_or_ended(queryset, params, ended_on="active_to")
     return _order(queryset.select_related("branch"), ORGANIZATION_SORTS, params.get("sort"), "name")
 
 
@@ -97,8 +98,6 @@ def branch_children_with_counts(user, parent: Branch | None) -> list[dict]:
 
     Subtree counts come from one GROUP BY over path prefixes, not a query per child.
     """
-    from django.db.models.functions import Substr
-
     if parent is None:
         roots = list(Branch.objects.visible_to(user).filter(depth=_min_depth(user)))
         children = roots
@@ -139,8 +138,6 @@ def branch_children_with_counts(user, parent: Branch | None) -> list[dict]:
 
 
 def _min_depth(user) -> int:
-    from associations.access import user_root_branch
-
     root = user_root_branch(user)
     return root.depth if root else 1
 

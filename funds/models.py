@@ -49,11 +49,6 @@ class FundQuerySet(SubtreeQuerySetMixin, models.QuerySet):
     def not_closed_on(self, day):
         return self.filter(Q(closed_on__isnull=True) | Q(closed_on__gte=day))
 
-    def open_on(self, day):
-        return self.filter(Q(opened_on__isnull=True) | Q(opened_on__lte=day)).filter(
-            Q(closed_on__isnull=True) | Q(closed_on__gte=day)
-        )
-
 
 class Fund(models.Model):
     branch = models.ForeignKey(

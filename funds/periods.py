@@ -101,11 +101,3 @@ class PeriodForm(forms.Form):
         else:
             data["value"] = Period.calendar_year(year)
         return data
-
-
-def period_from(data) -> tuple[PeriodForm, Period]:
-    """The period a report page asks for; the current calendar year when none or invalid."""
-    form = PeriodForm(data or None)
-    if data and form.is_valid():
-        return form, form.cleaned_data["value"]
-    return form, Period.calendar_year(timezone.localdate().year)

@@ -17,7 +17,7 @@ from django.db.models.functions import Substr, TruncMonth
 from django.utils.translation import gettext
 
 from associations.models import Branch
-from funds.models import Donation, Fund, FundModel
+from funds.models import Donation, Fund
 from funds.periods import Period
 
 
@@ -146,7 +146,3 @@ def balances_by_fund_model(branch: Branch) -> list[Row]:
         )
         for row in grouped
     ]
-
-
-def fund_models_in_use() -> QuerySet:
-    return FundModel.objects.filter(active=True)

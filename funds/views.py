@@ -2,65 +2,36 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from associations import personal_data
 from associations.access import get_visible_or_404, require_write
-from associations.models import AuditEntry, PersonalDataExportKind
+from associations.models import PersonalDataExportKind
+from associations.selectors import history_of
 from funds import reports, services
 from funds.forms import (
     DonationFilterForm,
     DonationForm,
     FundFilterForm,
     FundForm,
-    ReportForm,
     TransferFilterForm,
     TransferForm,
     VoidForm,
-    report_root,
 )
 from funds.models import Donation, Fund, LedgerEntry, Transfer
-from funds.periods import Period
+from funds.pages import link_rows, report_scope, total_link, void_from_post
 from funds.receipts import donation_receipt_pdf
-from funds.xlsx import Sheet, xlsx_response
-
-PAGE_SIZE = 50
-
-
-def page_of(request, queryset, size: int = PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-def query_without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("format", None)
-    return query.urlencode()
-
-
-def form_errors_to(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def history_of(obj):
-    return AuditEntry.objects.for_object(obj).select_related("actor")
-
+from khuyenhoc.forms_util import apply_validation_error
+from khuyenhoc.pagination import paged
+from khuyenhoc.xlsx import Sheet, xlsx_response
 
 # --- Funds ------------------------------------------------------------------------------------
 
@@ -70,11 +41,14 @@ def fund_list(request):
     form = FundFilterForm(request.GET or None, user=request.user)
     funds = form.filter(Fund.objects.visible_to(request.user))
     totals = funds.aggregate(balance=Sum("balance"), count=Count("id"))
-    page = page_of(request, funds.select_related("branch", "fund_model").order_by("branch__path", "name"))
     return render(
         request,
         "funds/fund_list.html",
-        {"form": form, "page": page, "totals": totals, "query": query_without_page(request)},
+        {
+            "form": form,
+            "totals": totals,
+            **paged(request, funds.select_related("branch", "fund_model").order_by("branch__path", "name")),
+        },
     )
 
 
@@ -87,7 +61,7 @@ def fund_create(request):
         try:
             fund = services.fund_create(actor=request.user, branch=form.cleaned_data["branch"], data=data)
         except ValidationError as error:
-            form_errors_to(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, _("The fund %(fund)s was created.") % {"fund": fund})
             return redirect("funds:fund_detail", pk=fund.pk)
@@ -102,7 +76,7 @@ def fund_edit(request, pk: int):
         try:
             services.fund_update(actor=request.user, fund=fund, data=form.cleaned_data)
         except ValidationError as error:
-            form_errors_to(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, _("The fund was saved."))
             return redirect("funds:fund_detail", pk=fund.pk)
@@ -122,7 +96,7 @@ def fund_detail(request, pk: int):
         "funds/fund_detail.html",
         {
             "fund": fund,
-            "page": page_of(request, entries),
+            **paged(request, entries),
             "history": history_of(fund),
             "breadcrumb": fund.branch.ancestors_and_self(),
         },
@@ -175,11 +149,14 @@ def donation_list(request):
         )
         return xlsx_response("donations.xlsx", [Sheet(_("Donations"), headers, _donation_rows(donations))])
     totals = donations.valid().aggregate(amount=Sum("amount"), count=Count("id"))
-    page = page_of(request, donations.select_related("fund__branch").order_by("-received_on", "-id"))
     return render(
         request,
         "funds/donation_list.html",
-        {"form": form, "page": page, "totals": totals, "query": query_without_page(request)},
+        {
+            "form": form,
+            "totals": totals,
+            **paged(request, donations.select_related("fund__branch").order_by("-received_on", "-id")),
+        },
     )
 
 
@@ -194,7 +171,7 @@ def donation_create(request):
         try:
             donation = services.donation_record(actor=request.user, **form.service_arguments())
         except ValidationError as error:
-            form_errors_to(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(
                 request,
@@ -236,17 +213,12 @@ def donation_receipt(request, pk: int):
 @require_POST
 def donation_void(request, pk: int):
     donation = get_visible_or_404(request.user, Donation.objects, pk=pk, write=True)
-    form = VoidForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the reason for voiding."))
-        return redirect("funds:donation_detail", pk=pk)
-    try:
-        services.donation_void(actor=request.user, donation=donation, reason=form.cleaned_data["reason"])
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The donation was voided and its amount taken back out of the fund."))
-    return redirect("funds:donation_detail", pk=pk)
+    return void_from_post(
+        request,
+        void=lambda reason: services.donation_void(actor=request.user, donation=donation, reason=reason),
+        back_to=reverse("funds:donation_detail", args=[pk]),
+        done=_("The donation was voided and its amount taken back out of the fund."),
+    )
 
 
 # --- Transfers --------------------------------------------------------------------------------
@@ -257,11 +229,14 @@ def transfer_list(request):
     form = TransferFilterForm(request.GET or None, user=request.user)
     transfers = form.filter(Transfer.objects.visible_to(request.user))
     totals = transfers.valid().aggregate(amount=Sum("amount"), count=Count("id"))
-    page = page_of(request, transfers.select_related("from_fund", "to_fund").order_by("-transferred_on", "-id"))
     return render(
         request,
         "funds/transfer_list.html",
-        {"form": form, "page": page, "totals": totals, "query": query_without_page(request)},
+        {
+            "form": form,
+            "totals": totals,
+            **paged(request, transfers.select_related("from_fund", "to_fund").order_by("-transferred_on", "-id")),
+        },
     )
 
 
@@ -273,7 +248,7 @@ def transfer_create(request):
         try:
             transfer = services.transfer_record(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form_errors_to(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, _("The transfer was recorded."))
             return redirect("funds:transfer_detail", pk=transfer.pk)
@@ -301,49 +276,17 @@ def transfer_detail(request, pk: int):
 @require_POST
 def transfer_void(request, pk: int):
     transfer = get_visible_or_404(request.user, Transfer.objects, pk=pk, write=True)
-    form = VoidForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the reason for voiding."))
-        return redirect("funds:transfer_detail", pk=pk)
-    try:
-        services.transfer_void(actor=request.user, transfer=transfer, reason=form.cleaned_data["reason"])
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    except PermissionDenied:
+    return void_from_post(
+        request,
+        void=lambda reason: services.transfer_void(actor=request.user, transfer=transfer, reason=reason),
+        back_to=reverse("funds:transfer_detail", args=[pk]),
+        done=_("The transfer was voided and reversed."),
         # Seen from the receiving end only: the giving fund lies outside this user's subtree.
-        messages.error(request, _("Only the branch of the giving fund can void this transfer."))
-    else:
-        messages.success(request, _("The transfer was voided and reversed."))
-    return redirect("funds:transfer_detail", pk=pk)
+        refused=_("Only the branch of the giving fund can void this transfer."),
+    )
 
 
 # --- Reports ----------------------------------------------------------------------------------
-
-
-def report_scope(request, form_class=ReportForm):
-    """The branch and period a report page asks for, defaulting to the user's branch and this year."""
-    root = report_root(request.user)
-    if root is None:
-        raise PermissionDenied
-    form = form_class(request.GET or None, user=request.user)
-    branch, period = root, Period.calendar_year(timezone.localdate().year)
-    if form.is_bound and form.is_valid():
-        branch = form.cleaned_data.get("branch") or root
-        period = form.cleaned_data["value"]
-    return form, branch, period
-
-
-def link_rows(rows, *, url: str, branch, period: Period | None):
-    base = {"branch": branch.pk}
-    if period is not None:
-        base.update(period.as_query())
-    for row in rows:
-        row.url = url + "?" + urlencode({**base, **row.filters})
-    return rows
-
-
-def total_link(url: str, branch, period: Period | None) -> str:
-    return url + "?" + urlencode({"branch": branch.pk, **(period.as_query() if period else {})})
 
 
 @login_required
@@ -377,7 +320,7 @@ def report(request):
 
 
 def _report_sheets(context) -> list[Sheet]:
-    heading = [f"{context['branch']} — {context['period'].label}"]
+    heading = [[f"{context['branch']} — {context['period'].label}"]]
     raised = [_("Amount raised (đồng)"), _("Donations")]
     sheets = []
     for title, key in (
@@ -389,7 +332,7 @@ def _report_sheets(context) -> list[Sheet]:
         total = context["raised_total"]
         rows.append([_("Total"), total["amount"], total["donations"]])
         sheets.append(Sheet(title, ["", *raised], rows, heading=heading))
-    balance_heading = [str(context["branch"])]
+    balance_heading = [[str(context["branch"])]]
     for title, key in (
         (_("Balances by branch"), "balances_by_branch"),
         (_("Balances by fund model"), "balances_by_model"),

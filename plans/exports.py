@@ -1,5 +1,6 @@
 """The dashboard of a branch as an Excel workbook (one sheet per target, a row per child
-branch) and as a PDF report for a meeting, with its charts drawn by fpdf2 (no browser).
+branch, written by khuyenhoc.xlsx) and as a PDF report for a meeting, with its charts drawn
+by fpdf2 (no browser).
 
 The PDF uses the DejaVu fonts (settings.PDF_FONT_DIR), which carry every Vietnamese letter.
 A report with more than PLANS_PDF_BACKGROUND_ROWS child rows in all is built by the worker.
@@ -7,7 +8,6 @@ A report with more than PLANS_PDF_BACKGROUND_ROWS child rows in all is built by 
 
 from __future__ import annotations
 
-import io
 import logging
 from decimal import Decimal
 
@@ -17,21 +17,12 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from fpdf import FPDF
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
+from khuyenhoc.xlsx import Sheet
 from plans.selectors import Dashboard, Figure, TargetProgress, dashboard_for
 
 # fpdf2's font subsetting (fontTools) logs every glyph at INFO.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
-
-
-def _append(sheet, row) -> None:
-    """Append a row whose text stays text: a name typed as "=…" must not become a formula."""
-    sheet.append(row)
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"
 
 
 def background_threshold() -> int:
@@ -72,50 +63,33 @@ def report_filename(dashboard: Dashboard, extension: str) -> str:
 
 
 # --- Excel -------------------------------------------------------------------------------------
-def dashboard_xlsx(dashboard: Dashboard) -> bytes:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    bold = Font(bold=True)
+def dashboard_sheets(dashboard: Dashboard) -> list[Sheet]:
+    """One sheet per target: its figures at the top, then a row per child branch."""
+    sheets = []
+    headers = [_("Branch"), _("Counted"), _("Out of"), _("Percentage"), _("Gap to target"), _("Status")]
     for index, item in enumerate(dashboard.targets, start=1):
-        # Sheet names: at most 31 characters, no "/" (plan codes have one).
-        sheet = workbook.create_sheet(f"{index}. {item.target.get_indicator_display()}"[:31].replace("/", "-"))
-        _append(sheet, [report_title(item.target.plan)])
-        sheet["A1"].font = Font(bold=True, size=13)
-        _append(sheet, [_target_title(item)])
-        _append(sheet, [_("Branch"), dashboard.branch.name])
+        heading = [[report_title(item.target.plan)], [_target_title(item)], [_("Branch"), dashboard.branch.name]]
         if item.now:
-            _append(sheet, [_("As of"), item.now.as_of])
-            sheet.cell(row=sheet.max_row, column=2).number_format = "DD/MM/YYYY"
-            _append(sheet, [_("Counted"), item.now.numerator, _("Out of"), item.now.denominator])
-            _append(sheet, [_("Percentage"), float(item.now.percent) if item.now.percent is not None else None])
-            _append(sheet, [_("Gap to target"), item.now.gap, item.now.gap_text])
-        _append(sheet, [])
-        header = [_("Branch"), _("Counted"), _("Out of"), _("Percentage"), _("Gap to target"), _("Status")]
-        _append(sheet, header)
-        for cell in sheet[sheet.max_row]:
-            cell.font = bold
-        for row in item.children:
-            now = row.now
-            _append(
-                sheet,
-                [
-                    row.branch.name,
-                    now.numerator if now else None,
-                    now.denominator if now else None,
-                    float(now.percent) if now and now.percent is not None else None,
-                    now.gap if now else None,
-                    f"{row.status_symbol} {row.status_label}",
-                ],
-            )
-        sheet.column_dimensions["A"].width = 40
-        for column in "BCDE":
-            sheet.column_dimensions[column].width = 14
-        sheet.column_dimensions["F"].width = 28
-    if not workbook.sheetnames:
-        workbook.create_sheet(_("No targets"))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+            heading += [
+                [_("As of"), item.now.as_of],
+                [_("Counted"), item.now.numerator, _("Out of"), item.now.denominator],
+                [_("Percentage"), float(item.now.percent) if item.now.percent is not None else None],
+                [_("Gap to target"), item.now.gap, item.now.gap_text],
+            ]
+        rows = [
+            [
+                row.branch.name,
+                row.now.numerator if row.now else None,
+                row.now.denominator if row.now else None,
+                float(row.now.percent) if row.now and row.now.percent is not None else None,
+                row.now.gap if row.now else None,
+                f"{row.status_symbol} {row.status_label}",
+            ]
+            for row in item.children
+        ]
+        title = f"{index}. {item.target.get_indicator_display()}"
+        sheets.append(Sheet(title, headers, rows, heading=heading, widths={1: 40, 2: 14, 3: 14, 4: 14, 5: 14, 6: 28}))
+    return sheets or [Sheet(_("No targets"), [], [])]
 
 
 # --- PDF ---------------------------------------------------------------------------------------

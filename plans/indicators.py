@@ -1,4 +1,5 @@
-"""The two headline indicators of /work/shared/DESIGN.md, for every branch of a target's subtree at once.
+"""The two headline indicators (defined in docs/ARCHITECTURE.md, section "Indicators"), for every
+branch of a target's subtree at once.
 
 `indicators_compute(target=, as_of=)` answers {branch id: (numerator, denominator)} for the
 target's root branch and every branch below it, each figure counting that branch's whole

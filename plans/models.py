@@ -37,13 +37,6 @@ class Indicator(models.TextChoices):
     )
 
 
-# What one unit of each indicator's numerator is called in "needs 37 more boards".
-INDICATOR_UNITS = {
-    Indicator.BOARD_COVERAGE: (_("board"), _("boards")),
-    Indicator.CADRE_MEMBERSHIP: (_("member"), _("members")),
-}
-
-
 class PlanQuerySet(SubtreeQuerySetMixin, models.QuerySet):
     branch_path_lookup = "issuing_branch__path"
 
@@ -181,10 +174,6 @@ class Target(models.Model):
     def required_numerator(self, denominator: int) -> int:
         """The smallest numerator that meets the threshold: ceil(threshold% × denominator)."""
         return math.ceil(self.threshold_percent * denominator / 100)
-
-    def unit_label(self, count: int) -> str:
-        singular, plural = INDICATOR_UNITS[Indicator(self.indicator)]
-        return str(singular if count == 1 else plural)
 
     @classmethod
     def default_scope(cls, indicator: str) -> dict:

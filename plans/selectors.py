@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
@@ -410,7 +410,3 @@ def scholarship_panel(branch: Branch) -> ScholarshipPanel:
     scholarships/reports.py."""
     rows = ScholarshipYearTotal.objects.filter(branch=branch).order_by("year").values_list("year", "turns", "amount")
     return ScholarshipPanel(available=True, rows=[tuple(row) for row in rows])
-
-
-def latest_computed_at():
-    return IndicatorValue.objects.aggregate(at=Max("computed_at"))["at"]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from associations.access import can_manage, get_visible_or_404, require_manage, user_root_branch
 from associations.models import Branch
 from khuyenhoc.forms_util import apply_validation_error
+from khuyenhoc.xlsx import xlsx_response
 from plans import exports
 from plans.forms import PlanForm, TargetForm
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
@@ -99,12 +100,7 @@ def _plan_dashboard(request, branch_id: int, plan_id: int):
 @require_GET
 def export_xlsx(request, branch_id: int, plan_id: int):
     _branch_obj, _plan, board = _plan_dashboard(request, branch_id, plan_id)
-    response = HttpResponse(
-        exports.dashboard_xlsx(board),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{exports.report_filename(board, "xlsx")}"'
-    return response
+    return xlsx_response(exports.report_filename(board, "xlsx"), exports.dashboard_sheets(board))
 
 
 @login_required

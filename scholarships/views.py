@@ -14,9 +14,12 @@ from django.views.decorators.http import require_POST
 from associations import personal_data, privacy
 from associations.access import get_visible_or_404, require_write
 from associations.models import PersonalDataExportKind
+from associations.selectors import history_of
 from funds.forms import VoidForm
-from funds.views import form_errors_to, history_of, link_rows, page_of, query_without_page, report_scope, total_link
-from funds.xlsx import Sheet, xlsx_response
+from funds.pages import link_rows, report_scope, total_link, void_from_post
+from khuyenhoc.forms_util import apply_validation_error
+from khuyenhoc.pagination import paged
+from khuyenhoc.xlsx import Sheet, xlsx_response
 from scholarships import reports, selectors, services
 from scholarships.forms import AwardFilterForm, AwardPayForm, RoundFilterForm, RoundForm
 from scholarships.models import Award, ScholarshipRound
@@ -24,19 +27,23 @@ from scholarships.models import Award, ScholarshipRound
 VALID = Q(awards__voided_at__isnull=True)
 
 
+def _award_totals(awards) -> dict:
+    """Turns (one award is one turn), distinct recipients and amount of the awards not voided."""
+    return awards.valid().aggregate(
+        turns=Count("id"), recipients=Count("recipient_key", distinct=True), amount=Sum("amount")
+    )
+
+
 @login_required
 def round_list(request):
     form = RoundFilterForm(request.GET or None, user=request.user)
     rounds = form.filter(ScholarshipRound.objects.visible_to(request.user))
-    page = page_of(
-        request,
+    rounds = (
         rounds.select_related("branch", "fund")
         .annotate(turns=Count("awards", filter=VALID), amount=Sum("awards__amount", filter=VALID))
-        .order_by("-awarded_on", "-id"),
+        .order_by("-awarded_on", "-id")
     )
-    return render(
-        request, "scholarships/round_list.html", {"form": form, "page": page, "query": query_without_page(request)}
-    )
+    return render(request, "scholarships/round_list.html", {"form": form, **paged(request, rounds)})
 
 
 @login_required
@@ -47,7 +54,7 @@ def round_create(request):
         try:
             scholarship_round = services.round_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form_errors_to(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, _("The round was created. Now record its awards."))
             return redirect("scholarships:round_detail", pk=scholarship_round.pk)
@@ -60,15 +67,13 @@ def round_detail(request, pk: int):
         request.user, ScholarshipRound.objects.select_related("branch", "fund"), pk=pk
     )
     awards = scholarship_round.awards.all()
-    totals = awards.valid().aggregate(
-        turns=Count("id"), recipients=Count("recipient_key", distinct=True), amount=Sum("amount")
-    )
+    totals = _award_totals(awards)
     return render(
         request,
         "scholarships/round_detail.html",
         {
             "round": scholarship_round,
-            "page": page_of(request, awards.order_by("-paid_on", "-id")),
+            **paged(request, awards.order_by("-paid_on", "-id")),
             "totals": totals,
             "history": history_of(scholarship_round),
         },
@@ -85,7 +90,7 @@ def award_pay(request, pk: int):
         try:
             award = services.award_pay(actor=request.user, scholarship_round=scholarship_round, **form.cleaned_data)
         except ValidationError as error:
-            form_errors_to(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(
                 request,
@@ -152,14 +157,15 @@ def award_list(request):
             unmasked=unmasked,
         )
         return xlsx_response("hoc-bong.xlsx", [Sheet(_("Awards"), headers, _award_rows(awards, unmasked=unmasked))])
-    totals = awards.valid().aggregate(
-        turns=Count("id"), recipients=Count("recipient_key", distinct=True), amount=Sum("amount")
-    )
-    page = page_of(request, awards.select_related("round__branch").order_by("-paid_on", "-id"))
+    totals = _award_totals(awards)
     return render(
         request,
         "scholarships/award_list.html",
-        {"form": form, "page": page, "totals": totals, "query": query_without_page(request)},
+        {
+            "form": form,
+            "totals": totals,
+            **paged(request, awards.select_related("round__branch").order_by("-paid_on", "-id")),
+        },
     )
 
 
@@ -186,17 +192,12 @@ def award_detail(request, pk: int):
 @require_POST
 def award_void(request, pk: int):
     award = get_visible_or_404(request.user, Award.objects, pk=pk, write=True)
-    form = VoidForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the reason for voiding."))
-        return redirect("scholarships:award_detail", pk=pk)
-    try:
-        services.award_void(actor=request.user, award=award, reason=form.cleaned_data["reason"])
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The award was voided and its amount returned to the fund."))
-    return redirect("scholarships:award_detail", pk=pk)
+    return void_from_post(
+        request,
+        void=lambda reason: services.award_void(actor=request.user, award=award, reason=reason),
+        back_to=reverse("scholarships:award_detail", args=[pk]),
+        done=_("The award was voided and its amount returned to the fund."),
+    )
 
 
 @login_required
@@ -217,7 +218,7 @@ def report(request):
         "by_branch": link_rows(reports.awards_by_branch(branch, period), url=url, branch=branch, period=period),
     }
     if request.GET.get("format") == "xlsx":
-        heading = [f"{branch} — {period.label}"]
+        heading = [[f"{branch} — {period.label}"]]
         headers = ["", _("Award turns"), _("Distinct recipients"), _("Amount (đồng)")]
         sheets = []
         for title, key in (

@@ -3,8 +3,6 @@ the services in the same transaction as each change, and no page edits or delete
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
@@ -15,9 +13,7 @@ from django.views.decorators.http import require_GET
 
 from associations.access import require_manage
 from associations.models import AuditAction, AuditEntry, PersonalDataExport, PersonalDataExportKind
-from khuyenhoc.pagination import CappedPaginator
-
-PAGE_SIZE = 50
+from khuyenhoc.pagination import CappedPaginator, paged
 
 # What the log can be filtered by: (app label, model) of each audited kind of record.
 KINDS = {
@@ -37,12 +33,9 @@ KINDS = {
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class AuditFilterForm(forms.Form):
-    action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", _("All")), *AuditAction.choices])
-    kind = forms.ChoiceField(
-        label=_("Record kind"), required=False, choices=[("", _("All")), *((k, v[1]) for k, v in KINDS.items())]
-    )
-    actor = forms.CharField(label=_("By (user name)"), required=False, max_length=150)
+class DatedFilterForm(forms.Form):
+    """A filter of records stamped `at`, by the day they were made (both ends included)."""
+
     since = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET, input_formats=["%Y-%m-%d", "%d/%m/%Y"])
     until = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET, input_formats=["%Y-%m-%d", "%d/%m/%Y"])
 
@@ -50,6 +43,25 @@ class AuditFilterForm(forms.Form):
         if not self.is_bound or not self.is_valid():
             return queryset
         data = self.cleaned_data
+        if data["since"]:
+            queryset = queryset.filter(at__date__gte=data["since"])
+        if data["until"]:
+            queryset = queryset.filter(at__date__lte=data["until"])
+        return self.filter_more(queryset, data)
+
+    def filter_more(self, queryset, data):
+        return queryset
+
+
+class AuditFilterForm(DatedFilterForm):
+    action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", _("All")), *AuditAction.choices])
+    kind = forms.ChoiceField(
+        label=_("Record kind"), required=False, choices=[("", _("All")), *((k, v[1]) for k, v in KINDS.items())]
+    )
+    actor = forms.CharField(label=_("By (user name)"), required=False, max_length=150)
+    field_order = ["action", "kind", "actor", "since", "until"]
+
+    def filter_more(self, queryset, data):
         if data["action"]:
             queryset = queryset.filter(action=data["action"])
         if data["kind"]:
@@ -62,17 +74,7 @@ class AuditFilterForm(forms.Form):
                 | Q(actor__last_name__icontains=text)
                 | Q(actor__first_name__icontains=text)
             )
-        if data["since"]:
-            queryset = queryset.filter(at__date__gte=data["since"])
-        if data["until"]:
-            queryset = queryset.filter(at__date__lte=data["until"])
         return queryset
-
-
-def _query(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 @login_required
@@ -81,30 +83,20 @@ def audit_log(request):
     require_manage(request.user)
     form = AuditFilterForm(request.GET or None)
     entries = form.filter(AuditEntry.objects.visible_to(request.user)).select_related("actor", "branch", "content_type")
-    paginator = CappedPaginator(entries.order_by("-at", "-id"), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "associations/audit_log.html",
-        {"form": form, "page": page, "paginator": paginator, "query": _query(request)},
+        {"form": form, **paged(request, entries.order_by("-at", "-id"), paginator_class=CappedPaginator)},
     )
 
 
-class ExportFilterForm(forms.Form):
+class ExportFilterForm(DatedFilterForm):
     kind = forms.ChoiceField(label=_("What"), required=False, choices=[("", _("All")), *PersonalDataExportKind.choices])
-    since = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET, input_formats=["%Y-%m-%d", "%d/%m/%Y"])
-    until = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET, input_formats=["%Y-%m-%d", "%d/%m/%Y"])
+    field_order = ["kind", "since", "until"]
 
-    def filter(self, queryset):
-        if not self.is_bound or not self.is_valid():
-            return queryset
-        data = self.cleaned_data
+    def filter_more(self, queryset, data):
         if data["kind"]:
             queryset = queryset.filter(kind=data["kind"])
-        if data["since"]:
-            queryset = queryset.filter(at__date__gte=data["since"])
-        if data["until"]:
-            queryset = queryset.filter(at__date__lte=data["until"] or datetime.date.max)
         return queryset
 
 
@@ -114,10 +106,8 @@ def personal_data_exports(request):
     require_manage(request.user)
     form = ExportFilterForm(request.GET or None)
     exports = form.filter(PersonalDataExport.objects.visible_to(request.user)).select_related("user", "branch")
-    paginator = CappedPaginator(exports.order_by("-at", "-id"), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "associations/personal_data_exports.html",
-        {"form": form, "page": page, "paginator": paginator, "query": _query(request)},
+        {"form": form, **paged(request, exports.order_by("-at", "-id"), paginator_class=CappedPaginator)},
     )

@@ -11,22 +11,17 @@ from associations.forms import MemberEndForm, MemberFilterForm, MemberForm
 from associations.models import Member
 from associations.selectors import history_of, members_filtered
 from khuyenhoc.forms_util import apply_validation_error
-from khuyenhoc.pagination import CappedPaginator
-
-PAGE_SIZE = 50
+from khuyenhoc.pagination import CappedPaginator, paged
 
 
 @login_required
 def member_list(request):
+    members = members_filtered(request.user, request.GET)
     filters = MemberFilterForm(request.GET or None, user=request.user)
-    paginator = CappedPaginator(members_filtered(request.user, request.GET), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "associations/member_list.html",
-        {"filters": filters, "page": page, "paginator": paginator, "query": query.urlencode()},
+        {"filters": filters, **paged(request, members, paginator_class=CappedPaginator)},
     )
 
 

@@ -11,22 +11,17 @@ from associations.forms import HeadcountForm, OrganizationFilterForm, Organizati
 from associations.models import Organization
 from associations.selectors import history_of, organizations_filtered
 from khuyenhoc.forms_util import apply_validation_error
-from khuyenhoc.pagination import CappedPaginator
-
-PAGE_SIZE = 50
+from khuyenhoc.pagination import CappedPaginator, paged
 
 
 @login_required
 def organization_list(request):
+    organizations = organizations_filtered(request.user, request.GET)
     filters = OrganizationFilterForm(request.GET or None, user=request.user)
-    paginator = CappedPaginator(organizations_filtered(request.user, request.GET), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "associations/organization_list.html",
-        {"filters": filters, "page": page, "paginator": paginator, "query": query.urlencode()},
+        {"filters": filters, **paged(request, organizations, paginator_class=CappedPaginator)},
     )
 
 

@@ -748,7 +748,7 @@ def test_script_typed_in_every_text_field_is_shown_as_text_on_pages_exports_and_
     donations = clerk.get("/funds/donations/?state=all&format=xlsx")
     donation_cells = [
         cell
-        for row in load_workbook(io.BytesIO(donations.content)).active.iter_rows()
+        for row in load_workbook(io.BytesIO(b"".join(donations.streaming_content))).active.iter_rows()
         for cell in row
         if isinstance(cell.value, str)
     ]

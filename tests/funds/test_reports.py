@@ -136,7 +136,7 @@ def test_the_report_exports_to_excel_with_the_same_figures(cast, tree, history, 
     response = client_for(cast.city_leader).get(
         reverse("funds:report"), {"period": "year", "year": 2017, "format": "xlsx"}
     )
-    workbook = load_workbook(io.BytesIO(response.content))
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert len(workbook.sheetnames) == 5
     total_row = list(workbook.worksheets[0].values)[-1]
     assert (

@@ -151,7 +151,7 @@ def test_the_donations_list_exports_the_filtered_set_to_excel(cast, funds, clien
     )
 
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    rows = list(load_workbook(io.BytesIO(response.content)).active.values)
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.values)
     assert len(rows) == 2
     assert rows[1][2] == "Trần Thị Hoà" and rows[1][4] == 100_000
 

@@ -155,7 +155,7 @@ def test_the_excel_export_has_one_sheet_per_target_with_a_row_per_child(client_f
         f"/plans/dashboard/{tree.ba_dinh.pk}/plan/{plan_data.plan.pk}/report.xlsx"
     )
     assert response.status_code == 200
-    workbook = load_workbook(io.BytesIO(response.content))
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert len(workbook.sheetnames) == 2
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
     children = {row[0]: row[1:3] for row in rows if row and row[0] in {"Phường Phúc Xá", "Phường Trúc Bạch"}}

@@ -182,7 +182,7 @@ def test_the_awards_list_totals_turns_and_recipients_and_exports_to_excel(cast, 
     assert filtered.context["totals"] == {"turns": 1, "recipients": 1, "amount": 300_000}
 
     export = client.get(reverse("scholarships:award_list"), {"format": "xlsx"})
-    rows = list(load_workbook(io.BytesIO(export.content)).active.values)
+    rows = list(load_workbook(io.BytesIO(b"".join(export.streaming_content))).active.values)
     assert len(rows) == 4
 
 
