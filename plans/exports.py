@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from khuyenhoc.xlsx import Sheet
+from plans.models import ReportExport, RunStatus
 from plans.selectors import Dashboard, Figure, TargetProgress, dashboard_for
 
 # fpdf2's font subsetting (fontTools) logs every glyph at INFO.
@@ -283,8 +284,6 @@ def _children_table(pdf: _Report, item: TargetProgress) -> None:
 
 def report_export_build(*, export_id: int) -> None:
     """The worker's side of a large PDF: build it and attach the file to its ReportExport."""
-    from plans.models import ReportExport, RunStatus
-
     export = ReportExport.objects.select_related("branch", "plan").filter(pk=export_id).first()
     if export is None or export.status == RunStatus.DONE:
         return

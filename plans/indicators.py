@@ -41,7 +41,9 @@ from associations.models import (
     Organization,
     OrganizationHeadcount,
 )
+from funds.models import Donation
 from plans.models import Indicator, IndicatorValue, MoneyYearTotal, ScholarshipYearTotal, Target
+from scholarships.models import Award
 
 Counts = dict[int, tuple[int, int]]
 
@@ -237,8 +239,6 @@ def _roll_up_keyed(own: Totals) -> Totals:
 def money_year_totals_compute() -> Totals:
     """{(branch id, year, fund model id): (amount, donations)} over each branch's subtree:
     valid donations by the year they were received, as funds/reports.py counts them."""
-    from funds.models import Donation
-
     rows = (
         Donation.objects.valid()
         .order_by()
@@ -253,8 +253,6 @@ def money_year_totals_compute() -> Totals:
 def scholarship_year_totals_compute() -> Totals:
     """{(branch id, year): (turns, amount)} over each branch's subtree: valid awards by the
     year they were paid, as scholarships/reports.py counts them (one award is one turn)."""
-    from scholarships.models import Award
-
     rows = (
         Award.objects.valid()
         .order_by()

@@ -18,7 +18,7 @@ from associations.access import can_manage, get_visible_or_404, require_manage, 
 from associations.models import Branch
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.xlsx import xlsx_response
-from plans import exports
+from plans import exports, tasks
 from plans.forms import PlanForm, TargetForm
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.selectors import dashboard_for, dashboard_values, money_panel, plan_for_branch_or_none, scholarship_panel
@@ -119,10 +119,8 @@ def export_pdf(request, branch_id: int, plan_id: int):
 
 
 def _enqueue_report(export: ReportExport) -> None:
-    from plans.tasks import report_pdf_build
-
     try:
-        report_pdf_build.delay(export.pk)
+        tasks.report_pdf_build.delay(export.pk)
     except Exception as error:
         ReportExport.objects.filter(pk=export.pk).update(status=RunStatus.FAILED, error=str(error)[:2000])
 
