@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from associations.admin import SubtreeAdminMixin
 from funds import services
-from funds.models import Donation, Fund, FundModel, LedgerEntry, Transfer
+from funds.models import Donation, Fund, FundModel, LedgerEntry, Payment, Transfer
 
 FUND_FIELDS = ["name", "fund_model", "legal_form", "opened_on", "closed_on"]
 
@@ -20,9 +20,12 @@ class FundModelAdmin(admin.ModelAdmin):
     list_editable = ["active", "ordering"]
     prepopulated_fields = {"code": ["name"]}
 
+    def save_model(self, request, obj, form, change):
+        services.fund_model_save(actor=request.user, fund_model=obj)
+
     def has_delete_permission(self, request, obj=None):
-        # A model in use by a fund is protected anyway; switch it off instead of deleting it.
-        return request.user.is_superuser
+        # Switched off ("active"), never deleted: past funds and reports name their model.
+        return False
 
 
 @admin.register(Fund)
@@ -122,11 +125,8 @@ class TransferAdmin(MoneyRecordAdmin):
     void_service = staticmethod(_void_transfer)
 
 
-@admin.register(LedgerEntry)
-class LedgerEntryAdmin(SubtreeAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "occurred_on", "fund", "kind", "amount", "reverses"]
-    list_filter = ["kind"]
-    list_select_related = ["fund"]
+class ReadOnlyAdmin(SubtreeAdminMixin, admin.ModelAdmin):
+    """Rows only the services write: shown, never added, changed or deleted here."""
 
     def has_add_permission(self, request):
         return False
@@ -136,3 +136,20 @@ class LedgerEntryAdmin(SubtreeAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "occurred_on", "fund", "kind", "amount", "reverses"]
+    list_filter = ["kind"]
+    list_select_related = ["fund"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    """Voided through what they pay for (an award's page or admin), which gives the reason."""
+
+    list_display = ["id", "paid_on", "fund", "amount", "description", "voided_at"]
+    search_fields = ["description"]
+    list_select_related = ["fund"]
+    date_hierarchy = "paid_on"

@@ -5,17 +5,43 @@ figure to the list of the records behind it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from funds.forms import ReportForm, VoidForm, report_root
 from funds.periods import Period
+
+
+@dataclass(frozen=True)
+class FundLink:
+    """A list of another app's records, filtered to one fund (e.g. the awards paid from it):
+    registered by that app in its AppConfig.ready(), shown on the fund's page."""
+
+    label: Any  # a lazily translated string
+    url_name: str
+
+
+_FUND_LINKS: list[FundLink] = []
+
+
+def fund_link_register(link: FundLink) -> None:
+    if link not in _FUND_LINKS:
+        _FUND_LINKS.append(link)
+
+
+def fund_links(fund) -> list[tuple[str, str]]:
+    """(label, URL) of every registered list, filtered to the fund, voided records included."""
+    query = urlencode({"fund": fund.pk, "state": "all"})
+    return [(str(link.label), f"{reverse(link.url_name)}?{query}") for link in _FUND_LINKS]
 
 
 def void_from_post(

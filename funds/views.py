@@ -27,7 +27,7 @@ from funds.forms import (
     VoidForm,
 )
 from funds.models import Donation, Fund, LedgerEntry, Transfer
-from funds.pages import link_rows, report_scope, total_link, void_from_post
+from funds.pages import fund_links, link_rows, report_scope, total_link, void_from_post
 from funds.receipts import donation_receipt_pdf
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import paged
@@ -98,6 +98,7 @@ def fund_detail(request, pk: int):
             "fund": fund,
             **paged(request, entries),
             "history": history_of(fund),
+            "links": fund_links(fund),
             "breadcrumb": fund.branch.ancestors_and_self(),
         },
     )

@@ -10,6 +10,9 @@ class ScholarshipsConfig(AppConfig):
 
     def ready(self):
         # The adapter uses the models: it can be imported only once the registry is ready.
+        from funds.pages import FundLink, fund_link_register
         from scholarships.imports import AwardImport
 
         register(AwardImport)
+        # A fund's page links to the awards paid from it.
+        fund_link_register(FundLink(label=_("Awards paid"), url_name="scholarships:award_list"))

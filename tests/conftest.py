@@ -1,4 +1,4 @@
-"""The fixed cast of users and the branch tree they belong to.
+"""The fixed cast of users and the branch tree they belong to, and one fund per branch.
 
 Thành phố Hà Nội (city)            ← city_leader, manager (city)
 ├── Quận Ba Đình (district)        ← district_leader
@@ -8,13 +8,25 @@ Thành phố Hà Nội (city)            ← city_leader, manager (city)
     └── Phường Hàng Bạc (commune)
 """
 
+import datetime
 from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from associations.models import BranchLevel, DivisionType, StaffRole
-from tests.factories import PASSWORD, StaffProfileFactory, UserFactory, make_branch
+from associations.models import BranchLevel, DivisionType, MemberCategory, OrganizationKind, StaffRole
+from funds.models import Fund, FundModel, LegalForm
+from plans.services import indicators_recompute_all, plan_99_load
+from tests.factories import (
+    PASSWORD,
+    TODAY,
+    HeadcountFactory,
+    MemberFactory,
+    StaffProfileFactory,
+    UserFactory,
+    make_branch,
+    org_with_board,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +75,30 @@ def cast(tree):
         sibling_clerk=_staff("clerk_hoankiem", tree.hoan_kiem, StaffRole.CLERK, "Đỗ Văn Nam"),
         admin=admin,
         password=PASSWORD,
+    )
+
+
+@pytest.fixture
+def fund_model(db):
+    # get_or_create: transactional tests flush the rows the data migration seeded.
+    return FundModel.objects.get_or_create(code="hoi-cac-cap", defaults={"name": "Quỹ khuyến học của Hội các cấp"})[0]
+
+
+@pytest.fixture
+def funds(tree, fund_model):
+    """One fund per branch of the cast's tree, empty."""
+    clan = FundModel.objects.get_or_create(code="dong-ho", defaults={"name": "Quỹ khuyến học dòng họ"})[0]
+
+    def make(branch, name, model=fund_model):
+        return Fund.objects.create(branch=branch, name=name, fund_model=model, legal_form=LegalForm.INTERNAL)
+
+    return SimpleNamespace(
+        city=make(tree.city, "Quỹ Khuyến học Hà Nội"),
+        ba_dinh=make(tree.ba_dinh, "Quỹ Khuyến học quận Ba Đình"),
+        phuc_xa=make(tree.phuc_xa, "Quỹ Khuyến học phường Phúc Xá"),
+        phuc_xa_clan=make(tree.phuc_xa, "Quỹ khuyến học dòng họ Nguyễn Phúc Xá", clan),
+        truc_bach=make(tree.truc_bach, "Quỹ Khuyến học phường Trúc Bạch"),
+        hoan_kiem=make(tree.hoan_kiem, "Quỹ Khuyến học quận Hoàn Kiếm"),
     )
 
 
@@ -158,3 +194,29 @@ def eager(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     yield app
     app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
+def plan_data(tree):
+    """Plan 99 on the cast's tree with a few organisations, members and headcounts, computed as of TODAY.
+
+    Board coverage on TODAY: Phúc Xá 2/3, Trúc Bạch 0/1, Ba Đình 2/4, Hàng Bạc 1/1, city 3/5.
+    Membership on TODAY: Phúc Xá 3 of 10, Hàng Bạc 1 of 2, city 4 of 12.
+    """
+    a1 = org_with_board(tree.phuc_xa)
+    org_with_board(tree.phuc_xa, founded_on=datetime.date(2019, 9, 1))  # after 30/06/2019: not a year ago
+    org_with_board(tree.phuc_xa, founded_on=None)
+    org_with_board(tree.truc_bach, founded_on=None)
+    c1 = org_with_board(tree.hang_bac, kind=OrganizationKind.PUBLIC_SERVICE)
+    for _ in range(3):
+        MemberFactory(branch=tree.phuc_xa, organization=a1, category=MemberCategory.CIVIL_SERVANT)
+    MemberFactory(branch=tree.hang_bac, organization=c1, category=MemberCategory.WORKER)
+    HeadcountFactory(organization=a1, year=2019, civil_servants=10)
+    HeadcountFactory(organization=c1, year=2018, workers=2)
+    plan = plan_99_load()
+    indicators_recompute_all(today=TODAY)
+    return SimpleNamespace(
+        plan=plan,
+        board=plan.targets.get(indicator="board_coverage"),
+        membership=plan.targets.get(indicator="cadre_membership"),
+    )

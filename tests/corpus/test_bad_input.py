@@ -21,8 +21,7 @@ from associations.models import AuditEntry, Branch, Member, Organization, Organi
 from funds.models import Donation, Fund, LedgerEntry, Transfer
 from plans.models import Plan, Target
 from scholarships.models import Award, ScholarshipRound
-from tests.factories import MemberFactory, OrganizationFactory
-from tests.funds.conftest import donate, fund_model, funds, make_round  # noqa: F401  (fixtures)
+from tests.factories import MemberFactory, OrganizationFactory, donate, make_round
 
 pytestmark = pytest.mark.django_db
 
@@ -763,7 +762,7 @@ def test_script_typed_in_every_text_field_is_shown_as_text_on_pages_exports_and_
 def test_records_whose_author_is_unknown_still_open(world, cast, client_for):
     """Generated or system-written records have no `created_by`: their pages must not fail
     (wapiti found 500s on the demo data's donations, awards and funds)."""
-    from tests.funds.conftest import pay
+    from tests.factories import pay
 
     award = pay(cast.commune_clerk, world.round, 100_000)
     donation = Donation.objects.latest("id")

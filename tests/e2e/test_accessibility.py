@@ -15,7 +15,6 @@ from openpyxl import Workbook
 from imports.services import job_check, job_create
 from tests.e2e.conftest import sign_in
 from tests.factories import MemberFactory
-from tests.plans.conftest import plan_data  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -60,7 +59,7 @@ def test_five_pages_have_no_serious_accessibility_violation_and_respect_the_csp(
     live_server,
     cast,
     tree,
-    plan_data,  # noqa: F811
+    plan_data,
     settings,
     tmp_path,
 ):

@@ -6,12 +6,11 @@ import pytest
 from pypdf import PdfReader
 
 from tests.e2e.conftest import sign_in
-from tests.plans.conftest import plan_data  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_city_leader_drills_into_a_district_and_downloads_the_pdf_report(page, cast, tree, plan_data):  # noqa: F811
+def test_a_city_leader_drills_into_a_district_and_downloads_the_pdf_report(page, cast, tree, plan_data):
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(page, "leader_hanoi", cast.password)

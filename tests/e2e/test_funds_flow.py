@@ -2,7 +2,7 @@ import pytest
 
 from funds.models import Fund, FundModel
 from tests.e2e.conftest import sign_in
-from tests.funds.conftest import make_round
+from tests.factories import make_round
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

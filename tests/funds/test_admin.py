@@ -2,8 +2,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from associations.models import AuditAction, AuditEntry
 from funds.models import Donation, LedgerEntry
-from tests.funds.conftest import donate, make_round, pay
+from tests.factories import donate, make_round, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +74,32 @@ def test_scholarships_never_write_the_funds_tables_themselves():
         source = path.read_text()
         assert "LedgerEntry" not in source, path
         assert "balance=" not in source, path
+
+
+def test_an_administrator_switching_a_fund_model_off_leaves_an_audit_entry(cast, fund_model, client_for):
+    client = client_for(cast.admin)
+    url = reverse("admin:funds_fundmodel_change", args=[fund_model.pk])
+    response = client.post(
+        url, {"name": fund_model.name, "code": fund_model.code, "ordering": fund_model.ordering, "active": ""}
+    )
+    assert response.status_code == 302
+    fund_model.refresh_from_db()
+    assert fund_model.active is False
+    entry = AuditEntry.objects.get(content_type__model="fundmodel", object_id=str(fund_model.pk))
+    assert entry.action == AuditAction.UPDATE and entry.actor == cast.admin
+    assert list(entry.changes.values()) == [[True, False]]
+    # A fund model is switched off, never deleted: past funds and reports name it.
+    assert client.get(reverse("admin:funds_fundmodel_delete", args=[fund_model.pk])).status_code == 403
+
+
+def test_payments_are_shown_in_the_admin_but_never_changed_there(cast, tree, funds, staff_clerk, client_for):
+    donate(cast.admin, funds.phuc_xa, 1_000_000)
+    award = pay(cast.admin, make_round(cast.admin, tree.phuc_xa, funds.phuc_xa), 300_000, recipient_name="Em Phúc Xá")
+    client = client_for(staff_clerk)
+    page = client.get(reverse("admin:funds_payment_changelist")).content.decode()
+    assert "Em Phúc Xá" in page
+    assert client.get(reverse("admin:funds_payment_add")).status_code == 403
+    assert client.get(reverse("admin:funds_payment_delete", args=[award.payment_id])).status_code == 403
+    client.post(reverse("admin:funds_payment_change", args=[award.payment_id]), {"amount": 1})
+    award.payment.refresh_from_db()
+    assert award.payment.amount == 300_000

@@ -10,7 +10,7 @@ from django.db.models import Sum
 from associations.access import user_root_branch
 from funds.models import Donation, Fund, LedgerEntry
 from scholarships.models import Award
-from tests.funds.conftest import donate, make_round, pay
+from tests.factories import donate, make_round, pay
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -16,7 +16,7 @@ from associations.models import AuditAction, AuditEntry
 from funds.models import Donation, Fund, LedgerEntry, LedgerKind, ReceiptCounter
 from imports import services
 from imports.models import ImportJob, ImportStatus
-from tests.funds.conftest import donate
+from tests.factories import donate
 
 DONATION_HEADERS = [
     "Quỹ",

@@ -9,7 +9,7 @@ from associations.models import AuditAction, AuditEntry
 from funds import services
 from funds.models import Donation, DonationMethod, Fund, LedgerEntry, LedgerKind, Transfer
 from khuyenhoc.signals import money_changed
-from tests.funds.conftest import DAY, donate, make_round, pay
+from tests.factories import DAY, donate, make_round, pay
 
 pytestmark = pytest.mark.django_db
 

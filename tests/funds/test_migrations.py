@@ -10,7 +10,7 @@ from django.db.models import Sum
 
 from funds.models import Fund as CurrentFund
 from scholarships.models import ScholarshipRound as CurrentRound
-from tests.funds.conftest import pay
+from tests.factories import pay
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

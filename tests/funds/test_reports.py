@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from funds import reports
 from funds.periods import Period
 from funds.services import donation_void
-from tests.funds.conftest import donate
+from tests.factories import donate
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from funds.models import Donation, Fund, LedgerEntry
-from tests.funds.conftest import DAY, donate
+from tests.factories import DAY, donate, make_round, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -246,3 +246,20 @@ def test_a_read_only_leader_cannot_open_the_forms_that_record_money(cast, record
 @pytest.mark.parametrize(("name", "key"), READ_PAGES)
 def test_a_read_only_leader_sees_the_records_of_the_district(cast, records, client_for, name, key):
     assert client_for(cast.district_leader).get(reverse(name, args=[records[key]])).status_code == 200
+
+
+def test_a_funds_page_links_to_the_awards_paid_from_it_and_its_ledger_describes_each_payment(
+    cast, tree, funds, client_for
+):
+    donate(cast.commune_clerk, funds.phuc_xa, 1_000_000)
+    scholarship_round = make_round(cast.commune_clerk, tree.phuc_xa, funds.phuc_xa, name="Học bổng Phúc Xá 2017")
+    pay(cast.commune_clerk, scholarship_round, 300_000, recipient_name="Em Lê Thị Bích")
+    client = client_for(cast.commune_clerk)
+
+    page = client.get(reverse("funds:fund_detail", args=[funds.phuc_xa.pk])).content.decode()
+
+    link = f"{reverse('scholarships:award_list')}?fund={funds.phuc_xa.pk}&amp;state=all"
+    assert f'href="{link}"' in page and "Học bổng đã chi" in page
+    assert "Em Lê Thị Bích" in page  # the payment's ledger row says whom it paid
+    awards = client.get(link.replace("&amp;", "&")).content.decode()
+    assert "Em Lê Thị Bích" in awards

@@ -14,8 +14,7 @@ from pypdf import PdfReader
 from associations.models import BranchLevel
 from plans.models import IndicatorValue
 from plans.services import indicators_recompute_all
-from tests.factories import OrganizationFactory, make_branch
-from tests.plans.conftest import TODAY
+from tests.factories import TODAY, OrganizationFactory, make_branch
 
 pytestmark = pytest.mark.django_db
 

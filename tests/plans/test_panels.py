@@ -18,14 +18,14 @@ from plans.selectors import money_panel, scholarship_panel
 from scholarships import services as scholarship_services
 from scholarships.models import Award
 from scholarships.reports import awards_total
-from tests.funds.conftest import donate, fund_model, funds, make_round, pay  # noqa: F401  (fixtures)
+from tests.factories import donate, make_round, pay
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
 
 
 @pytest.fixture
-def money(cast, tree, funds):  # noqa: F811
+def money(cast, tree, funds):
     donate(cast.admin, funds.city, 5_000_000, day=D(2017, 3, 1))
     donate(cast.admin, funds.phuc_xa, 3_000_000, day=D(2017, 5, 1))
     donate(cast.admin, funds.phuc_xa_clan, 2_000_000, day=D(2018, 5, 1))

@@ -12,7 +12,7 @@ from funds.models import Fund, LedgerEntry, LedgerKind
 from imports import services
 from imports.models import ImportJob, ImportStatus
 from scholarships.models import Award
-from tests.funds.conftest import donate, make_round
+from tests.factories import donate, make_round
 from tests.funds.test_donation_import import (  # noqa: F401  (shared fixtures)
     _media_and_english,
     apply,

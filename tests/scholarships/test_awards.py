@@ -12,7 +12,7 @@ from funds.periods import Period
 from scholarships import reports
 from scholarships.models import Award, ScholarshipRound
 from scholarships.services import award_void
-from tests.funds.conftest import DAY, donate, make_round, pay
+from tests.factories import DAY, donate, make_round, pay
 
 pytestmark = pytest.mark.django_db
 

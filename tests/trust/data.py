@@ -7,8 +7,16 @@ from types import SimpleNamespace
 
 from associations.models import BranchLevel, MemberCategory
 from plans.services import indicators_recompute_all, plan_99_load
-from tests.factories import HeadcountFactory, MemberFactory, OrganizationFactory, make_branch
-from tests.funds.conftest import DAY, donate, make_round, pay
+from tests.factories import (
+    DAY,
+    HeadcountFactory,
+    MemberFactory,
+    OrganizationFactory,
+    donate,
+    make_branch,
+    make_round,
+    pay,
+)
 
 
 def fill(tree, cast, funds, *, members: int = 20) -> SimpleNamespace:

@@ -38,9 +38,8 @@ from funds import services as fund_services
 from imports.models import ImportJob, ImportStatus
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.services import plan_99_load
-from tests.factories import MemberFactory, OrganizationFactory, make_branch
+from tests.factories import DAY, MemberFactory, OrganizationFactory, donate, make_branch, make_round, pay
 from tests.funds import conftest as funds_conftest
-from tests.funds.conftest import DAY, donate, make_round, pay
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,8 @@ from associations.models import AuditAction, AuditEntry, BranchLevel, StaffRole
 from funds import services as money
 from plans.models import Plan, Target
 from plans.services import plan_save, target_save
-from tests.factories import MemberFactory, OrganizationFactory, make_branch
+from tests.factories import DAY, MemberFactory, OrganizationFactory, donate, make_branch, make_round, pay
 from tests.funds import conftest as funds_conftest
-from tests.funds.conftest import DAY, donate, make_round, pay
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,6 @@ from associations.models import AuditEntry, Member
 from funds.models import Donation, LedgerEntry
 from plans.models import IndicatorValue
 from scholarships.models import Award
-from tests.funds.conftest import fund_model, funds  # noqa: F401  (fixtures)
 from tests.trust.data import fill
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,8 @@ from openpyxl import load_workbook
 from associations.models import AuditAction, AuditEntry, Member, PersonalDataExport
 from associations.privacy import mask_citizen_id, mask_date
 from associations.services import member_create, member_update
-from tests.factories import MemberFactory
+from tests.factories import MemberFactory, donate, make_round, pay
 from tests.funds import conftest as funds_conftest
-from tests.funds.conftest import donate, make_round, pay
 
 pytestmark = pytest.mark.django_db
 
