@@ -57,3 +57,27 @@ def audit_record(
         action=action,
         changes=changes or {},
     )
+
+
+def audit_record_many(*, actor, records: Iterable[models.Model], action: str, changes_of) -> None:
+    """One audit row per record, in one INSERT: a batch write (an import chunk) is audited
+    row by row like a form save. `changes_of(record)` gives each row's changes."""
+    records = list(records)
+    if not records:
+        return
+    content_type = ContentType.objects.get_for_model(records[0])
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+                branch_id=record.branch_id,
+                content_type=content_type,
+                object_id=str(record.pk),
+                object_repr=str(record)[:255],
+                action=action,
+                changes=changes_of(record),
+            )
+            for record in records
+        ],
+        batch_size=1000,
+    )

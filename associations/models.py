@@ -188,6 +188,10 @@ class Organization(models.Model):
         super().save(*args, **kwargs)
 
 
+# The yearly headcount's columns: the people Plan 99's membership indicator counts.
+HEADCOUNT_COLUMNS = ("party_members", "cadres", "civil_servants", "public_employees", "workers")
+
+
 class OrganizationHeadcount(models.Model):
     """Yearly count of the people Plan 99's membership target counts, by main category.
 

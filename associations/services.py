@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from associations.access import require_write_in
-from associations.audit import audit_record, diff, snapshot
+from associations.audit import audit_record, audit_record_many, diff, snapshot
 from associations.models import (
+    HEADCOUNT_COLUMNS,
     AuditAction,
     Branch,
     BranchLevel,
@@ -234,3 +237,82 @@ def staff_profile_create(*, actor, user, branch: Branch, role: str) -> StaffProf
     profile.save()
     audit_record(actor=actor, obj=profile, action=AuditAction.CREATE, branch=branch, changes=snapshot(profile))
     return profile
+
+
+# --- Batches (an import's chunk): the same rules as the forms, for many rows at once ---------
+
+
+def _require_all_in(*, actor, root: Branch, branch_ids: set[int]) -> None:
+    """The actor may write under `root`, and every row's branch lies in root's subtree.
+
+    The subtree's ids are read once and kept on the root object, which lives for one import
+    pass: the chunks after the first cost no query (the import's query count is pinned).
+    """
+    require_write_in(actor, root)
+    subtree = getattr(root, "_subtree_ids", None)
+    if subtree is None:
+        subtree = root._subtree_ids = frozenset(Branch.objects.in_subtree(root).values_list("pk", flat=True))
+    if not branch_ids <= subtree:
+        raise PermissionDenied
+
+
+# savepoint=False: inside an import's transaction a batch is all or nothing with the whole file.
+@transaction.atomic(savepoint=False)
+def members_save(
+    *,
+    actor,
+    root: Branch,
+    create: list[Member],
+    update: list[Member],
+    update_fields: set[str],
+    created_changes: Callable[[Member], dict],
+    updated_changes: Callable[[Member], dict],
+) -> None:
+    """Create and change many members (already checked row by row by the import): one audit
+    row each, one signal for the batch."""
+    _require_all_in(actor=actor, root=root, branch_ids={m.branch_id for m in (*create, *update)})
+    if create:
+        created = Member.objects.bulk_create(create, batch_size=1000)
+        audit_record_many(actor=actor, records=created, action=AuditAction.CREATE, changes_of=created_changes)
+    if update:
+        now = timezone.now()
+        for member in update:
+            member.updated_at = now
+        Member.objects.bulk_update(update, sorted(update_fields | {"name_search", "updated_at"}), batch_size=500)
+        audit_record_many(actor=actor, records=update, action=AuditAction.UPDATE, changes_of=updated_changes)
+    if create or update:
+        registry_changed.send(sender=Member, branch_id=root.pk)
+
+
+@transaction.atomic(savepoint=False)
+def organizations_save(
+    *,
+    actor,
+    root: Branch,
+    create: list[Organization],
+    update: list[Organization],
+    update_fields: set[str],
+    headcounts: list[OrganizationHeadcount],
+    created_changes: Callable[[Organization], dict],
+    updated_changes: Callable[[Organization], dict],
+) -> None:
+    """Create and change many organisations and their yearly headcounts (a headcount of a new
+    organisation is given with `organization` set and saved after it): one audit row per
+    organisation, whose changes include its headcount; one signal for the batch."""
+    _require_all_in(actor=actor, root=root, branch_ids={o.branch_id for o in (*create, *update)})
+    if create:
+        created = Organization.objects.bulk_create(create, batch_size=1000)
+        audit_record_many(actor=actor, records=created, action=AuditAction.CREATE, changes_of=created_changes)
+    if update:
+        if update_fields:
+            Organization.objects.bulk_update(update, sorted(update_fields | {"name_search"}), batch_size=500)
+        audit_record_many(actor=actor, records=update, action=AuditAction.UPDATE, changes_of=updated_changes)
+    new_counts = [headcount for headcount in headcounts if headcount.pk is None]
+    changed_counts = [headcount for headcount in headcounts if headcount.pk is not None]
+    for headcount in new_counts:
+        headcount.organization_id = headcount.organization.pk  # saved just above when new
+    OrganizationHeadcount.objects.bulk_create(new_counts, batch_size=1000)
+    if changed_counts:
+        OrganizationHeadcount.objects.bulk_update(changed_counts, list(HEADCOUNT_COLUMNS), batch_size=500)
+    if create or update or headcounts:
+        registry_changed.send(sender=Organization, branch_id=root.pk)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -87,6 +87,9 @@ def _scan(job, adapter: ImportAdapter, *, write: bool, on_progress: Callable[[in
                         # The services refuse what the check could not see (a balance moved
                         # meanwhile): the whole apply rolls back with their message.
                         result.errors.add(None, "", " ".join(error.messages))
+                    except PermissionDenied:
+                        # The uploader's role or branch changed since the check.
+                        result.errors.add(None, "", _("Your account may no longer change this branch's records."))
                 result.rows += len(chunk)
                 result.create += len(plan.create)
                 result.update += len(plan.update)

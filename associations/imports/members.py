@@ -10,10 +10,10 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from associations import services
 from associations.imports.registry import (
     GENDER_LABELS,
     MEMBER_CATEGORY_LABELS,
@@ -23,8 +23,6 @@ from associations.imports.registry import (
     name_key,
 )
 from associations.models import (
-    AuditAction,
-    AuditEntry,
     Gender,
     Member,
     Organization,
@@ -386,16 +384,12 @@ class MemberImport(RegistryImport):
         }
 
     def write(self, plan: ChunkPlan) -> None:
-        entries = []
-        if plan.create:
-            created = Member.objects.bulk_create(plan.create, batch_size=1000)
-            entries += self.audit_entries(created, AuditAction.CREATE, self._snapshot)
-        if plan.update:
-            now = timezone.now()
-            fields = {"name_search", "updated_at"}
-            for member in plan.update:
-                member.updated_at = now
-                fields.update(member._import_fields)
-            Member.objects.bulk_update(plan.update, sorted(fields), batch_size=500)
-            entries += self.audit_entries(plan.update, AuditAction.UPDATE, lambda member: member._import_changes)
-        AuditEntry.objects.bulk_create(entries, batch_size=1000)
+        services.members_save(
+            actor=self.actor,
+            root=self.root,
+            create=plan.create,
+            update=plan.update,
+            update_fields={field for member in plan.update for field in member._import_fields},
+            created_changes=self._snapshot,
+            updated_changes=lambda member: member._import_changes,
+        )

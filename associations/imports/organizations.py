@@ -10,6 +10,7 @@ from functools import partial
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from associations import services
 from associations.imports.registry import (
     ORGANIZATION_KIND_LABELS,
     RegistryImport,
@@ -18,8 +19,7 @@ from associations.imports.registry import (
     name_key,
 )
 from associations.models import (
-    AuditAction,
-    AuditEntry,
+    HEADCOUNT_COLUMNS,
     Organization,
     OrganizationHeadcount,
 )
@@ -35,7 +35,7 @@ from khuyenhoc.imports import (
 )
 from khuyenhoc.text import search_key
 
-HEADCOUNT_FIELDS = ("party_members", "cadres", "civil_servants", "public_employees", "workers")
+HEADCOUNT_FIELDS = HEADCOUNT_COLUMNS
 _count = partial(parse_integer, minimum=0, maximum=10_000_000)
 
 ORGANIZATION_COLUMNS = (
@@ -259,29 +259,20 @@ class OrganizationImport(RegistryImport):
         return snapshot
 
     def write(self, plan: ChunkPlan) -> None:
-        entries = []
-        if plan.create:
-            created = Organization.objects.bulk_create(plan.create, batch_size=1000)
-            entries += self.audit_entries(created, AuditAction.CREATE, self._snapshot)
-        if plan.update:
-            fields = set()
-            for organization in plan.update:
-                fields.update(organization._import_fields)
-            if fields:
-                changed = [organization for organization in plan.update if organization._import_fields]
-                Organization.objects.bulk_update(changed, sorted(fields | {"name_search"}), batch_size=500)
-            entries += self.audit_entries(plan.update, AuditAction.UPDATE, lambda o: o._import_changes)
-        new_counts, changed_counts = [], []
+        changed = [organization for organization in plan.update if organization._import_fields]
+        fields = {field for organization in changed for field in organization._import_fields}
+        headcounts = []
         for organization in (*plan.create, *plan.update):
-            headcount = organization._import_headcount
-            if headcount is None:
-                continue
-            if headcount.pk is None:
-                headcount.organization_id = organization.pk
-                new_counts.append(headcount)
-            else:
-                changed_counts.append(headcount)
-        OrganizationHeadcount.objects.bulk_create(new_counts, batch_size=1000)
-        if changed_counts:
-            OrganizationHeadcount.objects.bulk_update(changed_counts, list(HEADCOUNT_FIELDS), batch_size=500)
-        AuditEntry.objects.bulk_create(entries, batch_size=1000)
+            if organization._import_headcount is not None:
+                organization._import_headcount.organization = organization
+                headcounts.append(organization._import_headcount)
+        services.organizations_save(
+            actor=self.actor,
+            root=self.root,
+            create=plan.create,
+            update=plan.update,
+            update_fields=fields,
+            headcounts=headcounts,
+            created_changes=self._snapshot,
+            updated_changes=lambda organization: organization._import_changes,
+        )

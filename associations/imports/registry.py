@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime
 from functools import partial
 
-from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from associations.models import (
-    AuditEntry,
     Branch,
     Gender,
     MemberCategory,
@@ -23,7 +21,6 @@ from khuyenhoc.imports import (
     ParsedRow,
     parse_text,
 )
-from khuyenhoc.signals import registry_changed
 from khuyenhoc.text import clean_text
 
 # Vietnamese labels typed in the files (the file format, whatever the interface language).
@@ -94,7 +91,6 @@ class RegistryImport(ImportAdapter):
             if code:
                 self.by_code[code] = pk
             self.by_name.setdefault(name_key(name), []).append(pk)
-        self.content_type = ContentType.objects.get_for_model(self.model)
 
     def resolve_branch(self, row: ParsedRow, errors: ErrorLog) -> int | None:
         typed = row.values.get("branch", "")
@@ -117,24 +113,6 @@ class RegistryImport(ImportAdapter):
                 _("No association unit with the code or name “%(name)s” within your branch.") % {"name": typed},
             )
         return None
-
-    def audit_entries(self, records, action: str, changes_of) -> list[AuditEntry]:
-        return [
-            AuditEntry(
-                actor=self.actor,
-                branch_id=record.branch_id,
-                content_type=self.content_type,
-                object_id=str(record.pk),
-                object_repr=str(record)[:255],
-                action=action,
-                changes=changes_of(record),
-            )
-            for record in records
-        ]
-
-    def finish(self, *, created: int, updated: int) -> None:
-        if created or updated:
-            registry_changed.send(sender=self.model, branch_id=self.root.pk)
 
 
 def display_value(value) -> object:

@@ -39,12 +39,9 @@ from imports.models import ImportJob, ImportStatus
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.services import plan_99_load
 from tests.factories import DAY, MemberFactory, OrganizationFactory, donate, make_branch, make_round, pay
-from tests.funds import conftest as funds_conftest
 
 pytestmark = pytest.mark.django_db
 
-fund_model = funds_conftest.fund_model  # the funds app's fixtures, shared
-funds = funds_conftest.funds
 
 # Distinctive tokens planted in every kind of object, by the branch they belong to.
 IN = "QXPHUCXA"  # Phường Phúc Xá, inside Ba Đình

@@ -16,12 +16,9 @@ from funds import services as money
 from plans.models import Plan, Target
 from plans.services import plan_save, target_save
 from tests.factories import DAY, MemberFactory, OrganizationFactory, donate, make_branch, make_round, pay
-from tests.funds import conftest as funds_conftest
 
 pytestmark = pytest.mark.django_db
 
-fund_model = funds_conftest.fund_model  # the funds app's fixtures, shared
-funds = funds_conftest.funds
 
 MEMBER = {"full_name": "Phạm Văn Bình", "category": "worker", "joined_on": datetime.date(2019, 1, 1)}
 

@@ -13,12 +13,9 @@ from associations.models import AuditAction, AuditEntry, Member, PersonalDataExp
 from associations.privacy import mask_citizen_id, mask_date
 from associations.services import member_create, member_update
 from tests.factories import MemberFactory, donate, make_round, pay
-from tests.funds import conftest as funds_conftest
 
 pytestmark = pytest.mark.django_db
 
-fund_model = funds_conftest.fund_model  # the funds app's fixtures, shared
-funds = funds_conftest.funds
 
 CITIZEN_ID = "001185012345"  # woman born in the 20th century (4th digit 1), 1985
 BORN = datetime.date(1985, 3, 25)
