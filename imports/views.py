@@ -12,7 +12,6 @@ import zipfile
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -26,6 +25,7 @@ from associations.models import Branch
 from imports import services, tasks
 from imports.models import RUNNING, ImportJob, ImportStatus
 from khuyenhoc import imports
+from khuyenhoc.pagination import paged
 from khuyenhoc.xlsx import XLSX_CONTENT_TYPE
 
 LIST_PAGE_SIZE = 50
@@ -126,12 +126,11 @@ def job_list(request):
     status = request.GET.get("status", "")
     if status in ImportStatus.values:
         jobs = jobs.filter(status=status)
-    page = Paginator(jobs.order_by("-created_at", "-id"), LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "imports/job_list.html",
         {
-            "page": page,
+            **paged(request, jobs.order_by("-created_at", "-id"), size=LIST_PAGE_SIZE),
             "kind": kind if kind in adapters else "",
             "status": status if status in ImportStatus.values else "",
             "kinds": [(key, adapter.title) for key, adapter in adapters.items()],

@@ -23,7 +23,7 @@ from plans.models import Plan, Target
 from scholarships.models import Award, ScholarshipRound
 from tests.factories import MemberFactory, OrganizationFactory, donate, make_round
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 WRITTEN = [
     Member,

@@ -40,7 +40,7 @@ from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.services import plan_99_load
 from tests.factories import DAY, MemberFactory, OrganizationFactory, donate, make_branch, make_round, pay
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 
 # Distinctive tokens planted in every kind of object, by the branch they belong to.
