@@ -21,19 +21,22 @@ TRANSIENT = (OperationalError, InterfaceError, ConnectionError)
 # 200 000 rows check in a few minutes; the limits leave room and stop a runaway job.
 SOFT_LIMIT = 25 * 60
 HARD_LIMIT = 30 * 60
+# Both passes: retried with backoff on a lost database or broker; acknowledged only once done,
+# so a worker that dies mid-pass leaves the message for another.
+PASS_OPTIONS = {
+    "bind": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 5,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 3,
+    "soft_time_limit": SOFT_LIMIT,
+    "time_limit": HARD_LIMIT,
+    "acks_late": True,
+}
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=5,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=3,
-    soft_time_limit=SOFT_LIMIT,
-    time_limit=HARD_LIMIT,
-    acks_late=True,
-)
+@shared_task(**PASS_OPTIONS)
 def job_check(self, job_id: int, language: str = "vi") -> None:
     with translation.override(language):
         try:
@@ -42,17 +45,7 @@ def job_check(self, job_id: int, language: str = "vi") -> None:
             services.job_fail(job_id, _("The check took too long and was stopped. Split the file and retry."))
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=5,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=3,
-    soft_time_limit=SOFT_LIMIT,
-    time_limit=HARD_LIMIT,
-    acks_late=True,
-)
+@shared_task(**PASS_OPTIONS)
 def job_apply(self, job_id: int, language: str = "vi") -> None:
     with translation.override(language):
         try:
