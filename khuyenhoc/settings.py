@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "associations",
     "funds",
     "scholarships",
+    "learning",
     "plans",
     "imports",
     "demo",

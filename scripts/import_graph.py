@@ -21,9 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lowest first. A package may import its own layer's platform pieces only if listed lower.
 LAYERS: list[tuple[str, ...]] = [
     ("khuyenhoc",),
-    ("platform",),
     ("associations",),
-    ("funds",),
+    ("funds", "learning"),
     ("scholarships",),
     ("imports", "plans"),
     ("demo",),
