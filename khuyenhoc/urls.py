@@ -19,6 +19,7 @@ urlpatterns = [
     path("funds/", include("funds.urls")),
     path("scholarships/", include("scholarships.urls")),
     path("plans/", include("plans.urls")),
+    path("titles/", include("learning.urls")),
     path("imports/", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]

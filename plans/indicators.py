@@ -41,6 +41,7 @@ from associations.models import (
     Organization,
     OrganizationHeadcount,
 )
+from associations.rollup import figures_store, roll_up_by_path
 from funds.models import Donation
 from plans.models import Indicator, IndicatorValue, MoneyYearTotal, ScholarshipYearTotal, Target
 from scholarships.models import Award
@@ -221,19 +222,7 @@ Totals = dict[tuple, tuple[int, int]]
 def _roll_up_keyed(own: Totals) -> Totals:
     """{(branch id, *key): (a, b)} of each branch's own rows → the same for each branch's
     whole subtree (its own rows plus every branch below it), every root at once."""
-    steplen = Branch.steplen
-    path_of = dict(Branch.objects.order_by().values_list("id", "path"))
-    id_of = {path: branch_id for branch_id, path in path_of.items()}
-    totals: dict[tuple, list[int]] = {}
-    for (branch_id, *key), (first, second) in own.items():
-        path = path_of.get(branch_id)
-        if path is None:  # pragma: no cover - a foreign key always points at a branch
-            continue
-        for end in range(steplen, len(path) + 1, steplen):
-            total = totals.setdefault((id_of[path[:end]], *key), [0, 0])
-            total[0] += first
-            total[1] += second
-    return {key: (first, second) for key, (first, second) in totals.items() if first or second}
+    return roll_up_by_path(own)
 
 
 def money_year_totals_compute() -> Totals:
@@ -264,37 +253,17 @@ def scholarship_year_totals_compute() -> Totals:
     return _roll_up_keyed({(b, y): (turns, amount or 0) for b, y, turns, amount in rows})
 
 
-def _totals_store(model, *, keys: list[str], values: list[str], totals: Totals) -> int:
-    """Make `model`'s rows equal `totals`: upsert (on the unique key) the rows that differ
-    from what is stored and delete the keys no longer there. A donation changes a handful
-    of rows; the first run writes them all. Answers the number of rows written or deleted."""
-    stored = {
-        tuple(row[1 : 1 + len(keys)]): (row[0], tuple(row[1 + len(keys) :]))
-        for row in model.objects.order_by().values_list("pk", *keys, *values)
-    }
-    stale = [pk for key, (pk, _figures) in stored.items() if key not in totals]
-    changed = [
-        model(**dict(zip(keys, key, strict=True)), **dict(zip(values, figures, strict=True)))
-        for key, figures in totals.items()
-        if key not in stored or stored[key][1] != figures
-    ]
-    for start in range(0, len(stale), 10_000):
-        model.objects.filter(pk__in=stale[start : start + 10_000]).delete()
-    model.objects.bulk_create(changed, batch_size=1000, update_conflicts=True, unique_fields=keys, update_fields=values)
-    return len(changed) + len(stale)
-
-
 def panel_totals_recompute() -> int:
     """Compute and store both panels' yearly totals for every branch in one transaction, so
     a dashboard never reads half of a run; answers the number of rows written or deleted."""
     with transaction.atomic():
-        written = _totals_store(
+        written = figures_store(
             MoneyYearTotal,
             keys=["branch_id", "year", "fund_model_id"],
             values=["amount", "donations"],
             totals=money_year_totals_compute(),
         )
-        written += _totals_store(
+        written += figures_store(
             ScholarshipYearTotal,
             keys=["branch_id", "year"],
             values=["turns", "amount"],

@@ -14,6 +14,7 @@ from django.utils import timezone
 from associations.access import require_write_in
 from associations.audit import audit_record, diff, snapshot
 from associations.models import AuditAction, Branch, BranchLevel, MapVintage
+from learning.services import title_figures_recompute
 from plans import tasks  # tasks call services and services enqueue tasks: modules, not names
 from plans.indicators import panel_totals_recompute, target_recompute
 from plans.models import Indicator, Plan, RecomputeRun, RunStatus, Target, TargetMilestone
@@ -117,13 +118,15 @@ def plan_99_load() -> Plan | None:
 # --- Recomputing --------------------------------------------------------------------------
 def indicators_recompute_all(*, today: datetime.date | None = None) -> int:
     """Compute and store every target of every active plan, then the dashboard's money and
-    scholarship panels (yearly totals per branch); answers the number of rows written."""
+    scholarship panels (yearly totals per branch) and the learning titles' figures (per
+    branch, title and year); answers the number of rows written."""
     today = today or timezone.localdate()
     computed_at = timezone.now()
     written = 0
     for target in Target.objects.filter(plan__is_active=True).select_related("plan", "root_branch"):
         written += target_recompute(target=target, today=today, computed_at=computed_at)
     written += panel_totals_recompute()
+    written += title_figures_recompute()
     return written
 
 

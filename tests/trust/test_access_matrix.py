@@ -169,6 +169,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "plans:plan_edit": Expect(obj="plan", get="manage", post="manage"),
     "plans:target_create": Expect(obj="plan_target_new", get="manage", post="manage"),
     "plans:target_edit": Expect(obj="target", get="manage", post="manage"),
+    # Learning titles (`?branch=<id>` outside the subtree: tests/learning/test_figures.py)
+    "learning:figures": Expect(),
 }
 
 # Admin pages beside the per-model ones: only staff accounts may enter (the cast's staff
