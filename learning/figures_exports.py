@@ -37,8 +37,10 @@ def headers() -> list[str]:
     ]
 
 
-def _lines(item) -> list[TitleFigures]:
-    return [item.total, *item.children]
+def _lines(item) -> list[tuple[str, TitleFigures]]:
+    """A line per child branch, then the branch's own (its whole subtree), as on the page."""
+    total = _("%(name)s (whole subtree)") % {"name": item.total.branch.name}
+    return [*((figures.branch.name, figures) for figures in item.children), (total, item.total)]
 
 
 # --- Excel ------------------------------------------------------------------------------------
@@ -47,12 +49,12 @@ def _rate_cell(rate: Rate) -> float | None:
 
 
 def figures_sheets(panel: FiguresPanel) -> list[Sheet]:
-    """One sheet per title: the title, the branch and year, then the branch's line and one per child."""
+    """One sheet per title: the title, the branch and year, then a line per child and the branch's own."""
     sheets = []
     for index, item in enumerate(panel.kinds, start=1):
         rows = [
             [
-                figures.branch.name,
+                name,
                 figures.eligible,
                 figures.registered,
                 figures.evaluated,
@@ -60,7 +62,7 @@ def figures_sheets(panel: FiguresPanel) -> list[Sheet]:
                 _rate_cell(figures.rate_on_registered),
                 _rate_cell(figures.rate_on_eligible),
             ]
-            for figures in _lines(item)
+            for name, figures in _lines(item)
         ]
         heading = [[item.kind.name], [_("Branch"), panel.branch.name], [_("Year"), panel.year]]
         sheets.append(Sheet(f"{index}. {item.kind.name}", headers(), rows, heading=heading, widths={1: 40}))
@@ -69,7 +71,7 @@ def figures_sheets(panel: FiguresPanel) -> list[Sheet]:
 
 # --- PDF --------------------------------------------------------------------------------------
 FONT = "DejaVu"
-WIDTHS = (71, 28, 28, 28, 28, 44, 44)  # A4 landscape, 15 mm margins: 267 mm
+WIDTHS = (61, 26, 26, 26, 26, 51, 51)  # A4 landscape, 15 mm margins: 267 mm
 
 
 def _num(value: int) -> str:
@@ -80,12 +82,14 @@ def _pct(rate: Rate) -> str:
     return "—" if rate.percent is None else f"{number_format(rate.percent, 2)} %"
 
 
-def _row(pdf: FPDF, cells: list[str], *, bold: bool = False) -> None:
-    pdf.set_font(FONT, "B" if bold else "", 8)
+def _row(pdf: FPDF, cells: list[str], *, bold: bool = False, size: float = 8) -> None:
+    pdf.set_font(FONT, "B" if bold else "", size)
     if pdf.get_y() + 7 > pdf.h - 15:
         pdf.add_page()
     for index, (width, text) in enumerate(zip(WIDTHS, cells, strict=True)):
-        pdf.cell(width, 7, text[:48] if index == 0 else text, border=1, align="L" if index == 0 else "R")
+        while len(text) > 1 and pdf.get_string_width(text) > width - 2:  # a long name is cut to its cell
+            text = text[:-2] + "…"
+        pdf.cell(width, 7, text, border=1, align="L" if index == 0 else "R")
     pdf.ln(7)
 
 
@@ -110,12 +114,13 @@ def figures_pdf(panel: FiguresPanel) -> bytes:
         if pdf.get_y() + 30 > pdf.h - 15:
             pdf.add_page()
         pdf.cell(0, 8, item.kind.name, new_x="LMARGIN", new_y="NEXT")
-        _row(pdf, headers(), bold=True)
-        for number, figures in enumerate(_lines(item)):
+        _row(pdf, headers(), bold=True, size=6.5)
+        lines = _lines(item)
+        for number, (name, figures) in enumerate(lines, start=1):
             _row(
                 pdf,
                 [
-                    figures.branch.name,
+                    name,
                     _num(figures.eligible),
                     _num(figures.registered),
                     _num(figures.evaluated),
@@ -123,7 +128,7 @@ def figures_pdf(panel: FiguresPanel) -> bytes:
                     _pct(figures.rate_on_registered),
                     _pct(figures.rate_on_eligible),
                 ],
-                bold=number == 0,
+                bold=number == len(lines),
             )
         pdf.ln(4)
     return bytes(pdf.output())
