@@ -1,9 +1,9 @@
 from django.urls import path
 
-from learning import views
+from learning.views import figures
 
 app_name = "learning"
 
 urlpatterns = [
-    path("figures/", views.figures, name="figures"),
+    path("figures/", figures.figures, name="figures"),
 ]

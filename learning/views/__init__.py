@@ -1,0 +1,1 @@
+"""The pages of the learning titles, one module per area."""
