@@ -1,0 +1,3 @@
+"""Writes of the learning titles, by area (each module lists its public names in __all__)."""
+
+from learning.services.subjects import *  # noqa: F403
