@@ -190,11 +190,21 @@ def community_save(*, actor, community: Community, data: dict) -> Community:
     return _subject_save(actor=actor, subject=community, data=data)
 
 
-@transaction.atomic
 def citizen_save(*, actor, citizen: Citizen, data: dict) -> Citizen:
-    """Create or change a citizen; `member` follows the citizen ID (see the module's rules)."""
+    """Create or change a citizen; `member` follows the citizen ID (see the module's rules).
+
+    An ID held by a citizen outside the actor's subtree is refused before the transaction
+    opens, so that the personal-data log keeps the lookup the refusal rolls back otherwise.
+    """
     data = {key: value for key, value in data.items() if key != "member"}
-    return _subject_save(actor=actor, subject=citizen, data=data)
+    if data.get("citizen_id"):
+        _holder, visible = citizen_id_holder(
+            user=actor, citizen_id=data["citizen_id"], exclude_pk=citizen.pk, holders=Citizen.objects.all()
+        )
+        if not visible:
+            raise ValidationError({"citizen_id": citizen_taken_elsewhere()})
+    with transaction.atomic():
+        return _subject_save(actor=actor, subject=citizen, data=data)
 
 
 # --- Batches (an import's chunk) --------------------------------------------------------------
