@@ -337,8 +337,11 @@ class SubjectImport(RegistryImport):
         return self.verbose.get(key) or str(self.model._meta.get_field(key).verbose_name)
 
     def show(self, attr: str, value):
+        """A value as the form's audit entries hold it (associations.audit.snapshot): counts as numbers."""
         if attr == "branch_id":
             return self.branch_names.get(value)
+        if isinstance(value, int):
+            return value
         return display_value(value)
 
     def snapshot(self, subject) -> dict:
