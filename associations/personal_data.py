@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -167,36 +168,45 @@ def citizen_id_taken_elsewhere() -> str:
     )
 
 
-def citizen_id_holder(*, user, citizen_id: str, exclude_pk: int | None = None) -> tuple[Member | None, bool]:
+def citizen_id_holder(
+    *, user, citizen_id: str, exclude_pk: int | None = None, holders: QuerySet | None = None
+) -> tuple[Member | None, bool]:
     """Who already holds a citizen ID: (the member, True) when the user may see them, (None,
     False) when the holder lies outside the user's subtree, (None, True) when nobody does.
 
     A citizen ID is unique across the whole registry (docs/decisions/citizen-id-uniqueness.md),
     so a clerk must learn that an ID is taken; she learns nothing else about a holder outside
     her subtree, and each such lookup is recorded in the personal-data log.
+
+    `holders` is the register searched: the members by default, or another register of people
+    kept under the same rule (an upper app's, e.g. the learning citizens), as a queryset of a
+    model with a `citizen_id` and the subtree queryset methods.
     """
-    holders = Member.objects.filter(citizen_id=citizen_id)
+    register = holders if holders is not None else Member.objects.all()
+    found = register.filter(citizen_id=citizen_id)
     if exclude_pk is not None:
-        holders = holders.exclude(pk=exclude_pk)
-    holder = holders.only("pk", "branch_id").first()
+        found = found.exclude(pk=exclude_pk)
+    holder = found.only("pk", "branch_id").first()
     if holder is None:
         return None, True
-    visible = Member.objects.visible_to(user).select_related("branch").filter(pk=holder.pk).first()
+    visible = register.model.objects.visible_to(user).select_related("branch").filter(pk=holder.pk).first()
     if visible is not None:
         return visible, True
-    citizen_id_lookups_record(user=user, member_ids=[holder.pk])
+    citizen_id_lookups_record(user=user, member_ids=[holder.pk], model=register.model)
     return None, False
 
 
-def citizen_id_lookups_record(*, user, member_ids: list[int]) -> None:
-    """One personal-data log row per member outside the user's subtree whose ID was matched."""
+def citizen_id_lookups_record(*, user, member_ids: list[int], model: type[Model] | None = None) -> None:
+    """One personal-data log row per record outside the user's subtree whose ID was matched:
+    a member's by its id, another register's (`model`) as "app.model:id"."""
     branch = user_root_branch(user)
+    prefix = "" if model is None or model is Member else f"{model._meta.label_lower}:"
     PersonalDataExport.objects.bulk_create(
         PersonalDataExport(
             user=user,
             branch=branch,
             kind=PersonalDataExportKind.CITIZEN_ID_LOOKUP,
-            object_id=str(member_id),
+            object_id=f"{prefix}{member_id}",
             row_count=1,
             unmasked=False,
         )

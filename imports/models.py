@@ -16,6 +16,10 @@ class ImportKind(models.TextChoices):
     ORGANIZATIONS = "organizations", _("Organisations")
     DONATIONS = "donations", _("Donations")
     AWARDS = "awards", _("Scholarship awards")
+    HOUSEHOLDS = "households", _("Households")
+    CLANS = "clans", _("Clans")
+    COMMUNITIES = "communities", _("Residential communities")
+    CITIZENS = "citizens", _("Learning citizens")
 
 
 class ImportStatus(models.TextChoices):

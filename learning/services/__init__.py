@@ -1,1 +1,4 @@
-from learning.services.figures import title_figures_recompute  # noqa: F401
+"""Writes of the learning titles, by area (each module lists its public names in __all__)."""
+
+from learning.services.figures import *  # noqa: F403
+from learning.services.subjects import *  # noqa: F403

@@ -13,6 +13,8 @@ from associations.rollup import figures_store
 from learning.figures import FIGURE_FIELDS, title_figures_compute
 from learning.models import TitleFigure
 
+__all__ = ["title_figures_recompute"]
+
 
 @transaction.atomic
 def title_figures_recompute(*, years: Iterable[int] | None = None) -> int:

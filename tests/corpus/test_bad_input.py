@@ -19,6 +19,7 @@ from django.utils.translation import gettext, ngettext
 
 from associations.models import AuditEntry, Branch, Member, Organization, OrganizationHeadcount, StaffProfile
 from funds.models import Donation, Fund, LedgerEntry, Transfer
+from learning.models import Citizen, Clan, Community, Household
 from plans.models import Plan, Target
 from scholarships.models import Award, ScholarshipRound
 from tests.factories import MemberFactory, OrganizationFactory, donate, make_round
@@ -444,8 +445,20 @@ def test_the_valid_payloads_of_the_corpus_are_accepted(world, cast, client_for):
 
 
 # --- Bad workbooks, uploaded to every import ----------------------------------------------------
-IMPORT_KINDS = ["members", "organizations", "donations", "awards"]
-DOMAIN = [Member, Organization, OrganizationHeadcount, Donation, LedgerEntry, Award, AuditEntry]
+IMPORT_KINDS = ["members", "organizations", "donations", "awards", "households", "clans", "communities", "citizens"]
+DOMAIN = [
+    Member,
+    Organization,
+    OrganizationHeadcount,
+    Donation,
+    LedgerEntry,
+    Award,
+    Household,
+    Clan,
+    Community,
+    Citizen,
+    AuditEntry,
+]
 
 
 def domain_counts() -> dict[str, int]:

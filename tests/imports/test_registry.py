@@ -7,7 +7,16 @@ from khuyenhoc.imports import ImportAdapter, adapter_class, register, registered
 
 
 def test_every_app_registers_its_adapters_in_the_order_of_the_apps():
-    assert list(registered()) == ["members", "organizations", "donations", "awards"]
+    assert list(registered()) == [
+        "members",
+        "organizations",
+        "donations",
+        "awards",
+        "households",
+        "clans",
+        "communities",
+        "citizens",
+    ]
     for kind, adapter in registered().items():
         assert adapter.kind == kind
         assert adapter_class(kind) is adapter
@@ -20,6 +29,10 @@ def test_each_adapter_names_its_template_file_and_its_list_page():
         "organizations": "mau-nhap-to-chuc.xlsx",
         "donations": "mau-nhap-ung-ho.xlsx",
         "awards": "mau-nhap-hoc-bong.xlsx",
+        "households": "mau-nhap-ho-gia-dinh.xlsx",
+        "clans": "mau-nhap-dong-ho.xlsx",
+        "communities": "mau-nhap-cong-dong.xlsx",
+        "citizens": "mau-nhap-cong-dan-hoc-tap.xlsx",
     }
     for adapter in registered().values():
         assert reverse(adapter.list_url)  # a URL name that resolves
