@@ -1,0 +1,214 @@
+"""The documents of a recognition decision: the certificate of each recognised subject and
+the decision's list (PDF and Excel)."""
+
+import datetime
+import io
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from associations.models import OrganizationKind
+from khuyenhoc.xlsx import write_workbook
+from learning.documents import (
+    certificate_filename,
+    certificate_pdf,
+    decision_list,
+    decision_list_filename,
+    decision_list_pdf,
+    decision_list_sheets,
+    long_date,
+    place_name,
+)
+from learning.models import Decision, SubjectType
+from tests.factories import OrganizationFactory
+from tests.learning import document_factories as make
+
+A4_LANDSCAPE = (842, 595)
+
+
+def pdf_pages(content: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]
+
+
+def workbook_rows(sheets) -> list[tuple]:
+    output = io.BytesIO()
+    write_workbook(output, sheets)
+    output.seek(0)
+    return list(load_workbook(output).active.iter_rows(values_only=True))
+
+
+@pytest.fixture
+def household_decision(tree):
+    return make.decision(tree.phuc_xa, make.title_kind(SubjectType.HOUSEHOLD))
+
+
+def test_the_certificate_names_the_title_the_household_and_the_decision(household_decision, tree):
+    registration = make.recognised(household_decision, make.household(tree.phuc_xa, "Nguyễn Thị Hương"))
+
+    pages = pdf_pages(certificate_pdf(registration))
+
+    assert len(pages) == 1
+    text = pages[0]
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
+    assert "Độc lập - Tự do - Hạnh phúc" in text
+    assert "ỦY BAN NHÂN DÂN PHƯỜNG PHÚC XÁ" in text
+    assert "GIẤY CÔNG NHẬN" in text
+    assert "GIA ĐÌNH HỌC TẬP" in text
+    assert "Năm 2025" in text
+    assert "Gia đình ông/bà Nguyễn Thị Hương" in text
+    assert "Số 12 ngõ 5 phố Phúc Xá" in text
+    assert "Theo Quyết định số 123/QĐ-UBND ngày 15 tháng 11 năm 2025" in text
+    assert "Phúc Xá, ngày 15 tháng 11 năm 2025" in text
+    assert "CHỦ TỊCH" in text
+    assert "Nguyễn Văn Bình" in text
+
+
+def test_the_certificate_is_one_landscape_a4_page(household_decision, tree):
+    registration = make.recognised(household_decision, make.household(tree.phuc_xa))
+
+    box = PdfReader(io.BytesIO(certificate_pdf(registration))).pages[0].mediabox
+
+    assert float(box.width) == pytest.approx(A4_LANDSCAPE[0], abs=1)
+    assert float(box.height) == pytest.approx(A4_LANDSCAPE[1], abs=1)
+
+
+def test_a_long_name_and_address_wrap_and_stay_whole_on_one_page(household_decision, tree):
+    # Kept under 255 characters together: the household's search key holds both.
+    head_name = ("Nguyễn Phước Hoàng Thị Diệu Hương Thanh Ngọc Bảo " * 3).strip()
+    address = "Số 12 ngách 34 ngõ 56 đường Hoàng Hoa Thám, tổ dân phố số 15, phường Phúc Xá, quận Ba Đình"
+    registration = make.recognised(household_decision, make.household(tree.phuc_xa, head_name, address=address))
+
+    pages = pdf_pages(certificate_pdf(registration))
+
+    assert len(pages) == 1
+    words = " ".join(pages[0].split())
+    assert words.count("Diệu Hương") == 3
+    assert "phường Phúc Xá, quận Ba Đình" in words
+    assert "Nguyễn Văn Bình" in words  # the signature still comes after the wrapped lines
+
+
+@pytest.mark.parametrize(
+    ("subject_type", "build", "expected"),
+    [
+        (SubjectType.CLAN, lambda b: make.clan(b, "Nguyễn Đình"), ["Dòng họ Nguyễn Đình", "Nơi cư trú"]),
+        (SubjectType.COMMUNITY, lambda b: make.community(b, "Tổ dân phố số 5"), ["Tổ dân phố số 5", "Phường Phúc Xá"]),
+        (
+            SubjectType.UNIT,
+            lambda b: OrganizationFactory(
+                branch=b, name="Trường Tiểu học Phúc Xá", kind=OrganizationKind.AGENCY, address="Số 1 phố Phúc Xá"
+            ),
+            ["Trường Tiểu học Phúc Xá", "Số 1 phố Phúc Xá"],
+        ),
+        (
+            SubjectType.CITIZEN,
+            lambda b: make.citizen(b, "Trần Văn Đức", date_of_birth=datetime.date(1978, 3, 9)),
+            ["Trần Văn Đức", "09/03/1978"],
+        ),
+    ],
+)
+def test_the_certificate_names_each_kind_of_subject(tree, subject_type, build, expected):
+    the_decision = make.decision(tree.phuc_xa, make.title_kind(subject_type))
+    registration = make.recognised(the_decision, build(tree.phuc_xa))
+
+    text = pdf_pages(certificate_pdf(registration))[0]
+
+    assert make.TITLES[subject_type][1].upper() in text
+    for piece in expected:
+        assert piece in text
+
+
+def test_a_registration_not_recognised_has_no_certificate(household_decision, tree):
+    registration = make.recognised(household_decision, make.household(tree.phuc_xa))
+    registration.decision = None
+    registration.stage = "reviewed"
+
+    with pytest.raises(ValueError):
+        certificate_pdf(registration)
+
+
+def test_dates_and_places_follow_the_administrative_format():
+    assert long_date(datetime.date(2025, 2, 5)) == "ngày 05 tháng 02 năm 2025"
+    assert long_date(datetime.date(2025, 11, 15)) == "ngày 15 tháng 11 năm 2025"
+    assert place_name("Phường Phúc Xá") == "Phúc Xá"
+    assert place_name("Thành phố Hà Nội") == "Hà Nội"
+    assert place_name("Phường 5") == "Phường 5"
+
+
+def test_file_names_carry_no_diacritics(household_decision, tree):
+    registration = make.recognised(household_decision, make.household(tree.phuc_xa))
+
+    assert certificate_filename(registration) == f"giay-cong-nhan-gdht-2025-{registration.pk}.pdf"
+    assert decision_list_filename(household_decision, "xlsx") == "danh-sach-cong-nhan-123-qd-ubnd.xlsx"
+
+
+def test_the_list_pdf_holds_every_subject_and_repeats_the_header_on_each_page(household_decision, tree):
+    for number in range(60):
+        make.recognised(
+            household_decision, make.household(tree.phuc_xa, f"Nguyễn Thị Hương {number:02d}"), points=70 + number % 30
+        )
+
+    pages = pdf_pages(decision_list_pdf(household_decision))
+
+    assert len(pages) >= 2
+    text = "\n".join(pages)
+    assert "DANH SÁCH HỘ GIA ĐÌNH ĐƯỢC CÔNG NHẬN DANH HIỆU GIA ĐÌNH HỌC TẬP NĂM 2025" in " ".join(text.split())
+    assert "Kèm theo Quyết định số 123/QĐ-UBND ngày 15 tháng 11 năm 2025" in " ".join(text.split())
+    for number in range(60):
+        # Each row whole on one page: never cut between two.
+        assert sum(f"Nguyễn Thị Hương {number:02d}" in page for page in pages) == 1
+    for index, page in enumerate(pages, start=1):
+        assert "Tổng điểm" in page
+        assert "Xếp loại" in page
+        assert f"Trang {index}/{len(pages)}" in page
+
+
+def test_the_list_sheet_has_a_row_per_registration_with_its_points(household_decision, tree):
+    make.recognised(household_decision, make.household(tree.phuc_xa, "Nguyễn Thị Hương"), points=92, level="Tốt")
+    make.recognised(household_decision, make.household(tree.truc_bach, "Lê Văn An"), points=75, level="Khá")
+
+    rows = workbook_rows(decision_list_sheets(household_decision))
+
+    header = rows.index(("STT", "Chủ hộ", "Địa chỉ, thông tin", "Chi hội, xã/phường", "Tổng điểm", "Xếp loại"))
+    assert rows[0][0] == "DANH SÁCH HỘ GIA ĐÌNH ĐƯỢC CÔNG NHẬN DANH HIỆU GIA ĐÌNH HỌC TẬP NĂM 2025"
+    assert rows[header + 1 :] == [
+        (1, "Nguyễn Thị Hương", "Số 12 ngõ 5 phố Phúc Xá", "Phường Phúc Xá", 92, "Tốt"),
+        (2, "Lê Văn An", "Số 12 ngõ 5 phố Phúc Xá", "Phường Trúc Bạch", 75, "Khá"),
+    ]
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_sheet(household_decision, tree):
+    make.recognised(household_decision, make.household(tree.phuc_xa, '=HYPERLINK("http://x.vn","Bấm")'))
+
+    output = io.BytesIO()
+    write_workbook(output, decision_list_sheets(household_decision))
+    output.seek(0)
+    sheet = load_workbook(output).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == '=HYPERLINK("http://x.vn","Bấm")']
+
+    assert len(cells) == 1
+    assert cells[0].data_type == "s"
+
+
+def test_the_list_leaves_out_registrations_of_other_decisions(household_decision, tree):
+    make.recognised(household_decision, make.household(tree.phuc_xa, "Nguyễn Thị Hương"))
+    other = make.decision(tree.truc_bach, household_decision.kind, number="7/QĐ-UBND")
+    make.recognised(other, make.household(tree.truc_bach, "Lê Văn An"))
+
+    assert [row.name for row in decision_list(household_decision)] == ["Nguyễn Thị Hương"]
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_list_is_read_in_one_query_whatever_its_length(household_decision, tree, count, django_assert_num_queries):
+    for number in range(count):
+        make.recognised(household_decision, make.household(tree.phuc_xa, f"Chủ hộ {number}"))
+    the_decision = Decision.objects.select_related("kind", "branch").get(pk=household_decision.pk)
+
+    with django_assert_num_queries(1):
+        rows = decision_list(the_decision)
+    with django_assert_num_queries(1):
+        decision_list_pdf(the_decision)
+    with django_assert_num_queries(1):
+        workbook_rows(decision_list_sheets(the_decision))
+
+    assert len(rows) == count
