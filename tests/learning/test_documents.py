@@ -5,11 +5,14 @@ import datetime
 import io
 
 import pytest
+from django.urls import include, path, reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from associations.models import OrganizationKind
+from khuyenhoc import urls as root_urls
 from khuyenhoc.xlsx import write_workbook
+from learning import urls_documents
 from learning.documents import (
     certificate_filename,
     certificate_pdf,
@@ -20,11 +23,15 @@ from learning.documents import (
     long_date,
     place_name,
 )
-from learning.models import Decision, SubjectType
+from learning.models import Decision, Registration, Stage, SubjectType
 from tests.factories import OrganizationFactory
 from tests.learning import document_factories as make
 
 A4_LANDSCAPE = (842, 595)
+
+# The documents' pages under the "learning" namespace, as learning/urls.py will hold them;
+# the view tests below use this module as their URL conf.
+urlpatterns = [*root_urls.urlpatterns, path("learning/", include((urls_documents.urlpatterns, "learning")))]
 
 
 def pdf_pages(content: bytes) -> list[str]:
@@ -212,3 +219,82 @@ def test_the_list_is_read_in_one_query_whatever_its_length(household_decision, t
         workbook_rows(decision_list_sheets(the_decision))
 
     assert len(rows) == count
+
+
+# --- The pages ---------------------------------------------------------------------------------
+@pytest.fixture
+def documents_of_phuc_xa(household_decision, tree):
+    registration = make.recognised(household_decision, make.household(tree.phuc_xa, "Nguyễn Thị Hương"), points=92)
+    return {
+        "certificate": reverse("learning:certificate_pdf", args=[registration.pk]),
+        "list_pdf": reverse("learning:decision_list_pdf", args=[household_decision.pk]),
+        "list_xlsx": reverse("learning:decision_list_xlsx", args=[household_decision.pk]),
+    }
+
+
+@pytest.mark.urls(__name__)
+def test_the_commune_clerk_opens_the_certificate_of_a_household_of_the_commune(documents_of_phuc_xa, cast, client_for):
+    response = client_for(cast.commune_clerk).get(documents_of_phuc_xa["certificate"])
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert 'filename="giay-cong-nhan-gdht-2025-' in response["Content-Disposition"]
+    assert "Gia đình ông/bà Nguyễn Thị Hương" in pdf_pages(response.content)[0]
+
+
+@pytest.mark.urls(__name__)
+def test_the_district_leader_downloads_the_decision_list_as_pdf_and_excel(documents_of_phuc_xa, cast, client_for):
+    client = client_for(cast.district_leader)
+
+    pdf = client.get(documents_of_phuc_xa["list_pdf"])
+    xlsx = client.get(documents_of_phuc_xa["list_xlsx"])
+
+    assert pdf.status_code == 200
+    assert pdf["Content-Disposition"] == 'attachment; filename="danh-sach-cong-nhan-123-qd-ubnd.pdf"'
+    assert "Nguyễn Thị Hương" in pdf_pages(pdf.content)[0]
+    assert xlsx.status_code == 200
+    assert 'filename="danh-sach-cong-nhan-123-qd-ubnd.xlsx"' in xlsx["Content-Disposition"]
+    rows = list(load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active.iter_rows(values_only=True))
+    assert (1, "Nguyễn Thị Hương", "Số 12 ngõ 5 phố Phúc Xá", "Phường Phúc Xá", 92, "Tốt") in rows
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("document", ["certificate", "list_pdf", "list_xlsx"])
+def test_an_anonymous_visitor_is_sent_to_sign_in(documents_of_phuc_xa, client, document):
+    response = client.get(documents_of_phuc_xa[document])
+
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("document", ["certificate", "list_pdf", "list_xlsx"])
+def test_a_clerk_of_another_district_gets_not_found(documents_of_phuc_xa, cast, client_for, document):
+    response = client_for(cast.sibling_clerk).get(documents_of_phuc_xa[document])
+
+    assert response.status_code == 404
+
+
+@pytest.mark.urls(__name__)
+def test_a_commune_clerk_cannot_open_the_list_of_a_district_decision(tree, cast, client_for):
+    district_decision = make.decision(tree.ba_dinh, make.title_kind(), body="Ủy ban nhân dân quận Ba Đình")
+
+    response = client_for(cast.commune_clerk).get(reverse("learning:decision_list_pdf", args=[district_decision.pk]))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.urls(__name__)
+def test_a_registration_not_yet_recognised_has_no_certificate_page(tree, cast, client_for):
+    registration = Registration.objects.create(
+        kind=make.title_kind(),
+        year=2025,
+        branch=tree.phuc_xa,
+        household=make.household(tree.phuc_xa),
+        stage=Stage.EVALUATED,
+        registered_on=datetime.date(2025, 3, 1),
+    )
+
+    response = client_for(cast.commune_clerk).get(reverse("learning:certificate_pdf", args=[registration.pk]))
+
+    assert response.status_code == 404
