@@ -170,6 +170,16 @@ def test_the_list_pdf_holds_every_subject_and_repeats_the_header_on_each_page(ho
         assert f"Trang {index}/{len(pages)}" in page
 
 
+def test_a_word_wider_than_its_column_is_cut_onto_more_lines_not_lost(household_decision, tree):
+    token = "https://phucxa.hanoi.gov.vn/" + "gia-dinh-hoc-tap-" * 6
+    make.recognised(household_decision, make.household(tree.phuc_xa, "Nguyễn Thị Hương", address=token))
+
+    text = pdf_pages(decision_list_pdf(household_decision))[0]
+
+    assert token in "".join(text.split())
+    assert token not in text  # it did not fit one line
+
+
 def test_the_list_sheet_has_a_row_per_registration_with_its_points(household_decision, tree):
     make.recognised(household_decision, make.household(tree.phuc_xa, "Nguyễn Thị Hương"), points=92, level="Tốt")
     make.recognised(household_decision, make.household(tree.truc_bach, "Lê Văn An"), points=75, level="Khá")
