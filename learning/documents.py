@@ -12,6 +12,9 @@ Rules decided here where the texts are silent:
   "Hà Nội"), except a unit named by a number ("Phường 5").
 - The list is ordered by branch, then by name in Vietnamese order; it is read in one query
   (the subject, its evaluation and the branch joined), whatever the number of subjects.
+- Personal data (associations/privacy.py): the list gives a citizen's year of birth only,
+  never the citizen ID; the certificate prints the full date of birth only when asked for
+  by a caller whose user sees personal data in full.
 - A long name wraps: on the certificate its type size shrinks to keep it on at most two
   lines, and past the smallest size it simply takes more lines; nothing is cut.
 """
@@ -127,7 +130,7 @@ def _clan_name(name: str) -> str:
     return name if search_key(name).startswith(("dong ho ", "ho ")) else f"Dòng họ {name}"
 
 
-def certificate_subject(registration: Registration) -> tuple[str, str]:
+def certificate_subject(registration: Registration, *, full_birth_date: bool = False) -> tuple[str, str]:
     """The two lines that name the subject on its certificate: who, then where (or born when)."""
     subject = registration.subject
     match registration.kind.subject_type:
@@ -140,7 +143,13 @@ def certificate_subject(registration: Registration) -> tuple[str, str]:
         case SubjectType.UNIT:
             return subject.name, f"Địa chỉ: {subject.address}" if subject.address else ""
         case SubjectType.CITIZEN:
-            born = f"Ngày sinh: {dmy(subject.date_of_birth)}" if subject.date_of_birth else ""
+            born = ""
+            if subject.date_of_birth:
+                born = (
+                    f"Ngày sinh: {dmy(subject.date_of_birth)}"
+                    if full_birth_date
+                    else f"Năm sinh: {subject.date_of_birth.year}"
+                )
             return f"Ông/bà {subject.full_name}", born
     return str(subject), ""
 
@@ -157,7 +166,7 @@ def _list_name_and_details(subject_type: str, subject) -> tuple[str, str]:
         case SubjectType.UNIT:
             return subject.name, subject.address
         case SubjectType.CITIZEN:
-            return subject.full_name, f"Sinh ngày {dmy(subject.date_of_birth)}" if subject.date_of_birth else ""
+            return subject.full_name, f"Sinh năm {subject.date_of_birth.year}" if subject.date_of_birth else ""
     return str(subject), ""
 
 
@@ -272,8 +281,11 @@ def _place(decision: Decision) -> str:
     return place_name(branch.name)
 
 
-def certificate_pdf(registration: Registration) -> bytes:
-    """The certificate of one recognised registration: one A4 landscape page."""
+def certificate_pdf(registration: Registration, *, full_birth_date: bool = False) -> bytes:
+    """The certificate of one recognised registration: one A4 landscape page.
+
+    A citizen's date of birth is printed in full only with `full_birth_date` (for the roles
+    that see personal data, associations.privacy.sees_personal_data); otherwise its year."""
     decision = registration.decision
     if decision is None or registration.stage != Stage.RECOGNISED:
         raise ValueError("Only a recognised registration has a certificate.")
@@ -320,7 +332,7 @@ def certificate_pdf(registration: Registration) -> bytes:
     pdf.cell(0, 8, f"Năm {registration.year}", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
 
-    who, where = certificate_subject(registration)
+    who, where = certificate_subject(registration, full_birth_date=full_birth_date)
     _centred(pdf, who, x=left, width=width, style="B", size=18, smallest=11)
     _centred(pdf, where, x=left, width=width, style="", size=13, smallest=9)
     pdf.ln(4)

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from associations.access import get_visible_or_404
+from associations.privacy import sees_personal_data
 from khuyenhoc.xlsx import xlsx_response
 from learning import documents
 from learning.models import Decision, Registration, Stage
@@ -35,7 +36,9 @@ def certificate_pdf(request, pk: int):
         pk=pk,
     )
     return _pdf_response(
-        documents.certificate_pdf(registration), documents.certificate_filename(registration), inline=True
+        documents.certificate_pdf(registration, full_birth_date=sees_personal_data(request.user)),
+        documents.certificate_filename(registration),
+        inline=True,
     )
 
 

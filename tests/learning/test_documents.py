@@ -110,7 +110,7 @@ def test_a_long_name_and_address_wrap_and_stay_whole_on_one_page(household_decis
         (
             SubjectType.CITIZEN,
             lambda b: make.citizen(b, "Trần Văn Đức", date_of_birth=datetime.date(1978, 3, 9)),
-            ["Trần Văn Đức", "09/03/1978"],
+            ["Trần Văn Đức", "Năm sinh: 1978"],
         ),
     ],
 )
@@ -123,6 +123,33 @@ def test_the_certificate_names_each_kind_of_subject(tree, subject_type, build, e
     assert make.TITLES[subject_type][1].upper() in text
     for piece in expected:
         assert piece in text
+
+
+def test_a_citizen_s_full_date_of_birth_is_printed_only_when_asked_for(tree):
+    the_decision = make.decision(tree.phuc_xa, make.title_kind(SubjectType.CITIZEN))
+    registration = make.recognised(
+        the_decision, make.citizen(tree.phuc_xa, "Trần Văn Đức", date_of_birth=datetime.date(1978, 3, 9))
+    )
+
+    assert "Ngày sinh: 09/03/1978" in pdf_pages(certificate_pdf(registration, full_birth_date=True))[0]
+    assert "09/03/1978" not in pdf_pages(certificate_pdf(registration))[0]
+
+
+def test_the_list_gives_a_citizen_s_year_of_birth_only(tree):
+    the_decision = make.decision(tree.phuc_xa, make.title_kind(SubjectType.CITIZEN))
+    make.recognised(
+        the_decision,
+        make.citizen(tree.phuc_xa, "Trần Văn Đức", date_of_birth=datetime.date(1978, 3, 9), citizen_id="001078012345"),
+    )
+
+    text = pdf_pages(decision_list_pdf(the_decision))[0]
+    rows = workbook_rows(decision_list_sheets(the_decision))
+
+    assert "Sinh năm 1978" in text
+    assert (1, "Trần Văn Đức", "Sinh năm 1978", "Phường Phúc Xá", 92, "Tốt") in rows
+    for content in (text, str(rows)):
+        assert "09/03/1978" not in content
+        assert "001078012345" not in content
 
 
 def test_a_registration_not_recognised_has_no_certificate(household_decision, tree):
@@ -308,3 +335,21 @@ def test_a_registration_not_yet_recognised_has_no_certificate_page(tree, cast, c
     response = client_for(cast.commune_clerk).get(reverse("learning:certificate_pdf", args=[registration.pk]))
 
     assert response.status_code == 404
+
+
+@pytest.mark.urls(__name__)
+def test_a_citizen_s_certificate_shows_the_full_birth_date_to_the_clerk_and_the_year_to_a_leader(
+    tree, cast, client_for
+):
+    the_decision = make.decision(tree.phuc_xa, make.title_kind(SubjectType.CITIZEN))
+    registration = make.recognised(
+        the_decision, make.citizen(tree.phuc_xa, "Trần Văn Đức", date_of_birth=datetime.date(1978, 3, 9))
+    )
+    url = reverse("learning:certificate_pdf", args=[registration.pk])
+
+    for_clerk = pdf_pages(client_for(cast.commune_clerk).get(url).content)[0]
+    for_leader = pdf_pages(client_for(cast.district_leader).get(url).content)[0]
+
+    assert "Ngày sinh: 09/03/1978" in for_clerk
+    assert "Năm sinh: 1978" in for_leader
+    assert "09/03/1978" not in for_leader
