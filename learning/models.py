@@ -192,7 +192,8 @@ class Subject(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        self.name_search = search_key(self.search_text())
+        # Truncated: a household's head and address together may be longer than the column.
+        self.name_search = search_key(self.search_text())[:255]
         super().save(*args, **kwargs)
 
     def search_text(self) -> str:

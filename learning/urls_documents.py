@@ -3,10 +3,10 @@ list (`urlpatterns += urls_documents.urlpatterns`), so their names read "learnin
 
 from django.urls import path
 
-from learning import views_documents
+from learning.views import documents
 
 urlpatterns = [
-    path("registrations/<int:pk>/certificate.pdf", views_documents.certificate_pdf, name="certificate_pdf"),
-    path("decisions/<int:pk>/list.pdf", views_documents.decision_list_pdf, name="decision_list_pdf"),
-    path("decisions/<int:pk>/list.xlsx", views_documents.decision_list_xlsx, name="decision_list_xlsx"),
+    path("registrations/<int:pk>/certificate.pdf", documents.certificate_pdf, name="certificate_pdf"),
+    path("decisions/<int:pk>/list.pdf", documents.decision_list_pdf, name="decision_list_pdf"),
+    path("decisions/<int:pk>/list.xlsx", documents.decision_list_xlsx, name="decision_list_xlsx"),
 ]

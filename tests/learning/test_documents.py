@@ -5,14 +5,12 @@ import datetime
 import io
 
 import pytest
-from django.urls import include, path, reverse
+from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from associations.models import OrganizationKind
-from khuyenhoc import urls as root_urls
 from khuyenhoc.xlsx import write_workbook
-from learning import urls_documents
 from learning.documents import (
     certificate_filename,
     certificate_pdf,
@@ -31,7 +29,6 @@ A4_LANDSCAPE = (842, 595)
 
 # The documents' pages under the "learning" namespace, as learning/urls.py will hold them;
 # the view tests below use this module as their URL conf.
-urlpatterns = [*root_urls.urlpatterns, path("learning/", include((urls_documents.urlpatterns, "learning")))]
 
 
 def pdf_pages(content: bytes) -> list[str]:
@@ -269,7 +266,6 @@ def documents_of_phuc_xa(household_decision, tree):
     }
 
 
-@pytest.mark.urls(__name__)
 def test_the_commune_clerk_opens_the_certificate_of_a_household_of_the_commune(documents_of_phuc_xa, cast, client_for):
     response = client_for(cast.commune_clerk).get(documents_of_phuc_xa["certificate"])
 
@@ -279,7 +275,6 @@ def test_the_commune_clerk_opens_the_certificate_of_a_household_of_the_commune(d
     assert "Gia đình ông/bà Nguyễn Thị Hương" in pdf_pages(response.content)[0]
 
 
-@pytest.mark.urls(__name__)
 def test_the_district_leader_downloads_the_decision_list_as_pdf_and_excel(documents_of_phuc_xa, cast, client_for):
     client = client_for(cast.district_leader)
 
@@ -295,7 +290,6 @@ def test_the_district_leader_downloads_the_decision_list_as_pdf_and_excel(docume
     assert (1, "Nguyễn Thị Hương", "Số 12 ngõ 5 phố Phúc Xá", "Phường Phúc Xá", 92, "Tốt") in rows
 
 
-@pytest.mark.urls(__name__)
 @pytest.mark.parametrize("document", ["certificate", "list_pdf", "list_xlsx"])
 def test_an_anonymous_visitor_is_sent_to_sign_in(documents_of_phuc_xa, client, document):
     response = client.get(documents_of_phuc_xa[document])
@@ -304,7 +298,6 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(documents_of_phuc_xa, client, d
     assert reverse("login") in response["Location"]
 
 
-@pytest.mark.urls(__name__)
 @pytest.mark.parametrize("document", ["certificate", "list_pdf", "list_xlsx"])
 def test_a_clerk_of_another_district_gets_not_found(documents_of_phuc_xa, cast, client_for, document):
     response = client_for(cast.sibling_clerk).get(documents_of_phuc_xa[document])
@@ -312,7 +305,6 @@ def test_a_clerk_of_another_district_gets_not_found(documents_of_phuc_xa, cast, 
     assert response.status_code == 404
 
 
-@pytest.mark.urls(__name__)
 def test_a_commune_clerk_cannot_open_the_list_of_a_district_decision(tree, cast, client_for):
     district_decision = make.decision(tree.ba_dinh, make.title_kind(), body="Ủy ban nhân dân quận Ba Đình")
 
@@ -321,7 +313,6 @@ def test_a_commune_clerk_cannot_open_the_list_of_a_district_decision(tree, cast,
     assert response.status_code == 404
 
 
-@pytest.mark.urls(__name__)
 def test_a_registration_not_yet_recognised_has_no_certificate_page(tree, cast, client_for):
     registration = Registration.objects.create(
         kind=make.title_kind(),
@@ -337,7 +328,6 @@ def test_a_registration_not_yet_recognised_has_no_certificate_page(tree, cast, c
     assert response.status_code == 404
 
 
-@pytest.mark.urls(__name__)
 def test_a_citizen_s_certificate_shows_the_full_birth_date_to_the_clerk_and_the_year_to_a_leader(
     tree, cast, client_for
 ):
