@@ -9,3 +9,4 @@ from django.dispatch import Signal
 
 registry_changed = Signal()  # branches, organisations, headcounts, members
 money_changed = Signal()  # funds, donations, awards
+titles_changed = Signal()  # learning titles: registrations, evaluations, decisions, eligible totals
