@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Case, DateField, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.lookups import StartsWith
 
 from associations.models import Branch
 from learning.models import CriteriaSet, Deadline, DeadlineStage, Registration, Stage, TitleKind
@@ -44,8 +45,9 @@ def _due(stage: str) -> Subquery:
     """The due date of `stage` for each registration: the deadline of its branch or of the
     nearest ancestor (the deadline's branch path is a prefix of the registration's)."""
     return Subquery(
-        Deadline.objects.alias(registration_path=OuterRef("branch__path"))
-        .filter(year=OuterRef("year"), stage=stage, registration_path__startswith=F("branch__path"))
+        Deadline.objects.filter(
+            StartsWith(OuterRef("branch__path"), F("branch__path")), year=OuterRef("year"), stage=stage
+        )
         .order_by("-branch__depth")
         .values("due_on")[:1],
         output_field=DateField(),

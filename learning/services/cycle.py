@@ -448,7 +448,7 @@ def decision_record(
         raise ValidationError(_("A decision must recognise at least one registration."))
     locked = list(
         Registration.objects.select_for_update(of=("self",))
-        .select_related("branch", "evaluation", *SUBJECT_FIELDS.values())
+        .select_related("kind", "branch", "evaluation", *SUBJECT_FIELDS.values())
         .filter(pk__in=ids)
         .order_by("pk")
     )
