@@ -214,7 +214,11 @@ def criteria_set_save(
         with transaction.atomic():
             criteria_set.save()
     except IntegrityError as error:
-        raise ValidationError(_("The criteria set could not be saved: %(error)s") % {"error": error}) from error
+        # The only constraint Python does not check first: one set per title and version.
+        raise ValidationError(
+            _("%(title)s already has a criteria set numbered version %(version)d.")
+            % {"title": criteria_set.kind, "version": criteria_set.version}
+        ) from error
     if criteria is not None:
         _replace_rows(Criterion, criteria_set, criterion_rows, CRITERION_FIELDS)
     if levels is not None:
