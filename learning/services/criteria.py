@@ -86,6 +86,8 @@ def _check_points(value, label: str) -> int:
 
 def _validate(criteria_set: CriteriaSet, criteria: list[dict], levels: list[dict]) -> None:
     errors: list[str] = []
+    if criteria_set.kind_id is None:
+        errors.append(_("Choose the title the criteria are for."))
     if not clean_text(criteria_set.name):
         errors.append(_("Give the criteria set a name."))
     if not MIN_YEAR <= (criteria_set.valid_from or 0) <= MAX_YEAR:
