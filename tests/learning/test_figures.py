@@ -52,7 +52,10 @@ FIGURES_URL = reverse("learning:figures")
 
 
 def make_kind(code: str, name: str, subject_type: str, ordering: int = 0) -> TitleKind:
-    return TitleKind.objects.create(code=code, name=name, subject_type=subject_type, ordering=ordering)
+    """The seeded title of that code (the data migration enters the five national ones), or a new one."""
+    return TitleKind.objects.update_or_create(
+        code=code, defaults={"name": name, "subject_type": subject_type, "ordering": ordering}
+    )[0]
 
 
 def register(kind: TitleKind, branch, *, stage: str = Stage.REGISTERED, year: int = YEAR, evaluated: bool = False,
