@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from learning.views import figures
 
@@ -6,4 +6,5 @@ app_name = "learning"
 
 urlpatterns = [
     path("figures/", figures.figures, name="figures"),
+    path("", include("learning.urls_subjects")),
 ]
