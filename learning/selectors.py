@@ -16,6 +16,7 @@ import datetime
 from django.db.models import Case, DateField, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.lookups import StartsWith
 
+from associations.access import staff_profile
 from associations.models import Branch
 from learning.models import CriteriaSet, Deadline, DeadlineStage, Registration, Stage, TitleKind
 
@@ -81,3 +82,15 @@ def late_registrations(queryset: QuerySet[Registration], today: datetime.date) -
             )
         )
     )
+
+
+def may_edit_criteria(user) -> bool:
+    """Whether the user may change criteria sets: the province's data, so a superuser or a
+    manager of the tree's root (the rule `learning.services.criteria.require_criteria_writer`
+    enforces on every write)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    profile = staff_profile(user)
+    return bool(profile and profile.can_manage and profile.branch.depth == 1)

@@ -36,6 +36,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from associations.models import BranchLevel, StaffProfile
 from funds import services as fund_services
 from imports.models import ImportJob, ImportStatus
+from learning.models import Citizen, Clan, Community, CriteriaSet, Criterion, Household, Level, TitleKind
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.services import plan_99_load
 from tests.factories import DAY, MemberFactory, OrganizationFactory, donate, make_branch, make_round, pay
@@ -65,7 +66,8 @@ class Expect:
 
     obj: which planted object fills the URL (tried inside and outside each user's subtree);
     get / post: what a GET / a POST needs — "public", "login", "read" (any staff member who
-    sees the object), "write" (clerks, managers), "manage" (managers), "owner" (the user who
+    sees the object), "write" (clerks, managers), "manage" (managers), "province" (an administrator or a manager of the
+    tree's root: data the whole province shares), "owner" (the user who
     asked for it), "same" (a page that writes nothing: a POST is answered like a GET, or
     refused with 405), None (method refused, 405);
     ok: the answers that mean "it worked".
@@ -171,6 +173,28 @@ EXPECTATIONS: dict[str, Expect] = {
     "plans:target_edit": Expect(obj="target", get="manage", post="manage"),
     # Learning titles (`?branch=<id>` outside the subtree: tests/learning/test_figures.py)
     "learning:figures": Expect(),
+    "learning:household_list": Expect(lists=True),
+    "learning:household_create": Expect(get="write", post="write"),
+    "learning:household_detail": Expect(obj="household"),
+    "learning:household_update": Expect(obj="household", get="write", post="write"),
+    "learning:clan_list": Expect(lists=True),
+    "learning:clan_create": Expect(get="write", post="write"),
+    "learning:clan_detail": Expect(obj="clan"),
+    "learning:clan_update": Expect(obj="clan", get="write", post="write"),
+    "learning:community_list": Expect(lists=True),
+    "learning:community_create": Expect(get="write", post="write"),
+    "learning:community_detail": Expect(obj="community"),
+    "learning:community_update": Expect(obj="community", get="write", post="write"),
+    "learning:citizen_list": Expect(lists=True),
+    "learning:citizen_create": Expect(get="write", post="write"),
+    "learning:citizen_detail": Expect(obj="citizen"),
+    "learning:citizen_update": Expect(obj="citizen", get="write", post="write"),
+    # Criteria sets are the province's, not a branch's: every staff member reads them.
+    "learning:criteria_list": Expect(),
+    "learning:criteria_detail": Expect(obj="criteria_set"),
+    "learning:criteria_update": Expect(obj="criteria_set", get="province", post="province"),
+    # The planted set is not frozen: the page sends the manager back to edit it in place.
+    "learning:criteria_new_version": Expect(obj="criteria_set", get=None, post="province", post_ok=REDIRECT),
 }
 
 # Admin pages beside the per-model ones: only staff accounts may enter (the cast's staff
@@ -324,6 +348,13 @@ def world(tree, cast, funds, settings, tmp_path):
         put("staff", staff)
         put("report_export", export, owner=clerk)
         put("dashboard_plan", branch, {"branch_id": branch.pk, "plan_id": plan99.pk})
+        put("household", Household.objects.create(branch=branch, head_name=f"Chủ hộ {token}", address=token, people=3))
+        put("clan", Clan.objects.create(branch=branch, name=f"Dòng họ {token}", representative=token, residence=token))
+        put("community", Community.objects.create(branch=branch, name=f"Tổ dân phố {token}"))
+        citizen = Citizen.objects.create(
+            branch=branch, full_name=f"Công dân {token}", citizen_id=citizen_id, date_of_birth=birth, member=member
+        )
+        put("citizen", citizen)
         return member
 
     plant("in", IN, tree.phuc_xa, cast.commune_clerk, funds.phuc_xa, funds.phuc_xa_clan,
@@ -341,6 +372,15 @@ def world(tree, cast, funds, settings, tmp_path):
     run = RecomputeRun.objects.create(requested_by=cast.manager)
     # A run nobody in the cast asked for recomputes the whole city: it belongs to the city.
     nightly = RecomputeRun.objects.create(trigger=RecomputeRun.Trigger.NIGHTLY)
+    title = TitleKind.objects.get(code="gia-dinh-hoc-tap")  # seeded by the data migration
+    criteria_set = CriteriaSet.objects.create(
+        kind=title, version=99, name="Tiêu chí Gia đình học tập", valid_from=2021, pass_points=5
+    )
+    Criterion.objects.create(criteria_set=criteria_set, code="1", text="Có kế hoạch học tập", max_points=10)
+    Level.objects.create(criteria_set=criteria_set, name="Tốt", min_points=8, max_points=10)
+    objects["criteria_set"] = {
+        "any": SimpleNamespace(obj=criteria_set, branch=None, kwargs={"pk": criteria_set.pk}, owner=None)
+    }
     objects["recompute_run"] = {
         "any": SimpleNamespace(obj=run, branch=None, kwargs={"pk": run.pk}, owner=None),
         "city": SimpleNamespace(obj=nightly, branch=tree.city, kwargs={"pk": nightly.pk}, owner=None),
@@ -368,6 +408,9 @@ def allowed(user, need: str, place) -> bool:
         return can_write(user)
     if need == "manage":
         return can_manage(user)
+    if need == "province":  # province-wide data: an administrator or a manager of the tree's root
+        profile = StaffProfile.for_user(user)
+        return user.is_superuser or (can_manage(user) and profile is not None and profile.branch.depth == 1)
     raise AssertionError(need)
 
 
@@ -544,7 +587,9 @@ def test_lists_and_exports_show_each_user_their_own_rows(client, cast, world):
             text = text_of(client.get(reverse(name)))
             missing += [f"{name} as {who} lacks {token}" for token in tokens if token not in text]
         money_tokens = [token for token in tokens if token != SIDE]
-        for name in ("funds:fund_list", "funds:donation_list", "scholarships:award_list", "scholarships:round_list"):
+        for name in ("funds:fund_list", "funds:donation_list", "scholarships:award_list", "scholarships:round_list",
+                     "learning:household_list", "learning:clan_list", "learning:community_list",
+                     "learning:citizen_list"):  # fmt: skip
             text = text_of(client.get(reverse(name)))
             missing += [f"{name} as {who} lacks {token}" for token in money_tokens if token not in text]
         for name in ("funds:donation_list", "scholarships:award_list"):
@@ -686,7 +731,7 @@ def test_admin_autocomplete_answers_only_the_subtree(client, world, staff_manage
 def test_a_refusal_looks_the_same_for_an_object_outside_and_one_that_does_not_exist(client, cast, world):
     client.force_login(cast.sibling_clerk)
     for name, expect in EXPECTATIONS.items():
-        if not expect.obj or expect.get in (None, "owner") or expect.obj == "recompute_run":
+        if not expect.obj or expect.get in (None, "owner") or "in" not in world.objects[expect.obj]:
             continue
         place = world.objects[expect.obj]["in"]
         outside = client.get(reverse_with(name, expect, place))
