@@ -145,6 +145,36 @@ def main() -> None:
         add(f"Goal: within 2× of the floor — {goal(indicators['ratio'] <= 2)}.")
         add("")
 
+    learning = load("learning")
+    if learning:
+        scale = "full" if learning["scale"] == "full" else f"{learning['scale']} (not the full data)"
+        add("## The learning titles' figures for every branch")
+        add("")
+        add(
+            f"Eligible, registered, evaluated and recognised for every branch, title and year on the {scale} "
+            f"generated city: {learning['registrations']:,} registrations over {', '.join(map(str, learning['years']))}, "
+            f"{learning['figures']:,} figures for {learning['branches']:,} branches. Median of 5 runs."
+        )
+        add("")
+        add("| implementation | time | ratio to floor |")
+        add("|---|---|---|")
+        add(
+            f"| floor: one hand-written SQL query, GROUP BY per branch, title and year, rolled up in SQL by a join on path prefixes | {learning['floor_seconds']:.3f} s | 1 |"
+        )
+        add(
+            f"| portal: `learning.figures.title_figures_compute`, with the roll-up in Python | {learning['portal_seconds']:.3f} s | **{learning['ratio']:.2f}** |"
+        )
+        add("")
+        add(f"Goal: within 2× of the floor — {goal(learning['ratio'] <= 2)}.")
+        if learning.get("stage_seconds") is not None:
+            add("")
+            add(
+                f"The generator's learning stage (households, clans, communities, citizens, registrations, evaluations, "
+                f"decisions) took {learning['stage_seconds']:.1f} s of the {learning['scale']} generation; the whole "
+                'generation\'s goal (under 600 s) is in "Loading the data".'
+            )
+        add("")
+
     load_result, counts_full, counts_small = load("load"), load("querycount_full"), load("querycount_small")
     if load_result:
         add("## Pages under load")

@@ -45,6 +45,7 @@ $PY manage.py demo_setup --force >/dev/null
 
 echo "== benchmarks"
 $PY -m bench.indicators
+$PY -m bench.learning full
 $PY -m bench.reports
 DATABASE_URL=$SMALL_URL $PY -m bench.querycount small
 $PY -m bench.querycount full

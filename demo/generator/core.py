@@ -31,6 +31,7 @@ from associations.models import (
 )
 from demo.generator import names, spec
 from demo.generator.base import GeneratorError, Summary
+from demo.generator.learning import LEARNING_TABLES, LearningStages
 from demo.generator.money import MoneyStages
 from demo.generator.registry import RegistryStages
 from demo.generator.writers import reset_sequences, writer_for_connection
@@ -39,7 +40,7 @@ from plans.services import indicators_recompute_all, plan_99_load
 from scholarships.models import Award, ScholarshipRound
 
 
-class HanoiGenerator(RegistryStages, MoneyStages):
+class HanoiGenerator(RegistryStages, MoneyStages, LearningStages):
     def __init__(self, *, scale: str = "small", seed: int = 2017, log: Callable[[str], None] | None = None):
         if scale not in spec.SCALES:
             raise GeneratorError(f"unknown scale {scale!r}: choose one of {', '.join(spec.SCALES)}")
@@ -91,6 +92,7 @@ class HanoiGenerator(RegistryStages, MoneyStages):
             self._stage("funds and donations", self._build_donations)
             self._stage("rounds and awards", self._build_awards)
             self._stage("ledger and balances", self._write_ledger)
+            self._stage("learning titles", self._build_learning)
             self._stage("sequences", self._finish_tables)
             if checks_deferred:
                 self._stage("foreign keys checked", self._foreign_keys_check)
@@ -111,6 +113,7 @@ class HanoiGenerator(RegistryStages, MoneyStages):
         Payment,
         Award,
         LedgerEntry,
+        *LEARNING_TABLES,
     )
 
     def _foreign_key_checks_off(self) -> bool:
@@ -230,7 +233,8 @@ class HanoiGenerator(RegistryStages, MoneyStages):
 
 
 def generate_hanoi(*, scale: str = "small", seed: int = 2017, log: Callable[[str], None] | None = None) -> Summary:
-    """Generate the data, then Plan 99 and its indicator values, computed by the plans app."""
+    """Generate the data, then Plan 99 and its indicator values, computed by the plans app
+    (whose recompute stores the learning titles' figures too)."""
     generator = HanoiGenerator(scale=scale, seed=seed, log=log)
     summary = generator.run()
     started = time.perf_counter()

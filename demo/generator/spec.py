@@ -128,3 +128,48 @@ def scaled(count: int, factor: float) -> int:
 def scaled_money(amount: int, factor: float, unit: int) -> int:
     """An amount scaled and kept a whole number of units."""
     return round(amount * factor / unit) * unit
+
+
+# --- Learning titles, 2021–2026 (the learning stage, demo/generator/learning.py) ------------
+#
+# Published figures used:
+# - about 2.4 million households in all: DESIGN says about 2.4 million households may
+#   register as learning families every year (issue 12: "`--scale full` produces Hanoi's
+#   size, about 2.4 million households"). They are spread over the communes by the same
+#   weights as the residents; every commune holds at least one.
+# - the shares recognised: Plan 291/KH-UBND targets, as quoted in issue 12 — by 2025 (→ 2030)
+#   Gia đình học tập 70 % (→ 80 %) of households, Dòng họ học tập 65 % (→ 75 %) of clans,
+#   Cộng đồng học tập 65 % (→ 75 %) of villages and residential groups, Đơn vị học tập 80 %
+#   (→ 90 %) of units. The generated shares rise towards them and pass the 2025 target in
+#   2025–2026 (RECOGNISED_SHARE). Công dân học tập has no eligible total here (its target is a
+#   share of working people, not of a registry): its citizens are the ones who took part.
+# Assumptions of this generator (not published figures): the numbers of clans, communities
+# and citizens, the shares that withdraw, stay unevaluated or fail, every date and score.
+LEARNING_YEARS = range(2021, 2027)
+# The learning stage's own scale factors: at small scale (the demo, loaded on SQLite by
+# `make run`) 1/250 rather than 1/100 — some 16 households a commune — so the demo's six
+# years of registrations, evaluations and scores load in seconds.
+LEARNING_SCALES = {"full": 1.0, "small": 0.004}
+HOUSEHOLDS = 2_400_000
+COMMUNITIES = 13_500  # villages (thôn) and residential groups (tổ dân phố)
+CLANS = 23_000
+CITIZENS = 240_000  # people entered for Công dân học tập, one in ten households
+CITIZEN_MEMBER_SHARE = 0.3  # of the citizens, the share who are generated members of their commune
+# Share of the eligible subjects recognised each year, by title code: Plan 291/KH-UBND
+# targets, as quoted in issue 12 (see above), reached in 2025.
+RECOGNISED_SHARE = {
+    "gia-dinh-hoc-tap": {2021: 0.56, 2022: 0.60, 2023: 0.64, 2024: 0.67, 2025: 0.71, 2026: 0.74},
+    "dong-ho-hoc-tap": {2021: 0.50, 2022: 0.54, 2023: 0.58, 2024: 0.62, 2025: 0.66, 2026: 0.68},
+    "cong-dong-hoc-tap": {2021: 0.50, 2022: 0.54, 2023: 0.58, 2024: 0.62, 2025: 0.66, 2026: 0.68},
+    "don-vi-hoc-tap": {2021: 0.70, 2022: 0.72, 2023: 0.75, 2024: 0.78, 2025: 0.81, 2026: 0.83},
+    # of the registry of citizens (no eligible total)
+    "cong-dan-hoc-tap": {2021: 0.30, 2022: 0.36, 2023: 0.42, 2024: 0.48, 2025: 0.54, 2026: 0.60},
+}
+COMMUNE_SPREAD = (0.92, 1.06)  # each commune's share is the city's times a factor in this range
+WITHDRAWN_SHARE = 0.01  # of the registrations
+UNEVALUATED_SHARE = 0.02  # of the registrations not withdrawn: still "registered" at the year's end
+PASS_SHARE = 0.93  # of the evaluations
+# Score rows (one per criterion of each evaluation): written at small scale; at full scale
+# they would be some 40 million rows, beyond the 10-minute budget of the whole generation,
+# so the full data holds each evaluation's total, level and result without its scores.
+SCORE_ROWS = {"full": False, "small": True}

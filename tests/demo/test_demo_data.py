@@ -8,6 +8,7 @@ from django.db import transaction
 from associations.models import Branch, BranchLevel, MapVintage, Member, Organization
 from demo.services import demo_data_counts, demo_setup
 from funds.models import Donation
+from learning.models import TitleFigure
 from plans.models import IndicatorValue
 from scholarships.models import Award
 
@@ -69,3 +70,16 @@ def test_the_city_dashboard_shows_plan_99_progress_right_away(demo, client):
     page = client.get("/plans/dashboard/")
     assert page.status_code == 200
     assert "99/KH-KHHN" in page.content.decode()
+
+
+def test_the_commune_clerk_sees_the_learning_titles_figures_of_every_year_from_2021_to_2026(demo, client):
+    clerk = get_user_model().objects.get(username="canbo.phucxa")
+    phuc_xa = Branch.objects.get(vintage=MapVintage.V2017, code="00001")
+    client.force_login(clerk)
+    for year in range(2021, 2027):
+        household = TitleFigure.objects.get(branch=phuc_xa, kind__code="gia-dinh-hoc-tap", year=year)
+        assert 0 < household.recognised <= household.registered <= household.eligible
+        page = client.get("/titles/figures/", {"branch": phuc_xa.pk, "year": year})
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "Gia đình học tập" in html and str(household.eligible) in html, year

@@ -16,6 +16,18 @@ from demo.generator import GeneratorError, HanoiGenerator, generate_hanoi
 from funds import reports as fund_reports
 from funds.models import Donation, Fund, LedgerEntry, ReceiptCounter
 from funds.periods import Period
+from learning.models import (
+    SUBJECT_FIELDS,
+    Decision,
+    EligibleCount,
+    Evaluation,
+    Household,
+    Registration,
+    Score,
+    Stage,
+    TitleFigure,
+    TitleKind,
+)
 from plans.models import IndicatorValue, Plan
 from scholarships import reports as award_reports
 from scholarships.models import Award
@@ -32,6 +44,7 @@ class _HashingWriter:
 
     def __init__(self):
         self.digest = hashlib.sha256()
+        self.counts: dict[str, int] = {}
 
     def write(self, table, columns, rows):
         count = 0
@@ -39,11 +52,13 @@ class _HashingWriter:
         for row in rows:
             self.digest.update(repr(row).encode())
             count += 1
+        self.counts[table] = self.counts.get(table, 0) + count
         return count
 
 
-def _rows_fingerprint(seed: int) -> str:
-    """Every row the generator produces for `seed`, hashed, without writing them."""
+def _rows_fingerprint(seed: int) -> tuple[str, dict[str, int]]:
+    """Every row the generator produces for `seed`, hashed, and the rows per table, without
+    writing them."""
     generator = HanoiGenerator(scale="small", seed=seed)
     generator.writer = _HashingWriter()
     with transaction.atomic():  # the registry stage moves the parents' child counts: undo it
@@ -53,8 +68,9 @@ def _rows_fingerprint(seed: int) -> str:
         generator._build_donations()
         generator._build_awards()
         generator._write_ledger()
+        generator._build_learning()
         transaction.set_rollback(True)
-    return generator.writer.digest.hexdigest()
+    return generator.writer.digest.hexdigest(), generator.writer.counts
 
 
 @pytest.fixture(scope="module")
@@ -185,8 +201,10 @@ def test_plan_99_and_its_indicators_are_computed_for_every_branch(hanoi):
 
 def test_the_same_seed_gives_the_same_rows_and_another_seed_does_not(hanoi):
     first = _rows_fingerprint(11)
-    assert _rows_fingerprint(11) == first
-    assert _rows_fingerprint(12) != first
+    assert _rows_fingerprint(11) == first, "the same rows, so the same counts per table"
+    for table in ("learning_household", "learning_registration", "learning_evaluation", "learning_decision"):
+        assert first[1][table] > 0, table
+    assert _rows_fingerprint(12)[0] != first[0]
 
 
 def test_it_refuses_to_generate_into_a_registry_that_holds_organisations(hanoi):
@@ -197,3 +215,83 @@ def test_it_refuses_to_generate_into_a_registry_that_holds_organisations(hanoi):
 def test_the_command_refuses_an_unknown_scale(hanoi):
     with pytest.raises(Exception, match="invalid choice"):
         call_command("generate_hanoi", "--scale", "huge")
+
+
+# --- The learning titles ------------------------------------------------------------------------
+
+LEARNING_YEARS = set(range(2021, 2027))
+
+
+def test_the_small_city_registers_every_title_in_every_year_from_2021_to_2026(hanoi):
+    registered = set(Registration.objects.values_list("kind__code", "year").distinct())
+    codes = set(TitleKind.objects.values_list("code", flat=True))
+    assert len(codes) == 5
+    assert registered == {(code, year) for code in codes for year in LEARNING_YEARS}
+    # Evaluated and recognised wherever a criteria set is in force: every title from 2024.
+    recognised = set(Registration.objects.filter(stage=Stage.RECOGNISED).values_list("kind__code", "year").distinct())
+    assert {(code, year) for code in codes for year in (2024, 2025, 2026)} <= recognised
+
+
+def test_every_recognised_registration_has_a_decision_of_its_title_and_year_and_a_passing_evaluation(hanoi):
+    recognised = Registration.objects.filter(stage=Stage.RECOGNISED)
+    assert recognised.count() > 10_000
+    assert not recognised.filter(decision__isnull=True).exists()
+    assert not recognised.exclude(evaluation__passed=True).exists()
+    assert not recognised.exclude(decision__kind=F("kind"), decision__year=F("year")).exists()
+    assert not Registration.objects.exclude(stage=Stage.RECOGNISED).filter(decision__isnull=False).exists()
+    assert not Registration.objects.filter(stage=Stage.NOT_RECOGNISED).exclude(evaluation__passed=False).exists()
+    # A decision names registrations of its own branch's subtree, and every decision names some.
+    decision = Decision.objects.select_related("branch").first()
+    assert not decision.registrations.exclude(branch__path__startswith=decision.branch.path).exists()
+    assert not Decision.objects.filter(registrations__isnull=True).exists()
+
+
+def test_every_evaluation_is_scored_against_the_set_in_force_that_year_and_its_scores_add_up(hanoi):
+    assert not Evaluation.objects.filter(criteria_set__valid_from__gt=F("registration__year")).exists()
+    assert not Evaluation.objects.filter(criteria_set__valid_to__lt=F("registration__year")).exists()
+    assert not Evaluation.objects.filter(passed=True, total_points__lt=F("criteria_set__pass_points")).exists()
+    assert not Evaluation.objects.filter(passed=False, total_points__gte=F("criteria_set__pass_points")).exists()
+    mismatched = (
+        Evaluation.objects.annotate(scored=Sum("scores__points"))
+        .exclude(scored=F("total_points"))
+        .values_list("id", flat=True)[:5]
+    )
+    assert list(mismatched) == []
+    assert not Score.objects.filter(points__gt=F("criterion__max_points")).exists()
+    assert Evaluation.objects.filter(registration__kind__code="cong-dan-hoc-tap").exclude(level="").exists()
+
+
+def test_no_subject_is_registered_twice_for_one_title_and_year(hanoi):
+    counted = Registration.objects.counted()
+    for field in SUBJECT_FIELDS.values():
+        twice = (
+            counted.filter(**{f"{field}__isnull": False})
+            .values("kind", "year", field)
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+        )
+        assert not twice.exists(), field
+
+
+def test_the_city_title_figure_is_the_hand_count_of_the_generated_rows(hanoi):
+    kind = TitleKind.objects.get(code="gia-dinh-hoc-tap")
+    stored = TitleFigure.objects.get(branch=hanoi, kind=kind, year=2025)
+    rows = Registration.objects.filter(kind=kind, year=2025).exclude(stage=Stage.WITHDRAWN)
+    assert stored.registered == rows.count()
+    assert stored.evaluated == rows.filter(evaluation__isnull=False).count()
+    assert stored.recognised == rows.filter(stage=Stage.RECOGNISED).count()
+    assert stored.eligible == Household.objects.count()
+    assert stored.eligible == EligibleCount.objects.filter(kind=kind, year=2025).aggregate(n=Sum("count"))["n"]
+    # Plan 291/KH-UBND: about 70 % of households recognised by 2025.
+    assert 0.6 <= stored.recognised / stored.eligible <= 0.8
+
+
+def test_every_commune_has_title_figures_for_every_year_from_2021_to_2026(hanoi):
+    communes = Branch.objects.filter(vintage=MapVintage.V2017, level=BranchLevel.COMMUNE)
+    with_figures = (
+        TitleFigure.objects.filter(branch__in=communes, year__in=LEARNING_YEARS, registered__gt=0)
+        .values("branch")
+        .annotate(years=Count("year", distinct=True))
+        .filter(years=len(LEARNING_YEARS))
+    )
+    assert with_figures.count() == communes.count()
