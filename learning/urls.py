@@ -7,4 +7,5 @@ app_name = "learning"
 urlpatterns = [
     path("figures/", figures.figures, name="figures"),
     path("", include("learning.urls_documents")),
+    path("", include("learning.urls_cycle")),
 ]
