@@ -32,6 +32,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from associations.models import BranchLevel, StaffProfile
 from funds import services as fund_services
@@ -39,6 +40,7 @@ from imports.models import ImportJob, ImportStatus
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.services import plan_99_load
 from tests.factories import DAY, MemberFactory, OrganizationFactory, donate, make_branch, make_round, pay
+from tests.learning import document_factories as learning_data
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -169,8 +171,22 @@ EXPECTATIONS: dict[str, Expect] = {
     "plans:plan_edit": Expect(obj="plan", get="manage", post="manage"),
     "plans:target_create": Expect(obj="plan_target_new", get="manage", post="manage"),
     "plans:target_edit": Expect(obj="target", get="manage", post="manage"),
-    # Learning titles (`?branch=<id>` outside the subtree: tests/learning/test_figures.py)
+    # Learning titles (`?branch=<id>` outside the subtree: tests/learning/test_figures.py and
+    # tests/learning/test_cycle_pages.py)
     "learning:figures": Expect(),
+    "learning:registration_list": Expect(post="same", lists=True),
+    "learning:registration_create": Expect(get="write", post="write"),
+    "learning:registration_detail": Expect(obj="registration"),
+    "learning:evaluation_record": Expect(obj="registration", get="write", post="write"),
+    "learning:review_record": Expect(obj="registration", get="write", post="write"),
+    "learning:registration_withdraw": Expect(obj="registration", get=None, post="write"),
+    "learning:certificate_pdf": Expect(obj="registration"),
+    "learning:decision_list": Expect(post="same", lists=True),
+    "learning:decision_create": Expect(get="write", post="write"),
+    "learning:decision_detail": Expect(obj="decision"),
+    "learning:decision_list_pdf": Expect(obj="decision"),
+    "learning:decision_list_xlsx": Expect(obj="decision", ok=XLSX),
+    "learning:cycle_settings": Expect(get="write", post="write"),
 }
 
 # Admin pages beside the per-model ones: only staff accounts may enter (the cast's staff
@@ -302,6 +318,18 @@ def world(tree, cast, funds, settings, tmp_path):
         export = ReportExport.objects.create(branch=branch, plan=plan99, requested_by=clerk, status=RunStatus.DONE)
         export.file.save(f"{token}.pdf", ContentFile(f"%PDF-1.4 {token}".encode()), save=True)
         staff = StaffProfile.objects.get(user=clerk)
+        # A household recognised by the commune's decision this year, so that its certificate exists.
+        kind = learning_data.title_kind()
+        year = timezone.localdate().year
+        decision = learning_data.decision(
+            branch,
+            kind,
+            year=year,
+            number=f"15/QĐ-{token}",
+            decided_on=datetime.date(year, 1, 15),
+            body=f"Ủy ban nhân dân phường {token}",
+        )
+        registration = learning_data.recognised(decision, learning_data.household(branch, f"Nguyễn Văn Hộ {token}"))
 
         def put(kind, obj, kwargs=None, owner=None):
             objects.setdefault(kind, {})[where] = SimpleNamespace(
@@ -324,6 +352,8 @@ def world(tree, cast, funds, settings, tmp_path):
         put("staff", staff)
         put("report_export", export, owner=clerk)
         put("dashboard_plan", branch, {"branch_id": branch.pk, "plan_id": plan99.pk})
+        put("registration", registration)
+        put("decision", decision)
         return member
 
     plant("in", IN, tree.phuc_xa, cast.commune_clerk, funds.phuc_xa, funds.phuc_xa_clan,
@@ -545,6 +575,9 @@ def test_lists_and_exports_show_each_user_their_own_rows(client, cast, world):
             missing += [f"{name} as {who} lacks {token}" for token in tokens if token not in text]
         money_tokens = [token for token in tokens if token != SIDE]
         for name in ("funds:fund_list", "funds:donation_list", "scholarships:award_list", "scholarships:round_list"):
+            text = text_of(client.get(reverse(name)))
+            missing += [f"{name} as {who} lacks {token}" for token in money_tokens if token not in text]
+        for name in ("learning:registration_list", "learning:decision_list"):
             text = text_of(client.get(reverse(name)))
             missing += [f"{name} as {who} lacks {token}" for token in money_tokens if token not in text]
         for name in ("funds:donation_list", "scholarships:award_list"):
