@@ -8,4 +8,5 @@ urlpatterns = [
     path("figures/", figures.figures, name="figures"),
     path("", include("learning.urls_documents")),
     path("", include("learning.urls_subjects")),
+    path("", include("learning.urls_cycle")),
 ]

@@ -32,6 +32,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from associations.models import BranchLevel, StaffProfile
 from funds import services as fund_services
@@ -40,6 +41,7 @@ from learning.models import Citizen, Clan, Community, CriteriaSet, Criterion, Ho
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.services import plan_99_load
 from tests.factories import DAY, MemberFactory, OrganizationFactory, donate, make_branch, make_round, pay
+from tests.learning import document_factories as learning_data
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -171,7 +173,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "plans:plan_edit": Expect(obj="plan", get="manage", post="manage"),
     "plans:target_create": Expect(obj="plan_target_new", get="manage", post="manage"),
     "plans:target_edit": Expect(obj="target", get="manage", post="manage"),
-    # Learning titles (`?branch=<id>` outside the subtree: tests/learning/test_figures.py)
+    # Learning titles (`?branch=<id>` outside the subtree: tests/learning/test_figures.py and
+    # tests/learning/test_cycle_pages.py)
     "learning:figures": Expect(),
     "learning:household_list": Expect(lists=True),
     "learning:household_create": Expect(get="write", post="write"),
@@ -195,6 +198,19 @@ EXPECTATIONS: dict[str, Expect] = {
     "learning:criteria_update": Expect(obj="criteria_set", get="province", post="province"),
     # The planted set is not frozen: the page sends the manager back to edit it in place.
     "learning:criteria_new_version": Expect(obj="criteria_set", get=None, post="province", post_ok=REDIRECT),
+    "learning:registration_list": Expect(post="same", lists=True),
+    "learning:registration_create": Expect(get="write", post="write"),
+    "learning:registration_detail": Expect(obj="registration"),
+    "learning:evaluation_record": Expect(obj="registration", get="write", post="write"),
+    "learning:review_record": Expect(obj="registration", get="write", post="write"),
+    "learning:registration_withdraw": Expect(obj="registration", get=None, post="write"),
+    "learning:certificate_pdf": Expect(obj="registration"),
+    "learning:decision_list": Expect(post="same", lists=True),
+    "learning:decision_create": Expect(get="write", post="write"),
+    "learning:decision_detail": Expect(obj="decision"),
+    "learning:decision_list_pdf": Expect(obj="decision"),
+    "learning:decision_list_xlsx": Expect(obj="decision", ok=XLSX),
+    "learning:cycle_settings": Expect(get="write", post="write"),
 }
 
 # Admin pages beside the per-model ones: only staff accounts may enter (the cast's staff
@@ -326,6 +342,18 @@ def world(tree, cast, funds, settings, tmp_path):
         export = ReportExport.objects.create(branch=branch, plan=plan99, requested_by=clerk, status=RunStatus.DONE)
         export.file.save(f"{token}.pdf", ContentFile(f"%PDF-1.4 {token}".encode()), save=True)
         staff = StaffProfile.objects.get(user=clerk)
+        # A household recognised by the commune's decision this year, so that its certificate exists.
+        kind = learning_data.title_kind()
+        year = timezone.localdate().year
+        decision = learning_data.decision(
+            branch,
+            kind,
+            year=year,
+            number=f"15/QĐ-{token}",
+            decided_on=datetime.date(year, 1, 15),
+            body=f"Ủy ban nhân dân phường {token}",
+        )
+        registration = learning_data.recognised(decision, learning_data.household(branch, f"Nguyễn Văn Hộ {token}"))
 
         def put(kind, obj, kwargs=None, owner=None):
             objects.setdefault(kind, {})[where] = SimpleNamespace(
@@ -355,6 +383,8 @@ def world(tree, cast, funds, settings, tmp_path):
             branch=branch, full_name=f"Công dân {token}", citizen_id=citizen_id, date_of_birth=birth, member=member
         )
         put("citizen", citizen)
+        put("registration", registration)
+        put("decision", decision)
         return member
 
     plant("in", IN, tree.phuc_xa, cast.commune_clerk, funds.phuc_xa, funds.phuc_xa_clan,
@@ -590,6 +620,9 @@ def test_lists_and_exports_show_each_user_their_own_rows(client, cast, world):
         for name in ("funds:fund_list", "funds:donation_list", "scholarships:award_list", "scholarships:round_list",
                      "learning:household_list", "learning:clan_list", "learning:community_list",
                      "learning:citizen_list"):  # fmt: skip
+            text = text_of(client.get(reverse(name)))
+            missing += [f"{name} as {who} lacks {token}" for token in money_tokens if token not in text]
+        for name in ("learning:registration_list", "learning:decision_list"):
             text = text_of(client.get(reverse(name)))
             missing += [f"{name} as {who} lacks {token}" for token in money_tokens if token not in text]
         for name in ("funds:donation_list", "scholarships:award_list"):
