@@ -404,7 +404,7 @@ def world(tree, cast, funds, settings, tmp_path):
     nightly = RecomputeRun.objects.create(trigger=RecomputeRun.Trigger.NIGHTLY)
     title = TitleKind.objects.get(code="gia-dinh-hoc-tap")  # seeded by the data migration
     criteria_set = CriteriaSet.objects.create(
-        kind=title, version=99, name="Tiêu chí Gia đình học tập", valid_from=2021, pass_points=5
+        kind=title, version=98, name="Tiêu chí Gia đình học tập", valid_from=2021, pass_points=5
     )
     Criterion.objects.create(criteria_set=criteria_set, code="1", text="Có kế hoạch học tập", max_points=10)
     Level.objects.create(criteria_set=criteria_set, name="Tốt", min_points=8, max_points=10)
