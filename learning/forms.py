@@ -42,6 +42,23 @@ class ModelFieldsForm(CleanTextMixin, forms.Form):
             self.model, fields=self.model_fields, widgets=self.widgets, help_texts=self.help_texts
         )
         self.fields.update(declared)
+        # A count with a default (people of working age, households) may be left empty: it is
+        # then its default, as in the workbook import.
+        self.defaults = {}
+        for name, field in self.fields.items():
+            if name in declared or not isinstance(field, forms.IntegerField):
+                continue
+            model_field = self.model._meta.get_field(name)
+            if model_field.has_default():
+                field.required = False
+                self.defaults[name] = model_field.get_default()
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, default in self.defaults.items():
+            if name in cleaned and cleaned[name] is None:
+                cleaned[name] = default
+        return cleaned
 
 
 # --- Subjects --------------------------------------------------------------------------------
