@@ -27,9 +27,9 @@ from associations.access import require_manage, require_write_in, user_root_bran
 from associations.audit import audit_record, diff, snapshot
 from associations.models import AuditAction, Branch
 from khuyenhoc.text import clean_text
-from learning.models import MAX_YEAR, MIN_YEAR, CriteriaSet, Criterion, Level
+from learning.models import MAX_YEAR, MIN_YEAR, CriteriaSet, Criterion, Level, Registration, SubjectType, TitleKind
 
-__all__ = ["criteria_set_new_version", "criteria_set_save"]
+__all__ = ["criteria_set_new_version", "criteria_set_save", "title_kind_errors", "title_kind_save"]
 
 CRITERIA_SET_AUDIT_FIELDS = [
     "kind",
@@ -293,3 +293,47 @@ def criteria_set_new_version(*, actor, criteria_set: CriteriaSet) -> CriteriaSet
         changes={str(_("copied from")): str(old), **snapshot(new, CRITERIA_SET_AUDIT_FIELDS)},
     )
     return new
+
+
+TITLE_KIND_FIELDS = ["code", "name", "abbreviation", "subject_type", "ordering", "active"]
+
+
+def title_kind_errors(kind: TitleKind) -> dict[str, str]:
+    """What is wrong with a title as given (the admin's form shows the same): a name, a valid
+    subject type, and, once registered, the same subject type as before."""
+    errors = {}
+    if not clean_text(kind.name):
+        errors["name"] = _("Give the title a name.")
+    if kind.subject_type not in SubjectType.values:
+        errors["subject_type"] = _("Choose what the title is awarded to.")
+    elif (
+        kind.pk is not None
+        and TitleKind.objects.filter(pk=kind.pk).exclude(subject_type=kind.subject_type).exists()
+        and Registration.objects.filter(kind_id=kind.pk).exists()
+    ):
+        errors["subject_type"] = _("This title already has registrations: what it is awarded to can no longer change.")
+    return errors
+
+
+@transaction.atomic
+def title_kind_save(*, actor, kind: TitleKind) -> TitleKind:
+    """Create or change a learning title (a province adds its own, e.g. "Cơ sở tôn giáo học
+    tập", awarded to units). Who may: as for criteria sets. A title already registered keeps
+    what it is awarded to: its registrations point at subjects of that type."""
+    root = require_criteria_writer(actor)
+    kind.name = clean_text(kind.name)
+    errors = title_kind_errors(kind)
+    if errors:
+        raise ValidationError(errors)
+    kind.full_clean()
+    if kind.pk is None:
+        kind.save()
+        audit_record(actor=actor, obj=kind, action=AuditAction.CREATE, branch=root, changes=snapshot(kind))
+        return kind
+    stored = TitleKind.objects.select_for_update().get(pk=kind.pk)
+    before = snapshot(stored, TITLE_KIND_FIELDS)
+    kind.save()
+    changes = diff(before, snapshot(kind, TITLE_KIND_FIELDS))
+    if changes:
+        audit_record(actor=actor, obj=kind, action=AuditAction.UPDATE, branch=root, changes=changes)
+    return kind
