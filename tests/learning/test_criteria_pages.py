@@ -44,7 +44,8 @@ def new_version(criteria_set) -> str:
 
 @pytest.fixture
 def household_title(db):
-    return TitleKind.objects.create(code="gia-dinh", name="Gia đình học tập", subject_type=SubjectType.HOUSEHOLD)
+    # Not the seeded "Gia đình học tập" (present or flushed, depending on the tests before).
+    return TitleKind.objects.create(code="gia-dinh-thu", name="Gia đình học tập (thử)", subject_type=SubjectType.HOUSEHOLD)
 
 
 def make_set(title, *, version=1, frozen=False, placeholder=False, **extra) -> CriteriaSet:
@@ -105,11 +106,11 @@ def current_rows(criteria_set) -> tuple[list[dict], list[dict]]:
 def test_the_list_shows_each_title_with_its_sets_years_document_and_state(client_for, cast, household_title):
     old = make_set(household_title, frozen=True)
     make_set(household_title, version=2, previous=old, placeholder=True, valid_from=2026, valid_to=None)
-    TitleKind.objects.create(code="dong-ho", name="Dòng họ học tập", subject_type=SubjectType.CLAN)
+    TitleKind.objects.create(code="dong-ho-thu", name="Dòng họ học tập (thử)", subject_type=SubjectType.CLAN)
 
     html = client_for(cast.district_leader).get(LIST).content.decode()
 
-    assert "Gia đình học tập" in html and "Dòng họ học tập" in html
+    assert "Gia đình học tập (thử)" in html and "Dòng họ học tập (thử)" in html
     assert "387/QĐ-TTg (25/03/2022)" in html
     assert "2022–2025" in html and "2026–<" in html
     assert html.count('data-testid="frozen"') == 1
