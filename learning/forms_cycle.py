@@ -41,7 +41,7 @@ def year_field(*, required: bool) -> forms.IntegerField:
 
 def title_field(*, required: bool) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
-        label=_("Title"),
+        label=_("Learning title"),
         queryset=TitleKind.objects.filter(active=True),
         required=required,
         empty_label=_("All titles") if not required else "---------",

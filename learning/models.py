@@ -73,7 +73,9 @@ class CriteriaSet(models.Model):
     any change to it, its criteria or its levels: a change is a new version.
     """
 
-    kind = models.ForeignKey(TitleKind, verbose_name=_("title"), on_delete=models.PROTECT, related_name="criteria_sets")
+    kind = models.ForeignKey(
+        TitleKind, verbose_name=_("learning title"), on_delete=models.PROTECT, related_name="criteria_sets"
+    )
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     name = models.CharField(_("name"), max_length=255)
     document_number = models.CharField(_("document number"), max_length=60, blank=True, default="")
@@ -161,8 +163,8 @@ class Level(models.Model):
     max_points = models.PositiveSmallIntegerField(_("to points"))
 
     class Meta:
-        verbose_name = _("level")
-        verbose_name_plural = _("levels")
+        verbose_name = _("grade")
+        verbose_name_plural = _("grades")
         ordering = ["criteria_set", "-min_points"]
         constraints = [
             models.CheckConstraint(condition=Q(max_points__gte=models.F("min_points")), name="level_range_in_order"),
@@ -337,7 +339,7 @@ class RegistrationQuerySet(SubtreeQuerySetMixin, models.QuerySet):
 
 
 class Registration(models.Model):
-    kind = models.ForeignKey(TitleKind, verbose_name=_("title"), on_delete=models.PROTECT, related_name="+")
+    kind = models.ForeignKey(TitleKind, verbose_name=_("learning title"), on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("year"))
     branch = models.ForeignKey(
         Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+", help_text=_("Where it counts.")
@@ -433,7 +435,7 @@ class Evaluation(models.Model):
         CriteriaSet, verbose_name=_("criteria set"), on_delete=models.PROTECT, related_name="evaluations"
     )
     total_points = models.PositiveSmallIntegerField(_("total points"))
-    level = models.CharField(_("level"), max_length=60, blank=True, default="")
+    level = models.CharField(_("grade"), max_length=60, blank=True, default="")
     passed = models.BooleanField(_("passed"))
     evaluated_on = models.DateField(_("evaluated on"))
     evaluator = models.CharField(_("evaluated by"), max_length=200)
@@ -476,7 +478,7 @@ class Decision(models.Model):
     subjects of a branch's subtree by the body that recognises them."""
 
     branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+")
-    kind = models.ForeignKey(TitleKind, verbose_name=_("title"), on_delete=models.PROTECT, related_name="+")
+    kind = models.ForeignKey(TitleKind, verbose_name=_("learning title"), on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("year"))
     number = models.CharField(_("decision number"), max_length=60)
     decided_on = models.DateField(_("decided on"))
@@ -534,7 +536,7 @@ class EligibleCount(models.Model):
     entered where the registry does not hold them all. The base of the rate "trên tổng số"."""
 
     branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+")
-    kind = models.ForeignKey(TitleKind, verbose_name=_("title"), on_delete=models.PROTECT, related_name="+")
+    kind = models.ForeignKey(TitleKind, verbose_name=_("learning title"), on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("year"))
     count = models.PositiveIntegerField(_("eligible total"))
 
@@ -557,7 +559,7 @@ class TitleFigure(models.Model):
     """Stored by the recompute: a branch's whole subtree's figures for one title and year."""
 
     branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.CASCADE, related_name="+")
-    kind = models.ForeignKey(TitleKind, verbose_name=_("title"), on_delete=models.CASCADE, related_name="+")
+    kind = models.ForeignKey(TitleKind, verbose_name=_("learning title"), on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField(_("year"))
     eligible = models.PositiveIntegerField(_("eligible total"), default=0)
     registered = models.PositiveIntegerField(_("registered"), default=0)

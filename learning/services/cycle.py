@@ -188,7 +188,7 @@ def registrations_create(
         records=registrations,
         action=AuditAction.CREATE,
         changes_of=lambda registration: {
-            str(_("title")): str(kind),
+            str(_("learning title")): str(kind),
             str(_("year")): year,
             str(_("subject")): str(registration.subject),
             str(_("registered on")): registered_on.isoformat(),
@@ -235,7 +235,7 @@ def _evaluation_snapshot(evaluation: Evaluation, scores: list[Score], codes: dic
     return {
         str(_("criteria set")): str(evaluation.criteria_set),
         str(_("total points")): evaluation.total_points,
-        str(_("level")): evaluation.level,
+        str(_("grade")): evaluation.level,
         str(_("passed")): evaluation.passed,
         str(_("evaluated on")): evaluation.evaluated_on.isoformat(),
         str(_("evaluated by")): evaluation.evaluator,

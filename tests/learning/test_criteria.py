@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from associations.models import AuditEntry, StaffRole
 from learning.models import CriteriaSet, Evaluation, TitleKind
@@ -11,6 +12,14 @@ from tests.factories import StaffProfileFactory, UserFactory
 from tests.learning.factories import EVALUATED_ON, REGISTERED_ON, YEAR, HouseholdFactory, make_title, scores_of
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    """The services' messages are compared in their source language (the pages' tests and the
+    bad-input corpus check the Vietnamese a clerk reads)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

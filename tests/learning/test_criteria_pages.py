@@ -23,6 +23,15 @@ pytestmark = pytest.mark.django_db
 LIST = reverse("learning:criteria_list")
 
 
+@pytest.fixture(autouse=True)
+def _only_the_tests_titles(db):
+    """The pages are checked against the titles each test makes: the seeded catalogue (present
+    or already flushed, depending on the tests before) is set aside."""
+    CriteriaSet.objects.filter(previous__isnull=False).delete()  # newer versions first (PROTECT)
+    CriteriaSet.objects.all().delete()
+    TitleKind.objects.all().delete()
+
+
 @pytest.fixture
 def city_manager(tree):
     user = UserFactory(username="manager_hanoi")
@@ -45,7 +54,9 @@ def new_version(criteria_set) -> str:
 @pytest.fixture
 def household_title(db):
     # Not the seeded "Gia đình học tập" (present or flushed, depending on the tests before).
-    return TitleKind.objects.create(code="gia-dinh-thu", name="Gia đình học tập (thử)", subject_type=SubjectType.HOUSEHOLD)
+    return TitleKind.objects.create(
+        code="gia-dinh-thu", name="Gia đình học tập (thử)", subject_type=SubjectType.HOUSEHOLD
+    )
 
 
 def make_set(title, *, version=1, frozen=False, placeholder=False, **extra) -> CriteriaSet:

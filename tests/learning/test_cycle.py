@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from associations.models import AuditEntry
 from khuyenhoc.signals import titles_changed
@@ -45,6 +46,14 @@ from tests.learning.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    """The services' messages are compared in their source language (the pages' tests and the
+    bad-input corpus check the Vietnamese a clerk reads)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

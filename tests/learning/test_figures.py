@@ -178,8 +178,8 @@ def test_both_rates_are_given_with_their_base_and_none_on_a_base_of_zero(tree, c
         figures = rows[branch.pk]
         assert figures.rate_on_registered.percent == on_registered, branch.name
         assert figures.rate_on_eligible.percent == on_eligible, branch.name
-        assert figures.rate_on_registered.base_label == "of those registered"
-        assert figures.rate_on_eligible.base_label == "of the eligible total"
+        assert str(figures.rate_on_registered.base_label) == "trên số đăng ký"
+        assert str(figures.rate_on_eligible.base_label) == "trên tổng số"
     assert TitleFigures(tree.city).rate_on_registered.percent is None
 
 
