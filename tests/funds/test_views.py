@@ -263,3 +263,12 @@ def test_a_funds_page_links_to_the_awards_paid_from_it_and_its_ledger_describes_
     assert "Em Lê Thị Bích" in page  # the payment's ledger row says whom it paid
     awards = client.get(link.replace("&amp;", "&")).content.decode()
     assert "Em Lê Thị Bích" in awards
+
+
+def test_links_carry_ids_without_thousand_separators(cast, tree, fund_model, client_for):
+    """Vietnamese number formatting writes 12345 as 12.345: an id in a link must not be formatted."""
+    fund = Fund.objects.create(
+        id=12345, branch=tree.phuc_xa, name="Quỹ số lớn", fund_model=fund_model, legal_form="internal"
+    )
+    page = client_for(cast.commune_clerk).get(reverse("funds:fund_detail", args=[fund.pk])).content.decode()
+    assert "?fund=12345" in page and "12.345" not in page
