@@ -352,8 +352,9 @@ class SubjectImport(RegistryImport):
         }
 
     def write(self, plan: ChunkPlan) -> None:
-        type(self).save(
+        services.subjects_save(
             actor=self.actor,
+            model=self.model,
             root=self.root,
             create=plan.create,
             update=plan.update,
@@ -370,7 +371,6 @@ class HouseholdImport(SubjectImport):
     sheet_title = "Hộ gia đình"
     model = Household
     columns = HOUSEHOLD_COLUMNS
-    save = staticmethod(services.households_save)
     notes = (
         gettext_lazy(
             "Each row is one household, recognised by its head and address under its unit; the row then updates "
@@ -427,7 +427,6 @@ class ClanImport(_NamedImport):
     sheet_title = "Dòng họ"
     model = Clan
     columns = CLAN_COLUMNS
-    save = staticmethod(services.clans_save)
     notes = (
         gettext_lazy(
             "Each row is one clan, recognised by its name under its unit; the row then updates it. Other rows add "
@@ -444,7 +443,6 @@ class CommunityImport(_NamedImport):
     sheet_title = "Thôn, tổ dân phố"
     model = Community
     columns = COMMUNITY_COLUMNS
-    save = staticmethod(services.communities_save)
     notes = (
         gettext_lazy(
             "Each row is one village or residential group of a commune or ward, recognised by its name under that "
@@ -461,7 +459,6 @@ class CitizenImport(SubjectImport):
     sheet_title = "Công dân học tập"
     model = Citizen
     columns = CITIZEN_COLUMNS
-    save = staticmethod(services.citizens_save)
     notes = (
         gettext_lazy(
             "A citizen already registered is recognised by citizen ID, or by name + date of birth + unit when the "

@@ -37,13 +37,10 @@ from learning.models import Citizen, Clan, Community, Household
 
 __all__ = [
     "citizen_save",
-    "citizens_save",
     "clan_save",
-    "clans_save",
-    "communities_save",
     "community_save",
     "household_save",
-    "households_save",
+    "subjects_save",
 ]
 
 SUBJECT_LEVELS = frozenset({BranchLevel.CHAPTER, BranchLevel.COMMUNE})
@@ -256,18 +253,26 @@ def _batch_save(
 
 # savepoint=False: inside an import's transaction a batch is all or nothing with the whole file.
 @transaction.atomic(savepoint=False)
-def households_save(
+def subjects_save(
     *,
     actor,
+    model: type[models.Model],
     root: Branch,
-    create: list[Household],
-    update: list[Household],
-    created_changes: Callable[[Household], dict],
-    updated_changes: Callable[[Household], dict],
+    create: list,
+    update: list,
+    created_changes: Callable[[models.Model], dict],
+    updated_changes: Callable[[models.Model], dict],
 ) -> None:
-    """Create and change many households (already checked row by row): one audit row each."""
+    """Create and change many households, clans, communities or citizens (`model`), already
+    checked row by row by the import: one audit row each, one signal for the batch.
+
+    For citizens, the import decided each one's member link from the citizen ID: a new link
+    must be to a member of root's subtree (one query when there are links); a link the
+    citizen already had is kept wherever that member now lies."""
+    if model is Citizen:
+        _citizen_links_check(actor=actor, root=root, citizens=[*create, *update])
     _batch_save(
-        Household,
+        model,
         actor=actor,
         root=root,
         create=create,
@@ -277,62 +282,7 @@ def households_save(
     )
 
 
-@transaction.atomic(savepoint=False)
-def clans_save(
-    *,
-    actor,
-    root: Branch,
-    create: list[Clan],
-    update: list[Clan],
-    created_changes: Callable[[Clan], dict],
-    updated_changes: Callable[[Clan], dict],
-) -> None:
-    _batch_save(
-        Clan,
-        actor=actor,
-        root=root,
-        create=create,
-        update=update,
-        created_changes=created_changes,
-        updated_changes=updated_changes,
-    )
-
-
-@transaction.atomic(savepoint=False)
-def communities_save(
-    *,
-    actor,
-    root: Branch,
-    create: list[Community],
-    update: list[Community],
-    created_changes: Callable[[Community], dict],
-    updated_changes: Callable[[Community], dict],
-) -> None:
-    _batch_save(
-        Community,
-        actor=actor,
-        root=root,
-        create=create,
-        update=update,
-        created_changes=created_changes,
-        updated_changes=updated_changes,
-    )
-
-
-@transaction.atomic(savepoint=False)
-def citizens_save(
-    *,
-    actor,
-    root: Branch,
-    create: list[Citizen],
-    update: list[Citizen],
-    created_changes: Callable[[Citizen], dict],
-    updated_changes: Callable[[Citizen], dict],
-) -> None:
-    """Create and change many citizens. The import decided each one's member link from the
-    citizen ID: a new link must be to a member of root's subtree (one query when there are
-    links); a link the citizen already had is kept wherever that member now lies."""
-    citizens = [*create, *update]
+def _citizen_links_check(*, actor, root: Branch, citizens: list[Citizen]) -> None:
     for citizen in citizens:
         citizen.citizen_id = citizen.citizen_id or None
     _require_all_in(actor=actor, root=root, model=Citizen, subjects=citizens)
@@ -344,12 +294,3 @@ def citizens_save(
             kept = set(Citizen.objects.filter(member_id__in=outside).values_list("member_id", "pk"))
             if not {(member_id, links[member_id]) for member_id in outside} <= kept:
                 raise PermissionDenied
-    _batch_save(
-        Citizen,
-        actor=actor,
-        root=root,
-        create=create,
-        update=update,
-        created_changes=created_changes,
-        updated_changes=updated_changes,
-    )

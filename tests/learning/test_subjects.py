@@ -305,7 +305,8 @@ def test_a_batch_with_a_household_outside_the_root_writes_nothing(cast, tree):
         Household(branch=tree.hang_bac, head_name="C", address="D", people=2),
     ]
     with pytest.raises(PermissionDenied), transaction.atomic():
-        services.households_save(
+        services.subjects_save(
+            model=Household,
             actor=cast.commune_clerk,
             root=tree.phuc_xa,
             create=households,
@@ -318,7 +319,8 @@ def test_a_batch_with_a_household_outside_the_root_writes_nothing(cast, tree):
 
 def test_a_batch_refuses_a_household_that_breaks_a_rule(cast, tree):
     with pytest.raises(ValidationError), transaction.atomic():
-        services.households_save(
+        services.subjects_save(
+            model=Household,
             actor=cast.commune_clerk,
             root=tree.phuc_xa,
             create=[Household(branch=tree.phuc_xa, head_name="A", address="B", people=2, working_people=3)],
