@@ -36,7 +36,7 @@ assets: node_modules/.installed
 
 run: venv assets
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo_setup
+	$(PY) manage.py demo_setup --url http://$(HOST):$(PORT)/
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: venv assets

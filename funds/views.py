@@ -205,7 +205,7 @@ def donation_detail(request, pk: int):
 def donation_receipt(request, pk: int):
     donation = get_visible_or_404(request.user, Donation.objects.select_related("fund__branch", "created_by"), pk=pk)
     response = HttpResponse(donation_receipt_pdf(donation), content_type="application/pdf")
-    filename = f"bien-nhan-{donation.receipt_year}-{donation.receipt_number:05d}.pdf"
+    filename = f"bien-lai-{donation.receipt_year}-{donation.receipt_number:05d}.pdf"
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 

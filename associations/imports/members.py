@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from associations import services
 from associations.imports.registry import (
     GENDER_LABELS,
+    MEMBER_CATEGORY_ALIASES,
     MEMBER_CATEGORY_LABELS,
     RegistryImport,
     branch_column,
@@ -99,7 +100,7 @@ MEMBER_COLUMNS = (
     Column(
         "category",
         "Đối tượng",
-        partial(parse_choice, choices=MEMBER_CATEGORY_LABELS),
+        partial(parse_choice, choices={**MEMBER_CATEGORY_LABELS, **MEMBER_CATEGORY_ALIASES}),
         required=True,
         help=gettext_lazy("The member's main category."),
         example="Công chức",

@@ -32,9 +32,11 @@ MEMBER_CATEGORY_LABELS = {
     "Người lao động": MemberCategory.WORKER,
     "Học sinh/sinh viên": MemberCategory.STUDENT,
     "Nông dân": MemberCategory.FARMER,
-    "Hưu trí": MemberCategory.RETIREE,
+    "Người nghỉ hưu": MemberCategory.RETIREE,  # the form's word
     "Khác": MemberCategory.OTHER,
 }
+# Older words still read from files made before (not offered in the template).
+MEMBER_CATEGORY_ALIASES = {"Hưu trí": MemberCategory.RETIREE}
 GENDER_LABELS = {"Nam": Gender.MALE, "Nữ": Gender.FEMALE}
 ORGANIZATION_KIND_LABELS = {
     "Cơ quan nhà nước": OrganizationKind.AGENCY,

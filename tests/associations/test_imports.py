@@ -150,6 +150,14 @@ def test_the_template_has_vietnamese_headers_and_an_instructions_sheet(client_fo
         assert header in guide
 
 
+def test_the_member_template_offers_the_forms_word_for_a_retiree_and_old_files_still_read(client_for, cast):
+    response = client_for(cast.commune_clerk).get(reverse("imports:template", args=["members"]))
+    workbook = load_workbook(io.BytesIO(response.content))
+    guide = "\n".join(str(cell.value) for row in workbook["Hướng dẫn"].iter_rows() for cell in row if cell.value)
+    assert "Người nghỉ hưu" in guide  # as on the member form
+    assert "Hưu trí" not in guide  # the old word is still read (the good file above uses it), not offered
+
+
 def test_the_template_is_itself_a_valid_empty_import(upload, cast, client_for):
     response = client_for(cast.commune_clerk).get(reverse("imports:template", args=["members"]))
     job = upload(cast.commune_clerk, "members", SimpleUploadedFile("mau.xlsx", response.content))

@@ -63,6 +63,7 @@ def test_the_receipt_is_a_pdf_with_vietnamese_letters_the_amount_and_the_amount_
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+    assert 'filename="bien-lai-2017-00001.pdf"' in response["Content-Disposition"]  # a receipt is a biên lai
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "Nguyễn Văn Ấn" in text
     assert "1.500.000 ₫" in text

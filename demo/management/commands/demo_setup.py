@@ -19,6 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000/", help="Where the portal will be served (printed for the user)."
+        )
 
     def handle(self, *args, **options):
         if not settings.DEBUG and not options["force"]:
@@ -33,4 +36,4 @@ class Command(BaseCommand):
         for account in accounts:
             self.stdout.write(f"  {account.username:<22} {account.role:<28} {account.branch}")
         self.stdout.write("")
-        self.stdout.write("Open http://127.0.0.1:8000/ and sign in with one of them.")
+        self.stdout.write(f"Open {options['url']} and sign in with one of them.")
