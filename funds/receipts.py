@@ -11,6 +11,7 @@ from fpdf import FPDF
 from funds.models import Donation
 from funds.words import amount_in_words
 from khuyenhoc.money import format_money
+from khuyenhoc.templatetags.people import person_name
 
 FONT = "DejaVu"
 
@@ -104,7 +105,7 @@ def donation_receipt_pdf(donation: Donation) -> bytes:
     pdf.cell(
         width,
         5,
-        (clerk.get_full_name() or clerk.get_username()) if clerk else "",
+        person_name(clerk) if clerk else "",
         align="C",
         new_x="LMARGIN",
         new_y="NEXT",

@@ -273,3 +273,10 @@ def test_nothing_is_deleted_from_the_admin_even_by_a_superuser(client_for, cast,
         response = client.post(reverse(f"admin:associations_{name}_delete", args=[obj.pk]), {"post": "yes"})
         assert response.status_code == 403
         assert type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_the_admin_greets_in_vietnamese_name_order(client_for, cast):
+    cast.admin.last_name, cast.admin.first_name = "Phạm", "Thị Lan"
+    cast.admin.save()
+    page = client_for(cast.admin).get(reverse("admin:index")).content.decode()
+    assert "<strong>Phạm Thị Lan</strong>" in page

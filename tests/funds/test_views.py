@@ -70,6 +70,7 @@ def test_the_receipt_is_a_pdf_with_vietnamese_letters_the_amount_and_the_amount_
     assert "Một triệu năm trăm nghìn đồng" in text
     assert "00001/2017" in text
     assert "Phường Phúc Xá".upper() in text
+    assert "Trần Thị Lan" in text  # the clerk who signs, family name first
 
 
 def test_a_clerk_voids_a_donation_with_a_reason_and_the_fund_page_shows_both_rows(cast, funds, client_for):
