@@ -200,13 +200,11 @@ class SubjectImport(RegistryImport):
     the row's checks (every problem of a row at once), the plan and the audit entries."""
 
     model: type[Model]
-    save = None  # the batch service
 
     def __init__(self, job):
         super().__init__(job)
         self.levels = dict(Branch.objects.in_subtree(self.root).values_list("pk", "level"))
         self.seen: dict[tuple, int] = {}
-        self.headers = {column.key: column.header for column in self.columns}
         self.keys = [column.key for column in self.columns]
         self.verbose = {key: str(self.model._meta.get_field(key).verbose_name) for key in self.keys}
 
@@ -538,33 +536,22 @@ class CitizenImport(SubjectImport):
         outside: list[int] = []
         for row, key in ready:
             citizen_id = row.values["citizen_id"]
-            match = by_id.get(citizen_id) if citizen_id else None
-            if match is not None and match.branch_id not in self.branch_names:
-                # Taken, but outside the importer's subtree: say so, not where (and log it).
-                errors.add(row.number, self.headers["citizen_id"], citizen_taken_elsewhere())
-                outside.append(match.pk)
-                continue
-            if match is None:
-                candidates = by_key.get(key[:3], [])
-                if citizen_id:
-                    candidates = [citizen for citizen in candidates if not citizen.citizen_id]
-                if len(candidates) > 1:
-                    errors.add(
-                        row.number,
-                        self.headers["full_name"],
-                        _(
-                            "Several registered citizens of this unit have this name and date of birth: add the "
-                            "citizen ID to tell them apart."
-                        ),
-                    )
-                    continue
-                match = candidates[0] if candidates else None
-            if match is not None and match.pk in claimed:
-                errors.add(
-                    row.number,
-                    self.headers["full_name"],
-                    _("Another row of this file already updates the same citizen."),
-                )
+            ok, match = self.match_person(
+                row,
+                errors,
+                citizen_id=citizen_id,
+                by_id=by_id,
+                candidates=by_key.get(key[:3], []),
+                claimed=claimed,
+                outside=outside,
+                taken_elsewhere=citizen_taken_elsewhere(),
+                ambiguous=_(
+                    "Several registered citizens of this unit have this name and date of birth: add the "
+                    "citizen ID to tell them apart."
+                ),
+                twice=_("Another row of this file already updates the same citizen."),
+            )
+            if not ok:
                 continue
             holder = self.members.get(citizen_id) if citizen_id else None
             if holder is not None:

@@ -174,7 +174,6 @@ class MemberImport(RegistryImport):
         # Keys already seen in the file: a person must appear once.
         self.seen_ids: dict[str, int] = {}
         self.seen_keys: dict[tuple, tuple[int, bool]] = {}
-        self.headers = {column.key: column.header for column in self.columns}
         self.verbose = {key: str(Member._meta.get_field(key).verbose_name) for key, field in MEMBER_FIELDS.items()}
 
     def _organizations(self, rows: list[ParsedRow]) -> dict[str, list[tuple[int, int, str]]]:
@@ -284,33 +283,22 @@ class MemberImport(RegistryImport):
         for row, key in ready:
             values = row.values
             citizen_id = values["citizen_id"]
-            match = by_id.get(citizen_id) if citizen_id else None
-            if match is not None and match.branch_id not in self.branch_names:
-                # Taken, but outside the importer's subtree: say so, not where (and log it).
-                errors.add(row.number, self.headers["citizen_id"], citizen_id_taken_elsewhere())
-                outside.append(match.pk)
-                continue
-            if match is None:
-                candidates = by_key.get(key, [])
-                if citizen_id:
-                    candidates = [member for member in candidates if not member.citizen_id]
-                if len(candidates) > 1:
-                    errors.add(
-                        row.number,
-                        self.headers["full_name"],
-                        _(
-                            "Several registered members of this unit have this name and date of birth: add the "
-                            "citizen ID to tell them apart."
-                        ),
-                    )
-                    continue
-                match = candidates[0] if candidates else None
-            if match is not None and match.pk in claimed:
-                errors.add(
-                    row.number,
-                    self.headers["full_name"],
-                    _("Another row of this file already updates the same member."),
-                )
+            ok, match = self.match_person(
+                row,
+                errors,
+                citizen_id=citizen_id,
+                by_id=by_id,
+                candidates=by_key.get(key, []),
+                claimed=claimed,
+                outside=outside,
+                taken_elsewhere=citizen_id_taken_elsewhere(),
+                ambiguous=_(
+                    "Several registered members of this unit have this name and date of birth: add the "
+                    "citizen ID to tell them apart."
+                ),
+                twice=_("Another row of this file already updates the same member."),
+            )
+            if not ok:
                 continue
             self._plan_row(row, key[0], match, plan, errors)
             if match is not None:

@@ -123,7 +123,6 @@ class OrganizationImport(RegistryImport):
     def __init__(self, job):
         super().__init__(job)
         self.seen: dict[tuple, int] = {}
-        self.headers = {column.key: column.header for column in self.columns}
         self.verbose = {
             key: str(Organization._meta.get_field(key).verbose_name) for key, field in ORGANIZATION_FIELDS.items()
         }

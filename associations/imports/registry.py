@@ -78,7 +78,8 @@ def branch_column(required: bool = True) -> Column:
 
 
 class RegistryImport(ImportAdapter):
-    """What members and organisations share: the branch lookup and the audit entries."""
+    """What the registers of people and places share: the branch lookup, the column headers
+    for messages, and how a row finds the registered person it stands for."""
 
     model = None
 
@@ -93,6 +94,44 @@ class RegistryImport(ImportAdapter):
             if code:
                 self.by_code[code] = pk
             self.by_name.setdefault(name_key(name), []).append(pk)
+        self.headers = {column.key: column.header for column in self.columns}
+
+    def match_person(
+        self,
+        row: ParsedRow,
+        errors: ErrorLog,
+        *,
+        citizen_id: str | None,
+        by_id: dict,
+        candidates: list,
+        claimed: set[int],
+        outside: list[int],
+        taken_elsewhere: str,
+        ambiguous: str,
+        twice: str,
+    ) -> tuple[bool, object | None]:
+        """The registered person (member, citizen) a row stands for: by citizen ID, else the one
+        candidate without an ID of the same name, birth date and branch. (False, None) with the
+        row's error when the ID is held outside the importer's subtree (its holder is added to
+        `outside`, to be logged), when several candidates match, or when another row of the file
+        already claimed that person; else (True, the person or None for a new one)."""
+        match = by_id.get(citizen_id) if citizen_id else None
+        if match is not None and match.branch_id not in self.branch_names:
+            # Taken, but outside the importer's subtree: say so, not where.
+            errors.add(row.number, self.headers["citizen_id"], taken_elsewhere)
+            outside.append(match.pk)
+            return False, None
+        if match is None:
+            if citizen_id:
+                candidates = [person for person in candidates if not person.citizen_id]
+            if len(candidates) > 1:
+                errors.add(row.number, self.headers["full_name"], ambiguous)
+                return False, None
+            match = candidates[0] if candidates else None
+        if match is not None and match.pk in claimed:
+            errors.add(row.number, self.headers["full_name"], twice)
+            return False, None
+        return True, match
 
     def resolve_branch(self, row: ParsedRow, errors: ErrorLog) -> int | None:
         typed = row.values.get("branch", "")
