@@ -21,5 +21,8 @@ urlpatterns = [
     path("plans/", include("plans.urls")),
     path("titles/", include("learning.urls")),
     path("imports/", include("imports.urls")),
+    path("centres/", include("centres.urls")),
+    path("reports/", include("reporting.urls")),
+    path("reorganisation/", include("reorganisation.urls")),
     path("admin/", admin.site.urls),
 ]

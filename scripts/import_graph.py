@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: list[tuple[str, ...]] = [
     ("khuyenhoc",),
     ("associations",),
-    ("funds", "learning"),
+    ("funds", "learning", "centres"),
     ("scholarships",),
-    ("imports", "plans"),
+    ("imports", "plans", "reporting", "reorganisation"),
     ("demo",),
 ]
 SKIP_PARTS = {"tests", "migrations", ".venv", "node_modules", "bench", "scripts", "staticfiles"}

@@ -1,0 +1,3 @@
+"""centres models."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""reorganisation models."""
+
+from django.db import models  # noqa: F401
