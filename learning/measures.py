@@ -15,7 +15,8 @@ each at the branch the records belong to:
 The filter `title` takes title codes (TitleKind.code); none chosen (or only unknown codes)
 counts every title together. The choices are read from the database when listed, since a
 province adds its own titles. Registered, evaluated and recognised take one query;
-eligible three (the unit titles, the entered totals, the organisations).
+eligible three (the unit titles, the entered totals, the organisations; two when no chosen
+title is awarded to units).
 """
 
 from __future__ import annotations

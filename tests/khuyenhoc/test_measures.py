@@ -577,3 +577,21 @@ def test_each_measure_runs_the_same_few_queries_whatever_the_tree(world, code, d
     with django_assert_num_queries(QUERIES[code]):
         bigger = own_figures(code, root, start=D(2019, 1, 1), end=end, filters={})
     assert sum(bigger.values()) > sum(small.values()), code
+
+
+@pytest.mark.parametrize(
+    ("code", "filters", "queries"),
+    [
+        ("registry.members", {"categories": ["cadre", "worker"]}, 1),
+        ("registry.organizations_with_board", {"kinds": ["agency", "public_service"]}, 1),
+        ("registry.plan_members", {"categories": ["cadre"], "kinds": ["agency"]}, 1),
+        ("registry.headcount", {"categories": ["cadre", "worker"], "kinds": ["agency"]}, 1),
+        ("learning.eligible", {"title": ["don-vi-hoc-tap", "khong-co-danh-hieu-nay"]}, 3),
+        ("learning.eligible", {"title": ["gia-dinh-hoc-tap"]}, 2),  # no title awarded to units: no registry
+        ("learning.recognised", {"title": ["gia-dinh-hoc-tap"]}, 1),
+    ],
+)
+def test_a_filter_adds_no_query(world, code, filters, queries, django_assert_num_queries):
+    end = TITLES_END if code.startswith("learning.") else END
+    with django_assert_num_queries(queries):
+        own_figures(code, world.tree.city, end=end, filters=filters)
