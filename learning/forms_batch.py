@@ -31,7 +31,7 @@ class BatchScopeForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = branches_for(user, levels_below=3)
+        self.fields["branch"].queryset = branches_for(user)
         self.fields["branch"].initial = getattr(user_root_branch(user), "pk", None)
         self.fields["year"].initial = this_year()
 
@@ -106,7 +106,9 @@ class BatchEvaluationForm(CleanTextMixin, forms.Form):
                 self._problem(registration, None, _("It was withdrawn: it cannot be evaluated."))
                 continue
             if registration.stage != Stage.REGISTERED:
-                self._problem(registration, None, _("It is already evaluated: re-evaluate it on its own page."))
+                stage = registration.get_stage_display().lower()
+                message = _("It is already %(stage)s: re-evaluate it on its own page.") % {"stage": stage}
+                self._problem(registration, None, message)
                 continue
             for criterion in self.criteria:
                 name = self.points_name(registration, criterion)

@@ -26,6 +26,13 @@ from learning.views.cycle import _refuse_branch_out_of_reach, _subject_name
 
 # How many registrations one page scores: beyond it, save these first and the next ones follow.
 BATCH_SIZE = 50
+# Django refuses a POST of more than DATA_UPLOAD_MAX_NUMBER_FIELDS (1 000) fields; a row posts
+# one per criterion and three more, so a set with many criteria scores fewer rows a page.
+FIELDS_PER_PAGE = 900
+
+
+def batch_size(criteria: list) -> int:
+    return max(1, min(BATCH_SIZE, FIELDS_PER_PAGE // (len(criteria) + 3)))
 
 
 def _posted_ids(request) -> list[int]:
@@ -61,9 +68,10 @@ def evaluations_batch(request):
         ids = _posted_ids(request)
         registrations = list(in_scope.filter(pk__in=ids))
     else:
-        registrations = list(in_scope.filter(stage=Stage.REGISTERED)[: BATCH_SIZE + 1])
-        more = len(registrations) > BATCH_SIZE
-        registrations = registrations[:BATCH_SIZE]
+        size = batch_size(criteria)
+        registrations = list(in_scope.filter(stage=Stage.REGISTERED)[: size + 1])
+        more = len(registrations) > size
+        registrations = registrations[:size]
     form = BatchEvaluationForm(request.POST or None, registrations=registrations, criteria=criteria)
     if request.method == "POST" and criteria:
         if len(registrations) != len(set(ids)):
@@ -94,7 +102,7 @@ def evaluations_batch(request):
         more=more,
         evaluation_due=due.due_on if due else None,
         late=due is not None and due.due_on < timezone.localdate(),
-        batch_size=BATCH_SIZE,
+        batch_size=batch_size(criteria),
         evaluated_link=f"{reverse('learning:registration_list')}?{evaluated_query}",
     )
     return render(request, "learning/evaluation_batch.html", context)

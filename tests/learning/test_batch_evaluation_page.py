@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 
 from learning.models import DeadlineStage, Evaluation, Registration, Stage
 from learning.services import deadline_set, evaluation_record, registration_withdraw, registrations_create
+from learning.views.batch import batch_size
 from tests.factories import make_branch
 from tests.learning.factories import EVALUATED_ON, REGISTERED_ON, YEAR, HouseholdFactory, make_title, scores_of
 
@@ -248,3 +249,48 @@ def test_the_page_reads_a_constant_number_of_queries_whatever_its_length(
     )
     with django_assert_num_queries(12):
         assert len(client.get(address).context["form"].registrations) == 15
+
+
+def test_a_long_list_is_scored_fifty_at_a_time_and_the_next_ones_follow(client_for, cast, tree, title):
+    kind, criteria_set = title
+    registrations = registrations_create(
+        actor=cast.commune_clerk,
+        kind=kind,
+        year=YEAR,
+        subjects=[HouseholdFactory(branch=tree.phuc_xa) for _ in range(52)],
+        registered_on=REGISTERED_ON,
+    )
+    client = client_for(cast.commune_clerk)
+    response = client.get(page(kind, tree.phuc_xa))
+    listed = [row["registration"] for row in response.context["form"].table()]
+    assert len(listed) == 50 and 'data-testid="more"' in response.content.decode()
+    data = posted(criteria_set, [(registration, (40, 30, 30), "", "") for registration in listed])
+    assert client.post(page(kind, tree.phuc_xa), data).status_code == 302
+    response = client.get(page(kind, tree.phuc_xa))
+    assert len(response.context["form"].table()) == 2 and 'data-testid="more"' not in response.content.decode()
+    assert Evaluation.objects.count() == 50 and len(registrations) == 52
+
+
+def test_a_set_with_many_criteria_scores_fewer_rows_a_page_to_stay_under_django_s_field_limit():
+    assert batch_size([object()] * 3) == 50
+    assert batch_size([object()] * 30) == 27  # 27 rows × 33 fields = 891
+    assert batch_size([object()] * 40) * 43 < 1000
+
+
+def test_a_registration_evaluated_meanwhile_is_named_and_nothing_is_saved(client_for, cast, tree, title, waiting):
+    kind, criteria_set = title
+    (an, binh, _cu), _foreign = waiting
+    evaluation_record(
+        actor=cast.commune_clerk,
+        registration=binh,
+        scores=scores_of(criteria_set, 1, 1, 1),
+        evaluator="Ban chi hội",
+        evaluated_on=EVALUATED_ON,
+    )
+    data = posted(criteria_set, [(an, (40, 30, 30), "", ""), (binh, (40, 30, 30), "", "")])
+    response = client_for(cast.commune_clerk).post(page(kind, tree.phuc_xa), data)
+    stage = in_vietnamese("Evaluated").lower()
+    assert response.context["form"].problems == [
+        f"{binh.subject}: " + in_vietnamese("It is already %(stage)s: re-evaluate it on its own page.", stage=stage)
+    ]
+    assert Evaluation.objects.get().total_points == 3
