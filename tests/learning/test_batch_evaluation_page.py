@@ -294,3 +294,24 @@ def test_a_registration_evaluated_meanwhile_is_named_and_nothing_is_saved(client
         f"{binh.subject}: " + in_vietnamese("It is already %(stage)s: re-evaluate it on its own page.", stage=stage)
     ]
     assert Evaluation.objects.get().total_points == 3
+
+
+def test_points_that_are_not_whole_numbers_or_below_zero_are_refused_beside_their_input(
+    client_for, cast, tree, title, waiting
+):
+    kind, criteria_set = title
+    (an, _binh, _cu), _foreign = waiting
+    data = posted(criteria_set, [(an, (40, 30, 30), "", "")])
+    first, _second, third = criteria_set.criteria.order_by("ordering", "id")
+    data[f"points_{an.pk}_{first.pk}"] = "mười"
+    data[f"points_{an.pk}_{third.pk}"] = "-1"
+    data[f"evidence_{an.pk}"] = "<script>alert(1)</script>"
+    response = client_for(cast.commune_clerk).post(page(kind, tree.phuc_xa), data)
+    over = "Criterion %(code)s takes from 0 to %(max)d points, not %(points)d."
+    assert response.context["form"].problems == [
+        f"{an.subject}: " + in_vietnamese("Write a whole number of points."),
+        f"{an.subject}: " + in_vietnamese(over, code="3", max=30, points=-1),
+    ]
+    text = response.content.decode()
+    assert "<script>alert(1)</script>" not in text and "&lt;script&gt;" in text
+    assert not Evaluation.objects.exists()
