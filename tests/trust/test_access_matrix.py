@@ -211,6 +211,9 @@ EXPECTATIONS: dict[str, Expect] = {
     "learning:decision_list_pdf": Expect(obj="decision"),
     "learning:decision_list_xlsx": Expect(obj="decision", ok=XLSX),
     "learning:cycle_settings": Expect(get="write", post="write"),
+    # Many first evaluations at once (the branch out of reach, a leader and the rows listed:
+    # tests/learning/test_batch_evaluation_page.py)
+    "learning:evaluations_batch": Expect(get="write", post="write"),
 }
 
 # Admin pages beside the per-model ones: only staff accounts may enter (the cast's staff
