@@ -54,3 +54,13 @@ def activity(centre, starts_on, *, sessions=4, turns=100, funding=0, kind=Activi
         funding_source=FundingSource.ASSOCIATION if funding else "",
         **fields,
     )
+
+
+def plant_for_access_matrix(put, branch, token: str) -> None:
+    """The access matrix's centre objects under `branch` (tests/trust/test_access_matrix.py):
+    a centre, a board seat, a staff row and an activity, each carrying the side's token."""
+    planted = centre(branch, name=f"TTHTCĐ {token}", director_name=f"Giám đốc {token}")
+    put("centre", planted, {"pk": planted.pk, "centre_pk": planted.pk})
+    put("centre_seat", seat(planted, f"Ủy viên {token}"))
+    put("centre_staff", staff(planted, 2024, f"Cán bộ {token}"))
+    put("centre_activity", activity(planted, datetime.date(2024, 3, 4), title=f"Lớp {token}", funding=1_000_000))

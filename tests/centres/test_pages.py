@@ -171,8 +171,9 @@ def test_a_clerk_records_an_activity_and_the_bad_input_is_said_in_words(client_f
     centre = centres["phuc_xa"]
     client = client_for(cast.commune_clerk)
     url = reverse("centres:activity_create", args=[centre.pk])
-    good = {"kind": "it", "title": "Lớp kỹ năng số", "starts_on": f"02/01/{THIS_YEAR}", "ends_on": f"20/01/{THIS_YEAR}",
-            "sessions": "6", "participant_turns": "180", "funding": "2.500.000", "funding_source": "contributions"}  # fmt: skip
+    good = {"kind": "it", "title": "Lớp kỹ năng số", "starts_on": f"02/01/{THIS_YEAR}",
+            "ends_on": f"20/01/{THIS_YEAR}", "sessions": "6", "participant_turns": "180", "funding": "2.500.000",
+            "funding_source": "contributions"}  # fmt: skip
     bad = client.post(url, {**good, "funding": "2,5", "ends_on": "31/02/2024"})
     assert bad.status_code == 200
     errors = bad.context["form"].errors
