@@ -7,7 +7,7 @@ can say it in words."""
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.forms.models import fields_for_model, model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -37,11 +37,14 @@ class ModelFieldsForm(CleanTextMixin, forms.Form):
         self.fields.update(declared)
 
 
-def _members_of(branch: Branch, user):
-    """Active members of the commune (and its chapters) that the user may see, by name."""
-    return (
-        Member.objects.visible_to(user).in_subtree(branch).active_on(timezone.localdate()).order_by("full_name", "id")
-    )
+def _members_of(branch: Branch, user, instance: Model | None = None):
+    """Active members of the commune (and its chapters) that the user may see, by name; and the
+    member already linked to the record, even if they have left since."""
+    members = Member.objects.visible_to(user).in_subtree(branch)
+    shown = Q(pk__in=members.active_on(timezone.localdate()).values("pk"))
+    if instance is not None and instance.member_id:
+        shown |= Q(pk=instance.member_id)
+    return members.filter(shown).order_by("full_name", "id")
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -83,7 +86,7 @@ class BoardSeatForm(ModelFieldsForm):
     def __init__(self, *args, centre: Centre, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["member"] = MemberChoiceField(
-            queryset=_members_of(centre.branch, user),
+            queryset=_members_of(centre.branch, user, self.instance),
             required=False,
             label=_("Member of the association"),
             help_text=_("Optional: the member's record, when the person is a member of the commune's association."),
@@ -103,7 +106,7 @@ class StaffForm(ModelFieldsForm):
         if self.instance is not None:
             self.fields["year"].initial = self.instance.year
         self.fields["member"] = MemberChoiceField(
-            queryset=_members_of(centre.branch, user),
+            queryset=_members_of(centre.branch, user, self.instance),
             required=False,
             label=_("Member of the association"),
             help_text=_("Optional: the member's record."),

@@ -209,3 +209,15 @@ def test_a_clerk_voids_an_activity_with_a_reason_and_the_row_stays(client_for, c
 def test_the_navigation_links_to_the_centres(client_for, cast):
     page = client_for(cast.commune_clerk).get(reverse("home"), follow=True).content.decode()
     assert reverse("centres:centre_list") in page
+
+
+def test_a_seat_whose_member_has_left_the_association_can_still_be_edited(client_for, cast, tree, centres):
+    member = MemberFactory(branch=tree.phuc_xa, full_name="Hồ Văn Lâm", left_on=D(2024, 1, 1))
+    seat = factories.seat(centres["phuc_xa"], "Hồ Văn Lâm", member=member)
+    response = client_for(cast.commune_clerk).post(
+        reverse("centres:seat_update", args=[seat.pk]),
+        {"person_name": "Hồ Văn Lâm", "board_role": "member", "member": member.pk, "to_on": "01/01/2024"},
+    )
+    assert response.status_code == 302
+    seat.refresh_from_db()
+    assert (seat.member, seat.to_on) == (member, D(2024, 1, 1))
