@@ -167,3 +167,16 @@ class VoidForm(CleanTextMixin, forms.Form):
         max_length=500,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. entered twice, entered again with the right figures")}),
     )
+
+
+class CentreFilterForm(forms.Form):
+    branch = BranchChoiceField(label=_("Within"), queryset=Branch.objects.none(), required=False)
+    year = forms.IntegerField(label=_("Activities of the year"), min_value=MIN_YEAR, max_value=MAX_YEAR, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = (
+            Branch.objects.visible_to(user)
+            .filter(level__in=[BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE])
+            .order_by("path")
+        )

@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Su
 from django.db.models.functions import Coalesce
 
 from associations.models import Branch
+from centres import measures
 from centres.models import CHAIR_POSTS, Activity, Centre, CentreBoardSeat
 
 
@@ -41,3 +42,22 @@ def centres_listed(user, *, day: datetime.date, year: int, branch: Branch | None
 def activity_years(centre: Centre) -> list[int]:
     """The years the centre's activities started in, newest first (for the year filter)."""
     return sorted({day.year for day in centre.activities.order_by().dates("starts_on", "year")}, reverse=True)
+
+
+def targets_of(root: Branch, day: datetime.date) -> dict:
+    """The two targets of Plan 291/KH-UBND for `root`'s subtree on `day`, from the catalogue's
+    measures: communes whose association chair or vice-chair sits on the centre's board (of
+    the commune associations), and staff of the day's year taking part and trained in IT (of
+    all staff recorded). Four queries."""
+    figures = {
+        key: sum(compute(root=root, start=None, end=day, filters={}).values())
+        for key, compute in (
+            ("chairs", measures.chairs_on_board),
+            ("communes", measures.commune_associations),
+            ("trained", measures.staff_taking_part_trained),
+            ("staff", measures.staff_total),
+        )
+    }
+    figures["chairs_percent"] = round(100 * figures["chairs"] / figures["communes"]) if figures["communes"] else None
+    figures["trained_percent"] = round(100 * figures["trained"] / figures["staff"]) if figures["staff"] else None
+    return figures

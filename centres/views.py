@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from associations.access import get_visible_or_404, require_write
+from associations.access import get_visible_or_404, require_write, user_root_branch
 from associations.selectors import branch_in_scope, history_of
 from centres import selectors, services
-from centres.forms import ActivityForm, BoardSeatForm, CentreForm, StaffForm, VoidForm
+from centres.forms import ActivityForm, BoardSeatForm, CentreFilterForm, CentreForm, StaffForm, VoidForm
 from centres.models import MAX_YEAR, MIN_YEAR, Activity, Centre, CentreBoardSeat, CentreStaff
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import paged
@@ -39,10 +39,20 @@ def centre_list(request):
     year = _year(request)
     branch = branch_in_scope(request.user, request.GET.get("branch"))
     centres = selectors.centres_listed(request.user, day=today, year=year, branch=branch)
+    root = branch or user_root_branch(request.user)  # an administrator sees the targets of a branch chosen
+    filters = CentreFilterForm(request.GET or None, user=request.user, initial={"year": year})
     return render(
         request,
         "centres/centre_list.html",
-        {"year": year, "today": today, "branch": branch, **paged(request, centres)},
+        {
+            "year": year,
+            "today": today,
+            "branch": branch,
+            "root": root,
+            "filters": filters,
+            "targets": selectors.targets_of(root, today) if root is not None else None,
+            **paged(request, centres),
+        },
     )
 
 

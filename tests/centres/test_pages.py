@@ -221,3 +221,44 @@ def test_a_seat_whose_member_has_left_the_association_can_still_be_edited(client
     assert response.status_code == 302
     seat.refresh_from_db()
     assert (seat.member, seat.to_on) == (member, D(2024, 1, 1))
+
+
+def test_the_list_shows_the_two_targets_of_the_users_subtree_with_their_counts(client_for, cast, tree, centres):
+    factories.staff(centres["phuc_xa"], THIS_YEAR, "A", takes_part=True, it_trained=True)
+    factories.staff(centres["truc_bach"], THIS_YEAR, "B", takes_part=True, it_trained=False)
+    factories.staff(centres["hang_bac"], THIS_YEAR, "C", takes_part=True, it_trained=True)
+    client = client_for(cast.district_leader)
+    targets = client.get(reverse("centres:centre_list")).context["targets"]
+    # Ba Đình: Phúc Xá's chair is on its board, Trúc Bạch's is not; one of two staff trained.
+    assert {key: targets[key] for key in ("chairs", "communes", "chairs_percent")} == {
+        "chairs": 1,
+        "communes": 2,
+        "chairs_percent": 50,
+    }
+    assert (targets["trained"], targets["staff"], targets["trained_percent"]) == (1, 2, 50)
+    within = client.get(reverse("centres:centre_list"), {"branch": tree.truc_bach.pk})
+    assert (within.context["targets"]["chairs"], within.context["targets"]["communes"]) == (0, 1)
+    assert set(rows_of(within)) == {"TTHTCĐ Trúc Bạch"}
+    # A branch outside the subtree is ignored, not shown.
+    outside = client.get(reverse("centres:centre_list"), {"branch": tree.hang_bac.pk})
+    assert outside.context["targets"]["communes"] == 2 and "TTHTCĐ Hàng Bạc" not in outside.content.decode()
+
+
+def test_the_detail_costs_the_same_queries_for_a_small_or_a_busy_centre(client_for, cast, tree, centres,
+                                                                       django_assert_max_num_queries):  # fmt: skip
+    centre = centres["phuc_xa"]
+    client = client_for(cast.commune_clerk)
+    url = reverse("centres:centre_detail", args=[centre.pk])
+    client.get(url)
+    with django_assert_max_num_queries(20) as small:
+        client.get(url)
+    for number in range(6):
+        member = MemberFactory(branch=tree.phuc_xa)
+        factories.seat(centre, f"Người {number}", member=member)
+        factories.staff(centre, THIS_YEAR, f"Cán bộ {number}", member=member)
+        voided = factories.activity(centre, D(THIS_YEAR, 1, 3 + number), title=f"Lớp {number}")
+        Activity.objects.filter(pk=voided.pk).update(
+            voided_at=timezone.now(), voided_by=cast.commune_clerk, void_reason="x"
+        )
+    with django_assert_max_num_queries(len(small)):
+        client.get(url)
