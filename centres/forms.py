@@ -125,6 +125,8 @@ class MoneyField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return 0
+        if value.strip().startswith("-"):
+            raise forms.ValidationError(_("The funding is a whole number of đồng, 0 or more."), code="min_value")
         try:
             return parse_amount(value, allow_zero=True)
         except CellError as error:
