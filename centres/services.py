@@ -25,6 +25,10 @@ from centres.models import (
     MAX_YEAR,
     MIN_YEAR,
     Activity,
+    ActivityKind,
+    AssociationPost,
+    AssociationRole,
+    BoardRole,
     Centre,
     CentreBoardSeat,
     CentreStaff,
@@ -229,6 +233,10 @@ def seat_errors(seat: CentreBoardSeat) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not clean_text(seat.person_name or ""):
         errors.setdefault("person_name", []).append(_("Give the person's full name."))
+    if seat.board_role not in BoardRole.values:
+        errors.setdefault("board_role", []).append(_("Choose a position on the board from the list."))
+    if seat.association_post not in AssociationPost.values:
+        errors.setdefault("association_post", []).append(_("Choose a post in the association from the list."))
     if seat.from_on and seat.to_on and seat.to_on <= seat.from_on:
         errors.setdefault("to_on", []).append(_("A person leaves the board after the day they joined it."))
     return errors
@@ -280,6 +288,8 @@ def staff_errors(staff: CentreStaff) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not clean_text(staff.person_name or ""):
         errors.setdefault("person_name", []).append(_("Give the person's full name."))
+    if staff.association_role not in AssociationRole.values:
+        errors.setdefault("association_role", []).append(_("Choose a role in the association from the list."))
     if staff.year is None or not MIN_YEAR <= staff.year <= MAX_YEAR:
         errors.setdefault("year", []).append(
             _("The year must lie between %(min)d and %(max)d.") % {"min": MIN_YEAR, "max": MAX_YEAR}
@@ -342,6 +352,8 @@ def activity_errors(activity: Activity, centre: Centre | None = None) -> dict[st
 
     if not clean_text(activity.title or ""):
         add("title", _("Give the class or topic."))
+    if activity.kind not in ActivityKind.values:
+        add("kind", _("Choose a kind of activity from the list."))
     today = timezone.localdate()
     if activity.starts_on and activity.starts_on > today:
         add("starts_on", _("An activity is recorded once it has started: the start date cannot be in the future."))

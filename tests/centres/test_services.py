@@ -334,3 +334,27 @@ def test_the_database_refuses_to_void_without_a_reason_or_fund_without_a_source(
         Activity.objects.filter(pk=activity.pk).update(voided_at=timezone.now())
     with pytest.raises(IntegrityError), transaction.atomic():
         Activity.objects.filter(pk=activity.pk).update(funding=5, funding_source="")
+
+
+def test_a_value_outside_the_lists_is_refused_in_words_not_by_the_database(cast, tree):
+    centre = factories.centre(tree.phuc_xa)
+    with pytest.raises(ValidationError) as seat:
+        services.board_seat_create(
+            actor=cast.commune_clerk,
+            centre=centre,
+            data={"person_name": "An", "board_role": "president", "association_post": "secretary"},
+        )
+    assert seat.value.message_dict == {
+        "board_role": ["Choose a position on the board from the list."],
+        "association_post": ["Choose a post in the association from the list."],
+    }
+    with pytest.raises(ValidationError) as staff:
+        services.staff_create(
+            actor=cast.commune_clerk,
+            centre=centre,
+            data={"person_name": "An", "year": 2024, "association_role": "boss"},
+        )
+    assert staff.value.message_dict == {"association_role": ["Choose a role in the association from the list."]}
+    with pytest.raises(ValidationError) as activity:
+        services.activity_create(actor=cast.commune_clerk, centre=centre, data={**GOOD, "kind": "karaoke"})
+    assert activity.value.message_dict == {"kind": ["Choose a kind of activity from the list."]}
