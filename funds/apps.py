@@ -10,9 +10,12 @@ class FundsConfig(AppConfig):
 
     def ready(self):
         # The adapter and the member records use the models: imported once the registry is ready.
+        from associations.home import attention_register
         from associations.personal_data import member_records_register
+        from funds.home import funds_near_zero
         from funds.imports import DonationImport
         from funds.personal_data import DONATIONS
 
         register(DonationImport)
         member_records_register(DONATIONS)
+        attention_register(funds_near_zero)
