@@ -194,6 +194,8 @@ def value_text(value, field: models.Field | None = None, key: str = "", related:
         shown = _date_text(value)
         if shown is not None:
             return shown
+        if isinstance(field, models.DecimalField) and re.fullmatch(r"-?\d+\.\d+", value):
+            return value.rstrip("0").rstrip(".").replace(".", ",")  # 72.50 → 72,5
         return format_html("{}", value)
     if isinstance(value, list | tuple):
         return format_html("{}", ", ".join(str(value_text(item, field, key, related)) for item in value))

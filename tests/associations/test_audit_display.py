@@ -132,3 +132,28 @@ def test_member_and_fund_models_are_the_ones_named(tree):
     with translation.override("en"):
         assert str(Member._meta.get_field("joined_on").verbose_name) == "joined on"
         assert str(Member._meta.get_field("organization").verbose_name) == "workplace"
+
+
+def test_a_percentage_reads_with_a_decimal_comma(client_for, cast, tree, vietnamese):
+    import datetime
+
+    from plans.models import Plan, Target
+
+    plan = Plan.objects.create(
+        code="1/KH",
+        title="Kế hoạch",
+        issuing_branch=tree.phuc_xa,
+        issued_on=datetime.date(2021, 1, 1),
+        starts_on=datetime.date(2021, 1, 1),
+        ends_on=datetime.date(2021, 12, 31),
+    )
+    target = Target.objects.create(
+        plan=plan,
+        indicator="board_coverage",
+        threshold_percent=70,
+        deadline=datetime.date(2021, 12, 31),
+        root_branch=tree.phuc_xa,
+    )
+    _entry(target, {"target (%)": ["70.00", "72.50"]}, tree.phuc_xa)
+    text = _text(client_for(cast.manager).get(reverse("associations:audit_log")))
+    assert "70 → 72,5" in text
