@@ -2,7 +2,8 @@
 its indicators computed, and one account per role with a published password.
 
 The sample is the generator's `small` scale (about 1/100 of Hanoi: some 200 organisations,
-10 000 members, 15 000 donations and 35 000 award turns over 2015–2020) with a fixed seed.
+10 000 members, 15 000 donations and some 1 750 awards of a few hundred thousand to a few
+million đồng over 2015–2020) with a fixed seed.
 Every name, address and ID in it is generated; the banner of every page says so.
 """
 

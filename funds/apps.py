@@ -10,7 +10,9 @@ class FundsConfig(AppConfig):
 
     def ready(self):
         # The adapter and the member records use the models: imported once the registry is ready.
+        from associations.home import attention_register
         from associations.personal_data import member_records_register
+        from funds.home import funds_near_zero
         from funds.imports import DonationImport
         from funds.measures import measures_register
         from funds.personal_data import DONATIONS
@@ -18,3 +20,4 @@ class FundsConfig(AppConfig):
         register(DonationImport)
         member_records_register(DONATIONS)
         measures_register()
+        attention_register(funds_near_zero)

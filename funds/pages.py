@@ -4,6 +4,7 @@ figure to the list of the records behind it."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from associations.models import Branch
 from funds.forms import ReportForm, VoidForm, report_root
 from funds.periods import Period
 
@@ -69,17 +71,46 @@ def void_from_post(
     return redirect(back_to)
 
 
-def report_scope(request):
-    """The branch and period a report page asks for, defaulting to the user's branch and this year."""
+def report_scope(request, *, latest_day: Callable[[Branch], datetime.date | None] | None = None):
+    """The branch and period a report page asks for. A first look (nothing asked) opens on the
+    user's branch and the latest year that has data there (`latest_day(branch)`, one query),
+    not on a current year still empty; the period picker shows that year."""
     root = report_root(request.user)
     if root is None:
         raise PermissionDenied
-    form = ReportForm(request.GET or None, user=request.user)
-    branch, period = root, Period.calendar_year(timezone.localdate().year)
-    if form.is_bound and form.is_valid():
-        branch = form.cleaned_data.get("branch") or root
-        period = form.cleaned_data["value"]
-    return form, branch, period
+    params = request.GET.copy()
+    params.pop("format", None)
+    if params:
+        form = ReportForm(request.GET, user=request.user)
+        branch, period = root, Period.calendar_year(timezone.localdate().year)
+        if form.is_valid():
+            branch = form.cleaned_data.get("branch") or root
+            period = form.cleaned_data["value"]
+        return form, branch, period
+    latest = latest_day(root) if latest_day is not None else None
+    year = (latest or timezone.localdate()).year
+    form = ReportForm(user=request.user, initial={"year": year})
+    return form, root, Period.calendar_year(year)
+
+
+def year_links(request, period: Period) -> dict[str, str] | None:
+    """Query strings for the calendar years before and after a report's year (None for
+    another kind of period): the period picker's quickest steps."""
+    if period.start.month != 1 or period.start.day != 1 or period.end.month != 12 or period.end.day != 31:
+        return None
+    if period.start.year != period.end.year:
+        return None
+    links = {}
+    for key, year in (("previous", period.start.year - 1), ("next", period.start.year + 1)):
+        params = request.GET.copy()
+        params.pop("format", None)
+        for name in ("months", "start", "end"):
+            params.pop(name, None)
+        params["period"] = "year"
+        params["year"] = str(year)
+        links[key] = params.urlencode()
+        links[f"{key}_year"] = year
+    return links
 
 
 def link_rows(rows, *, url: str, branch, period: Period | None):

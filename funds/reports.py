@@ -12,7 +12,7 @@ import calendar
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.utils.translation import gettext
 
@@ -61,6 +61,11 @@ def donations_in(branch: Branch, period: Period) -> QuerySet:
     return (
         Donation.objects.valid().in_subtree(branch).filter(received_on__gte=period.start, received_on__lte=period.end)
     )
+
+
+def latest_donation_day(branch: Branch) -> datetime.date | None:
+    """The day of the latest valid donation in the subtree (a report's first look opens on its year)."""
+    return Donation.objects.valid().in_subtree(branch).aggregate(day=Max("received_on"))["day"]
 
 
 RAISED = {"amount": Sum("amount"), "donations": Count("id")}

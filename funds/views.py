@@ -27,7 +27,7 @@ from funds.forms import (
     VoidForm,
 )
 from funds.models import Donation, Fund, LedgerEntry, Transfer
-from funds.pages import fund_links, link_rows, report_scope, total_link, void_from_post
+from funds.pages import fund_links, link_rows, report_scope, total_link, void_from_post, year_links
 from funds.receipts import donation_receipt_pdf
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import paged
@@ -292,11 +292,12 @@ def transfer_void(request, pk: int):
 
 @login_required
 def report(request):
-    form, branch, period = report_scope(request)
+    form, branch, period = report_scope(request, latest_day=reports.latest_donation_day)
     donations_url = reverse("funds:donation_list")
     funds_url = reverse("funds:fund_list")
     context = {
         "form": form,
+        "year_links": year_links(request, period),
         "branch": branch,
         "period": period,
         "raised_total": reports.raised_total(branch, period),

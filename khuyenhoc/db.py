@@ -1,14 +1,55 @@
 """Database helpers that differ between PostgreSQL and the embedded SQLite default."""
 
-from django.db import connection
+from functools import lru_cache
+
 from django.db.models import F
 from django.db.models.functions import Collate
 
+from khuyenhoc.text import vietnamese_sort_key
+
 # ICU collation shipped with PostgreSQL builds that have ICU (Debian's and the official image).
 VIETNAMESE_COLLATION = "vi-VN-x-icu"
+# The same order on SQLite (`make run`'s embedded database): a collation registered on every
+# connection as it opens (`sqlite_collation_register`, connected in KhuyenhocConfig.ready()).
+SQLITE_COLLATION = "vi"
+
+
+@lru_cache(maxsize=65536)
+def _key(text: str) -> tuple:
+    return vietnamese_sort_key(text)
+
+
+def vietnamese_compare(left: str, right: str) -> int:
+    """SQLite's collation callback: negative, zero or positive as `left` sorts before, with or after `right`."""
+    a, b = _key(left), _key(right)
+    return (a > b) - (a < b)
+
+
+def sqlite_collation_register(sender, connection, **kwargs) -> None:
+    """connection_created: give a new SQLite connection the Vietnamese collation."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_collation(SQLITE_COLLATION, vietnamese_compare)
+
+
+class VietnameseCollate(Collate):
+    """A text expression in Vietnamese order, whichever database compiles it: ICU's collation on
+    PostgreSQL, the registered one on SQLite, the database's own order elsewhere."""
+
+    def __init__(self, expression):
+        super().__init__(expression, VIETNAMESE_COLLATION)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if connection.vendor == "postgresql":
+            collation = VIETNAMESE_COLLATION
+        elif connection.vendor == "sqlite":
+            collation = SQLITE_COLLATION
+        else:
+            return compiler.compile(self.get_source_expressions()[0])
+        extra_context["collation"] = connection.ops.quote_name(collation)
+        return super().as_sql(compiler, connection, **extra_context)
 
 
 def vietnamese_order(field: str, *, descending: bool = False):
-    """Order by a text field in Vietnamese alphabetical order where the database knows it."""
-    expression = Collate(F(field), VIETNAMESE_COLLATION) if connection.vendor == "postgresql" else F(field)
+    """Order by a text field in Vietnamese alphabetical order, on PostgreSQL and SQLite alike."""
+    expression = VietnameseCollate(F(field))
     return expression.desc() if descending else expression.asc()

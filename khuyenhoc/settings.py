@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "treebeard",
-    "axes",
+    "khuyenhoc.axes_app.AxesConfig",  # django-axes, named in Vietnamese in the admin
     "csp",
 ]
 

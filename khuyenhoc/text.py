@@ -22,26 +22,50 @@ def clean_text(text: str | None) -> str:
     return " ".join(unicodedata.normalize("NFC", str(text)).split())
 
 
-# Vietnamese alphabetical order: a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y,
-# then tones (none, grave, hook, tilde, acute, dot below) as a second level.
-_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+# Vietnamese alphabetical order, as ICU's "vi" collation (PostgreSQL's "vi-VN-x-icu") sorts:
+# 1. letters of the Vietnamese alphabet a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y
+#    (f j w z in their Latin places), after spaces, punctuation and digits;
+# 2. then tones, letter by letter: none, grave, hook, tilde, acute, dot below ("Pham" < "Phàm"
+#    < "Phảm" < "Phãm" < "Phám" < "Phạm", all before "Phan": base letters are compared first);
+# 3. then case, small before capital.
+_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_PUNCTUATION = "_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
 _LETTER_MARKS = {"\u0306", "\u0302", "\u031b"}  # breve, circumflex, horn: part of the letter
 _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 
 
+def _primary(char: str) -> int:
+    if char in _ALPHABET:
+        return 200 + _ALPHABET.index(char)
+    if char.isspace():
+        return 1
+    if char in _PUNCTUATION:
+        return 10 + _PUNCTUATION.index(char)
+    if char.isdigit():
+        return 100 + int(char) if char in "0123456789" else 150
+    return 1000 + ord(char)
+
+
 def vietnamese_sort_key(text: str) -> tuple:
-    """Sort key for Python-side sorting in Vietnamese order (the database uses ICU's vi collation)."""
-    letters: list[tuple[int, str]] = []
-    tones: list[int] = []
-    for char in unicodedata.normalize("NFD", (text or "").lower()):
+    """Sort key for Python-side sorting in Vietnamese order, the order of ICU's vi collation
+    (PostgreSQL) and of the "vi" collation registered on SQLite (khuyenhoc.db)."""
+    letters: list[list] = []  # [primary weight, letter, tone, is capital]
+    for char in unicodedata.normalize("NFD", text or ""):
         if char in _LETTER_MARKS and letters:
-            index, base = letters[-1]
-            composed = unicodedata.normalize("NFC", base + char)
-            letters[-1] = (_ALPHABET.index(composed) if composed in _ALPHABET else index, composed)
+            last = letters[-1]
+            composed = unicodedata.normalize("NFC", last[1] + char)
+            if composed in _ALPHABET:
+                last[0], last[1] = _primary(composed), composed
         elif char in _TONES:
-            if tones:
-                tones[-1] = _TONES[char]
+            if letters:
+                letters[-1][2] = _TONES[char]
+        elif unicodedata.combining(char):
+            continue  # a mark foreign to Vietnamese: ignored
         else:
-            letters.append((_ALPHABET.index(char) if char in _ALPHABET else 100 + ord(char), char))
-            tones.append(0)
-    return tuple(index for index, _char in letters), tuple(tones)
+            lower = char.lower()
+            letters.append([_primary(lower), lower, 0, char != lower])
+    return (
+        tuple(letter[0] for letter in letters),
+        tuple(letter[2] for letter in letters),
+        tuple(letter[3] for letter in letters),
+    )

@@ -1,9 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from khuyenhoc import views
 from khuyenhoc.forms import SignInForm
+
+# The admin named as the portal's, not "Django administration".
+admin.site.site_header = _("Khuyến học portal")
+admin.site.site_title = _("Khuyến học portal")
+admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("", include("associations.urls_home")),

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
-from associations.access import SubtreeQuerySetMixin, user_root_branch
+from associations.access import SubtreeQuerySetMixin, subtree_path, user_root_branch
 from associations.models import (
     PLAN_MEMBER_CATEGORIES,
     PLAN_ORGANIZATION_KINDS,
@@ -42,6 +42,22 @@ class PlanQuerySet(SubtreeQuerySetMixin, models.QuerySet):
 
     def active(self):
         return self.filter(is_active=True)
+
+    def concerning(self, user):
+        """The plans a user reads: those issued in their subtree (which they may also change,
+        see `visible_to`), and those with a target over their branch — rooted at one of its
+        ancestors (a city's plan seen by a commune) or inside their subtree."""
+        path = subtree_path(user)
+        if path is None:
+            return self.none()
+        if path == "":
+            return self.all()
+        steplen = Branch.steplen
+        ancestors = [path[: i * steplen] for i in range(1, len(path) // steplen + 1)]
+        targets = Target.objects.order_by().filter(
+            Q(root_branch__path__in=ancestors) | Q(root_branch__path__startswith=path)
+        )
+        return self.filter(self._subtree_q(path) | Q(pk__in=targets.values("plan_id")))
 
 
 class Plan(models.Model):

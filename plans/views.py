@@ -170,7 +170,7 @@ def _manager_branches(user):
 @login_required
 @require_GET
 def plan_list(request):
-    plans = Plan.objects.visible_to(request.user).select_related("issuing_branch").prefetch_related("targets")
+    plans = Plan.objects.concerning(request.user).select_related("issuing_branch").prefetch_related("targets")
     return render(request, "plans/plan_list.html", {"plans": plans, "can_edit": can_manage(request.user)})
 
 
@@ -193,11 +193,11 @@ def plan_edit(request, pk: int | None = None):
 @login_required
 @require_GET
 def plan_detail(request, pk: int):
-    plan = get_visible_or_404(request.user, Plan.objects.select_related("issuing_branch"), pk=pk)
+    # Read by everyone the plan concerns; changed only by managers of the branch that issued it.
+    plan = get_object_or_404(Plan.objects.concerning(request.user).select_related("issuing_branch"), pk=pk)
     targets = plan.targets.select_related("root_branch").prefetch_related("milestones")
-    return render(
-        request, "plans/plan_detail.html", {"plan": plan, "targets": targets, "can_edit": can_manage(request.user)}
-    )
+    can_edit = can_manage(request.user) and Plan.objects.visible_to(request.user).filter(pk=plan.pk).exists()
+    return render(request, "plans/plan_detail.html", {"plan": plan, "targets": targets, "can_edit": can_edit})
 
 
 @login_required

@@ -10,7 +10,9 @@ Voided awards count nowhere.
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet, Sum
+import datetime
+
+from django.db.models import Count, Max, QuerySet, Sum
 
 from associations.models import Branch
 from funds.periods import Period
@@ -22,6 +24,11 @@ FIGURES = {"turns": Count("id"), "recipients": Count("recipient_key", distinct=T
 
 def awards_in(branch: Branch, period: Period) -> QuerySet:
     return Award.objects.valid().in_subtree(branch).filter(paid_on__gte=period.start, paid_on__lte=period.end)
+
+
+def latest_award_day(branch: Branch) -> datetime.date | None:
+    """The day of the latest valid award in the subtree (a report's first look opens on its year)."""
+    return Award.objects.valid().in_subtree(branch).aggregate(day=Max("paid_on"))["day"]
 
 
 def _clean(figures: dict) -> dict:

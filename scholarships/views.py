@@ -16,7 +16,7 @@ from associations.access import get_visible_or_404, require_write
 from associations.models import PersonalDataExportKind
 from associations.selectors import history_of
 from funds.forms import VoidForm
-from funds.pages import link_rows, report_scope, total_link, void_from_post
+from funds.pages import link_rows, report_scope, total_link, void_from_post, year_links
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import paged
 from khuyenhoc.xlsx import Sheet, xlsx_response
@@ -202,10 +202,11 @@ def award_void(request, pk: int):
 
 @login_required
 def report(request):
-    form, branch, period = report_scope(request)
+    form, branch, period = report_scope(request, latest_day=reports.latest_award_day)
     url = reverse("scholarships:award_list")
     context = {
         "form": form,
+        "year_links": year_links(request, period),
         "branch": branch,
         "period": period,
         "total": reports.awards_total(branch, period),

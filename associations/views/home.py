@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from associations.access import staff_profile
+from associations.access import can_write, staff_profile
+from associations.home import attention_for, recent_records
 from associations.models import StaffRole
 
 
@@ -11,4 +12,10 @@ def home(request):
     if profile is not None and profile.role == StaffRole.LEADER:
         # Leadership's start page is the plan dashboard of their branch.
         return redirect("plans:dashboard")
-    return render(request, "home.html")
+    known = profile is not None or request.user.is_superuser
+    context = {
+        "shortcuts": known and can_write(request.user),
+        "attention": attention_for(request.user) if known else [],
+        "recent": recent_records(request.user) if known else [],
+    }
+    return render(request, "home.html", context)

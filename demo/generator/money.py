@@ -185,10 +185,13 @@ class MoneyStages:
         self.award_category = array("b")  # 0 excellent, 1 hardship
         self.award_kind = array("b")  # 0 pupil, 1 teacher, 2 worker
         fund_weights = [fund.weight for fund in self.funds]
+        turn_factor = self.factor * spec.AWARD_TURN_SHARE[self.scale]
+        unit = spec.AWARD_UNITS[self.scale]
+        hardship_low, hardship_high = spec.HARDSHIP_WEIGHT[self.scale]
         for start_year, (full_turns, full_hardship, full_amount) in spec.AWARD_YEARS.items():
-            turns = spec.scaled(full_turns, self.factor)
-            hardship = spec.scaled(full_hardship, self.factor)
-            amount = spec.scaled_money(full_amount, self.factor, spec.AWARD_UNIT)
+            turns = spec.scaled(full_turns, turn_factor)
+            hardship = spec.scaled(full_hardship, turn_factor)
+            amount = spec.scaled_money(full_amount, self.factor, unit)
             school_year = f"{start_year}-{start_year + 1}"
             # Each fund holds one to three rounds a year; turns follow the fund's weight.
             drafts = []
@@ -199,7 +202,7 @@ class MoneyStages:
                     drafts.append((on.toordinal(), index, pattern.format(sy=school_year), fund_weights[index]))
             drafts.sort(key=lambda item: (item[0], item[1]))
             per_round = apportion(turns, [item[3] for item in drafts])
-            # Categories and kinds per turn, then amounts: hardship turns weigh ~30 times more.
+            # Categories and kinds per turn, then amounts: hardship turns weigh several times more.
             categories = [1] * hardship + [0] * (turns - hardship)
             rng.shuffle(categories)
             kinds = [
@@ -208,34 +211,41 @@ class MoneyStages:
             ]
             kind_weight = (1.0, 3.0, 2.0)
             weights = [
-                rng.uniform(25, 40) if category else kind_weight[kind] * rng.uniform(0.6, 1.4)
+                rng.uniform(hardship_low, hardship_high) if category else kind_weight[kind] * rng.uniform(0.6, 1.4)
                 for category, kind in zip(categories, kinds, strict=True)
             ]
-            units = partition_units(amount // spec.AWARD_UNIT, weights)
+            units = partition_units(amount // unit, weights)
             position = 0
             for (day, fund_index, name, _weight), count in zip(drafts, per_round, strict=True):
                 if count == 0:
                     continue
-                total = sum(units[position : position + count]) * spec.AWARD_UNIT
+                total = sum(units[position : position + count]) * unit
                 # Pay from the round's fund if its donations of earlier months cover it,
-                # else from the fund above it (commune → district → city).
-                month = _date(day).year * 12 + _date(day).month - 1 - base_month
-                paying = fund_index
-                while True:
-                    fund = self.funds[paying]
-                    available = (fund.monthly_in[month - 1] if month > 0 else 0) - fund.spent
-                    if available >= total:
+                # else from the fund above it (commune → district → city); when none can yet,
+                # the round waits a month for more donations (whole awards of a few hundred
+                # thousand đồng can outrun a small fund early in 2015).
+                paying = None
+                for _wait in range(spec.ROUND_MAX_WAIT_MONTHS + 1):
+                    month = _date(day).year * 12 + _date(day).month - 1 - base_month
+                    paying = fund_index
+                    while paying is not None:
+                        fund = self.funds[paying]
+                        available = (fund.monthly_in[month - 1] if month > 0 else 0) - fund.spent
+                        if available >= total:
+                            break
+                        paying = fund.parent_fund
+                    if paying is not None:
                         break
-                    if fund.parent_fund is None:
-                        raise GeneratorError("the city fund cannot pay a round: donations too small for awards")
-                    paying = fund.parent_fund
+                    day = _next_month(day)
+                if paying is None:
+                    raise GeneratorError("the city fund cannot pay a round: donations too small for awards")
                 fund.spent += total
                 fund.balance -= total
                 round_id = self._take_id(ScholarshipRound)
                 self.rounds.append((round_id, paying, self.funds[fund_index].branch_id, day, name, school_year))
                 for i in range(position, position + count):
                     self.award_round.append(len(self.rounds) - 1)
-                    self.award_amount.append(units[i] * spec.AWARD_UNIT)
+                    self.award_amount.append(units[i] * unit)
                     self.award_category.append(categories[i])
                     self.award_kind.append(kinds[i])
                 position += count
@@ -491,3 +501,10 @@ class MoneyStages:
         for fund, total in zip(funds, running, strict=True):
             if fund.balance != total:
                 raise GeneratorError(f"fund {fund.id}: ledger {total} ≠ balance {fund.balance}")
+
+
+def _next_month(ordinal: int) -> int:
+    """The same day (at most the 28th) of the next month, as an ordinal."""
+    day = _date(ordinal)
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return datetime.date(year, month, min(day.day, 28)).toordinal()

@@ -97,6 +97,17 @@ AWARD_YEARS = {
     2019: (730_000, 8_000, 21_000_000_000),
 }
 AWARD_UNIT = 1_000
+# The published turns average about 27 000 đồng: they count the many small gifts. The demo
+# (`make run`, scale "small") pays the published money at 1/100 in fewer, real awards of a
+# few hundred thousand to a few million đồng, in whole 50 000 đồng (issue 15): its turns are
+# 1/20 of the scaled published turns. The full scale keeps the published turns, the size the
+# portal must serve (about 700 000 a year).
+AWARD_TURN_SHARE = {"full": 1.0, "small": 0.05}
+AWARD_UNITS = {"full": AWARD_UNIT, "small": 50_000}
+# How much more a hardship award weighs than an ordinary pupil's (drawn uniformly in range).
+HARDSHIP_WEIGHT = {"full": (25, 40), "small": (3, 6)}
+# How long a round may wait for donations when no fund up to the city can pay it yet.
+ROUND_MAX_WAIT_MONTHS = 6
 # Rounds of a school year: (month, day, name pattern), the year of the month follows.
 ROUND_KINDS = [
     (9, 5, "Trao học bổng khai giảng năm học {sy}"),

@@ -97,6 +97,7 @@ class Sheet:
             raise ImportFileError(_too_many_rows())
         # Some programs write a wrong <dimension>; read every row the sheet really has.
         self.worksheet.reset_dimensions()
+        self._formulas_without_value = _formulas_without_value(self.worksheet)
         self._rows = self.worksheet.iter_rows(values_only=True)
         self.positions = self._read_header()
 
@@ -158,7 +159,51 @@ class Sheet:
             if data_rows > MAX_DATA_ROWS:
                 raise ImportFileError(_too_many_rows())
             width = len(cells)
-            yield number, {key: (cells[index] if index < width else None) for key, index in positions.items()}
+            row = {key: (cells[index] if index < width else None) for key, index in positions.items()}
+            if self._formulas_without_value:
+                for key, index in positions.items():
+                    if (number, index) in self._formulas_without_value and is_blank(row[key]):
+                        row[key] = FORMULA_WITHOUT_VALUE
+            yield number, row
+
+
+class _FormulaWithoutValue:
+    """A cell holding a formula whose value was never calculated: a workbook written by a
+    program (not saved by Excel) keeps the formula alone, and reading it gives nothing."""
+
+    def __repr__(self) -> str:
+        return "FORMULA_WITHOUT_VALUE"
+
+
+FORMULA_WITHOUT_VALUE = _FormulaWithoutValue()
+_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.DOTALL)
+_VALUE = re.compile(rb"<v>[^<]+</v>|<is>")
+
+
+def _formulas_without_value(worksheet) -> frozenset[tuple[int, int]]:
+    """(Excel row, column index) of the formula cells that carry no calculated value. The
+    sheet's XML is scanned in chunks; a sheet without any formula costs one byte search."""
+    from openpyxl.utils import column_index_from_string
+
+    found = set()
+    source = worksheet._get_source()
+    try:
+        pending = b""
+        while chunk := source.read(1 << 20):
+            pending += chunk
+            cut = pending.rfind(b"</row>")
+            if cut < 0:
+                continue
+            part, pending = pending[: cut + 6], pending[cut + 6 :]
+            if b"<f" not in part:
+                continue
+            for match in _CELL.finditer(part):
+                body = match.group(3) or b""
+                if b"<f" in body and not _VALUE.search(body):
+                    found.add((int(match.group(2)), column_index_from_string(match.group(1).decode()) - 1))
+    finally:
+        source.close()
+    return frozenset(found)
 
 
 def _too_many_rows() -> str:
@@ -219,6 +264,17 @@ def parse_cells(number: int, raw: dict[str, Any], columns: tuple[Column, ...], e
         if column.key not in raw:
             continue
         value = raw[column.key]
+        if value is FORMULA_WITHOUT_VALUE:
+            errors.add(
+                number,
+                column.header,
+                _(
+                    "The cell holds a formula without a calculated value: "
+                    "open the file in Excel and save it, or type the value."
+                ),
+            )
+            ok = False
+            continue
         if column.required and is_blank(value):
             errors.add(number, column.header, _("This column is required."))
             ok = False
