@@ -14,10 +14,11 @@ from associations.models import (
     StaffRole,
 )
 from associations.personal_data import citizen_id_holder, citizen_id_taken_elsewhere
+from associations.validators import validate_citizen_id
 from khuyenhoc.text import clean_text
-from khuyenhoc.widgets import FastSelect
+from khuyenhoc.widgets import DayFirstDateInput, FastSelect
 
-DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
+DATE_WIDGET = DayFirstDateInput()
 
 
 class BranchChoiceField(forms.ModelChoiceField):
@@ -25,6 +26,27 @@ class BranchChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         return "— " * max(obj.depth - 1, 0) + obj.name
+
+
+class CitizenIdField(forms.CharField):
+    """A citizen ID typed in a form: 12 digits, spaces and dots ignored.
+
+    No maxlength on the input: a browser would silently drop a 13th digit and save another
+    person's ID. Too many or too few digits is the server's error (validate_citizen_id), in
+    the user's language."""
+
+    default_validators = [validate_citizen_id]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Citizen ID"))
+        kwargs.setdefault("required", False)
+        kwargs.pop("max_length", None)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return "".join(value.split()).replace(".", "") if value else value
 
 
 def _scoped_branches(user, levels=None):
@@ -54,6 +76,9 @@ class CleanTextMixin:
 
 class MemberForm(CleanTextMixin, forms.ModelForm):
     text_fields = ("full_name", "address", "phone")
+    citizen_id = CitizenIdField(
+        label=_("Citizen ID"), help_text=_("12 digits of the chip-based citizen identity card.")
+    )
 
     class Meta:
         model = Member
@@ -81,7 +106,6 @@ class MemberForm(CleanTextMixin, forms.ModelForm):
             self.fields["branch"].initial = self.instance.branch_id
         self.fields["organization"].queryset = Organization.objects.visible_to(user).order_by("name")
         self.fields["organization"].required = False
-        self.fields["citizen_id"].widget.attrs.update({"inputmode": "numeric", "maxlength": 12})
         self.fields["joined_on"].initial = timezone.localdate()
 
     def clean_date_of_birth(self):

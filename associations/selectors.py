@@ -144,3 +144,17 @@ def _min_depth(user) -> int:
 
 def history_of(obj) -> QuerySet:
     return AuditEntry.objects.for_object(obj).select_related("actor")
+
+
+def members_like(*, full_name: str, date_of_birth, branch, exclude_pk: int | None = None) -> QuerySet:
+    """Registered members who look like the same person: the same name (ignoring accents and
+    case), date of birth and branch, as the member import matches a row without a citizen ID
+    (RegistryImport.match_person). A form warns before adding one more. At most 5."""
+    queryset = Member.objects.filter(name_search=search_key(full_name), branch=branch)
+    if date_of_birth is None:
+        queryset = queryset.filter(date_of_birth__isnull=True)
+    else:
+        queryset = queryset.filter(date_of_birth=date_of_birth)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.select_related("branch").order_by("pk")[:5]

@@ -10,13 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from associations.access import user_root_branch
-from associations.forms import BranchChoiceField, CleanTextMixin
+from associations.forms import BranchChoiceField, CitizenIdField, CleanTextMixin
 from associations.models import Branch, Member, Organization
 from funds import selectors
 from funds.models import DonationMethod, DonorKind, Fund, FundModel, LegalForm
 from funds.periods import PeriodForm
+from khuyenhoc.widgets import DayFirstDateInput
 
-DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
+DATE_WIDGET = DayFirstDateInput()
 MONEY_NOISE = re.compile(r"[\s.,₫]|đồng|vnđ|vnd", re.IGNORECASE)
 # Dots, commas and spaces only as thousands separators: "1.5" or "1,5" is not 15 đồng.
 MONEY_GROUPED = re.compile(r"\d{1,3}(?:([.,\s])\d{3}(?:\1\d{3})*)?|\d+")
@@ -91,10 +92,8 @@ class DonationForm(CleanTextMixin, forms.Form):
     received_on = forms.DateField(label=_("Received on"), widget=DATE_WIDGET)
     method = forms.ChoiceField(label=_("Method"), choices=DonationMethod.choices, initial=DonationMethod.CASH)
     in_kind_description = forms.CharField(label=_("Goods given"), max_length=500, required=False)
-    member_citizen_id = forms.CharField(
+    member_citizen_id = CitizenIdField(
         label=_("Member's citizen ID"),
-        max_length=12,
-        required=False,
         help_text=_("When the donor is a member of the association: their 12-digit citizen ID."),
     )
     organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none(), required=False)
@@ -109,7 +108,7 @@ class DonationForm(CleanTextMixin, forms.Form):
         self.fields["received_on"].initial = today
 
     def clean_member_citizen_id(self):
-        citizen_id = self.cleaned_data["member_citizen_id"].strip()
+        citizen_id = self.cleaned_data["member_citizen_id"]
         if not citizen_id:
             return None
         member = Member.objects.visible_to(self.user).filter(citizen_id=citizen_id).first()

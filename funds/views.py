@@ -29,6 +29,7 @@ from funds.forms import (
 from funds.models import Donation, Fund, LedgerEntry, Transfer
 from funds.pages import fund_links, link_rows, report_scope, total_link, void_from_post
 from funds.receipts import donation_receipt_pdf
+from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import paged
 from khuyenhoc.xlsx import Sheet, xlsx_response
@@ -55,6 +56,8 @@ def fund_list(request):
 @login_required
 def fund_create(request):
     require_write(request.user)
+    if (done := form_tokens.already_saved(request)) is not None:
+        return done
     form = FundForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {key: value for key, value in form.cleaned_data.items() if key != "branch"}
@@ -64,7 +67,9 @@ def fund_create(request):
             apply_validation_error(form, error)
         else:
             messages.success(request, _("The fund %(fund)s was created.") % {"fund": fund})
-            return redirect("funds:fund_detail", pk=fund.pk)
+            url = reverse("funds:fund_detail", kwargs={"pk": fund.pk})
+            form_tokens.remember(request, url)
+            return redirect(url)
     return render(request, "funds/fund_form.html", {"form": form})
 
 
@@ -164,6 +169,8 @@ def donation_list(request):
 @login_required
 def donation_create(request):
     require_write(request.user)
+    if (done := form_tokens.already_saved(request)) is not None:
+        return done
     initial = {}
     if request.GET.get("fund", "").isdigit():
         initial["fund"] = int(request.GET["fund"])
@@ -178,7 +185,9 @@ def donation_create(request):
                 request,
                 _("Donation recorded with receipt number %(number)s.") % {"number": donation.receipt_label},
             )
-            return redirect("funds:donation_detail", pk=donation.pk)
+            url = reverse("funds:donation_detail", kwargs={"pk": donation.pk})
+            form_tokens.remember(request, url)
+            return redirect(url)
     return render(request, "funds/donation_form.html", {"form": form})
 
 
@@ -244,6 +253,8 @@ def transfer_list(request):
 @login_required
 def transfer_create(request):
     require_write(request.user)
+    if (done := form_tokens.already_saved(request)) is not None:
+        return done
     form = TransferForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -252,7 +263,9 @@ def transfer_create(request):
             apply_validation_error(form, error)
         else:
             messages.success(request, _("The transfer was recorded."))
-            return redirect("funds:transfer_detail", pk=transfer.pk)
+            url = reverse("funds:transfer_detail", kwargs={"pk": transfer.pk})
+            form_tokens.remember(request, url)
+            return redirect(url)
     return render(request, "funds/transfer_form.html", {"form": form})
 
 

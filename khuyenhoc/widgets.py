@@ -29,3 +29,26 @@ class FastSelect(forms.Select):
                 yield from ((str(v), lab) for v, lab in label)
             else:
                 yield ("" if option_value is None else str(option_value), label)
+
+
+class DayFirstDateInput(forms.DateInput):
+    """A date typed day first, dd/mm/yyyy, that a phone's number pad can fill.
+
+    The pad has no "/": eight digits typed together ("01012025") are read as ddmmyyyy;
+    "01.01.2025" and "01-01-2025" are accepted by the formats (khuyenhoc/formats). Seven
+    digits or fewer are left as typed, and refused by the field: which day is meant is not
+    certain. Errors are the server's (the form is `novalidate`), never the browser's."""
+
+    def __init__(self, attrs=None, format="%d/%m/%Y"):
+        super().__init__(
+            attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off", **(attrs or {})},
+            format=format,
+        )
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        if isinstance(value, str):
+            typed = value.strip()
+            if len(typed) == 8 and typed.isdigit():
+                return f"{typed[:2]}/{typed[2:4]}/{typed[4:]}"
+        return value

@@ -5,3 +5,11 @@ document.addEventListener("change", function (event) {
     target.form.submit();
   }
 });
+
+// A form that comes back with errors: move to its summary, so that a screen reader reads it.
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.getElementById("form-errors");
+  if (summary) {
+    summary.focus();
+  }
+});
