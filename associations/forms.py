@@ -16,13 +16,16 @@ from associations.models import (
 from associations.personal_data import citizen_id_holder, citizen_id_taken_elsewhere
 from associations.validators import validate_citizen_id
 from khuyenhoc.text import clean_text
-from khuyenhoc.widgets import DayFirstDateInput, FastSelect
+from khuyenhoc.widgets import DayFirstDateInput, SearchSelect
 
 DATE_WIDGET = DayFirstDateInput()
 
 
 class BranchChoiceField(forms.ModelChoiceField):
-    widget = FastSelect
+    """A branch of the user's subtree: an indented tree in the <select>, and with JavaScript a
+    search-as-you-type picker that shows each branch's path."""
+
+    widget = SearchSelect("associations:branch_search")
 
     def label_from_instance(self, obj):
         return "— " * max(obj.depth - 1, 0) + obj.name
@@ -47,6 +50,16 @@ class CitizenIdField(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         return "".join(value.split()).replace(".", "") if value else value
+
+
+ADMINISTRATIVE_LEVELS = [BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE]
+
+
+def organization_field(**kwargs) -> forms.ModelChoiceField:
+    """An organisation of the user's subtree (set the queryset), picked by searching its name."""
+    return forms.ModelChoiceField(
+        queryset=Organization.objects.none(), widget=SearchSelect("associations:organization_search"), **kwargs
+    )
 
 
 def _scoped_branches(user, levels=None):
@@ -94,7 +107,11 @@ class MemberForm(CleanTextMixin, forms.ModelForm):
             "branch",
             "joined_on",
         ]
-        widgets = {"date_of_birth": DATE_WIDGET, "joined_on": DATE_WIDGET}
+        widgets = {
+            "date_of_birth": DATE_WIDGET,
+            "joined_on": DATE_WIDGET,
+            "organization": SearchSelect("associations:organization_search"),
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -163,9 +180,8 @@ class MemberFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = _scoped_branches(
-            user, [BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE]
-        )
+        self.fields["branch"].queryset = _scoped_branches(user, ADMINISTRATIVE_LEVELS)
+        self.fields["branch"].widget.levels = ADMINISTRATIVE_LEVELS
 
 
 class OrganizationForm(CleanTextMixin, forms.ModelForm):
@@ -195,9 +211,8 @@ class OrganizationFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = _scoped_branches(
-            user, [BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE]
-        )
+        self.fields["branch"].queryset = _scoped_branches(user, ADMINISTRATIVE_LEVELS)
+        self.fields["branch"].widget.levels = ADMINISTRATIVE_LEVELS
 
 
 class HeadcountForm(forms.ModelForm):
@@ -225,7 +240,11 @@ class BranchForm(CleanTextMixin, forms.ModelForm):
     class Meta:
         model = Branch
         fields = ["name", "level", "organization", "founded_on", "dissolved_on"]
-        widgets = {"founded_on": DATE_WIDGET, "dissolved_on": DATE_WIDGET}
+        widgets = {
+            "founded_on": DATE_WIDGET,
+            "dissolved_on": DATE_WIDGET,
+            "organization": SearchSelect("associations:organization_search"),
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,13 +10,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from associations import personal_data
 from associations.access import get_visible_or_404, require_write
 from associations.models import PersonalDataExportKind
 from associations.selectors import history_of
-from funds import reports, services
+from funds import reports, selectors, services
 from funds.forms import (
     DonationFilterForm,
     DonationForm,
@@ -32,6 +32,7 @@ from funds.receipts import donation_receipt_pdf
 from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import paged
+from khuyenhoc.search import picker_response
 from khuyenhoc.xlsx import Sheet, xlsx_response
 
 # --- Funds ------------------------------------------------------------------------------------
@@ -356,3 +357,11 @@ def _report_sheets(context) -> list[Sheet]:
         rows.append([_("Total"), total["balance"], total["funds"]])
         sheets.append(Sheet(title, ["", _("Balance (đồng)"), _("Funds")], rows, heading=balance_heading))
     return sheets
+
+
+@login_required
+@require_GET
+def fund_search(request):
+    """The funds picker's endpoint (khuyenhoc.search): funds of the user's subtree."""
+    results, more = selectors.funds_for_picker(request.user, request.GET.get("q", ""))
+    return picker_response(results, more=more)

@@ -211,6 +211,11 @@ EXPECTATIONS: dict[str, Expect] = {
     "learning:decision_list_pdf": Expect(obj="decision"),
     "learning:decision_list_xlsx": Expect(obj="decision", ok=XLSX),
     "learning:cycle_settings": Expect(get="write", post="write"),
+    # Issue 15 (forms): the pickers' search endpoints (JSON, the user's subtree only)
+    "associations:branch_search": Expect(),
+    "associations:organization_search": Expect(),
+    "associations:member_search": Expect(),
+    "funds:fund_search": Expect(),
 }
 
 # Admin pages beside the per-model ones: only staff accounts may enter (the cast's staff
