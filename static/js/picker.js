@@ -3,7 +3,8 @@
 // An element with data-picker="<endpoint>" becomes a combobox: a text box whose typing asks
 // the endpoint (?q=…) for at most 20 results of the user's branch, shown as a list under it.
 // - On a <select>: the select stays in the form, hidden, and holds the value; a result that is
-//   not one of its options is not offered (the select is the set the form accepts).
+//   not one of its options is not offered (the select is the set the form accepts). It keeps
+//   its id and name, visually hidden; its <label> points at the text box.
 // - On an <input> (a record too numerous for a select, e.g. a member): it becomes hidden and
 //   holds the chosen id.
 // Without JavaScript the select (or the id box) works as it is. No inline script or style:
@@ -55,12 +56,16 @@
     if (field.classList.contains("is-invalid")) {
       input.classList.add("is-invalid");
     }
-    // The label (and the error summary's link) point at the text box from now on.
-    field.id = id + "-value";
-    input.id = id;
+    // The field keeps its id and name (what the form posts); its label points at the text box.
+    input.id = id + "-search";
+    var labels = document.querySelectorAll('label[for="' + id + '"]');
+    for (var l = 0; l < labels.length; l++) {
+      labels[l].htmlFor = input.id;
+    }
     if (this.isSelect) {
       input.value = field.value ? optionLabel(field.options[field.selectedIndex]) : "";
-      field.hidden = true;
+      // Out of sight and out of the tab order, but still in the page: chosen through the text box.
+      field.classList.add("visually-hidden");
       field.setAttribute("aria-hidden", "true");
       field.tabIndex = -1;
     } else {
@@ -77,6 +82,14 @@
     this.chosenLabel = input.value;
 
     var self = this;
+    field.addEventListener("change", function () {
+      // Chosen some other way (a script, a test): show it in the text box.
+      var label = self.isSelect && field.value ? optionLabel(field.options[field.selectedIndex]) : "";
+      if (self.isSelect) {
+        self.chosenLabel = label;
+        input.value = label;
+      }
+    });
     input.addEventListener("input", function () {
       self.schedule();
     });
