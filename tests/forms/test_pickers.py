@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from associations.models import BranchLevel
+from funds.models import Donation, Fund
 from khuyenhoc.search import LIMIT
 from tests.factories import MemberFactory, OrganizationFactory, make_branch
 
@@ -142,8 +143,6 @@ def test_the_long_lists_of_the_forms_carry_a_picker(client_for, cast, funds):
 
 
 def test_a_donation_names_its_member_through_the_picker(client_for, cast, funds):
-    from funds.models import Donation
-
     member = MemberFactory(full_name="Nguyễn Văn Ấn", branch=funds.phuc_xa.branch)
     response = client_for(cast.commune_clerk).post(
         reverse("funds:donation_create"),
@@ -159,3 +158,43 @@ def test_a_donation_names_its_member_through_the_picker(client_for, cast, funds)
     )
     assert response.status_code == 302
     assert Donation.objects.get().member == member
+
+
+@pytest.mark.parametrize(
+    ("url", "make"),
+    [
+        (ORGANIZATIONS, lambda tree, n: OrganizationFactory(name=f"Trường số {n}", branch=tree.phuc_xa)),
+        (MEMBERS, lambda tree, n: MemberFactory(full_name=f"Nguyễn Trường {n}", branch=tree.phuc_xa)),
+    ],
+)
+def test_organisations_and_members_answer_in_a_constant_number_of_queries(
+    client_for, cast, tree, django_assert_num_queries, url, make
+):
+    client = client_for(cast.commune_clerk)
+    make(tree, 0)
+    client.get(url, {"q": "truong"})
+    with django_assert_num_queries(4) as few:
+        client.get(url, {"q": "truong"})
+    for number in range(1, LIMIT + 5):
+        make(tree, number)
+    with django_assert_num_queries(len(few.captured_queries)):
+        answer = search(client, url, "truong")
+    assert len(answer["results"]) == LIMIT and answer["more"] is True
+
+
+def test_funds_answer_in_a_constant_number_of_queries(client_for, cast, funds, django_assert_num_queries):
+    client = client_for(cast.commune_clerk)
+    client.get(FUNDS, {"q": "quy"})
+    with django_assert_num_queries(4) as few:
+        client.get(FUNDS, {"q": "quy"})
+    for number in range(LIMIT + 5):
+        Fund.objects.create(branch=funds.phuc_xa.branch, name=f"Quỹ số {number}", fund_model=funds.phuc_xa.fund_model)
+    with django_assert_num_queries(len(few.captured_queries)):
+        answer = search(client, FUNDS, "quy")
+    assert len(answer["results"]) == LIMIT and answer["more"] is True
+
+
+def test_without_javascript_the_branch_field_is_still_the_whole_indented_select(client_for, cast, tree):
+    page = client_for(cast.manager).get(reverse("associations:member_create")).content.decode()
+    select = page.split('name="branch"')[1].split("</select>")[0]
+    assert "— Quận Ba Đình" in select and "— — Phường Phúc Xá" in select and "Hoàn Kiếm" not in select

@@ -6,10 +6,10 @@ import io
 import pytest
 from django.urls import reverse
 from django.utils import translation
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from imports.models import ImportJob, ImportStatus
-from khuyenhoc.imports.annotate import BAD_FILL, ERROR_HEADER
+from khuyenhoc.imports.annotate import BAD_FILL, ERROR_HEADER, AnnotatedCopy
 from tests.associations.test_imports import MEMBER_HEADERS, xlsx
 from tests.funds.test_donation_import import DONATION_HEADERS, PHUC_XA_FUND
 from tests.funds.test_donation_import import xlsx as donation_xlsx
@@ -120,3 +120,22 @@ def test_errors_are_listed_in_row_order(upload, cast):
     job.refresh_from_db()
     numbers = [error["row"] for error in job.errors]
     assert numbers == sorted(numbers)
+
+
+def test_the_marked_copy_is_written_in_write_only_mode_from_a_read_only_original(tmp_path):
+    workbook = Workbook()
+    workbook.active.append(["Họ và tên", "Ngày sinh"])
+    for number in range(5):
+        workbook.active.append([f"Người {number}", "01/01/2000"])
+    path = tmp_path / "goc.xlsx"
+    workbook.save(path)
+    with open(path, "rb") as source:
+        copy = AnnotatedCopy(source, {"Ngày sinh": 1})
+        assert copy.out.write_only and copy.workbook.read_only
+        copy.copy_until(3, [(3, "Ngày sinh", "Ngày không có thật.")])
+        assert copy.next_number == 4  # rows 2 and 3 copied, nothing further read
+        marked = load_workbook(copy.finish()).active
+    rows = list(marked.iter_rows(values_only=True))
+    assert len(rows) == 6
+    assert rows[2][2] == "Ngày sinh: Ngày không có thật."
+    assert marked.cell(row=3, column=2).fill.fgColor.rgb == BAD_FILL.fgColor.rgb
