@@ -7,6 +7,7 @@ from openpyxl import Workbook, load_workbook
 
 from associations.models import Member
 from tests.e2e.conftest import sign_in
+from tests.e2e.test_accessibility import BLOCKING, _violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -104,3 +105,24 @@ def test_a_row_with_three_errors_shows_all_three_and_offers_the_marked_workbook(
     note = marked.cell(row=2, column=6).value
     assert "Ngày sinh" in note and "Đối tượng" in note and "Đơn vị hội" in note
     assert marked.cell(row=2, column=2).fill.fgColor.rgb.endswith("F4CCCC")
+
+
+@pytest.mark.slow
+def test_the_error_summary_and_an_open_picker_have_no_serious_accessibility_violation(browser, live_server, cast, tree):
+    # axe is injected as an inline script, which the policy rightly forbids: bypass it here.
+    context = browser.new_context(base_url=live_server.url, locale="vi-VN", bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, "manager_badinh", cast.password)
+    page.wait_for_url("**/")
+    page.goto("/registry/members/add/")
+    page.get_by_role("button", name="Lưu").click()  # nothing typed: the server names the errors
+    summary = page.get_by_test_id("form-errors")
+    assert summary.is_visible()
+    assert page.evaluate("document.activeElement.id") == "form-errors"
+    picker = page.get_by_role("combobox", name="Đơn vị hội")
+    picker.fill("phuong")
+    page.get_by_role("listbox").get_by_role("option", name="Phường Phúc Xá").wait_for()
+    violations = _violations(page)
+    context.close()
+    assert [v for v in violations if v["impact"] in BLOCKING] == []
