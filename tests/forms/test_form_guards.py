@@ -11,6 +11,7 @@ from associations.models import Member, MemberCategory
 from funds.models import Donation
 from khuyenhoc.form_tokens import MAX_TOKENS, SESSION_KEY
 from khuyenhoc.widgets import DayFirstDateInput
+from learning.models import Household
 from tests.factories import DAY, MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +161,20 @@ def test_seven_digits_are_not_guessed_into_a_date(cast, tree):
 def test_date_inputs_open_the_number_pad():
     html = DayFirstDateInput().render("day", datetime.date(2025, 1, 1))
     assert 'inputmode="numeric"' in html and 'value="01/01/2025"' in html
+
+
+def test_a_household_form_sent_again_creates_one_household(client_for, cast, tree):
+    client = client_for(cast.commune_clerk)
+    data = {
+        "form_token": TOKEN,
+        "head_name": "Phạm Văn Hộ",
+        "address": "Số 2 Phúc Xá",
+        "branch": tree.phuc_xa.pk,
+        "people": 4,
+        "working_people": 2,
+    }
+    first = client.post(reverse("learning:household_create"), data)
+    assert first.status_code == 302, first.content.decode()[:3000]
+    again = client.post(reverse("learning:household_create"), data)
+    assert again.status_code == 409
+    assert Household.objects.count() == 1
