@@ -23,12 +23,30 @@ DATE_WIDGET = DayFirstDateInput()
 
 class BranchChoiceField(forms.ModelChoiceField):
     """A branch of the user's subtree: an indented tree in the <select>, and with JavaScript a
-    search-as-you-type picker that shows each branch's path."""
+    search-as-you-type picker that shows each branch's path. The picker's search is narrowed
+    to the levels the field offers (read while its options are drawn)."""
 
     widget = SearchSelect("associations:branch_search")
 
     def label_from_instance(self, obj):
+        self.offered_levels.add(obj.level)
         return "— " * max(obj.depth - 1, 0) + obj.name
+
+    def _get_queryset(self):
+        return super()._get_queryset()
+
+    def _set_queryset(self, queryset):
+        super()._set_queryset(queryset)
+        self.offered_levels = set()
+        self.widget.levels = self.offered_levels
+
+    queryset = property(_get_queryset, _set_queryset)
+
+    def __deepcopy__(self, memo):
+        copy = super().__deepcopy__(memo)
+        copy.offered_levels = set()
+        copy.widget.levels = copy.offered_levels
+        return copy
 
 
 class CitizenIdField(forms.CharField):
@@ -181,7 +199,6 @@ class MemberFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = _scoped_branches(user, ADMINISTRATIVE_LEVELS)
-        self.fields["branch"].widget.levels = ADMINISTRATIVE_LEVELS
 
 
 class OrganizationForm(CleanTextMixin, forms.ModelForm):
@@ -212,7 +229,6 @@ class OrganizationFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = _scoped_branches(user, ADMINISTRATIVE_LEVELS)
-        self.fields["branch"].widget.levels = ADMINISTRATIVE_LEVELS
 
 
 class HeadcountForm(forms.ModelForm):

@@ -69,11 +69,23 @@ class SearchSelect(FastSelect):
     def __init__(self, url_name: str, attrs=None, choices=()):
         super().__init__(attrs=attrs, choices=choices)
         self.url_name = url_name
-        self.levels: list[str] = []  # branch levels the endpoint narrows to (?level=…)
+        self.levels: set[str] = set()  # branch levels the endpoint narrows to (?level=…), when set
+
+    def render(self, name, value, attrs=None, renderer=None):
+        # The options first: drawing them may tell which levels the field offers (self.levels).
+        options = list(self._flat_choices())
+        final_attrs = {"name": name, **self.build_attrs(self.attrs, attrs)}
+        selected = {str(v) for v in self.format_value(value)}
+        rows = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((value, " selected" if value in selected else "", label) for value, label in options),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), rows)
 
     def build_attrs(self, base_attrs, extra_attrs=None):
         attrs = super().build_attrs(base_attrs, extra_attrs)
-        query = urlencode([("level", level) for level in self.levels])
+        query = urlencode([("level", level) for level in sorted(self.levels)])
         attrs["data-picker"] = reverse(self.url_name) + (f"?{query}" if query else "")
         attrs["data-picker-placeholder"] = gettext("Type part of a name…")
         attrs["data-picker-empty"] = gettext("Nothing of your branch matches.")

@@ -132,13 +132,13 @@ def test_the_search_endpoints_answer_get_only_and_only_to_signed_in_users(client
 def test_the_long_lists_of_the_forms_carry_a_picker(client_for, cast, funds):
     client = client_for(cast.manager)
     member_form = client.get(reverse("associations:member_create")).content.decode()
-    assert f'data-picker="{BRANCHES}"' in member_form
+    assert f'data-picker="{BRANCHES}?level=commune&amp;level=district"' in member_form
     assert f'data-picker="{ORGANIZATIONS}"' in member_form
     donation_form = client.get(reverse("funds:donation_create")).content.decode()
     assert f'data-picker="{FUNDS}"' in donation_form
     assert f'data-picker="{MEMBERS}"' in donation_form
     member_list = client.get(reverse("associations:member_list")).content.decode()
-    assert f'data-picker="{BRANCHES}?level=city&amp;level=district&amp;level=commune"' in member_list
+    assert f'data-picker="{BRANCHES}?level=commune&amp;level=district"' in member_list
     assert f'data-picker="{FUNDS}"' in client.get(reverse("funds:donation_list")).content.decode()
 
 
@@ -192,6 +192,15 @@ def test_funds_answer_in_a_constant_number_of_queries(client_for, cast, funds, d
     with django_assert_num_queries(len(few.captured_queries)):
         answer = search(client, FUNDS, "quy")
     assert len(answer["results"]) == LIMIT and answer["more"] is True
+
+
+def test_the_branch_picker_searches_only_the_levels_its_field_offers(client_for, cast, tree):
+    make_branch("Chi hội Phúc Xá 1", BranchLevel.CHAPTER, tree.phuc_xa)
+    client = client_for(cast.manager)
+    member_form = client.get(reverse("associations:member_create")).content.decode()
+    assert f'data-picker="{BRANCHES}?level=chapter&amp;level=commune&amp;level=district"' in member_form
+    member_list = client.get(reverse("associations:member_list")).content.decode()  # administrative units only
+    assert f'data-picker="{BRANCHES}?level=commune&amp;level=district"' in member_list
 
 
 def test_without_javascript_the_branch_field_is_still_the_whole_indented_select(client_for, cast, tree):
