@@ -102,6 +102,7 @@ class BranchAdmin(SubtreeAdminMixin, ServiceAdminMixin, TreeAdmin):
     list_display = ["name", "level", "division_type", "code", "founded_on", "dissolved_on"]
     list_filter = ["level", "division_type"]
     search_fields = ["name", "code"]
+    autocomplete_fields = ["organization"]
     list_per_page = 100
 
     def get_queryset(self, request):
@@ -201,7 +202,7 @@ class HeadcountInline(admin.TabularInline):
 class OrganizationAdmin(SubtreeAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "branch", "active_from", "active_to"]
     list_filter = ["kind"]
-    search_fields = ["name"]
+    search_fields = ["name", "name_search"]  # "phuc xa" finds "Phúc Xá"
     ordering = ["name", "id"]
     list_select_related = ["branch"]
     autocomplete_fields = ["branch"]

@@ -14,17 +14,70 @@ from associations.models import (
     StaffRole,
 )
 from associations.personal_data import citizen_id_holder, citizen_id_taken_elsewhere
+from associations.validators import validate_citizen_id
 from khuyenhoc.text import clean_text
-from khuyenhoc.widgets import FastSelect
+from khuyenhoc.widgets import DayFirstDateInput, SearchSelect
 
-DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
+DATE_WIDGET = DayFirstDateInput()
 
 
 class BranchChoiceField(forms.ModelChoiceField):
-    widget = FastSelect
+    """A branch of the user's subtree: an indented tree in the <select>, and with JavaScript a
+    search-as-you-type picker that shows each branch's path. The picker's search is narrowed
+    to the levels the field offers (read while its options are drawn)."""
+
+    widget = SearchSelect("associations:branch_search")
 
     def label_from_instance(self, obj):
+        self.offered_levels.add(obj.level)
         return "— " * max(obj.depth - 1, 0) + obj.name
+
+    def _get_queryset(self):
+        return super()._get_queryset()
+
+    def _set_queryset(self, queryset):
+        super()._set_queryset(queryset)
+        self.offered_levels = set()
+        self.widget.levels = self.offered_levels
+
+    queryset = property(_get_queryset, _set_queryset)
+
+    def __deepcopy__(self, memo):
+        copy = super().__deepcopy__(memo)
+        copy.offered_levels = set()
+        copy.widget.levels = copy.offered_levels
+        return copy
+
+
+class CitizenIdField(forms.CharField):
+    """A citizen ID typed in a form: 12 digits, spaces and dots ignored.
+
+    No maxlength on the input: a browser would silently drop a 13th digit and save another
+    person's ID. Too many or too few digits is the server's error (validate_citizen_id), in
+    the user's language."""
+
+    default_validators = [validate_citizen_id]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Citizen ID"))
+        kwargs.setdefault("required", False)
+        kwargs.pop("max_length", None)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return "".join(value.split()).replace(".", "") if value else value
+
+
+ADMINISTRATIVE_LEVELS = [BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE]
+
+
+def organization_field(**kwargs) -> forms.ModelChoiceField:
+    """An organisation of the user's subtree (set the queryset), picked by searching its name."""
+    return forms.ModelChoiceField(
+        queryset=Organization.objects.none(), widget=SearchSelect("associations:organization_search"), **kwargs
+    )
 
 
 def _scoped_branches(user, levels=None):
@@ -54,6 +107,9 @@ class CleanTextMixin:
 
 class MemberForm(CleanTextMixin, forms.ModelForm):
     text_fields = ("full_name", "address", "phone")
+    citizen_id = CitizenIdField(
+        label=_("Citizen ID"), help_text=_("12 digits of the chip-based citizen identity card.")
+    )
 
     class Meta:
         model = Member
@@ -69,7 +125,11 @@ class MemberForm(CleanTextMixin, forms.ModelForm):
             "branch",
             "joined_on",
         ]
-        widgets = {"date_of_birth": DATE_WIDGET, "joined_on": DATE_WIDGET}
+        widgets = {
+            "date_of_birth": DATE_WIDGET,
+            "joined_on": DATE_WIDGET,
+            "organization": SearchSelect("associations:organization_search"),
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,7 +141,6 @@ class MemberForm(CleanTextMixin, forms.ModelForm):
             self.fields["branch"].initial = self.instance.branch_id
         self.fields["organization"].queryset = Organization.objects.visible_to(user).order_by("name")
         self.fields["organization"].required = False
-        self.fields["citizen_id"].widget.attrs.update({"inputmode": "numeric", "maxlength": 12})
         self.fields["joined_on"].initial = timezone.localdate()
 
     def clean_date_of_birth(self):
@@ -139,9 +198,7 @@ class MemberFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = _scoped_branches(
-            user, [BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE]
-        )
+        self.fields["branch"].queryset = _scoped_branches(user, ADMINISTRATIVE_LEVELS)
 
 
 class OrganizationForm(CleanTextMixin, forms.ModelForm):
@@ -171,9 +228,7 @@ class OrganizationFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = _scoped_branches(
-            user, [BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE]
-        )
+        self.fields["branch"].queryset = _scoped_branches(user, ADMINISTRATIVE_LEVELS)
 
 
 class HeadcountForm(forms.ModelForm):
@@ -201,7 +256,11 @@ class BranchForm(CleanTextMixin, forms.ModelForm):
     class Meta:
         model = Branch
         fields = ["name", "level", "organization", "founded_on", "dissolved_on"]
-        widgets = {"founded_on": DATE_WIDGET, "dissolved_on": DATE_WIDGET}
+        widgets = {
+            "founded_on": DATE_WIDGET,
+            "dissolved_on": DATE_WIDGET,
+            "organization": SearchSelect("associations:organization_search"),
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -10,12 +10,15 @@ from associations.access import user_root_branch
 from associations.models import (
     AuditEntry,
     Branch,
+    BranchLevel,
     Member,
     MemberCategory,
     Organization,
     OrganizationKind,
 )
+from associations.privacy import sees_personal_data
 from khuyenhoc.db import vietnamese_order
+from khuyenhoc.search import LIMIT, SearchKey, words
 from khuyenhoc.text import search_key, vietnamese_sort_key
 
 MEMBER_SORTS = {
@@ -144,3 +147,91 @@ def _min_depth(user) -> int:
 
 def history_of(obj) -> QuerySet:
     return AuditEntry.objects.for_object(obj).select_related("actor")
+
+
+def members_like(*, full_name: str, date_of_birth, branch, exclude_pk: int | None = None) -> QuerySet:
+    """Registered members who look like the same person: the same name (ignoring accents and
+    case), date of birth and branch, as the member import matches a row without a citizen ID
+    (RegistryImport.match_person). A form warns before adding one more. At most 5."""
+    queryset = Member.objects.filter(name_search=search_key(full_name), branch=branch)
+    if date_of_birth is None:
+        queryset = queryset.filter(date_of_birth__isnull=True)
+    else:
+        queryset = queryset.filter(date_of_birth=date_of_birth)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.select_related("branch").order_by("pk")[:5]
+
+
+# --- Pickers (search as you type) -----------------------------------------------------------
+
+PATH_SEPARATOR = " › "
+
+
+def branches_for_picker(user, text: str, *, levels: list[str] | None = None) -> tuple[list[dict], bool]:
+    """The branches of the user's subtree whose name holds every typed word (accents and case
+    ignored; a word of digits also finds a branch by its code), in tree order, each with its
+    path below the city ("Quận Ba Đình › Phường Phúc Xá"). Two queries."""
+    queryset = Branch.objects.visible_to(user)
+    levels = [level for level in (levels or []) if level in BranchLevel.values]
+    if levels:
+        queryset = queryset.filter(level__in=levels)
+    typed = words(text)
+    if typed:
+        queryset = queryset.annotate(key=SearchKey("name"))
+        for word in typed:
+            queryset = queryset.filter(
+                Q(key__contains=word) | Q(code=word) if word.isdigit() else Q(key__contains=word)
+            )
+    rows = list(queryset.order_by("path").values("pk", "name", "path", "depth")[: LIMIT + 1])
+    steplen = Branch.steplen
+    above = {row["path"][: steplen * level] for row in rows[:LIMIT] for level in range(2, row["depth"])}
+    names = dict(Branch.objects.filter(path__in=above).values_list("path", "name")) if above else {}
+    results = []
+    for row in rows[:LIMIT]:
+        trail = [names.get(row["path"][: steplen * level], "") for level in range(2, row["depth"])]
+        results.append(
+            {
+                "value": str(row["pk"]),
+                "label": row["name"],
+                "detail": PATH_SEPARATOR.join([*trail, row["name"]]),
+                "depth": row["depth"],
+            }
+        )
+    return results, len(rows) > LIMIT
+
+
+def organizations_for_picker(user, text: str) -> tuple[list[dict], bool]:
+    """The organisations of the user's subtree whose name holds every typed word, with their
+    branch. One query."""
+    queryset = Organization.objects.visible_to(user)
+    for word in words(text):
+        queryset = queryset.filter(name_search__contains=word)
+    rows = list(queryset.order_by("name_search", "pk").values("pk", "name", "branch__name")[: LIMIT + 1])
+    results = [{"value": str(row["pk"]), "label": row["name"], "detail": row["branch__name"]} for row in rows[:LIMIT]]
+    return results, len(rows) > LIMIT
+
+
+def members_for_picker(user, text: str) -> tuple[list[dict], bool]:
+    """The members of the user's subtree whose name holds every typed word, or, typed as
+    digits by someone who may see personal data, whose citizen ID starts with them. Shown with
+    their year of birth (never the full date) and branch. One query."""
+    queryset = Member.objects.visible_to(user)
+    typed = words(text)
+    digits = "".join(typed)
+    if typed and digits.isdigit():
+        if not sees_personal_data(user) or len(digits) < 3:
+            return [], False
+        queryset = queryset.filter(citizen_id__startswith=digits)
+    else:
+        for word in typed:
+            queryset = queryset.filter(name_search__contains=word)
+    rows = list(
+        queryset.order_by("name_search", "pk").values("pk", "full_name", "date_of_birth", "branch__name")[: LIMIT + 1]
+    )
+    results = []
+    for row in rows[:LIMIT]:
+        born = row["date_of_birth"]
+        detail = " · ".join(part for part in (str(born.year) if born else "", row["branch__name"]) if part)
+        results.append({"value": str(row["pk"]), "label": row["full_name"], "detail": detail})
+    return results, len(rows) > LIMIT

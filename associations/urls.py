@@ -1,6 +1,6 @@
 from django.urls import path
 
-from associations.views import audit, branches, exports, members, organizations, personal_data, staff
+from associations.views import audit, branches, exports, members, organizations, personal_data, search, staff
 
 app_name = "associations"
 
@@ -36,5 +36,8 @@ urlpatterns = [
     path("staff/add/", staff.staff_create, name="staff_create"),
     path("staff/<int:pk>/", staff.staff_update, name="staff_update"),
     path("members/export.xlsx", exports.member_export, name="member_export"),
+    path("search/branches/", search.branch_search, name="branch_search"),
+    path("search/organizations/", search.organization_search, name="organization_search"),
+    path("search/members/", search.member_search, name="member_search"),
     path("organizations/export.xlsx", exports.organization_export, name="organization_export"),
 ]

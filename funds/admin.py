@@ -33,6 +33,7 @@ class FundAdmin(SubtreeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "branch", "fund_model", "legal_form", "balance", "closed_on"]
     list_filter = ["fund_model", "legal_form"]
     search_fields = ["name", "branch__name"]
+    autocomplete_fields = ["branch"]
     readonly_fields = ["balance", "created_at"]
     fields = ["branch", *FUND_FIELDS, "balance", "created_at"]
     list_select_related = ["branch", "fund_model"]

@@ -4,19 +4,21 @@ services check it again on the server."""
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from associations.access import user_root_branch
-from associations.forms import BranchChoiceField, CleanTextMixin
+from associations.forms import BranchChoiceField, CitizenIdField, CleanTextMixin, organization_field
 from associations.models import Branch, Member, Organization
 from funds import selectors
 from funds.models import DonationMethod, DonorKind, Fund, FundModel, LegalForm
 from funds.periods import PeriodForm
+from khuyenhoc.widgets import DayFirstDateInput, SearchIdInput, SearchSelect
 
-DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
+DATE_WIDGET = DayFirstDateInput()
 MONEY_NOISE = re.compile(r"[\s.,₫]|đồng|vnđ|vnd", re.IGNORECASE)
 # Dots, commas and spaces only as thousands separators: "1.5" or "1,5" is not 15 đồng.
 MONEY_GROUPED = re.compile(r"\d{1,3}(?:([.,\s])\d{3}(?:\1\d{3})*)?|\d+")
@@ -57,6 +59,20 @@ def visible_branches(user, *, levels_below: int = 2):
     return queryset.filter(depth__lte=depth + levels_below).order_by("path")
 
 
+def member_label(members, value) -> str:
+    """ "Nguyễn Văn An · 1985 · Phường Phúc Xá" for the member picked (one query), or ""."""
+    member = members.filter(pk=value).select_related("branch").first() if str(value).isdigit() else None
+    if member is None:
+        return ""
+    born = str(member.date_of_birth.year) if member.date_of_birth else ""
+    return " · ".join(part for part in (member.full_name, born, member.branch.name) if part)
+
+
+def fund_field(**kwargs) -> forms.ModelChoiceField:
+    """A fund of the user's subtree (set the queryset), picked by searching its name."""
+    return forms.ModelChoiceField(queryset=Fund.objects.none(), widget=SearchSelect("funds:fund_search"), **kwargs)
+
+
 def report_root(user) -> Branch | None:
     """The branch a report starts from: the user's own (the tree's root for an administrator)."""
     if user.is_superuser:
@@ -84,32 +100,42 @@ class FundForm(CleanTextMixin, forms.ModelForm):
 class DonationForm(CleanTextMixin, forms.Form):
     text_fields = ("donor_name", "in_kind_description", "note")
 
-    fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none())
+    fund = fund_field(label=_("Fund"))
     donor_name = forms.CharField(label=_("Donor"), max_length=255)
     donor_kind = forms.ChoiceField(label=_("Donor kind"), choices=DonorKind.choices)
     amount = MoneyField(label=_("Amount (đồng)"), help_text=_("For a gift in kind, its value in đồng."))
     received_on = forms.DateField(label=_("Received on"), widget=DATE_WIDGET)
     method = forms.ChoiceField(label=_("Method"), choices=DonationMethod.choices, initial=DonationMethod.CASH)
     in_kind_description = forms.CharField(label=_("Goods given"), max_length=500, required=False)
-    member_citizen_id = forms.CharField(
+    member_citizen_id = CitizenIdField(
         label=_("Member's citizen ID"),
-        max_length=12,
-        required=False,
         help_text=_("When the donor is a member of the association: their 12-digit citizen ID."),
     )
-    organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none(), required=False)
+    member = forms.ModelChoiceField(
+        label=_("Member"),
+        queryset=Member.objects.none(),
+        required=False,
+        help_text=_("When the donor is a member: search by name or citizen ID (or give the citizen ID above)."),
+        error_messages={"invalid_choice": _("No member of your branch has this number.")},
+    )
+    organization = organization_field(label=_("Organisation"), required=False)
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        members = Member.objects.visible_to(user)
+        self.fields["member"].queryset = members
+        self.fields["member"].widget = SearchIdInput(
+            "associations:member_search", label_of=partial(member_label, members)
+        )
         today = timezone.localdate()
         self.fields["fund"].queryset = selectors.funds_to_pay_from(user, today)
         self.fields["organization"].queryset = Organization.objects.visible_to(user).order_by("name")
         self.fields["received_on"].initial = today
 
     def clean_member_citizen_id(self):
-        citizen_id = self.cleaned_data["member_citizen_id"].strip()
+        citizen_id = self.cleaned_data["member_citizen_id"]
         if not citizen_id:
             return None
         member = Member.objects.visible_to(self.user).filter(citizen_id=citizen_id).first()
@@ -119,13 +145,16 @@ class DonationForm(CleanTextMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        by_id, picked = data.get("member_citizen_id"), data.get("member")
+        if by_id and picked and by_id != picked:
+            self.add_error("member", _("The member chosen is not the holder of the citizen ID given."))
         if data.get("method") == DonationMethod.IN_KIND and not data.get("in_kind_description"):
             self.add_error("in_kind_description", _("Describe the goods given in kind."))
         return data
 
     def service_arguments(self) -> dict:
         data = dict(self.cleaned_data)
-        data["member"] = data.pop("member_citizen_id")
+        data["member"] = data.pop("member_citizen_id") or data["member"]
         return data
 
 
@@ -142,8 +171,8 @@ class VoidForm(CleanTextMixin, forms.Form):
 class TransferForm(CleanTextMixin, forms.Form):
     text_fields = ("note",)
 
-    from_fund = forms.ModelChoiceField(label=_("From fund"), queryset=Fund.objects.none())
-    to_fund = forms.ModelChoiceField(label=_("To fund"), queryset=Fund.objects.none())
+    from_fund = fund_field(label=_("From fund"))
+    to_fund = fund_field(label=_("To fund"))
     amount = MoneyField(label=_("Amount (đồng)"))
     transferred_on = forms.DateField(label=_("Transferred on"), widget=DATE_WIDGET)
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
@@ -210,7 +239,7 @@ class TransferFilterForm(ListFilterForm):
 
 
 class DonationFilterForm(ListFilterForm):
-    fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none(), required=False)
+    fund = fund_field(label=_("Fund"), required=False)
     fund_model = forms.ModelChoiceField(label=_("Fund model"), queryset=FundModel.objects.all(), required=False)
     donor_kind = forms.ChoiceField(
         label=_("Donor kind"), choices=[("", "---------"), *DonorKind.choices], required=False

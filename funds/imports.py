@@ -304,12 +304,16 @@ class DonationImport(ImportAdapter):
             )
         return None
 
-    def _check_row(self, row: ParsedRow, fund_id: int, errors: ErrorLog) -> bool:
+    def _check_row(self, row: ParsedRow, fund_id: int | None, errors: ErrorLog) -> bool:
+        """The row's own rules, and the fund's dates when the fund is known; False (errors
+        logged) when one is broken. Values whose cells could not be read are skipped."""
         values = row.values
         ok = True
-        day: datetime.date = values["received_on"]
-        name, opened_on, closed_on = self.funds[fund_id]
-        if day > self.today:
+        day: datetime.date | None = values.get("received_on")
+        name, opened_on, closed_on = self.funds[fund_id] if fund_id is not None else ("", None, None)
+        if day is None:
+            pass
+        elif day > self.today:
             errors.add(row.number, self.headers["received_on"], _("The date cannot be in the future."))
             ok = False
         elif (opened_on and day < opened_on) or (closed_on and day > closed_on):
@@ -320,11 +324,15 @@ class DonationImport(ImportAdapter):
             )
             ok = False
         method = values.get("method") or DonationMethod.CASH
-        if method == DonationMethod.IN_KIND and not values.get("in_kind_description"):
+        if (
+            method == DonationMethod.IN_KIND
+            and not values.get("in_kind_description")
+            and "in_kind_description" not in row.failed
+        ):
             errors.add(row.number, self.headers["in_kind_description"], _("Describe the goods given in kind."))
             ok = False
         receipt = values.get("receipt")
-        if receipt and receipt[1] is not None and receipt[1] != day.year:
+        if receipt and day is not None and receipt[1] is not None and receipt[1] != day.year:
             errors.add(
                 row.number,
                 self.headers["receipt"],
@@ -340,7 +348,7 @@ class DonationImport(ImportAdapter):
         for row in rows:
             values = row.values
             fund_id = self._resolve_fund(row, errors)
-            if fund_id is None or not self._check_row(row, fund_id, errors):
+            if not self._check_row(row, fund_id, errors) or fund_id is None:
                 continue
             values["fund_id"] = fund_id
             receipt = values.get("receipt")
@@ -431,6 +439,13 @@ class DonationImport(ImportAdapter):
             )
         plan.preview.sort(key=lambda line: line["row"])
         return plan
+
+    def check_rejected(self, rows: list[ParsedRow], errors: ErrorLog) -> None:
+        for row in rows:
+            fund_id = None
+            if "fund" in row.values and "branch" not in row.failed:
+                fund_id = self._resolve_fund(row, errors)
+            self._check_row(row, fund_id, errors)
 
     def _differs(self, row: ParsedRow, donation: Donation, errors: ErrorLog) -> bool:
         """Refuse a row that disagrees with the recorded donation it names: never edit money."""

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from associations.models import Branch
 from funds.models import Fund, FundModel, LedgerEntry, VoidableQuerySet
+from khuyenhoc.search import LIMIT, SearchKey, words
 
 
 def records_filter(
@@ -101,3 +102,17 @@ def payment_ledger_entries(payment_id: int | None) -> QuerySet:
         .select_related("fund", "payment", "created_by", "reverses")
         .order_by("id")
     )
+
+
+def funds_for_picker(user, text: str) -> tuple[list[dict], bool]:
+    """The funds of the user's subtree whose name (or branch's name) holds every typed word,
+    accents and case ignored, with their branch. One query."""
+    queryset = Fund.objects.visible_to(user)
+    typed = words(text)
+    if typed:
+        queryset = queryset.annotate(key=SearchKey("name"), branch_key=SearchKey("branch__name"))
+        for word in typed:
+            queryset = queryset.filter(Q(key__contains=word) | Q(branch_key__contains=word))
+    rows = list(queryset.order_by("branch__path", "name", "pk").values("pk", "name", "branch__name")[: LIMIT + 1])
+    results = [{"value": str(row["pk"]), "label": row["name"], "detail": row["branch__name"]} for row in rows[:LIMIT]]
+    return results, len(rows) > LIMIT

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.fund_list, name="fund_list"),
     path("new/", views.fund_create, name="fund_create"),
     path("<int:pk>/", views.fund_detail, name="fund_detail"),
+    path("search/", views.fund_search, name="fund_search"),
     path("<int:pk>/edit/", views.fund_edit, name="fund_edit"),
     path("donations/", views.donation_list, name="donation_list"),
     path("donations/new/", views.donation_create, name="donation_create"),

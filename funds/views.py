@@ -10,13 +10,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from associations import personal_data
 from associations.access import get_visible_or_404, require_write
 from associations.models import PersonalDataExportKind
 from associations.selectors import history_of
-from funds import reports, services
+from funds import reports, selectors, services
 from funds.forms import (
     DonationFilterForm,
     DonationForm,
@@ -29,8 +29,10 @@ from funds.forms import (
 from funds.models import Donation, Fund, LedgerEntry, Transfer
 from funds.pages import fund_links, link_rows, report_scope, total_link, void_from_post, year_links
 from funds.receipts import donation_receipt_pdf
+from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import paged
+from khuyenhoc.search import picker_response
 from khuyenhoc.xlsx import Sheet, xlsx_response
 
 # --- Funds ------------------------------------------------------------------------------------
@@ -55,6 +57,8 @@ def fund_list(request):
 @login_required
 def fund_create(request):
     require_write(request.user)
+    if (done := form_tokens.already_saved(request)) is not None:
+        return done
     form = FundForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {key: value for key, value in form.cleaned_data.items() if key != "branch"}
@@ -64,7 +68,9 @@ def fund_create(request):
             apply_validation_error(form, error)
         else:
             messages.success(request, _("The fund %(fund)s was created.") % {"fund": fund})
-            return redirect("funds:fund_detail", pk=fund.pk)
+            url = reverse("funds:fund_detail", kwargs={"pk": fund.pk})
+            form_tokens.remember(request, url)
+            return redirect(url)
     return render(request, "funds/fund_form.html", {"form": form})
 
 
@@ -164,6 +170,8 @@ def donation_list(request):
 @login_required
 def donation_create(request):
     require_write(request.user)
+    if (done := form_tokens.already_saved(request)) is not None:
+        return done
     initial = {}
     if request.GET.get("fund", "").isdigit():
         initial["fund"] = int(request.GET["fund"])
@@ -178,7 +186,9 @@ def donation_create(request):
                 request,
                 _("Donation recorded with receipt number %(number)s.") % {"number": donation.receipt_label},
             )
-            return redirect("funds:donation_detail", pk=donation.pk)
+            url = reverse("funds:donation_detail", kwargs={"pk": donation.pk})
+            form_tokens.remember(request, url)
+            return redirect(url)
     return render(request, "funds/donation_form.html", {"form": form})
 
 
@@ -244,6 +254,8 @@ def transfer_list(request):
 @login_required
 def transfer_create(request):
     require_write(request.user)
+    if (done := form_tokens.already_saved(request)) is not None:
+        return done
     form = TransferForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -252,7 +264,9 @@ def transfer_create(request):
             apply_validation_error(form, error)
         else:
             messages.success(request, _("The transfer was recorded."))
-            return redirect("funds:transfer_detail", pk=transfer.pk)
+            url = reverse("funds:transfer_detail", kwargs={"pk": transfer.pk})
+            form_tokens.remember(request, url)
+            return redirect(url)
     return render(request, "funds/transfer_form.html", {"form": form})
 
 
@@ -344,3 +358,11 @@ def _report_sheets(context) -> list[Sheet]:
         rows.append([_("Total"), total["balance"], total["funds"]])
         sheets.append(Sheet(title, ["", _("Balance (đồng)"), _("Funds")], rows, heading=balance_heading))
     return sheets
+
+
+@login_required
+@require_GET
+def fund_search(request):
+    """The funds picker's endpoint (khuyenhoc.search): funds of the user's subtree."""
+    results, more = selectors.funds_for_picker(request.user, request.GET.get("q", ""))
+    return picker_response(results, more=more)

@@ -57,6 +57,8 @@ class ImportJob(models.Model):
     )
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)
+    # The uploaded workbook given back with an error column and its bad cells highlighted.
+    annotated = models.FileField(_("file with its errors"), upload_to="imports/%Y/%m/", blank=True)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
     to_create = models.PositiveIntegerField(_("rows to create"), default=0)

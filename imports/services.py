@@ -13,17 +13,21 @@ import datetime
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from associations.models import AuditAction, AuditEntry
 from imports.models import ImportJob, ImportStatus
-from khuyenhoc.imports import ErrorLog, ImportAdapter, ImportFileError, Sheet, adapter_class, chunked, parse_cells
+from khuyenhoc.imports import ErrorLog, ImportAdapter, ImportFileError, Sheet, adapter_class, chunked, parse_row
+from khuyenhoc.imports.annotate import AnnotatedCopy
 
 CHUNK_SIZE = 1000
 PREVIEW_ROWS = 20
@@ -37,6 +41,7 @@ class ScanResult:
     unchanged: int = 0
     preview: list[dict] = field(default_factory=list)
     errors: ErrorLog = field(default_factory=ErrorLog)
+    annotated: Any = None  # the annotated copy of the workbook (a temporary file), when errors were found
 
 
 def _progress_key(job_id: int) -> str:
@@ -66,20 +71,29 @@ def progress_of(job) -> tuple[int, int]:
     return job.processed_rows, job.total_rows
 
 
-def _scan(job, adapter: ImportAdapter, *, write: bool, on_progress: Callable[[int, int], None]) -> ScanResult:
+def _scan(
+    job, adapter: ImportAdapter, *, write: bool, on_progress: Callable[[int, int], None], annotate: bool = False
+) -> ScanResult:
+    """One pass over the file. Every error of every row is named: the rows whose cells could
+    not all be read go to the adapter's check_rejected. With `annotate` (the check), a first
+    error starts the annotated copy of the workbook (khuyenhoc.imports.annotate), kept in
+    result.annotated."""
     result = ScanResult()
+    copy = None
     job.file.open("rb")
     try:
         with Sheet(job.file, adapter.columns) as sheet:
             total = sheet.estimated_rows
             on_progress(0, total)
+            result.errors.take_recent()
             for chunk in chunked(sheet.rows(), CHUNK_SIZE):
-                parsed = []
+                parsed, rejected = [], []
                 for number, raw in chunk:
-                    row = parse_cells(number, raw, adapter.columns, result.errors)
-                    if row is not None:
-                        parsed.append(row)
+                    row = parse_row(number, raw, adapter.columns, result.errors)
+                    (rejected if row.failed else parsed).append(row)
                 plan = adapter.plan(parsed, result.errors)
+                if rejected:
+                    adapter.check_rejected(rejected, result.errors)
                 if write and not result.errors.count:
                     try:
                         adapter.write(plan)
@@ -90,6 +104,11 @@ def _scan(job, adapter: ImportAdapter, *, write: bool, on_progress: Callable[[in
                     except PermissionDenied:
                         # The uploader's role or branch changed since the check.
                         result.errors.add(None, "", _("Your account may no longer change this branch's records."))
+                found = result.errors.take_recent()
+                if annotate and (copy is not None or found):
+                    if copy is None:
+                        copy = _start_copy(job, adapter, sheet)
+                    copy.copy_until(chunk[-1][0], found)
                 result.rows += len(chunk)
                 result.create += len(plan.create)
                 result.update += len(plan.update)
@@ -99,12 +118,25 @@ def _scan(job, adapter: ImportAdapter, *, write: bool, on_progress: Callable[[in
                     result.preview.extend(plan.preview[:room])
                 total = max(total, result.rows)
                 on_progress(result.rows, total)
+        if result.rows == 0:
+            raise ImportFileError(_("The sheet has headers but no data rows."))
+        adapter.check_file(result.errors)
+        if copy is not None:
+            result.annotated = copy.finish(result.errors.take_recent())
+            copy = None
     finally:
+        if copy is not None:
+            copy.close()
         job.file.close()
-    if result.rows == 0:
-        raise ImportFileError(_("The sheet has headers but no data rows."))
-    adapter.check_file(result.errors)
     return result
+
+
+def _start_copy(job, adapter: ImportAdapter, sheet: Sheet) -> AnnotatedCopy:
+    """The annotated copy, read through a second handle on the stored upload."""
+    columns_at = {
+        column.header: sheet.positions[column.key] for column in adapter.columns if column.key in sheet.positions
+    }
+    return AnnotatedCopy(job.file.storage.open(job.file.name, "rb"), columns_at)
 
 
 def _store(job, result: ScanResult, **extra) -> None:
@@ -114,7 +146,7 @@ def _store(job, result: ScanResult, **extra) -> None:
     job.to_update = result.update
     job.unchanged = result.unchanged
     job.error_count = result.errors.count
-    job.errors = result.errors.items
+    job.errors = sorted(result.errors.items, key=lambda item: (item["row"] is not None, item["row"] or 0))
     job.preview = result.preview
     for name, value in extra.items():
         setattr(job, name, value)
@@ -140,7 +172,7 @@ def job_check(job_id: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(processed_rows=done, total_rows=total)
 
     try:
-        result = _scan(job, adapter, write=False, on_progress=on_progress)
+        result = _scan(job, adapter, write=False, on_progress=on_progress, annotate=True)
     except ImportFileError as error:
         job.status = ImportStatus.INVALID
         job.message = error.message[:500]
@@ -154,7 +186,16 @@ def job_check(job_id: int) -> None:
         if result.errors.count
         else ""
     )
+    if result.annotated is not None:
+        with result.annotated:
+            job.annotated.save(annotated_name(job), File(result.annotated), save=False)
     _store(job, result, status=status, message=message, finished_at=timezone.now())
+
+
+def annotated_name(job) -> str:
+    """ "hoi-vien-loi.xlsx" for "hoi-vien.xlsx": the name the corrected copy is offered under."""
+    stem = job.original_name.rsplit(".", 1)[0] or "nhap"
+    return f"{slugify(stem) or 'nhap'}-loi.xlsx"
 
 
 class _RollBack(Exception):

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/progress/", views.progress, name="progress"),
     path("<int:pk>/apply/", views.apply, name="apply"),
+    path("<int:pk>/errors.xlsx", views.annotated, name="annotated"),
 ]

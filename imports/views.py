@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -194,3 +194,19 @@ def apply(request, pk: int):
     else:
         messages.warning(request, _("This import cannot be applied now: it is not in the checked state."))
     return redirect("imports:detail", pk=job.pk)
+
+
+@login_required
+@require_GET
+def annotated(request, pk: int):
+    """The uploaded workbook given back with an error column and its bad cells highlighted.
+    It holds the file's personal data: for those who may write the subtree's records."""
+    job = get_visible_or_404(request.user, ImportJob.objects.all(), pk=pk, write=True)
+    if not job.annotated:
+        raise Http404
+    return FileResponse(
+        job.annotated.open("rb"),
+        as_attachment=True,
+        filename=services.annotated_name(job),
+        content_type=XLSX_CONTENT_TYPE,
+    )

@@ -17,7 +17,7 @@ from django.forms.models import fields_for_model, model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from associations.forms import DATE_WIDGET, BranchChoiceField, CleanTextMixin, _scoped_branches
+from associations.forms import DATE_WIDGET, BranchChoiceField, CitizenIdField, CleanTextMixin, _scoped_branches
 from associations.models import Branch, BranchLevel, Organization
 from learning.models import Citizen, Clan, Community, CriteriaSet, Criterion, Household, Level
 from learning.services.subjects import levels_for
@@ -106,7 +106,7 @@ class CitizenForm(SubjectForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         self.fields["organization"].queryset = Organization.objects.visible_to(user).order_by("name")
-        self.fields["citizen_id"].widget.attrs.update({"inputmode": "numeric", "maxlength": 12})
+        self.fields["citizen_id"] = CitizenIdField(help_text=self.help_texts["citizen_id"])
 
     def clean_date_of_birth(self):
         value = self.cleaned_data.get("date_of_birth")

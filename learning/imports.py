@@ -256,6 +256,20 @@ class SubjectImport(RegistryImport):
                 self.check_values(row, self.model(), errors)
         return ready
 
+    def check_rejected(self, rows: list[ParsedRow], errors: ErrorLog) -> None:
+        """The unit and the rules of the cells that were read, for rows with unreadable cells."""
+        for row in rows:
+            if "branch" in row.values:
+                self.resolve_subject_branch(row, errors)
+            subject = self.model()
+            self.assign(subject, {key: value for key, value in row.values.items() if key != "branch"})
+            for field, messages in subject_errors(subject).items():
+                if field in row.failed:
+                    continue  # its cell's own error is named already
+                header = self.headers.get(field, self.headers[self.keys[0]])
+                for message in messages:
+                    errors.add(row.number, header, message)
+
     def row_ok(self, row: ParsedRow) -> bool:
         """A value the lookups need is well-formed (its error is named by `check_values`)."""
         return True

@@ -16,6 +16,7 @@ class ScholarshipRoundAdmin(SubtreeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "school_year", "branch", "fund", "awarded_on"]
     list_filter = ["school_year"]
     search_fields = ["name"]
+    autocomplete_fields = ["branch", "fund"]
     list_select_related = ["branch", "fund"]
     exclude = ["created_by"]
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from associations.forms import CleanTextMixin
 from associations.models import Branch
-from funds.forms import DATE_WIDGET, BranchChoiceField, ListFilterForm, MoneyField, visible_branches
+from funds.forms import DATE_WIDGET, BranchChoiceField, ListFilterForm, MoneyField, fund_field, visible_branches
 from funds.models import Fund
 from funds.selectors import funds_to_pay_from
 from scholarships import selectors
@@ -27,7 +27,7 @@ class RoundForm(CleanTextMixin, forms.Form):
         label=_("School year"), max_length=9, validators=[validate_school_year], help_text=_("For example 2016-2017.")
     )
     branch = BranchChoiceField(label=_("Awarding branch"), queryset=Branch.objects.none())
-    fund = forms.ModelChoiceField(label=_("Paying fund"), queryset=Fund.objects.none())
+    fund = fund_field(label=_("Paying fund"))
     awarded_on = forms.DateField(label=_("Award date"), widget=DATE_WIDGET)
 
     def __init__(self, *args, user, **kwargs):
@@ -86,7 +86,7 @@ class AwardFilterForm(ListFilterForm):
     date_field = "paid_on"
 
     round = forms.ModelChoiceField(label=_("Round"), queryset=ScholarshipRound.objects.none(), required=False)
-    fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none(), required=False)
+    fund = fund_field(label=_("Fund"), required=False)
     recipient_kind = forms.ChoiceField(
         label=_("Recipient kind"), choices=[("", "---------"), *RecipientKind.choices], required=False
     )

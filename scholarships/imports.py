@@ -238,26 +238,34 @@ class AwardImport(ImportAdapter):
             )
         return None
 
-    def _check_row(self, row: ParsedRow, scholarship_round: ScholarshipRound, errors: ErrorLog) -> bool:
+    def _check_row(self, row: ParsedRow, scholarship_round: ScholarshipRound | None, errors: ErrorLog) -> bool:
+        """The row's own rules, and the round's fund and date when the round is known; False
+        (errors logged) when one is broken. Values whose cells could not be read are skipped."""
         values = row.values
         ok = True
-        paid_on: datetime.date = values.get("paid_on") or scholarship_round.awarded_on
+        paid_on: datetime.date | None = values.get("paid_on") or (
+            scholarship_round.awarded_on if scholarship_round is not None else None
+        )
         values["paid_on_effective"] = paid_on
-        fund = scholarship_round.fund
         header = self.headers["paid_on"]
-        if paid_on > self.today:
+        if paid_on is not None and paid_on > self.today:
             errors.add(row.number, header, _("The date cannot be in the future."))
             ok = False
-        elif not fund.is_open_on(paid_on):
+        elif paid_on is not None and scholarship_round is not None and not scholarship_round.fund.is_open_on(paid_on):
+            fund = scholarship_round.fund
             errors.add(row.number, header, _("The fund %(fund)s was not open on this day.") % {"fund": fund.name})
             ok = False
         born = values.get("date_of_birth")
-        if born and born > paid_on:
+        if born and paid_on and born > paid_on:
             errors.add(
                 row.number, self.headers["date_of_birth"], _("The date of birth cannot be after the payment date.")
             )
             ok = False
-        if values.get("form") == AwardForm.IN_KIND and not values.get("in_kind_description"):
+        if (
+            values.get("form") == AwardForm.IN_KIND
+            and not values.get("in_kind_description")
+            and "in_kind_description" not in row.failed
+        ):
             errors.add(row.number, self.headers["in_kind_description"], _("Describe the goods given in kind."))
             ok = False
         return ok
@@ -268,7 +276,7 @@ class AwardImport(ImportAdapter):
         for row in rows:
             values = row.values
             scholarship_round = self._resolve_round(row, errors)
-            if scholarship_round is None or not self._check_row(row, scholarship_round, errors):
+            if not self._check_row(row, scholarship_round, errors) or scholarship_round is None:
                 continue
             recipient_key = Award.recipient_key_for(
                 recipient_id=values.get("recipient_id", ""),
@@ -338,6 +346,13 @@ class AwardImport(ImportAdapter):
                 }
             )
         return plan
+
+    def check_rejected(self, rows: list[ParsedRow], errors: ErrorLog) -> None:
+        for row in rows:
+            scholarship_round = None
+            if "round" in row.values and "branch" not in row.failed:
+                scholarship_round = self._resolve_round(row, errors)
+            self._check_row(row, scholarship_round, errors)
 
     def _differs(self, row: ParsedRow, award: Award, errors: ErrorLog) -> bool:
         """Refuse a row that disagrees with the recorded award it names: never edit money."""

@@ -17,6 +17,7 @@ from associations.models import PersonalDataExportKind
 from associations.selectors import history_of
 from funds.forms import VoidForm
 from funds.pages import link_rows, report_scope, total_link, void_from_post, year_links
+from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import paged
 from khuyenhoc.xlsx import Sheet, xlsx_response
@@ -49,6 +50,8 @@ def round_list(request):
 @login_required
 def round_create(request):
     require_write(request.user)
+    if (done := form_tokens.already_saved(request)) is not None:
+        return done
     form = RoundForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -57,7 +60,9 @@ def round_create(request):
             apply_validation_error(form, error)
         else:
             messages.success(request, _("The round was created. Now record its awards."))
-            return redirect("scholarships:round_detail", pk=scholarship_round.pk)
+            url = reverse("scholarships:round_detail", kwargs={"pk": scholarship_round.pk})
+            form_tokens.remember(request, url)
+            return redirect(url)
     return render(request, "scholarships/round_form.html", {"form": form})
 
 
@@ -85,6 +90,8 @@ def award_pay(request, pk: int):
     scholarship_round = get_visible_or_404(
         request.user, ScholarshipRound.objects.select_related("branch", "fund"), pk=pk, write=True
     )
+    if (done := form_tokens.already_saved(request)) is not None:
+        return done
     form = AwardPayForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -97,6 +104,7 @@ def award_pay(request, pk: int):
                 _("Award to %(name)s paid from %(fund)s.")
                 % {"name": award.recipient_name, "fund": scholarship_round.fund},
             )
+            form_tokens.remember(request, reverse("scholarships:round_detail", kwargs={"pk": scholarship_round.pk}))
             if "add_another" in request.POST:
                 return redirect("scholarships:award_pay", pk=scholarship_round.pk)
             return redirect("scholarships:round_detail", pk=scholarship_round.pk)

@@ -227,21 +227,17 @@ class MemberImport(RegistryImport):
             values["branch"] = branch_id
             citizen_id = values.get("citizen_id") or None
             values["citizen_id"] = citizen_id
-            if citizen_id:
-                try:
-                    validate_citizen_id(citizen_id)
-                except ValidationError as error:
-                    errors.add(row.number, self.headers["citizen_id"], " ".join(error.messages))
+            citizen_ok = self._check_citizen_id(row, errors)
+            ok = ok and citizen_ok
+            if citizen_id and citizen_ok:
+                first = self.seen_ids.setdefault(citizen_id, row.number)
+                if first != row.number:
+                    errors.add(
+                        row.number,
+                        self.headers["citizen_id"],
+                        _("The same citizen ID is already in row %(row)d of this file.") % {"row": first},
+                    )
                     ok = False
-                else:
-                    first = self.seen_ids.setdefault(citizen_id, row.number)
-                    if first != row.number:
-                        errors.add(
-                            row.number,
-                            self.headers["citizen_id"],
-                            _("The same citizen ID is already in row %(row)d of this file.") % {"row": first},
-                        )
-                        ok = False
             if values.get("organization"):
                 organization_id = self._resolve_organization(row, branch_id, organizations, errors)
                 ok = ok and organization_id is not False
@@ -264,6 +260,8 @@ class MemberImport(RegistryImport):
                     ok = False
             if ok:
                 ready.append((row, key))
+            else:
+                self._cross_checks(row, errors, citizen_ok=citizen_ok)
 
         citizen_ids = {row.values["citizen_id"] for row, _key in ready if row.values["citizen_id"]}
         names = {key[0] for _row, key in ready}
@@ -306,6 +304,43 @@ class MemberImport(RegistryImport):
         if outside:
             citizen_id_lookups_record(user=self.actor, member_ids=outside)
         return plan
+
+    def _check_citizen_id(self, row: ParsedRow, errors: ErrorLog) -> bool:
+        """A citizen ID, when given, is a valid one (its error logged)."""
+        citizen_id = row.values.get("citizen_id")
+        if not citizen_id:
+            return True
+        try:
+            validate_citizen_id(citizen_id)
+        except ValidationError as error:
+            errors.add(row.number, self.headers["citizen_id"], " ".join(error.messages))
+            return False
+        return True
+
+    def _cross_checks(self, row: ParsedRow, errors: ErrorLog, *, citizen_ok: bool) -> None:
+        """The rules between columns (Member.clean) for a row refused for another reason, so
+        that its every error is named at once."""
+        member = Member()
+        for key, value in row.values.items():
+            if key in {"branch", "organization"} or (key == "citizen_id" and not citizen_ok):
+                continue
+            setattr(member, MEMBER_FIELDS[key], value)
+        try:
+            member.clean()
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                key = next((k for k, f in MEMBER_FIELDS.items() if f == field), "full_name")
+                for message in messages:
+                    errors.add(row.number, self.headers[key], message)
+
+    def check_rejected(self, rows: list[ParsedRow], errors: ErrorLog) -> None:
+        organizations = self._organizations(rows)
+        for row in rows:
+            branch_id = self.resolve_branch(row, errors) if "branch" in row.values else None
+            citizen_ok = self._check_citizen_id(row, errors)
+            if row.values.get("organization"):
+                self._resolve_organization(row, branch_id, organizations, errors)
+            self._cross_checks(row, errors, citizen_ok=citizen_ok)
 
     def _plan_row(
         self, row: ParsedRow, name_search: str, existing: Member | None, plan: ChunkPlan, errors: ErrorLog

@@ -136,16 +136,8 @@ class OrganizationImport(RegistryImport):
         for row in rows:
             values = row.values
             branch_id = self.resolve_branch(row, errors)
-            ok = branch_id is not None
             values["branch"] = branch_id
-            start, end = values.get("active_from"), values.get("active_to")
-            if start and end and end < start:
-                errors.add(row.number, self.headers["active_to"], _("The end of activity cannot be before its start."))
-                ok = False
-            has_counts = any(values.get(field) is not None for field in HEADCOUNT_FIELDS)
-            if has_counts and values.get("year") is None:
-                errors.add(row.number, self.headers["year"], _("The year is required when headcounts are given."))
-                ok = False
+            ok = self._row_checks(row, errors) and branch_id is not None
             if ok:
                 key = (name_key(values["name"]), branch_id)
                 first = self.seen.setdefault(key, row.number)
@@ -191,6 +183,26 @@ class OrganizationImport(RegistryImport):
             if row.number in matches:
                 self._plan_row(row, matches[row.number], headcounts, plan)
         return plan
+
+    def _row_checks(self, row: ParsedRow, errors: ErrorLog) -> bool:
+        """The rules between the row's own columns; False (errors logged) when one is broken."""
+        values = row.values
+        ok = True
+        start, end = values.get("active_from"), values.get("active_to")
+        if start and end and end < start:
+            errors.add(row.number, self.headers["active_to"], _("The end of activity cannot be before its start."))
+            ok = False
+        has_counts = any(values.get(field) is not None for field in HEADCOUNT_FIELDS)
+        if has_counts and values.get("year") is None and "year" not in row.failed:
+            errors.add(row.number, self.headers["year"], _("The year is required when headcounts are given."))
+            ok = False
+        return ok
+
+    def check_rejected(self, rows: list[ParsedRow], errors: ErrorLog) -> None:
+        for row in rows:
+            if "branch" in row.values:
+                self.resolve_branch(row, errors)
+            self._row_checks(row, errors)
 
     def _plan_row(self, row: ParsedRow, existing: Organization | None, headcounts: dict, plan: ChunkPlan) -> None:
         values = row.values

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from associations import services
@@ -10,6 +11,7 @@ from associations.access import get_visible_or_404, user_root_branch
 from associations.forms import BranchDatesForm, BranchForm
 from associations.models import Branch, BranchLevel
 from associations.selectors import branch_children_with_counts, history_of
+from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
 
 
@@ -53,6 +55,8 @@ def branch_detail(request, pk: int):
 @login_required
 def branch_create(request, parent_pk: int):
     parent = get_visible_or_404(request.user, Branch.objects, pk=parent_pk, write=True)
+    if (done := form_tokens.already_saved(request)) is not None:
+        return done
     organization = request.GET.get("organization")
     initial = {"organization": organization, "level": BranchLevel.BOARD if organization else BranchLevel.CHAPTER}
     form = BranchForm(request.POST or None, user=request.user, initial=initial)
@@ -63,7 +67,9 @@ def branch_create(request, parent_pk: int):
             apply_validation_error(form, error)
         else:
             messages.success(request, _("%(name)s was added.") % {"name": branch.name})
-            return redirect("associations:branch_detail", pk=branch.pk)
+            url = reverse("associations:branch_detail", kwargs={"pk": branch.pk})
+            form_tokens.remember(request, url)
+            return redirect(url)
     return render(request, "associations/branch_form.html", {"form": form, "parent": parent})
 
 

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -9,7 +10,8 @@ from associations import services
 from associations.access import get_visible_or_404, require_write
 from associations.forms import MemberEndForm, MemberFilterForm, MemberForm
 from associations.models import Member
-from associations.selectors import history_of, members_filtered
+from associations.selectors import history_of, members_filtered, members_like
+from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import CappedPaginator, paged
 
@@ -38,16 +40,30 @@ def member_detail(request, pk: int):
 @login_required
 def member_create(request):
     require_write(request.user)
+    if (done := form_tokens.already_saved(request)) is not None:
+        return done
     form = MemberForm(request.POST or None, user=request.user)
+    look_alikes = []
     if request.method == "POST" and form.is_valid():
-        try:
-            member = services.member_create(actor=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Member %(name)s was added.") % {"name": member.full_name})
-            return redirect("associations:member_detail", pk=member.pk)
-    return render(request, "associations/member_form.html", {"form": form})
+        data = form.cleaned_data
+        if not request.POST.get("confirm_look_alike"):
+            # The same name, date of birth and branch as a registered member: ask first.
+            look_alikes = list(
+                members_like(
+                    full_name=data["full_name"], date_of_birth=data.get("date_of_birth"), branch=data["branch"]
+                )
+            )
+        if not look_alikes:
+            try:
+                member = services.member_create(actor=request.user, data=data)
+            except ValidationError as error:
+                apply_validation_error(form, error)
+            else:
+                messages.success(request, _("Member %(name)s was added.") % {"name": member.full_name})
+                url = reverse("associations:member_detail", kwargs={"pk": member.pk})
+                form_tokens.remember(request, url)
+                return redirect(url)
+    return render(request, "associations/member_form.html", {"form": form, "look_alikes": look_alikes})
 
 
 @login_required

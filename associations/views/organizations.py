@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -10,6 +11,7 @@ from associations.access import get_visible_or_404, require_write
 from associations.forms import HeadcountForm, OrganizationFilterForm, OrganizationForm
 from associations.models import Organization
 from associations.selectors import history_of, organizations_filtered
+from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import CappedPaginator, paged
 
@@ -44,6 +46,8 @@ def organization_detail(request, pk: int):
 @login_required
 def organization_create(request):
     require_write(request.user)
+    if (done := form_tokens.already_saved(request)) is not None:
+        return done
     form = OrganizationForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -52,7 +56,9 @@ def organization_create(request):
             apply_validation_error(form, error)
         else:
             messages.success(request, _("Organisation %(name)s was added.") % {"name": organization.name})
-            return redirect("associations:organization_detail", pk=organization.pk)
+            url = reverse("associations:organization_detail", kwargs={"pk": organization.pk})
+            form_tokens.remember(request, url)
+            return redirect(url)
     return render(request, "associations/organization_form.html", {"form": form})
 
 

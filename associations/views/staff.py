@@ -4,12 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from associations import services
 from associations.access import get_visible_or_404, require_manage
 from associations.forms import StaffAccountCreateForm, StaffAccountUpdateForm
 from associations.models import StaffProfile
+from khuyenhoc import form_tokens
 from khuyenhoc.db import vietnamese_order
 from khuyenhoc.forms_util import apply_validation_error
 
@@ -28,6 +30,8 @@ def staff_list(request):
 @login_required
 def staff_create(request):
     require_manage(request.user)
+    if (done := form_tokens.already_saved(request)) is not None:
+        return done
     form = StaffAccountCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -36,6 +40,8 @@ def staff_create(request):
             apply_validation_error(form, error)
         else:
             messages.success(request, _("The account %(username)s was created.") % {"username": profile.user.username})
+            url = reverse("associations:staff_update", kwargs={"pk": profile.pk})
+            form_tokens.remember(request, url)
             return redirect("associations:staff_list")
     return render(request, "associations/staff_form.html", {"form": form})
 

@@ -51,6 +51,7 @@ from khuyenhoc.imports.reader import (
     chunked,
     header_key,
     parse_cells,
+    parse_row,
 )
 from khuyenhoc.imports.template import GENERAL_NOTES, build_template
 
@@ -86,6 +87,7 @@ __all__ = [
     "parse_digits",
     "parse_integer",
     "parse_phone",
+    "parse_row",
     "parse_text",
     "register",
     "registered",

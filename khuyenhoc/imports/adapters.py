@@ -45,6 +45,12 @@ class ImportAdapter:
     def plan(self, rows: list[ParsedRow], errors: ErrorLog) -> ChunkPlan:
         raise NotImplementedError
 
+    def check_rejected(self, rows: list[ParsedRow], errors: ErrorLog) -> None:
+        """Name the other errors of rows that have unreadable cells (`row.failed`; their
+        values hold the cells that were read), so that one upload names every error of a
+        row: an unknown branch or fund, a rule between two columns. Nothing of these rows
+        is planned. Runs once per chunk, after `plan`; a constant number of queries."""
+
     def write(self, plan: ChunkPlan) -> None:
         """Write one chunk's plan. A ValidationError (e.g. a fund's balance would go below zero
         under its lock) stops the apply and rolls the whole file back with that message."""

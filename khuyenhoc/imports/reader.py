@@ -62,6 +62,9 @@ def header_key(text: Any) -> str:
 class ParsedRow:
     number: int  # the Excel row number
     values: dict[str, Any]  # parsed values of the columns present in the file
+    # Keys of the cells that could not be read (their errors are logged; they are absent
+    # from values). A row with any is never written, but its other rules are still checked.
+    failed: frozenset = frozenset()
 
 
 @dataclass
@@ -70,6 +73,8 @@ class ErrorLog:
     count: int = 0
     items: list[dict] = field(default_factory=list)
     bad_rows: set = field(default_factory=set)
+    # Every error since the last take_recent(), uncapped: one chunk's, for the annotated copy.
+    recent: list[tuple[int | None, str, str]] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -81,6 +86,12 @@ class ErrorLog:
         self.bad_rows.add(row)
         if len(self.items) < self.cap:
             self.items.append({"row": row, "column": str(column), "message": str(message)})
+        self.recent.append((row, str(column), str(message)))
+
+    def take_recent(self) -> list[tuple[int | None, str, str]]:
+        """The errors added since the last call (row, column header, message)."""
+        recent, self.recent = self.recent, []
+        return recent
 
 
 class Sheet:
@@ -256,10 +267,11 @@ def _data_worksheet(workbook):
     raise ImportFileError(_("The workbook has no data sheet."))
 
 
-def parse_cells(number: int, raw: dict[str, Any], columns: tuple[Column, ...], errors: ErrorLog) -> ParsedRow | None:
-    """Parse each present cell; record errors and return None when any cell is wrong."""
+def parse_row(number: int, raw: dict[str, Any], columns: tuple[Column, ...], errors: ErrorLog) -> ParsedRow:
+    """Parse each present cell, recording the error of every wrong one; the row's `failed`
+    names those cells (absent from its values)."""
     values: dict[str, Any] = {}
-    ok = True
+    failed = set()
     for column in columns:
         if column.key not in raw:
             continue
@@ -273,18 +285,24 @@ def parse_cells(number: int, raw: dict[str, Any], columns: tuple[Column, ...], e
                     "open the file in Excel and save it, or type the value."
                 ),
             )
-            ok = False
+            failed.add(column.key)
             continue
         if column.required and is_blank(value):
             errors.add(number, column.header, _("This column is required."))
-            ok = False
+            failed.add(column.key)
             continue
         try:
             values[column.key] = column.parse(value)
         except CellError as error:
             errors.add(number, column.header, error.message)
-            ok = False
-    return ParsedRow(number, values) if ok else None
+            failed.add(column.key)
+    return ParsedRow(number, values, frozenset(failed))
+
+
+def parse_cells(number: int, raw: dict[str, Any], columns: tuple[Column, ...], errors: ErrorLog) -> ParsedRow | None:
+    """Parse each present cell; record errors and return None when any cell is wrong."""
+    row = parse_row(number, raw, columns, errors)
+    return None if row.failed else row
 
 
 def chunked(iterable: Iterable, size: int) -> Iterator[list]:

@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_GET
 
 from associations.access import get_visible_or_404, require_write
 from associations.selectors import branch_in_scope, history_of
+from khuyenhoc import form_tokens
 from khuyenhoc.db import vietnamese_order
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import CappedPaginator, paged
@@ -133,6 +135,9 @@ def subject_detail(request, pk: int, *, pages: SubjectPages):
 
 
 def _form_page(request, pages: SubjectPages, subject: Model):
+    creating = not subject.pk
+    if creating and (done := form_tokens.already_saved(request)) is not None:
+        return done
     form = pages.form(request.POST or None, instance=subject if subject.pk else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -141,8 +146,11 @@ def _form_page(request, pages: SubjectPages, subject: Model):
             apply_validation_error(form, error)
         else:
             messages.success(request, _("%(name)s was saved.") % {"name": saved})
-            return redirect(pages.url("detail"), pk=saved.pk)
-    context = _context(pages, form=form, subject=subject if subject.pk else None)
+            url = reverse(pages.url("detail"), kwargs={"pk": saved.pk})
+            if creating:
+                form_tokens.remember(request, url)
+            return redirect(url)
+    context = _context(pages, form=form, subject=None if creating else subject)
     return render(request, "learning/subject_form.html", context)
 
 

@@ -296,7 +296,9 @@ def test_a_file_with_bad_rows_writes_nothing_and_names_each_row_and_column(uploa
     assert (4, "This column is required.") in messages
     assert (8, "The same citizen ID is already in row 2 of this file.") in messages
     assert (9, "No association unit with the code or name “99999” within your branch.") in messages
-    assert job.error_count == 8
+    # Row 8's other error is named in the same pass: its ID (born 1980) does not fit 1990.
+    assert (8, "The citizen ID encodes birth year 1980, not the date of birth given.") in messages
+    assert job.error_count == 9
 
     job = apply(cast.commune_clerk, job)  # refused: the job is not checked
     assert job.status == ImportStatus.INVALID

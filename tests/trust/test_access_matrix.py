@@ -33,6 +33,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from openpyxl import Workbook
 
 from associations.models import BranchLevel, StaffProfile
 from funds import services as fund_services
@@ -227,7 +228,24 @@ EXPECTATIONS: dict[str, Expect] = {
     "centres:activity_create": Expect(obj="centre", get="write", post="write"),
     "centres:activity_detail": Expect(obj="centre_activity"),
     "centres:activity_void": Expect(obj="centre_activity", get=None, post="write", post_ok=REDIRECT),
+    # Issue 15 (forms): the pickers' search endpoints (JSON, the user's subtree only)
+    "associations:branch_search": Expect(),
+    "associations:organization_search": Expect(),
+    "associations:member_search": Expect(),
+    "funds:fund_search": Expect(),
+    "imports:annotated": Expect(obj="import", get="write", ok=XLSX),
 }
+
+
+def _annotated_workbook(token: str) -> bytes:
+    """A planted import's workbook given back with its errors (issue 15): it names the token."""
+    workbook = Workbook()
+    workbook.active.append(["Họ và tên", "Lỗi cần sửa"])
+    workbook.active.append([f"Nguyễn Văn {token}", "Ngày sinh: sai"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
 
 # Admin pages beside the per-model ones: only staff accounts may enter (the cast's staff
 # members are not admin users, so they are sent to the admin's sign-in like the anonymous).
@@ -340,6 +358,7 @@ def world(tree, cast, funds, settings, tmp_path):
             file="imports/none.xlsx",
             original_name=f"{token}.xlsx",
         )
+        job.annotated.save(f"{token}-loi.xlsx", ContentFile(_annotated_workbook(token)), save=True)
         plan = Plan.objects.create(
             code=f"{token}/KH",
             title=f"Kế hoạch {token}",
