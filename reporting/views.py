@@ -34,7 +34,7 @@ def _root(user) -> Branch | None:
     """The branch the user's pages start from: their own, or the tree's first root for an administrator."""
     branch = user_root_branch(user)
     if branch is None and user.is_superuser:
-        branch = Branch.get_first_root_node()
+        branch = Branch.objects.get_first_root_node()
     return branch
 
 
