@@ -5,6 +5,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from associations.forms import CleanTextMixin
 from associations.models import BranchLevel
 from khuyenhoc import measures
 from reporting.models import REPORTING_LEVELS, Field, FieldSource, PeriodKind, ValueType
@@ -26,10 +27,6 @@ def values_form_class(fields: list[Field]) -> type[forms.Form]:
     return type("ReportValuesForm", (forms.Form,), attrs)
 
 
-class ReturnForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for return"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
-
-
 class PeriodForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=PeriodKind.choices)
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
@@ -48,12 +45,16 @@ class DeadlinesForm(forms.Form):
             )
 
 
-class SectionForm(forms.Form):
+class SectionForm(CleanTextMixin, forms.Form):
+    text_fields = ("title",)
+
     title = forms.CharField(label=_("Title"), max_length=255)
     order = forms.IntegerField(label=_("Order"), min_value=0, max_value=32000, initial=0)
 
 
-class FieldForm(forms.Form):
+class FieldForm(CleanTextMixin, forms.Form):
+    text_fields = ("code", "label", "measure_code")
+
     section = forms.TypedChoiceField(label=_("Section"), coerce=int)
     order = forms.IntegerField(label=_("Order"), min_value=0, max_value=32000, initial=0)
     code = forms.CharField(label=_("Code"), max_length=40)

@@ -26,7 +26,7 @@ from associations.selectors import history_of
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.xlsx import xlsx_response
 from reporting import documents, selectors, services
-from reporting.forms import DeadlinesForm, FieldForm, PeriodForm, ReturnForm, SectionForm, values_form_class
+from reporting.forms import DeadlinesForm, FieldForm, PeriodForm, SectionForm, values_form_class
 from reporting.models import REPORTING_LEVELS, Deadline, Field, Period, Report, ReportForm, ReportState
 
 
@@ -155,7 +155,6 @@ def report_detail(request, period_pk: int, branch_id: int):
         "may_write": can_write(request.user),
         "transitions": selectors.transitions_of(report) if report else [],
         "history": history_of(report)[:50] if report else [],
-        "return_form": ReturnForm(),
     }
     return render(request, "reporting/report_detail.html", context)
 

@@ -22,6 +22,8 @@ Rules written here (DHIS2's data approval is the model):
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -47,22 +49,33 @@ from reporting.models import (
 __all__ = ["report_accept", "report_approve", "report_return", "report_submit", "report_values_save"]
 
 TEXT_MAX = 4000
+GROUPED = re.compile(r"\d{1,3}([.,])\d{3}(\1\d{3})*")
 NUMBER_MAX = 10**15
 
 
 # --- Values ------------------------------------------------------------------------------------
+def _invisible(ch: str) -> bool:
+    """NUL and other control characters (a line break is allowed), right-to-left overrides."""
+    code = ord(ch)
+    return (code < 32 and ch not in "\n\r\t") or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069
+
+
 def clean_value(value_type: str, raw) -> int | float | str | None:
     """A typed value checked for its field's type: None when left empty."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if value_type == ValueType.TEXT:
-        text = str(raw).strip()
+        text = unicodedata.normalize("NFC", str(raw).strip())
+        if any(_invisible(ch) for ch in text):
+            raise ValidationError(_("This text contains invisible control characters; please retype it."))
         if len(text) > TEXT_MAX:
             raise ValidationError(_("A text is at most %(max)d characters long.") % {"max": TEXT_MAX})
         return text
     text = str(raw).strip().replace(" ", "")
     if value_type in (ValueType.INTEGER, ValueType.MONEY):
-        text = text.replace(".", "").replace(",", "")  # 1.500.000 as a Vietnamese reader types it
+        # 1.500.000 as a Vietnamese reader types it (or 1,500,000); 12,5 is not a whole number.
+        if GROUPED.fullmatch(text):
+            text = text.replace(".", "").replace(",", "")
         if not text.isdigit():
             raise ValidationError(_("Enter a whole number, zero or more."))
         number = int(text)
@@ -216,6 +229,10 @@ def report_return(*, actor, report: Report, reason: str, expected_revision: int 
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the report is returned.")})
+    if any(_invisible(ch) for ch in reason) or len(reason) > TEXT_MAX:
+        raise ValidationError(
+            {"reason": _("Write the reason as plain text, at most %(max)d characters.") % {"max": TEXT_MAX}}
+        )
     depth = _require_above(actor, report)
     report = _lock(report)
     _check(report, states=selectors.SENT_STATES, expected_revision=expected_revision)

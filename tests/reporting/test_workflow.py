@@ -212,3 +212,42 @@ def test_two_people_approving_at_once_one_wins_and_the_other_is_told(transaction
     winner_name = {"district": "Vũ Thu Hà", "city": "Ngô Minh"}[winners[0]]
     assert outcomes[loser].startswith(f"This report was already approved by {winner_name} at ")
     assert ReportTransition.objects.filter(report=report, to_state=ReportState.APPROVED).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "typed"),
+    [
+        ("so-ho", "-5"),
+        ("so-ho", "12,5"),
+        ("so-ho", "9" * 20),
+        ("tien", "1e9"),
+        ("ty-le", "100.5"),
+        ("ty-le", "NaN"),
+        ("nhan-xet", "Nguyễn\x00Văn An"),
+        ("nhan-xet", "Nguyễn Văn \u202eAn"),
+        ("nhan-xet", "x" * 4001),
+    ],
+)
+def test_bad_input_is_refused_with_a_message_on_its_field(cast, tree, period, year_form, code, typed):
+    with pytest.raises(ValidationError) as error:
+        services.report_values_save(actor=cast.commune_clerk, period=period, branch=tree.phuc_xa, values={code: typed})
+    assert list(error.value.message_dict) == [code]
+    assert not Report.objects.exists()
+
+
+def test_values_as_people_type_them_are_kept(cast, tree, period, year_form):
+    report = services.report_values_save(
+        actor=cast.commune_clerk,
+        period=period,
+        branch=tree.phuc_xa,
+        values={"so-ho": " 1 250 ", "tien": "1.500.000", "ty-le": "42,5", "nhan-xet": "Dòng 1\nDòng 2"},
+    )
+    assert report.values == {"so-ho": 1250, "tien": 1_500_000, "ty-le": 42.5, "nhan-xet": "Dòng 1\nDòng 2"}
+
+
+def test_a_return_reason_with_control_characters_is_refused(cast, report):
+    report = services.report_submit(actor=cast.commune_clerk, report=report)
+    with pytest.raises(ValidationError):
+        services.report_return(actor=cast.manager, report=report, reason="Sai\u202e số")
+    report.refresh_from_db()
+    assert report.state == ReportState.SUBMITTED
