@@ -99,8 +99,8 @@ class ServiceAdminMixin:
 @admin.register(Branch)
 class BranchAdmin(SubtreeAdminMixin, ServiceAdminMixin, TreeAdmin):
     form = movenodeform_factory(Branch, exclude=["created_at"])
-    list_display = ["name", "level", "division_type", "code", "vintage", "founded_on", "dissolved_on"]
-    list_filter = ["vintage", "level", "division_type"]
+    list_display = ["name", "level", "division_type", "code", "founded_on", "dissolved_on"]
+    list_filter = ["level", "division_type"]
     search_fields = ["name", "code"]
     list_per_page = 100
 

@@ -11,6 +11,8 @@ class AssociationsConfig(AppConfig):
     def ready(self):
         # The adapters use the models: they can be imported only once the registry is ready.
         from associations.imports import MemberImport, OrganizationImport
+        from associations.measures import measures_register
 
         register(MemberImport)
         register(OrganizationImport)
+        measures_register()

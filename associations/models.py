@@ -42,20 +42,20 @@ class DivisionType(models.TextChoices):
     NONE = "", _("Not an administrative unit")
 
 
-class MapVintage(models.TextChoices):
-    """Which administrative map a node comes from: the same code can mean different wards."""
-
-    V2017 = "2017", _("2017 map (Plan 99/KH-KHHN)")
-    V2025 = "2025", _("Map in force since 01/07/2025")
-
-
 class BranchQuerySet(SubtreeQuerySetMixin, MP_NodeQuerySet):
     branch_path_lookup = "path"
 
     def active_on(self, day):
+        """The branches in force on `day`: founded on or before it (or undated) and not yet
+        dissolved (a branch dissolved on D is gone on D)."""
         return self.filter(Q(founded_on__isnull=True) | Q(founded_on__lte=day)).filter(
             Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=day)
         )
+
+    def city_root(self):
+        """The one city root of the tree (every map lives under it), or None before the map
+        is loaded."""
+        return self.filter(depth=1, level=BranchLevel.CITY).order_by("path").first()
 
 
 class BranchManager(MP_NodeManager.from_queryset(BranchQuerySet)):
@@ -64,7 +64,17 @@ class BranchManager(MP_NodeManager.from_queryset(BranchQuerySet)):
 
 
 class Branch(MP_Node):
-    """One node of the single association tree: city → district → commune → chapter/board."""
+    """One node of the single, dated association tree.
+
+    Every map Hanoi has had lives in this one tree under one city root: the 2017 map (city →
+    district → commune → chapter/board) and, since 01/07/2025, city → commune/ward →
+    chapter/board. Each node carries the dates it was in force (founded_on, dissolved_on);
+    the tree as of a day D is the nodes in force on D (`active_on`). How nodes became other
+    nodes is recorded by `Reorganisation` and its `LineageEdge`s; records moved by a
+    reorganisation leave a `RecordMove` each, so history can be counted on either map.
+    GSO codes are reused for different places across maps: a node is identified by
+    (code, founded_on), never by its code alone.
+    """
 
     name = models.CharField(_("name"), max_length=200)
     level = models.CharField(_("level"), max_length=10, choices=BranchLevel.choices)
@@ -78,7 +88,6 @@ class Branch(MP_Node):
         default="",
         help_text=_("Code of the General Statistics Office, for cities, districts and communes."),
     )
-    vintage = models.CharField(_("map"), max_length=4, choices=MapVintage.choices, default=MapVintage.V2017)
     organization = models.ForeignKey(
         "associations.Organization",
         verbose_name=_("organisation"),
@@ -98,8 +107,15 @@ class Branch(MP_Node):
         verbose_name = _("branch")
         verbose_name_plural = _("branches")
         constraints = [
+            # A code names one place among the nodes founded on the same day (undated nodes
+            # are the oldest map's): the 2025 reform reused codes for different wards.
             models.UniqueConstraint(
-                fields=["vintage", "code"], condition=~Q(code=""), name="branch_code_unique_per_map"
+                fields=["code"], condition=~Q(code="") & Q(founded_on__isnull=True), name="branch_code_unique_undated"
+            ),
+            models.UniqueConstraint(
+                fields=["code", "founded_on"],
+                condition=~Q(code="") & Q(founded_on__isnull=False),
+                name="branch_code_unique_per_founding_day",
             ),
             models.CheckConstraint(
                 condition=Q(dissolved_on__isnull=True)
@@ -125,6 +141,9 @@ class Branch(MP_Node):
     @property
     def is_administrative(self) -> bool:
         return self.level in {BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE}
+
+    def is_dissolved_on(self, day) -> bool:
+        return self.dissolved_on is not None and self.dissolved_on <= day
 
     def ancestors_and_self(self):
         """The breadcrumb from the root down to this node, in one query."""
@@ -498,3 +517,122 @@ class PersonalDataExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%d/%m/%Y %H:%M} {self.get_kind_display()}"
+
+
+class Reorganisation(models.Model):
+    """One reorganisation of administrative units: the resolution and the day it took effect.
+
+    Its edges say which branch became which; applying it (the reorganisation app) dissolves
+    the predecessors on `effective_on`, founds the successors and moves what was alive under
+    them, leaving a `RecordMove` per moved record.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        APPLIED = "applied", _("Applied")
+
+    name = models.CharField(_("name"), max_length=255)
+    legal_basis = models.CharField(
+        _("legal basis"), max_length=100, blank=True, default="", help_text=_("E.g. 1656/NQ-UBTVQH15.")
+    )
+    effective_on = models.DateField(_("effective on"))
+    source = models.CharField(
+        _("source of the conversion table"),
+        max_length=255,
+        blank=True,
+        default="",
+        help_text=_("Where the table comes from."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applied by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), db_default=Now(), editable=False)
+
+    class Meta:
+        verbose_name = _("reorganisation")
+        verbose_name_plural = _("reorganisations")
+        ordering = ["effective_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["draft", "applied"]), name="reorganisation_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LineageKind(models.TextChoices):
+    WHOLE = "whole", _("Whole merge")
+    PART = "part", _("Part (split between several successors)")
+
+
+class LineageEdge(models.Model):
+    """Predecessor → successor in one reorganisation, whole or in part."""
+
+    reorganisation = models.ForeignKey(
+        Reorganisation, verbose_name=_("reorganisation"), on_delete=models.CASCADE, related_name="edges"
+    )
+    predecessor = models.ForeignKey(
+        Branch, verbose_name=_("predecessor"), on_delete=models.PROTECT, related_name="successor_edges"
+    )
+    successor = models.ForeignKey(
+        Branch, verbose_name=_("successor"), on_delete=models.PROTECT, related_name="predecessor_edges"
+    )
+    kind = models.CharField(_("kind"), max_length=5, choices=LineageKind.choices)
+    derived = models.BooleanField(
+        _("derived, not official"),
+        default=False,
+        help_text=_("The pair was derived from the lists by a rule, not read from an official conversion table."),
+    )
+    rule = models.CharField(_("rule"), max_length=255, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("lineage edge")
+        verbose_name_plural = _("lineage edges")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reorganisation", "predecessor", "successor"], name="lineage_edge_unique_per_reorganisation"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=LineageKind.values), name="lineage_edge_kind_valid"),
+            models.CheckConstraint(condition=~Q(predecessor=models.F("successor")), name="lineage_edge_not_to_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor} → {self.successor} ({self.get_kind_display()})"
+
+
+class RecordMove(models.Model):
+    """One record (a member, an organisation, a fund, a chapter, an account…) moved from one
+    branch to another by a reorganisation. History on the map in force on a day D before the
+    move counts the record under `from_branch`.
+
+    `record_type` is the model's label in lower case ("associations.member"); a moved chapter
+    or board is "associations.branch" with its old and new parent.
+    """
+
+    reorganisation = models.ForeignKey(
+        Reorganisation, verbose_name=_("reorganisation"), on_delete=models.PROTECT, related_name="moves"
+    )
+    record_type = models.CharField(_("kind of record"), max_length=60)
+    record_id = models.BigIntegerField(_("record"))
+    from_branch = models.ForeignKey(Branch, verbose_name=_("from"), on_delete=models.PROTECT, related_name="+")
+    to_branch = models.ForeignKey(Branch, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("record moved by a reorganisation")
+        verbose_name_plural = _("records moved by reorganisations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reorganisation", "record_type", "record_id"], name="record_move_once_per_reorganisation"
+            ),
+        ]
+        indexes = [models.Index(fields=["record_type", "record_id"], name="record_move_record_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.record_type}#{self.record_id}: {self.from_branch_id} → {self.to_branch_id}"

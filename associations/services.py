@@ -142,7 +142,7 @@ def branch_create(*, actor, parent: Branch, data: dict) -> Branch:
     if level not in {BranchLevel.CHAPTER, BranchLevel.BOARD}:
         raise ValidationError({"level": _("Only chapters and boards can be added here.")})
     parent = Branch.objects.select_for_update().get(pk=parent.pk)
-    candidate = Branch(vintage=parent.vintage, **data)
+    candidate = Branch(**data)
     candidate.full_clean(exclude=["path", "depth", "numchild"])
     branch = Branch.objects.add_child(parent, instance=candidate)
     audit_record(actor=actor, obj=branch, action=AuditAction.CREATE, branch=branch, changes=snapshot(branch))

@@ -42,7 +42,7 @@ def workbook() -> None:
     from associations.models import Branch
     from demo.generator.names import person_pool
 
-    district = Branch.objects.get(vintage="2017", code=DISTRICT_CODE)
+    district = Branch.objects.get(code=DISTRICT_CODE, founded_on__isnull=True)
     communes = list(
         Branch.objects.filter(path__startswith=district.path, level="commune").values_list("code", flat=True)
     )
@@ -87,7 +87,7 @@ def floor() -> None:
     from khuyenhoc.imports import parse_date
     from khuyenhoc.text import search_key
 
-    codes = dict(Branch.objects.filter(vintage="2017").exclude(code="").values_list("code", "id"))
+    codes = dict(Branch.objects.filter(founded_on__isnull=True).exclude(code="").values_list("code", "id"))
     book = load_workbook(_workbook_path(), read_only=True)
     members = []
     for row in book.worksheets[0].iter_rows(min_row=2, values_only=True):
@@ -132,7 +132,7 @@ def engine() -> None:
     from imports.services import job_apply, job_check, job_create, job_start_apply
 
     admin = get_user_model().objects.filter(is_superuser=True).first()
-    district = Branch.objects.get(vintage="2017", code=DISTRICT_CODE)
+    district = Branch.objects.get(code=DISTRICT_CODE, founded_on__isnull=True)
     with open(_workbook_path(), "rb") as handle:
         job = job_create(actor=admin, kind="members", branch=district, upload=File(handle, name="members-100000.xlsx"))
     baseline = _rss_mb()

@@ -69,7 +69,7 @@ def main() -> None:
     from django.db import connection
     from django.db.models import Max
 
-    from associations.models import Branch, BranchLevel, MapVintage
+    from associations.models import Branch
     from learning.figures import title_figures_compute
     from learning.models import EligibleCount, Registration
 
@@ -97,7 +97,7 @@ def main() -> None:
     floor_figures = {key: value for key, value in floor_figures.items() if any(value)}
     assert floor_figures == portal_figures, "the floor and the portal disagree"
 
-    city = Branch.objects.get(vintage=MapVintage.V2017, level=BranchLevel.CITY, code="01")
+    city = Branch.objects.city_root()
     city_households = {
         year: figures
         for (branch_id, kind_id, year), figures in portal_figures.items()

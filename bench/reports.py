@@ -39,8 +39,8 @@ def main() -> None:
     from funds.periods import Period
     from scholarships import reports as award_reports
 
-    city = Branch.objects.get(vintage="2017", code="01")
-    district = Branch.objects.get(vintage="2017", code="001")  # Quận Ba Đình
+    city = Branch.objects.city_root()
+    district = Branch.objects.get(code="001", founded_on__isnull=True)  # Quận Ba Đình
     year_2016 = Period.calendar_year(2016)
     months_2017 = Period.first_months(2017, 8)
     two_years = Period.date_range(datetime.date(2015, 9, 1), datetime.date(2017, 8, 31))

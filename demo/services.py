@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from associations.maps import hanoi_map_load
-from associations.models import Branch, BranchLevel, MapVintage, Member, Organization, StaffProfile, StaffRole
+from associations.maps import HANOI_MAPS, hanoi_map_load
+from associations.models import Branch, BranchLevel, Member, Organization, StaffProfile, StaffRole
 from demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from demo.generator import generate_hanoi
 from funds.models import Donation, Fund
@@ -47,9 +47,7 @@ def demo_data_load() -> None:
 def demo_data_counts() -> list[DemoData]:
     """What the demo database holds, counted from the tables (the same on every run)."""
     return [
-        DemoData(
-            "branches (city, districts, communes, chapters, boards)", Branch.objects.filter(vintage="2017").count()
-        ),
+        DemoData("branches (city, districts, communes, chapters, boards)", Branch.objects.count()),
         DemoData(
             "chapters and boards",
             Branch.objects.filter(level__in=[BranchLevel.CHAPTER, BranchLevel.BOARD]).count(),
@@ -66,7 +64,7 @@ def demo_data_counts() -> list[DemoData]:
 
 @transaction.atomic
 def demo_setup() -> list[DemoAccount]:
-    for vintage in (MapVintage.V2017, MapVintage.V2025):
+    for vintage in HANOI_MAPS:
         hanoi_map_load(vintage=vintage)
     demo_data_load()
 
@@ -86,7 +84,7 @@ def demo_setup() -> list[DemoAccount]:
             accounts.append(DemoAccount(username, "administrator", "(all branches)"))
             continue
         user.save()
-        branch = Branch.objects.get(vintage=MapVintage.V2017, code=code)
+        branch = Branch.objects.get(code=code, founded_on__isnull=True)
         StaffProfile.objects.update_or_create(user=user, defaults={"branch": branch, "role": role})
         accounts.append(DemoAccount(username, str(StaffRole(role).label), branch.name))
     return accounts

@@ -12,7 +12,9 @@ class FundsConfig(AppConfig):
         # The adapter and the member records use the models: imported once the registry is ready.
         from associations.personal_data import member_records_register
         from funds.imports import DonationImport
+        from funds.measures import measures_register
         from funds.personal_data import DONATIONS
 
         register(DonationImport)
         member_records_register(DONATIONS)
+        measures_register()

@@ -11,8 +11,10 @@ class LearningConfig(AppConfig):
     def ready(self):
         # The adapters use the models: they can be imported only once the registry is ready.
         from learning.imports import CitizenImport, ClanImport, CommunityImport, HouseholdImport
+        from learning.measures import measures_register
 
         register(HouseholdImport)
         register(ClanImport)
         register(CommunityImport)
         register(CitizenImport)
+        measures_register()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from associations.access import require_write_in
 from associations.audit import audit_record, diff, snapshot
-from associations.models import AuditAction, Branch, BranchLevel, MapVintage
+from associations.models import AuditAction, Branch
 from learning.services import title_figures_recompute
 from plans import tasks  # tasks call services and services enqueue tasks: modules, not names
 from plans.indicators import panel_totals_recompute, target_recompute
@@ -79,9 +79,9 @@ PLAN_99_TITLE = "Đẩy mạnh học tập suốt đời cho người lớn trê
 def plan_99_load() -> Plan | None:
     """Plan 99/KH-KHHN of Hanoi's association and its two targets; idempotent.
 
-    Needs the 2017 map's "Thành phố Hà Nội" (vintage 2017, code 01); answers None without it.
+    Needs the tree's city root "Thành phố Hà Nội"; answers None without it.
     An existing plan or target is left as it is (a manager may have corrected it)."""
-    root = Branch.objects.filter(vintage=MapVintage.V2017, code="01", level=BranchLevel.CITY).first()
+    root = Branch.objects.city_root()
     if root is None:
         return None
     plan, created = Plan.objects.get_or_create(

@@ -23,8 +23,6 @@ from django.utils import timezone
 
 from associations.models import (
     Branch,
-    BranchLevel,
-    MapVintage,
     Member,
     Organization,
     OrganizationHeadcount,
@@ -154,12 +152,15 @@ class HanoiGenerator(RegistryStages, MoneyStages, LearningStages):
 
     # --- context ------------------------------------------------------------------------
     def _load_context(self) -> None:
-        root = Branch.objects.filter(vintage=MapVintage.V2017, code="01", level=BranchLevel.CITY).first()
+        root = Branch.objects.city_root()
         if root is None:
             raise GeneratorError("Hanoi's 2017 map is not loaded: run `python manage.py load_hanoi_map` first.")
         self.city = root
         subtree = list(
-            Branch.objects.filter(path__startswith=root.path, level__in=["city", "district", "commune"])
+            # The map the synthetic history starts on: the oldest (undated) units.
+            Branch.objects.filter(
+                path__startswith=root.path, level__in=["city", "district", "commune"], founded_on__isnull=True
+            )
             .order_by("path")
             .values("id", "path", "depth", "level", "name", "code", "numchild", "division_type")
         )

@@ -37,7 +37,7 @@ class RegistryStages:
             branch_id = self._take_id(Branch)
             path = self._child_path(parent)
             branch_rows.append(
-                (branch_id, path, parent["depth"] + 1, 0, name[:200], level, "", "", "2017", organization_id, founded)
+                (branch_id, path, parent["depth"] + 1, 0, name[:200], level, "", "", organization_id, founded)
             )
             return branch_id
 
@@ -164,7 +164,6 @@ class RegistryStages:
                 "level",
                 "division_type",
                 "code",
-                "vintage",
                 "organization",
                 "founded_on",
             ],

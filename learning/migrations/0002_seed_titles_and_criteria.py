@@ -169,9 +169,15 @@ def unseed(apps, schema_editor):
                 continue
             if criteria_set.frozen_at or criteria_set.evaluations.exists() or CriteriaSet.objects.filter(previous=criteria_set).exists():
                 continue
-            criteria_set.delete()  # its criteria and levels go with it
+            # Unused (checked above): plain DELETEs, children first. The cascade collector is
+            # avoided because, unapplying many apps at once, it can meet related historical
+            # models rendered from another state ("Must be a Criterion instance").
+            alias = schema_editor.connection.alias
+            for child in ("Criterion", "Level"):
+                apps.get_model("learning", child).objects.filter(criteria_set=criteria_set)._raw_delete(alias)
+            CriteriaSet.objects.filter(pk=criteria_set.pk)._raw_delete(alias)
         if kind.pk not in used_kind_ids and not CriteriaSet.objects.filter(kind=kind).exists():
-            kind.delete()
+            TitleKind.objects.filter(pk=kind.pk)._raw_delete(schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):

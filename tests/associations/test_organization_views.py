@@ -82,7 +82,6 @@ def test_a_board_established_in_an_organisation_is_listed_on_its_page(client_for
     assert response.status_code == 302
     board = Branch.objects.get(level=BranchLevel.BOARD)
     assert Branch.objects.get_parent(board) == tree.phuc_xa
-    assert board.vintage == tree.phuc_xa.vintage
     html = client.get(reverse("associations:organization_detail", args=[organization.pk])).content.decode()
     assert "Ban khuyến học Công an phường" in html
     assert "15/05/2018" in html

@@ -7,7 +7,10 @@ from associations.maps import HANOI_MAPS, hanoi_map_load
 
 
 class Command(BaseCommand):
-    help = "Load Hanoi's 2017 and/or 2025 administrative map (city, districts, communes) into the branch tree."
+    help = (
+        "Load Hanoi's 2017 and/or 2025 administrative map into the one branch tree (the 2025 map's "
+        "communes are founded on 01/07/2025; moving what lived under the old ones is a reorganisation)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -9,8 +9,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from associations.maps import hanoi_map_load
-from associations.models import MapVintage
+from associations.maps import HANOI_MAPS, hanoi_map_load
 from demo.generator import SCALES, GeneratorError, generate_hanoi
 
 
@@ -23,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         started = time.perf_counter()
-        for vintage in (MapVintage.V2017, MapVintage.V2025):
+        for vintage in HANOI_MAPS:
             hanoi_map_load(vintage=vintage)
         try:
             summary = generate_hanoi(scale=options["scale"], seed=options["seed"], log=self.stdout.write)
