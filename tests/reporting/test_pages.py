@@ -7,9 +7,9 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from reporting import services
-from reporting.models import Field, Report, ReportForm, ReportState
+from reporting.models import Field, PeriodKind, Report, ReportForm, ReportState
 from tests.factories import MemberFactory
-from tests.reporting.factories import joined
+from tests.reporting.factories import joined, make_period
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +130,25 @@ def test_a_province_manager_edits_an_unused_form_and_versions_a_used_one(client_
 
 def test_a_district_manager_may_not_edit_the_provinces_forms(client_for, cast, year_form):
     assert client_for(cast.manager).get(reverse("reporting:field_create", args=[year_form.pk])).status_code == 403
+
+
+def test_the_shipped_year_form_prefills_the_members_from_the_registry(client_for, cast, tree):
+    """With the registry's own measure (registry.members), not a test one: members at 31/12."""
+    period = make_period(PeriodKind.YEAR, 2020)
+    MemberFactory.create_batch(3, branch=tree.phuc_xa, joined_on=joined())
+    MemberFactory(branch=tree.truc_bach, joined_on=joined())
+    MemberFactory(branch=tree.phuc_xa, joined_on=joined(2021))  # joined after the period
+    shipped = ReportForm.objects.get(kind=PeriodKind.YEAR, version=1)
+
+    client = client_for(cast.manager)
+    page = client.get(detail(period, tree.ba_dinh))
+    rows = {row.field.code: row for section in page.context["sections"] for row in section.rows}
+    assert page.context["form"] == shipped
+    assert rows["hoi-vien"].value == 4
+    assert rows["hoi-vien-moi"].value == 4
+    assert not rows["ttht-hoat-dong"].available  # centres' measures not registered yet: shown as —
+
+    report = services.report_values_save(actor=cast.commune_clerk, period=period, branch=tree.phuc_xa, values={})
+    report = services.report_submit(actor=cast.commune_clerk, report=report)
+    assert report.form == shipped
+    assert report.snapshot["hoi-vien"] == 3
