@@ -5,6 +5,9 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from associations.models import BranchLevel, StaffRole
@@ -150,3 +153,30 @@ def test_reminders_go_to_exactly_the_clerks_whose_report_is_due_within_7_days_or
 def test_the_beat_schedule_runs_the_reminders_daily(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["report-reminders-daily"]
     assert entry["task"] == "reporting.tasks.reminders_send"
+
+
+def test_the_lists_read_a_fixed_number_of_queries_whatever_the_number_of_branches(
+    tree, cast, year_form, period, django_assert_num_queries, client_for
+):
+    def add_communes(count):
+        for number in range(count):
+            commune = make_branch(f"Phường Mới {number}", BranchLevel.COMMUNE, tree.ba_dinh)
+            report = sent(cast.admin, period, commune, {"so-ho": "5"})
+            services.report_approve(actor=cast.manager, report=report)
+
+    add_communes(2)
+    with django_assert_num_queries(3):
+        selectors.period_rows(period, tree.city)
+    with django_assert_num_queries(5):  # children, their reports, own report, the form's fields
+        result = selectors.consolidation(period, tree.ba_dinh)
+    assert {row.field.code: row.value for s in result.sections for row in s.rows}["so-ho"] == 10
+
+    client = client_for(cast.district_leader)
+    url = reverse("reporting:report_list", args=[period.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    add_communes(3)
+    with CaptureQueriesContext(connection) as more:
+        assert client.get(url).status_code == 200
+    assert len(more) == len(few)
