@@ -13,6 +13,7 @@ from django.utils import timezone
 from associations.models import BranchLevel, StaffRole
 from reporting import selectors, services
 from reporting.models import Deadline, PeriodKind, ReminderSent, Report, ReportState
+from reporting.tasks import reminders_send
 from tests.factories import MemberFactory, StaffProfileFactory, UserFactory, make_branch
 from tests.reporting.factories import joined, make_period
 
@@ -180,3 +181,10 @@ def test_the_lists_read_a_fixed_number_of_queries_whatever_the_number_of_branche
     with CaptureQueriesContext(connection) as more:
         assert client.get(url).status_code == 200
     assert len(more) == len(few)
+
+
+def test_the_reminder_task_calls_the_service_for_today(tree, cast, year_form, period, eager):
+    deadlines(period, commune=timezone.localdate() + datetime.timedelta(days=3))
+    Report.objects.all().delete()
+    assert reminders_send.delay().get() == 1  # Phúc Xá's clerk; Trúc Bạch and Hàng Bạc have none
+    assert mail.outbox[0].to == [cast.commune_clerk.email]
