@@ -15,7 +15,8 @@ Rules decided here where the issue is silent:
   level nothing is late.
 - The consolidation of branch B adds, field by field (by code), the approved or accepted
   reports of B's direct administrative children; whole numbers and money are added,
-  percentages and text are not.
+  percentages and text are not. A field none of them gives a figure for (no report
+  approved yet, or a measure not available) shows no figure rather than a zero.
 """
 
 from __future__ import annotations
@@ -279,7 +280,7 @@ def consolidation(period: Period, branch: Branch) -> Consolidation:
         for item in form_fields(form):
             section = sections.setdefault(item.section_id, Section(item.section.title))
             summed = item.value_type in SUMMED_TYPES
-            section.rows.append(Row(item, totals.get(item.code, 0) if summed else None, available=summed))
+            section.rows.append(Row(item, totals.get(item.code) if summed else None, available=summed))
     return Consolidation(branch, period, form, list(sections.values()), included, not_approved, missing)
 
 
