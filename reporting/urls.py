@@ -30,6 +30,7 @@ urlpatterns = [
     path("forms/<int:pk>/", views.form_detail, name="form_detail"),
     path("forms/<int:pk>/new-version/", views.form_new_version, name="form_new_version"),
     path("forms/<int:pk>/sections/new/", views.section_create, name="section_create"),
+    path("sections/<int:pk>/edit/", views.section_update, name="section_update"),
     path("forms/<int:pk>/fields/new/", views.field_create, name="field_create"),
     path("fields/<int:pk>/edit/", views.field_update, name="field_update"),
     path("fields/<int:pk>/delete/", views.field_delete, name="field_delete"),

@@ -27,7 +27,7 @@ from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.xlsx import xlsx_response
 from reporting import documents, selectors, services
 from reporting.forms import DeadlinesForm, FieldForm, PeriodForm, SectionForm, values_form_class
-from reporting.models import REPORTING_LEVELS, Deadline, Field, Period, Report, ReportForm, ReportState
+from reporting.models import REPORTING_LEVELS, Deadline, Field, Period, Report, ReportForm, ReportState, Section
 
 
 def _root(user) -> Branch | None:
@@ -316,21 +316,33 @@ def _editable(request, form: ReportForm):
     return None
 
 
-@login_required
-def section_create(request, pk: int):
-    _require_editor(request.user)
-    report_form = get_object_or_404(ReportForm, pk=pk)
+def _section_page(request, report_form: ReportForm, section: Section | None):
     if refused := _editable(request, report_form):
         return refused
-    form = SectionForm(request.POST or None)
+    initial = {"title": section.title, "order": section.order} if section else None
+    form = SectionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.section_save(actor=request.user, form=report_form, **form.cleaned_data)
+            services.section_save(actor=request.user, form=report_form, section=section, **form.cleaned_data)
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
             return redirect("reporting:form_detail", pk=report_form.pk)
-    return render(request, "reporting/section_form.html", {"form": form, "report_form": report_form})
+    context = {"form": form, "report_form": report_form, "section": section}
+    return render(request, "reporting/section_form.html", context)
+
+
+@login_required
+def section_create(request, pk: int):
+    _require_editor(request.user)
+    return _section_page(request, get_object_or_404(ReportForm, pk=pk), None)
+
+
+@login_required
+def section_update(request, pk: int):
+    _require_editor(request.user)
+    section = get_object_or_404(Section.objects.select_related("form"), pk=pk)
+    return _section_page(request, section.form, section)
 
 
 def _field_page(request, report_form: ReportForm, field: Field | None):

@@ -104,10 +104,10 @@ def section_save(*, actor, form: ReportForm, section: Section | None = None, tit
     title = clean_text(title)
     if not title:
         raise ValidationError({"title": _("Give the section a title.")})
-    created = section is None
     section = section or Section(form=form)
     if section.form_id != form.pk:
         raise ValidationError(_("This section belongs to another form."))
+    before = section.title or None
     section.title, section.order = title, order
     section.save()
     audit_record(
@@ -115,7 +115,7 @@ def section_save(*, actor, form: ReportForm, section: Section | None = None, tit
         obj=form,
         action=AuditAction.UPDATE,
         branch=root,
-        changes={str(_("section")): [None if created else "…", title]},
+        changes={str(_("section")): [before, title]},
     )
     return section
 
@@ -178,7 +178,7 @@ def field_save(
         measure_code, measure_filters = "", {}
     if errors:
         raise ValidationError(errors)
-    created = field is None
+    before = f"{field.code}: {field.label}" if field is not None else None
     field = field or Field(form=form)
     field.section, field.order, field.code, field.label = section, order, code, label
     field.value_type, field.source, field.measure_code = value_type, source, measure_code
@@ -189,7 +189,7 @@ def field_save(
         obj=form,
         action=AuditAction.UPDATE,
         branch=root,
-        changes={str(_("field")): [None if created else code, f"{code}: {label}"]},
+        changes={str(_("field")): [before, f"{code}: {label}"]},
     )
     return field
 

@@ -18,6 +18,9 @@ def plant_reports(tree, cast, *, token_in: str, token_out: str) -> dict[str, dic
         "report_period": {"any": SimpleNamespace(obj=period, branch=None, kwargs={"period_pk": period.pk}, owner=None)},
         "report_form": {"any": SimpleNamespace(obj=form, branch=None, kwargs={"pk": form.pk}, owner=None)},
         "report_field": {"any": SimpleNamespace(obj=field, branch=None, kwargs={"pk": field.pk}, owner=None)},
+        "report_section": {
+            "any": SimpleNamespace(obj=field.section, branch=None, kwargs={"pk": field.section_id}, owner=None)
+        },
     }
     for where, branch, clerk, token in (
         ("in", tree.phuc_xa, cast.commune_clerk, token_in),

@@ -103,3 +103,16 @@ def test_a_used_form_is_changed_only_through_a_new_version(cast, tree, city_mana
     assert Field.objects.filter(form=new).count() == Field.objects.filter(form=year_form).count()
     with pytest.raises(ValidationError, match="newer version"):
         services.form_new_version(actor=city_manager, form=year_form)
+
+
+def test_a_province_manager_renames_a_section_of_an_unused_form(client_for, city_manager, year_form):
+    section = year_form.sections.first()
+    client = client_for(city_manager)
+    url = reverse("reporting:section_update", args=[section.pk])
+    assert client.get(url).status_code == 200
+    client.post(url, {"title": "I. Tổ chức hội", "order": "1"})
+    section.refresh_from_db()
+    assert section.title == "I. Tổ chức hội"
+    assert client.post(url, {"title": "Ẩn\u202e", "order": "1"}).status_code == 200  # refused, shown again
+    section.refresh_from_db()
+    assert section.title == "I. Tổ chức hội"

@@ -233,6 +233,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "reporting:form_new_version": Expect(obj="report_form", get=None, post="province", post_ok=REDIRECT),
     # The planted form is frozen by the planted reports: its editing pages send back to it.
     "reporting:section_create": Expect(obj="report_form", get="province", post="province", ok=frozenset({200, 302})),
+    "reporting:section_update": Expect(obj="report_section", get="province", post="province", ok=frozenset({200, 302})),
     "reporting:field_create": Expect(obj="report_form", get="province", post="province", ok=frozenset({200, 302})),
     "reporting:field_update": Expect(obj="report_field", get="province", post="province", ok=frozenset({200, 302})),
     "reporting:field_delete": Expect(obj="report_field", get=None, post="province", post_ok=REDIRECT),
