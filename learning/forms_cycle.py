@@ -5,13 +5,15 @@ services check every rule again (learning/services/cycle.py)."""
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from associations.access import user_root_branch
 from associations.forms import DATE_WIDGET, BranchChoiceField, CleanTextMixin
 from associations.models import Branch
-from learning.models import MAX_YEAR, MIN_YEAR, DeadlineStage, Registration, Stage, TitleKind
+from khuyenhoc.text import search_key
+from learning.models import MAX_YEAR, MIN_YEAR, SUBJECT_FIELDS, DeadlineStage, Registration, Stage, TitleKind
 
 SEARCH_WIDGET = forms.TextInput(attrs={"type": "search", "autocomplete": "off"})
 
@@ -52,8 +54,12 @@ def title_field(*, required: bool) -> forms.ModelChoiceField:
 
 
 class RegistrationFilterForm(forms.Form):
-    """The list's filters. No year asked for means this year; an empty year means every year."""
+    """The list's filters. No year asked for means this year; an empty year means every year.
+    The name is searched without diacritics ("nguyen van an" finds "Nguyễn Văn An"), in the
+    subject's name whatever its type: a household's head (and address), a clan, a community,
+    a unit or a citizen."""
 
+    q = forms.CharField(label=_("Search by name"), max_length=100, required=False, widget=SEARCH_WIDGET)
     kind = title_field(required=False)
     year = year_field(required=False)
     branch = BranchChoiceField(
@@ -84,6 +90,14 @@ class RegistrationFilterForm(forms.Form):
             queryset = queryset.in_subtree(data["branch"])
         if data.get("stage"):
             queryset = queryset.filter(stage=data["stage"])
+        key = search_key(data.get("q"))
+        if key:
+            # A title names its subject's type: only that table is searched then.
+            fields = [SUBJECT_FIELDS[data["kind"].subject_type]] if data.get("kind") else SUBJECT_FIELDS.values()
+            found = Q()
+            for field in fields:
+                found |= Q(**{f"{field}__name_search__contains": key})
+            queryset = queryset.filter(found)
         return queryset
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Case, DateField, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, DateField, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import StartsWith
 
 from associations.access import staff_profile
@@ -65,12 +66,20 @@ def registrations_with_deadlines(queryset: QuerySet[Registration]) -> QuerySet[R
     )
 
 
+def _late_conditions(today: datetime.date) -> tuple[Q, Q, Q]:
+    """Late for the evaluation, the review and the decision (see the module's docstring);
+    they read the annotations of `registrations_with_deadlines`."""
+    return (
+        Q(stage=Stage.REGISTERED, evaluation_due__lt=today),
+        Q(stage=Stage.EVALUATED, review_due__lt=today),
+        Q(stage__in=[Stage.EVALUATED, Stage.REVIEWED], decision_due__lt=today),
+    )
+
+
 def late_registrations(queryset: QuerySet[Registration], today: datetime.date) -> QuerySet[Registration]:
     """The registrations of `queryset` past the deadline of the step they wait for (see the
     module's docstring), each with `late_for`: the stage of that deadline."""
-    late_evaluation = Q(stage=Stage.REGISTERED, evaluation_due__lt=today)
-    late_review = Q(stage=Stage.EVALUATED, review_due__lt=today)
-    late_decision = Q(stage__in=[Stage.EVALUATED, Stage.REVIEWED], decision_due__lt=today)
+    late_evaluation, late_review, late_decision = _late_conditions(today)
     return (
         registrations_with_deadlines(queryset)
         .filter(late_evaluation | late_review | late_decision)
@@ -81,6 +90,31 @@ def late_registrations(queryset: QuerySet[Registration], today: datetime.date) -
                 default=Value(DeadlineStage.REVIEW.value),
             )
         )
+    )
+
+
+def registrations_with_marks(queryset: QuerySet[Registration], today: datetime.date) -> QuerySet[Registration]:
+    """Each registration of `queryset` with `next_due`, the deadline of the step it waits for
+    (None when none is set, or when it waits for nothing), and `late_for`, the stage of that
+    deadline when it has passed (else None): what a list shows beside each row."""
+    late_evaluation, late_review, late_decision = _late_conditions(today)
+    return registrations_with_deadlines(queryset).annotate(
+        late_for=Case(
+            When(late_evaluation, then=Value(DeadlineStage.EVALUATION.value)),
+            When(late_decision, then=Value(DeadlineStage.DECISION.value)),
+            When(late_review, then=Value(DeadlineStage.REVIEW.value)),
+            default=Value(None),
+            output_field=CharField(),
+        ),
+        next_due=Case(
+            When(late_decision, then=F("decision_due")),
+            When(stage=Stage.REGISTERED, then=F("evaluation_due")),
+            # Review is optional: without a review deadline, an evaluated one waits for the decision.
+            When(stage=Stage.EVALUATED, then=Coalesce(F("review_due"), F("decision_due"))),
+            When(stage=Stage.REVIEWED, then=F("decision_due")),
+            default=Value(None),
+            output_field=DateField(),
+        ),
     )
 
 

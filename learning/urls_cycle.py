@@ -3,11 +3,12 @@ so their names read "learning:…"."""
 
 from django.urls import path
 
-from learning.views import cycle
+from learning.views import batch, cycle
 
 urlpatterns = [
     path("registrations/", cycle.registration_list, name="registration_list"),
     path("registrations/new/", cycle.registration_create, name="registration_create"),
+    path("registrations/evaluate/", batch.evaluations_batch, name="evaluations_batch"),
     path("registrations/<int:pk>/", cycle.registration_detail, name="registration_detail"),
     path("registrations/<int:pk>/evaluate/", cycle.evaluation_record, name="evaluation_record"),
     path("registrations/<int:pk>/review/", cycle.review_record, name="review_record"),

@@ -54,7 +54,7 @@ from learning.models import (
     Stage,
     TitleKind,
 )
-from learning.selectors import ancestor_paths, criteria_set_in_force, late_registrations
+from learning.selectors import ancestor_paths, criteria_set_in_force, late_registrations, registrations_with_marks
 from learning.services.cycle import DECIDABLE, EVALUABLE, SUBJECT_MODELS
 
 # How many subjects the registering page lists at once: beyond it, search or pick a branch.
@@ -83,9 +83,10 @@ def _refuse_branch_out_of_reach(request) -> None:
 @login_required
 @require_GET
 def registration_list(request):
-    """The registrations of the user's subtree, by title, year, branch and stage; the late
-    ones (past the deadline of the step they wait for) are marked. Constant queries: the
-    late marks of a page are read in one query, whatever its length."""
+    """The registrations of the user's subtree, searched by the subject's name and filtered by
+    title, year, branch and stage; each shows the deadline of the step it waits for, and the
+    late ones (past it) are marked. Constant queries: the deadlines and late marks of a page
+    are read in one query, whatever its length."""
     form = RegistrationFilterForm(request.GET, user=request.user)
     today = timezone.localdate()
     registrations = form.filter(Registration.objects.visible_to(request.user))
@@ -98,13 +99,14 @@ def registration_list(request):
     )
     context = paged(request, rows, paginator_class=CappedPaginator)
     page = list(context["page"])
-    late = dict(
-        late_registrations(Registration.objects.filter(pk__in=[row.pk for row in page]), today).values_list(
-            "pk", "late_for"
-        )
-    )
+    marks = {
+        pk: (next_due, late_for)
+        for pk, next_due, late_for in registrations_with_marks(
+            Registration.objects.filter(pk__in=[row.pk for row in page]), today
+        ).values_list("pk", "next_due", "late_for")
+    }
     for row in page:
-        row.late_for = late.get(row.pk)
+        row.next_due, row.late_for = marks.get(row.pk, (None, None))
         row.late_label = DeadlineStage(row.late_for).label if row.late_for else ""
     context.update(form=form, rows=page, section="registrations")
     return render(request, "learning/registration_list.html", context)

@@ -212,6 +212,9 @@ EXPECTATIONS: dict[str, Expect] = {
     "learning:decision_list_pdf": Expect(obj="decision"),
     "learning:decision_list_xlsx": Expect(obj="decision", ok=XLSX),
     "learning:cycle_settings": Expect(get="write", post="write"),
+    # Many first evaluations at once (the branch out of reach, a leader and the rows listed:
+    # tests/learning/test_batch_evaluation_page.py)
+    "learning:evaluations_batch": Expect(get="write", post="write"),
     # Reports (tests/reporting/matrix.py plants them). A writing user refused by the level
     # rule (a branch approving its own report) or by the state is sent back to the report
     # with a message (302); forms, periods and deadlines are the province's.
