@@ -3,6 +3,8 @@
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -152,3 +154,19 @@ def test_the_shipped_year_form_prefills_the_members_from_the_registry(client_for
     report = services.report_submit(actor=cast.commune_clerk, report=report)
     assert report.form == shipped
     assert report.snapshot["hoi-vien"] == 3
+
+
+def test_a_reports_page_reads_the_same_number_of_queries_whatever_the_data(client_for, cast, tree, year_form, period):
+    report = services.report_values_save(actor=cast.commune_clerk, period=period, branch=tree.phuc_xa, values={})
+    services.report_submit(actor=cast.commune_clerk, report=report)
+    client = client_for(cast.manager)
+    url = detail(period, tree.phuc_xa)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    MemberFactory.create_batch(20, branch=tree.phuc_xa, joined_on=joined())
+    with CaptureQueriesContext(connection) as more:
+        page = client.get(url)
+    assert len(more) == len(few)
+    rows = {row.field.code: row for section in page.context["sections"] for row in section.rows}
+    assert rows["hoi-vien"].difference == 20
