@@ -62,7 +62,8 @@ def _table(result: Consolidation) -> list[tuple[str, str, str]]:
 
 
 def _status_lines(result: Consolidation) -> list[str]:
-    lines = [f"Số báo cáo đã được duyệt: {len(result.included)}: " + ", ".join(r.branch.name for r in result.included)]
+    names = ", ".join(report.branch.name for report in result.included)
+    lines = [f"Tổng hợp {len(result.included)} báo cáo đã được duyệt" + (f": {names}" if names else ".")]
     if result.not_approved:
         lines.append("Chưa được duyệt: " + ", ".join(branch.name for branch, _report in result.not_approved))
     if result.missing:
@@ -146,7 +147,10 @@ def consolidation_pdf(result: Consolidation, *, signer: str = "") -> bytes:
     pdf.cell(left, 5, "Nơi nhận:", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)
     parent = Branch.objects.get_parent(result.branch)
-    for line in (f"- {association_name(parent).title() if parent else 'Trung ương Hội'};", "- Lưu VP."):
+    for line in (
+        f"- Hội Khuyến học {parent.name};" if parent else "- Trung ương Hội Khuyến học Việt Nam;",
+        "- Lưu VP.",
+    ):
         pdf.cell(left, 5, line, new_x="LMARGIN", new_y="NEXT")
     pdf.set_xy(20 + left, y)
     pdf.set_font(FONT, "B", 10)
