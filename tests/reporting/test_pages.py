@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from reporting import services
@@ -104,6 +105,11 @@ def test_the_consolidated_pdf_and_workbook_show_the_approved_figure(client_for, 
 
     xlsx = client.get(reverse("reporting:consolidated_xlsx", args=[period.pk, tree.ba_dinh.pk]))
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content)), read_only=True)
+    cells = [value for row in book.active.iter_rows(values_only=True) for value in row if value is not None]
+    assert "HỘI KHUYẾN HỌC QUẬN BA ĐÌNH" in cells
+    assert "Độc lập - Tự do - Hạnh phúc" in cells
+    assert 1_234_567 in cells  # a number the spreadsheet can add, not text
 
 
 def test_completeness_page_shows_the_percentage_per_level(client_for, cast, tree, period, submitted):
