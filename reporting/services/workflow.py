@@ -100,9 +100,10 @@ def _lock(report: Report) -> Report:
     return Report.objects.select_for_update(of=("self",)).select_related("form", "period", "branch").get(pk=report.pk)
 
 
-def _already(report: Report) -> ValidationError:
-    """The message for the second of two people acting on the same report."""
-    last = report.transitions.select_related("actor").order_by("-at", "-id").first()
+def _already(report: Report, *, state_changed: bool = True) -> ValidationError:
+    """The message for the second of two people acting on the same report: who moved it and
+    when, or (the same state, saved meanwhile) to reload."""
+    last = report.transitions.select_related("actor").order_by("-at", "-id").first() if state_changed else None
     if last is None:
         return ValidationError(_("This report was changed by someone else meanwhile: reload the page."))
     who = person_name(last.actor) if last.actor else _("someone")
@@ -117,8 +118,10 @@ def _already(report: Report) -> ValidationError:
 
 
 def _check(report: Report, *, states: tuple[str, ...], expected_revision: int | None) -> None:
-    if report.state not in states or (expected_revision is not None and report.revision != expected_revision):
+    if report.state not in states:
         raise _already(report)
+    if expected_revision is not None and report.revision != expected_revision:
+        raise _already(report, state_changed=False)
 
 
 def _move(report: Report, *, actor, to_state: str, reason: str = "", extra: dict | None = None) -> Report:

@@ -251,3 +251,16 @@ def test_a_return_reason_with_control_characters_is_refused(cast, report):
         services.report_return(actor=cast.manager, report=report, reason="Sai\u202e số")
     report.refresh_from_db()
     assert report.state == ReportState.SUBMITTED
+
+
+def test_two_clerks_saving_the_same_draft_the_second_is_asked_to_reload(cast, tree, period, report):
+    seen = report.revision
+    services.report_values_save(
+        actor=cast.commune_clerk, period=period, branch=tree.phuc_xa, values={"so-ho": "7"}, expected_revision=seen
+    )
+    with pytest.raises(ValidationError, match="changed by someone else meanwhile"):
+        services.report_values_save(
+            actor=cast.admin, period=period, branch=tree.phuc_xa, values={"so-ho": "8"}, expected_revision=seen
+        )
+    report.refresh_from_db()
+    assert report.values == {"so-ho": 7}
