@@ -20,6 +20,7 @@ class ImportKind(models.TextChoices):
     CLANS = "clans", _("Clans")
     COMMUNITIES = "communities", _("Residential communities")
     CITIZENS = "citizens", _("Learning citizens")
+    CENTRE_ACTIVITIES = "centre_activities", _("Community learning centre activities")
 
 
 class ImportStatus(models.TextChoices):

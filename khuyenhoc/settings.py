@@ -315,3 +315,8 @@ LOGGING = {
     # django-axes reports every sign-in at INFO; lockouts come at WARNING.
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
+
+# Tests that roll back by serialisation (the ones that migrate back and forth) restore the
+# data migrations' seeds; content types and permissions are recreated by post_migrate and
+# must not be restored twice.
+TEST_NON_SERIALIZED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]

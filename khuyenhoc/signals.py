@@ -10,3 +10,4 @@ from django.dispatch import Signal
 registry_changed = Signal()  # branches, organisations, headcounts, members
 money_changed = Signal()  # funds, donations, awards
 titles_changed = Signal()  # learning titles: subjects, registrations, evaluations, decisions, eligible totals
+centres_changed = Signal()  # community learning centres: centres, boards, staff, activities

@@ -7,9 +7,10 @@ class PlansConfig(AppConfig):
     verbose_name = _("Plans and targets")
 
     def ready(self):
-        from khuyenhoc.signals import money_changed, registry_changed, titles_changed
+        from khuyenhoc.signals import centres_changed, money_changed, registry_changed, titles_changed
         from plans.receivers import data_changed
 
         registry_changed.connect(data_changed, dispatch_uid="plans.registry_changed")
         money_changed.connect(data_changed, dispatch_uid="plans.money_changed")
         titles_changed.connect(data_changed, dispatch_uid="plans.titles_changed")
+        centres_changed.connect(data_changed, dispatch_uid="plans.centres_changed")

@@ -19,7 +19,9 @@ from demo.services import demo_setup
 from plans.models import IndicatorValue
 from plans.services import indicators_recompute_all
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the seeds of the data migrations (fund models, titles) are back even when an
+# earlier transactional test flushed the tables.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 BEFORE_JOIN = [("associations", "0007_reorganisation_lineage")]
 JULY_2025 = datetime.date(2025, 7, 1)

@@ -16,6 +16,7 @@ def test_every_app_registers_its_adapters_in_the_order_of_the_apps():
         "clans",
         "communities",
         "citizens",
+        "centre_activities",
     ]
     for kind, adapter in registered().items():
         assert adapter.kind == kind
@@ -33,6 +34,7 @@ def test_each_adapter_names_its_template_file_and_its_list_page():
         "clans": "mau-nhap-dong-ho.xlsx",
         "communities": "mau-nhap-cong-dong.xlsx",
         "citizens": "mau-nhap-cong-dan-hoc-tap.xlsx",
+        "centre_activities": "mau-nhap-hoat-dong-tthtcd.xlsx",
     }
     for adapter in registered().values():
         assert reverse(adapter.list_url)  # a URL name that resolves

@@ -40,6 +40,7 @@ from imports.models import ImportJob, ImportStatus
 from learning.models import Citizen, Clan, Community, CriteriaSet, Criterion, Household, Level, TitleKind
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.services import plan_99_load
+from tests.centres import factories as centre_objects
 from tests.factories import DAY, MemberFactory, OrganizationFactory, donate, make_branch, make_round, pay
 from tests.learning import document_factories as learning_data
 from tests.reporting.matrix import plant_reports
@@ -215,6 +216,18 @@ EXPECTATIONS: dict[str, Expect] = {
     # Many first evaluations at once (the branch out of reach, a leader and the rows listed:
     # tests/learning/test_batch_evaluation_page.py)
     "learning:evaluations_batch": Expect(get="write", post="write"),
+    # Community learning centres (issue 13, item 6); objects: tests/centres/factories.py
+    "centres:centre_list": Expect(post="same", lists=True),
+    "centres:centre_create": Expect(get="write", post="write"),
+    "centres:centre_detail": Expect(obj="centre"),
+    "centres:centre_update": Expect(obj="centre", get="write", post="write"),
+    "centres:seat_create": Expect(obj="centre", get="write", post="write"),
+    "centres:seat_update": Expect(obj="centre_seat", get="write", post="write"),
+    "centres:staff_create": Expect(obj="centre", get="write", post="write"),
+    "centres:staff_update": Expect(obj="centre_staff", get="write", post="write"),
+    "centres:activity_create": Expect(obj="centre", get="write", post="write"),
+    "centres:activity_detail": Expect(obj="centre_activity"),
+    "centres:activity_void": Expect(obj="centre_activity", get=None, post="write", post_ok=REDIRECT),
     # Reports (tests/reporting/matrix.py plants them). A writing user refused by the level
     # rule (a branch approving its own report) or by the state is sent back to the report
     # with a message (302); forms, periods and deadlines are the province's.
@@ -414,6 +427,7 @@ def world(tree, cast, funds, settings, tmp_path):
         put("citizen", citizen)
         put("registration", registration)
         put("decision", decision)
+        centre_objects.plant_for_access_matrix(put, branch, token)
         return member
 
     plant("in", IN, tree.phuc_xa, cast.commune_clerk, funds.phuc_xa, funds.phuc_xa_clan,
