@@ -154,7 +154,7 @@ def test_the_shipped_year_form_prefills_the_members_from_the_registry(client_for
     assert page.context["form"] == shipped
     assert rows["hoi-vien"].value == 4
     assert rows["hoi-vien-moi"].value == 4
-    assert not rows["ttht-hoat-dong"].available  # centres' measures not registered yet: shown as —
+    assert rows["ttht-hoat-dong"].value == 0  # the centres' measure, no activity recorded
 
     report = services.report_values_save(actor=cast.commune_clerk, period=period, branch=tree.phuc_xa, values={})
     report = services.report_submit(actor=cast.commune_clerk, report=report)
