@@ -1,5 +1,6 @@
 """The reports' pages as a clerk, a leader and a manager use them."""
 
+import datetime
 import io
 
 import pytest
@@ -11,6 +12,7 @@ from pypdf import PdfReader
 
 from reporting import services
 from reporting.models import Field, PeriodKind, Report, ReportForm, ReportState
+from tests.centres import factories as centre_objects
 from tests.factories import MemberFactory
 from tests.reporting.factories import joined, make_period
 
@@ -140,12 +142,15 @@ def test_a_district_manager_may_not_edit_the_provinces_forms(client_for, cast, y
     assert client_for(cast.manager).get(reverse("reporting:field_create", args=[year_form.pk])).status_code == 403
 
 
-def test_the_shipped_year_form_prefills_the_members_from_the_registry(client_for, cast, tree):
-    """With the registry's own measure (registry.members), not a test one: members at 31/12."""
+def test_the_shipped_year_form_prefills_the_members_and_centre_activity_from_the_records(client_for, cast, tree):
+    """With the registry's and the centres' own measures, not test ones: members at 31/12,
+    centre activities started in the year."""
     period = make_period(PeriodKind.YEAR, 2020)
     MemberFactory.create_batch(3, branch=tree.phuc_xa, joined_on=joined())
     MemberFactory(branch=tree.truc_bach, joined_on=joined())
     MemberFactory(branch=tree.phuc_xa, joined_on=joined(2021))  # joined after the period
+    centre_objects.activity(centre_objects.centre(tree.phuc_xa), datetime.date(2020, 5, 4), turns=120)
+    centre_objects.activity(centre_objects.centre(tree.truc_bach), datetime.date(2021, 1, 9), turns=80)  # 2021
     shipped = ReportForm.objects.get(kind=PeriodKind.YEAR, version=1)
 
     client = client_for(cast.manager)
@@ -154,7 +159,7 @@ def test_the_shipped_year_form_prefills_the_members_from_the_registry(client_for
     assert page.context["form"] == shipped
     assert rows["hoi-vien"].value == 4
     assert rows["hoi-vien-moi"].value == 4
-    assert rows["ttht-hoat-dong"].value == 0  # the centres' measure, no activity recorded
+    assert (rows["ttht-hoat-dong"].value, rows["ttht-luot"].value) == (1, 120)  # the centres' measures
 
     report = services.report_values_save(actor=cast.commune_clerk, period=period, branch=tree.phuc_xa, values={})
     report = services.report_submit(actor=cast.commune_clerk, report=report)
