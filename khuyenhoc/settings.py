@@ -174,6 +174,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "imports.tasks.jobs_sweep_stuck",
         "schedule": crontab(minute="*/10"),
     },
+    # Clerks whose half-year or year report is due within 7 days or late, by e-mail.
+    "report-reminders-daily": {
+        "task": "reporting.tasks.reminders_send",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 # --- Authentication ---------------------------------------------------------------------

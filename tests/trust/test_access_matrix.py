@@ -44,6 +44,7 @@ from plans.services import plan_99_load
 from tests.centres import factories as centre_objects
 from tests.factories import DAY, MemberFactory, OrganizationFactory, donate, make_branch, make_round, pay
 from tests.learning import document_factories as learning_data
+from tests.reporting.matrix import plant_reports
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -234,6 +235,31 @@ EXPECTATIONS: dict[str, Expect] = {
     "associations:member_search": Expect(),
     "funds:fund_search": Expect(),
     "imports:annotated": Expect(obj="import", get="write", ok=XLSX),
+    # Reports (tests/reporting/matrix.py plants them). A writing user refused by the level
+    # rule (a branch approving its own report) or by the state is sent back to the report
+    # with a message (302); forms, periods and deadlines are the province's.
+    "reporting:period_list": Expect(),
+    "reporting:period_create": Expect(get="province", post="province"),
+    "reporting:report_list": Expect(obj="report_period"),
+    "reporting:deadlines": Expect(obj="report_period", get="province", post="province"),
+    "reporting:completeness": Expect(obj="report_period"),
+    "reporting:report_detail": Expect(obj="report_branch"),
+    "reporting:report_edit": Expect(obj="report_branch", get="write", post="write", ok=frozenset({200, 302})),
+    "reporting:consolidated": Expect(obj="report_branch"),
+    "reporting:consolidated_xlsx": Expect(obj="report_branch", ok=XLSX),
+    "reporting:consolidated_pdf": Expect(obj="report_branch"),
+    "reporting:report_submit": Expect(obj="report", get=None, post="write", post_ok=REDIRECT),
+    "reporting:report_approve": Expect(obj="report", get=None, post="write", post_ok=REDIRECT),
+    "reporting:report_accept": Expect(obj="report", get=None, post="write", post_ok=REDIRECT),
+    "reporting:report_return": Expect(obj="report", get=None, post="write", post_ok=REDIRECT),
+    "reporting:form_detail": Expect(obj="report_form"),
+    "reporting:form_new_version": Expect(obj="report_form", get=None, post="province", post_ok=REDIRECT),
+    # The planted form is frozen by the planted reports: its editing pages send back to it.
+    "reporting:section_create": Expect(obj="report_form", get="province", post="province", ok=frozenset({200, 302})),
+    "reporting:section_update": Expect(obj="report_section", get="province", post="province", ok=frozenset({200, 302})),
+    "reporting:field_create": Expect(obj="report_form", get="province", post="province", ok=frozenset({200, 302})),
+    "reporting:field_update": Expect(obj="report_field", get="province", post="province", ok=frozenset({200, 302})),
+    "reporting:field_delete": Expect(obj="report_field", get=None, post="province", post_ok=REDIRECT),
 }
 
 
@@ -451,6 +477,7 @@ def world(tree, cast, funds, settings, tmp_path):
         "any": SimpleNamespace(obj=run, branch=None, kwargs={"pk": run.pk}, owner=None),
         "city": SimpleNamespace(obj=nightly, branch=tree.city, kwargs={"pk": nightly.pk}, owner=None),
     }
+    objects.update(plant_reports(tree, cast, token_in=IN, token_out=OUT))
     return SimpleNamespace(objects=objects, plan99=plan99)
 
 
