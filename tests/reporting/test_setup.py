@@ -90,7 +90,7 @@ def test_a_field_is_checked_before_it_is_saved(city_manager, year_form):
 def test_a_used_form_is_changed_only_through_a_new_version(cast, tree, city_manager, year_form, period):
     services.report_values_save(actor=cast.commune_clerk, period=period, branch=tree.phuc_xa, values={})
     year_form.refresh_from_db()
-    with pytest.raises(ValidationError, match="make a new version"):
+    with pytest.raises(ValidationError, match="hãy tạo phiên bản mới"):
         services.section_save(actor=city_manager, form=year_form, title="III", order=3)
     with pytest.raises(ValidationError):
         services.field_delete(actor=city_manager, field=year_form.fields.first())
@@ -101,7 +101,7 @@ def test_a_used_form_is_changed_only_through_a_new_version(cast, tree, city_mana
     assert (new.version, new.previous, new.is_frozen) == (91, year_form, False)
     assert new.sections.count() == 3 and year_form.sections.count() == 2
     assert Field.objects.filter(form=new).count() == Field.objects.filter(form=year_form).count()
-    with pytest.raises(ValidationError, match="newer version"):
+    with pytest.raises(ValidationError, match="đã có phiên bản mới hơn"):
         services.form_new_version(actor=city_manager, form=year_form)
 
 

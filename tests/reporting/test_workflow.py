@@ -124,7 +124,7 @@ def test_an_accepted_report_is_returned_only_from_the_accepting_level(cast, repo
 
 def test_a_branch_cannot_change_its_report_once_sent(cast, tree, period, report):
     report = services.report_submit(actor=cast.commune_clerk, report=report)
-    with pytest.raises(ValidationError, match="already submitted"):
+    with pytest.raises(ValidationError, match="đã được Trần Thị Lan gửi lúc"):
         services.report_values_save(actor=cast.commune_clerk, period=period, branch=tree.phuc_xa, values={"so-ho": 1})
     with pytest.raises(PermissionDenied):
         services.report_return(actor=cast.commune_clerk, report=report, reason="Tôi muốn sửa")
@@ -175,7 +175,7 @@ def test_a_report_that_is_approved_refuses_a_second_approval_with_who_and_when(c
     report = services.report_submit(actor=cast.commune_clerk, report=report)
     seen = report.revision
     services.report_approve(actor=cast.manager, report=report, expected_revision=seen)
-    with pytest.raises(ValidationError, match="already approved by Vũ Thu Hà at"):
+    with pytest.raises(ValidationError, match="đã được Vũ Thu Hà duyệt lúc"):
         services.report_approve(actor=city_clerk, report=report, expected_revision=seen)
 
 
@@ -210,7 +210,7 @@ def test_two_people_approving_at_once_one_wins_and_the_other_is_told(transaction
     assert len(winners) == 1
     loser = "city" if winners == ["district"] else "district"
     winner_name = {"district": "Vũ Thu Hà", "city": "Ngô Minh"}[winners[0]]
-    assert outcomes[loser].startswith(f"This report was already approved by {winner_name} at ")
+    assert outcomes[loser].startswith(f"Báo cáo này đã được {winner_name} duyệt lúc ")
     assert ReportTransition.objects.filter(report=report, to_state=ReportState.APPROVED).count() == 1
 
 
@@ -258,7 +258,7 @@ def test_two_clerks_saving_the_same_draft_the_second_is_asked_to_reload(cast, tr
     services.report_values_save(
         actor=cast.commune_clerk, period=period, branch=tree.phuc_xa, values={"so-ho": "7"}, expected_revision=seen
     )
-    with pytest.raises(ValidationError, match="changed by someone else meanwhile"):
+    with pytest.raises(ValidationError, match="vừa được người khác thay đổi"):
         services.report_values_save(
             actor=cast.admin, period=period, branch=tree.phuc_xa, values={"so-ho": "8"}, expected_revision=seen
         )
