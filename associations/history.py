@@ -24,12 +24,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import BigIntegerField, F, OuterRef, Subquery
+from django.db.models import BigIntegerField, Count, F, OuterRef, Q, Subquery
 from django.db.models.expressions import Expression
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
-from associations.models import Branch, LineageEdge, LineageKind, RecordMove, Reorganisation
+from associations.models import Branch, LineageEdge, LineageKind, Member, Organization, RecordMove, Reorganisation
+from khuyenhoc.text import vietnamese_sort_key
 
 BRANCH_RECORD = "associations.branch"
 # The alphabet treebeard writes paths in; a re-hung chapter given back its old parent on a
@@ -176,7 +177,13 @@ class TodayPlace(NamedTuple):
 
 def todays_places(day: datetime.date | None = None) -> dict[int, TodayPlace]:
     """{branch id: TodayPlace} for every branch of the tree (two queries): where the records
-    still attached to it count on the map in force on `day` (default: today).
+    still attached to it count on the map in force on `day` (default: today); see `todays_tree`."""
+    return todays_tree(day)[0]
+
+
+def todays_tree(day: datetime.date | None = None) -> tuple[dict[int, TodayPlace], dict[int, str]]:
+    """({branch id: TodayPlace} of every branch, {branch id: path} of those in force on `day`
+    (default: today)), in two queries. A branch's records count on that day's map:
 
     - a branch in force: itself;
     - a branch dissolved by a reorganisation: its successor through whole edges (where that
@@ -223,7 +230,7 @@ def todays_places(day: datetime.date | None = None) -> dict[int, TodayPlace]:
 
     for branch_id, _path, _f, _d in rows:
         place(branch_id)
-    return places
+    return places, {branch_id: path_of[branch_id] for branch_id in in_force}
 
 
 # --- Lineage on a branch's page ---------------------------------------------------------------
@@ -240,20 +247,19 @@ class LineageRow:
 
 
 def lineage_of(branch: Branch) -> tuple[list[LineageRow], list[LineageRow]]:
-    """(came from, went to) of a branch through applied reorganisations (two queries)."""
-    base = (
-        LineageEdge.objects.filter(**_applied())
-        .select_related("reorganisation")
+    """(came from, went to) of a branch through applied reorganisations (one query)."""
+    edges = (
+        LineageEdge.objects.filter(Q(successor=branch) | Q(predecessor=branch), **_applied())
+        .select_related("reorganisation", "predecessor", "successor")
         .order_by("reorganisation__effective_on", "id")
     )
-    came_from = [
-        LineageRow(edge.reorganisation, edge.predecessor, edge.kind, edge.derived)
-        for edge in base.filter(successor=branch).select_related("predecessor")
-    ]
-    went_to = [
-        LineageRow(edge.reorganisation, edge.successor, edge.kind, edge.derived)
-        for edge in base.filter(predecessor=branch).select_related("successor")
-    ]
+    came_from: list[LineageRow] = []
+    went_to: list[LineageRow] = []
+    for edge in edges:
+        if edge.successor_id == branch.pk:
+            came_from.append(LineageRow(edge.reorganisation, edge.predecessor, edge.kind, edge.derived))
+        else:
+            went_to.append(LineageRow(edge.reorganisation, edge.successor, edge.kind, edge.derived))
     return came_from, went_to
 
 
@@ -272,3 +278,89 @@ def predecessor_ids(branch_ids: Iterable[int]) -> set[int]:
                 found.add(predecessor)
                 stack.append(predecessor)
     return found
+
+
+def last_reorganisation_day() -> datetime.date | None:
+    """The effective day of the latest applied reorganisation (one query): on and after it,
+    every record's branch on a day is its branch today."""
+    return (
+        Reorganisation.objects.filter(status=Reorganisation.Status.APPLIED)
+        .order_by("-effective_on")
+        .values_list("effective_on", flat=True)
+        .first()
+    )
+
+
+def branch_children_on(user, parent: Branch, day: datetime.date) -> list[dict]:
+    """The children of `parent` in force on `day` that the user may see, each with the
+    organisations and members active that day in its subtree as it stood: three queries
+    for today (the tree as it is), five for another day."""
+    if day == timezone.localdate():
+        return _children_today(parent, day)
+    path_of = paths_on(day)
+    parent_path = path_of.get(parent.pk)
+    if parent_path is None:
+        return []
+    depth = len(parent_path) + Branch.steplen
+    child_paths = {path: pk for pk, path in path_of.items() if len(path) == depth and path.startswith(parent_path)}
+    if not child_paths:
+        return []
+    subtree = [pk for pk, path in path_of.items() if path.startswith(parent_path)]
+    within = None if len(subtree) == len(path_of) else subtree
+    last = last_reorganisation_day()
+
+    def per_child(model) -> dict[int, int]:
+        moved_since = last is not None and day < last
+        owner = branch_on(day, record_type_of(model)) if moved_since else F("branch_id")
+        rows = model.objects.order_by().active_on(day).annotate(owner=owner)
+        if within is not None:
+            rows = rows.filter(owner__in=within)
+        counts: dict[int, int] = {}
+        for branch_id, n in rows.values("owner").annotate(n=Count("id")).values_list("owner", "n"):
+            child = child_paths.get(path_of.get(branch_id, "")[:depth])
+            if child is not None:
+                counts[child] = counts.get(child, 0) + n
+        return counts
+
+    members = per_child(Member)
+    organizations = per_child(Organization)
+    children = Branch.objects.visible_to(user).filter(pk__in=list(child_paths.values()))
+    return _rows(children, members, organizations)
+
+
+def _children_today(parent: Branch, day: datetime.date) -> list[dict]:
+    """Today's children of a branch the user sees (so they see its subtree) with their
+    subtree counts, by prefix of today's paths."""
+    children = list(Branch.objects.get_children(parent).active_on(day))
+    if not children:
+        return []
+    depth = len(parent.path) + Branch.steplen
+    prefix = Substr("branch__path", 1, depth)
+
+    def per_child(model) -> dict[str, int]:
+        rows = (
+            model.objects.order_by()
+            .filter(branch__path__startswith=parent.path)
+            .active_on(day)
+            .annotate(prefix=prefix)
+            .values("prefix")
+            .annotate(n=Count("id"))
+            .values_list("prefix", "n")
+        )
+        return dict(rows)
+
+    members, organizations = per_child(Member), per_child(Organization)
+    by_id = {child.pk: child.path for child in children}
+    return _rows(
+        children,
+        {pk: members.get(path, 0) for pk, path in by_id.items()},
+        {pk: organizations.get(path, 0) for pk, path in by_id.items()},
+    )
+
+
+def _rows(children, members: dict[int, int], organizations: dict[int, int]) -> list[dict]:
+    return [
+        {"branch": child, "members": members.get(child.pk, 0), "organizations": organizations.get(child.pk, 0)}
+        # Official order (the statistics office's codes) for administrative units, then by name.
+        for child in sorted(children, key=lambda b: (b.code == "", b.code, vietnamese_sort_key(b.name)))
+    ]
