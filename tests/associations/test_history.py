@@ -5,14 +5,17 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count
+from django.urls import reverse
 
+from associations.access import get_visible_or_404, require_write_in, staff_profile
 from associations.history import branch_on, lineage_of, paths_on, today_successor, todays_places, tree_on
-from associations.models import Branch, BranchLevel, DivisionType, Member, Organization
+from associations.models import Branch, BranchLevel, DivisionType, Member, Organization, StaffProfile, StaffRole
 from associations.rollup import roll_up_by_path
 from tests.associations.reorg_factories import PART, WHOLE, found, reorganise
-from tests.factories import MemberFactory, OrganizationFactory, make_branch
+from tests.factories import MemberFactory, OrganizationFactory, StaffProfileFactory, UserFactory, make_branch
 
 D = datetime.date
 EFFECTIVE = D(2025, 7, 1)
@@ -221,3 +224,127 @@ def test_the_helper_keeps_the_engines_contract(merged):
     assert Branch.objects.get_parent(merged.chapter) == merged.ba_dinh_ward
     assert Branch.objects.get_parent(merged.board) == merged.chapter
     assert Organization.objects.get(pk=merged.closed.pk).branch_id == tree.truc_bach.pk
+
+
+# --- Access across the reorganisation ---------------------------------------------------------
+@pytest.fixture
+def ward_staff(merged):
+    """A clerk and a leader of the new Phường Ba Đình, a clerk of Phường Hoàn Kiếm."""
+
+    def staff(username, branch, role):
+        user = UserFactory(username=username)
+        StaffProfileFactory(user=user, branch=branch, role=role)
+        return user
+
+    return SimpleNamespace(
+        clerk=staff("clerk_phuong_ba_dinh", merged.ba_dinh_ward, StaffRole.CLERK),
+        leader=staff("leader_phuong_ba_dinh", merged.ba_dinh_ward, StaffRole.LEADER),
+        sibling_clerk=staff("clerk_phuong_hoan_kiem", merged.hoan_kiem_ward, StaffRole.CLERK),
+    )
+
+
+def test_a_new_wards_clerk_sees_its_predecessors_and_what_stayed_on_them(merged, ward_staff):
+    tree = merged.tree
+    branches = set(Branch.objects.visible_to(ward_staff.clerk).values_list("pk", flat=True))
+    assert {tree.phuc_xa.pk, tree.truc_bach.pk, merged.ba_dinh_ward.pk, merged.chapter.pk} <= branches
+    assert tree.hang_bac.pk not in branches
+    assert tree.ba_dinh.pk not in branches and tree.city.pk not in branches
+    organisations = set(Organization.objects.visible_to(ward_staff.clerk).values_list("name", flat=True))
+    # The works closed in 2019 stayed on Trúc Bạch; the clinic went to the sibling ward.
+    assert organisations == {"UBND phường Phúc Xá", "Trường Phúc Xá", "Xí nghiệp Trúc Bạch"}
+
+
+def test_a_sibling_successors_clerk_does_not_see_what_went_to_the_other_ward(merged, ward_staff):
+    organisations = set(Organization.objects.visible_to(ward_staff.sibling_clerk).values_list("name", flat=True))
+    assert organisations == {"Trạm y tế Trúc Bạch", "UBND phường Hàng Bạc", "Xí nghiệp Trúc Bạch"}
+    members = Member.objects.visible_to(ward_staff.sibling_clerk)
+    assert not members.exists()
+
+
+def test_history_is_seen_through_every_applied_round(merged, ward_staff):
+    later = D(2026, 1, 1)
+    renamed = found("Phường Ba Đình (mới)", BranchLevel.COMMUNE, merged.tree.city, later)
+    reorganise(effective_on=later, edges=[(merged.ba_dinh_ward, renamed, WHOLE)])
+
+    StaffProfile.objects.filter(user=ward_staff.clerk).update(branch=renamed)
+    ward_staff.clerk.refresh_from_db()
+    assert Branch.objects.visible_to(ward_staff.clerk).filter(pk=merged.tree.phuc_xa.pk).exists()
+
+
+def test_the_visible_list_stays_one_query_with_history(merged, ward_staff, django_assert_num_queries):
+    staff_profile(ward_staff.clerk)  # the profile is read once per request
+    with django_assert_num_queries(1):
+        list(Organization.objects.visible_to(ward_staff.clerk))
+    with django_assert_num_queries(1):
+        list(Member.objects.visible_to(ward_staff.clerk))
+
+
+def test_nothing_is_written_under_a_dissolved_branch_even_by_an_administrator(merged, cast):
+    with pytest.raises(PermissionDenied, match="dissolved on 01/07/2025"):
+        require_write_in(cast.admin, merged.tree.phuc_xa)
+    below = make_branch("Chi hội cũ", BranchLevel.CHAPTER, Branch.objects.get(pk=merged.tree.truc_bach.pk))
+    with pytest.raises(PermissionDenied, match="Phường Trúc Bạch"):
+        require_write_in(cast.admin, below)
+    require_write_in(cast.admin, merged.ba_dinh_ward)
+
+
+def test_a_predecessors_record_is_read_but_not_changed(merged, ward_staff):
+    works = get_visible_or_404(ward_staff.clerk, Organization.objects, pk=merged.closed.pk)
+    assert works.name == "Xí nghiệp Trúc Bạch"
+    with pytest.raises(PermissionDenied):
+        get_visible_or_404(ward_staff.clerk, Organization.objects, pk=merged.closed.pk, write=True)
+    with pytest.raises(PermissionDenied):
+        require_write_in(ward_staff.clerk, merged.tree.truc_bach)
+    own = get_visible_or_404(ward_staff.clerk, Organization.objects, pk=merged.alive.pk, write=True)
+    assert own.writable_by_user
+
+
+# --- The branch page ---------------------------------------------------------------------------
+def test_a_dissolved_branchs_page_shows_where_it_went_and_no_write_buttons(merged, ward_staff, client_for):
+    response = client_for(ward_staff.clerk).get(reverse("associations:branch_detail", args=[merged.tree.truc_bach.pk]))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Phường Ba Đình" in text and "Phường Hoàn Kiếm" in text
+    assert "1656/NQ-UBTVQH15" in text and "01/07/2025" in text
+    assert reverse("associations:branch_update", args=[merged.tree.truc_bach.pk]) not in text
+    assert "dissolved on 01/07/2025" in text or "01/07/2025" in response.context["read_only_reason"]
+    assert response.context["can_change"] is False
+
+
+def test_a_dissolved_branch_cannot_be_edited(merged, ward_staff, cast, client_for):
+    url = reverse("associations:branch_update", args=[merged.tree.phuc_xa.pk])
+    assert client_for(ward_staff.clerk).get(url).status_code == 403
+    assert client_for(cast.admin).get(url).status_code == 403
+
+
+def test_a_new_wards_page_shows_where_it_came_from_with_a_derived_flag(tree, cast, client_for):
+    ward = found("Phường Ba Đình", BranchLevel.COMMUNE, tree.city, EFFECTIVE)
+    reorganise(effective_on=EFFECTIVE, edges=[(tree.phuc_xa, ward, WHOLE)], derived=True, name="Vòng 2020")
+    response = client_for(cast.admin).get(reverse("associations:branch_detail", args=[ward.pk]))
+    assert [row.other.pk for row in response.context["came_from"]] == [tree.phuc_xa.pk]
+    text = response.content.decode()
+    assert "Vòng 2020" in text and "derived, not official" in text
+    assert response.context["can_change"] is True
+
+
+def test_the_tree_page_shows_todays_tree_and_another_day_on_request(merged, cast, client_for):
+    client = client_for(cast.admin)
+    url = reverse("associations:branch_detail", args=[merged.tree.city.pk])
+    today = client.get(url)
+    assert {row["branch"].name for row in today.context["children"]} == {"Phường Ba Đình", "Phường Hoàn Kiếm"}
+    rows = {row["branch"].name: row for row in today.context["children"]}
+    assert rows["Phường Ba Đình"]["organizations"] == 2  # its town hall and the chapter's school
+    past = client.get(url, {"on": "31/12/2020"})
+    rows = {row["branch"].name: row for row in past.context["children"]}
+    assert set(rows) == {"Quận Ba Đình", "Quận Hoàn Kiếm"}
+    # On 31/12/2020: Phúc Xá's town hall and school, Trúc Bạch's clinic (the works closed in 2019).
+    assert rows["Quận Ba Đình"]["organizations"] == 3
+    assert "31/12/2020" in past.content.decode()
+    bad = client.get(url, {"on": "2020-31-12x"})
+    assert bad.status_code == 200 and bad.context["is_today"]
+
+
+def test_a_dissolved_branch_shows_its_children_on_its_last_day(merged, cast, client_for):
+    response = client_for(cast.admin).get(reverse("associations:branch_detail", args=[merged.tree.ba_dinh.pk]))
+    assert response.context["day"] == D(2025, 6, 30)
+    assert {row["branch"].name for row in response.context["children"]} == {"Phường Phúc Xá", "Phường Trúc Bạch"}
