@@ -41,7 +41,7 @@ from django.db import transaction
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import ExtractYear
 
-from associations.history import branch_on, paths_on, todays_tree
+from associations.history import branch_on, last_reorganisation_day, paths_on, todays_tree
 from associations.models import (
     PLAN_MEMBER_CATEGORIES,
     Branch,
@@ -49,7 +49,6 @@ from associations.models import (
     Member,
     Organization,
     OrganizationHeadcount,
-    Reorganisation,
 )
 from associations.rollup import figures_store, roll_up_by_path
 from funds.models import Donation
@@ -172,11 +171,17 @@ def _subtree(path_of: dict[int, str], root_path: str) -> list[tuple[int, str]]:
     return [(branch_id, path) for branch_id, path in path_of.items() if path.startswith(root_path)]
 
 
-def indicators_compute(*, target: Target, as_of: datetime.date) -> Counts:
+_UNKNOWN = object()
+
+
+def indicators_compute(*, target: Target, as_of: datetime.date, last_change=_UNKNOWN) -> Counts:
     """{branch id: (numerator, denominator)} for every branch of the target's subtree on
     `as_of`, on the map in force that day: each record counted where it was on `as_of`
     (`associations.history.branch_on`) and rolled up the tree as it stood
-    (`associations.history.paths_on`); branches not in force on `as_of` have no value."""
+    (`associations.history.paths_on`); branches not in force on `as_of` have no value.
+
+    `last_change` (the latest reorganisation's day, None for none), when the caller knows
+    it, spares the look-up of moved records for a day on or after it."""
     root = target.root_branch
     path_of = paths_on(as_of)
     root_path = path_of.get(root.pk)
@@ -187,6 +192,8 @@ def indicators_compute(*, target: Target, as_of: datetime.date) -> Counts:
     within = None if len(branches) == len(path_of) else [branch_id for branch_id, _path in branches]
 
     def owner_of(*, own: bool):
+        if last_change is not _UNKNOWN and (last_change is None or as_of >= last_change):
+            return F("branch_id") if own else F("organization__branch_id")
         if own:
             return branch_on(as_of, ORGANIZATION)
         return branch_on(as_of, ORGANIZATION, record="organization_id", current="organization__branch_id")
@@ -302,17 +309,6 @@ def _forget_stale_values(
     values.exclude(on_map=OnMap.IN_FORCE).filter(branch_id__in=_not_in_force_on(today)).delete()
 
 
-def last_reorganisation_day() -> datetime.date | None:
-    """The effective day of the latest applied reorganisation: before it, the map in force
-    and today's map differ."""
-    return (
-        Reorganisation.objects.filter(status=Reorganisation.Status.APPLIED)
-        .order_by("-effective_on")
-        .values_list("effective_on", flat=True)
-        .first()
-    )
-
-
 def target_recompute(*, target: Target, today: datetime.date, computed_at: datetime.datetime) -> int:
     """Compute and store every date of one target in one transaction, so a dashboard never
     reads half of a target's run; drop the dates no longer stored (e.g. yesterday's "today").
@@ -328,7 +324,7 @@ def target_recompute(*, target: Target, today: datetime.date, computed_at: datet
             written += indicator_values_store(
                 target=target,
                 as_of=as_of,
-                values=indicators_compute(target=target, as_of=as_of),
+                values=indicators_compute(target=target, as_of=as_of, last_change=last_change),
                 computed_at=computed_at,
             )
         for as_of in todays_map_dates:

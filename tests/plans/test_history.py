@@ -5,10 +5,13 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from django.urls import reverse
 
 from associations.models import Branch, BranchLevel, Member, MemberCategory, Organization, OrganizationKind
 from plans.indicators import indicators_compute, indicators_compute_on_todays_map
-from plans.services import plan_99_load
+from plans.models import IndicatorValue, OnMap
+from plans.selectors import dashboard_for
+from plans.services import indicators_recompute_all, plan_99_load
 from tests.associations.reorg_factories import PART, WHOLE, found, reorganise
 from tests.factories import HeadcountFactory, MemberFactory, make_branch, org_with_board
 
@@ -192,3 +195,72 @@ def test_a_target_rooted_at_a_district_counts_its_subtree_as_it_was(city_2017):
     assert {tree.ba_dinh.pk, tree.phuc_xa.pk, tree.truc_bach.pk, city_2017.chapter.pk} <= set(values)
     assert tree.hang_bac.pk not in values and tree.city.pk not in values
     assert values[tree.ba_dinh.pk] == (3, 4)
+
+
+# --- The dashboard's switch between the two maps ----------------------------------------------
+@pytest.fixture
+def recomputed(city_2017):
+    wards = apply_2025_round(city_2017)
+    indicators_recompute_all(today=TODAY)
+    return SimpleNamespace(city=city_2017, wards=wards)
+
+
+def _children(response, indicator="board_coverage"):
+    item = next(t for t in response.context["dashboard"].targets if t.target.indicator == indicator)
+    rows = {row.branch.name: (row.now.numerator, row.now.denominator) for row in item.children}
+    split = (item.split.now.numerator, item.split.now.denominator) if item.split else None
+    return rows, split
+
+
+def test_the_dashboard_shows_a_past_date_on_the_map_in_force_then(recomputed, cast, client_for):
+    url = reverse("plans:dashboard_branch", args=[recomputed.city.tree.city.pk])
+    response = client_for(cast.admin).get(url, {"as_of": "2018-12-31"})
+    rows, split = _children(response)
+    assert rows == {"Quận Ba Đình": (3, 4), "Quận Hoàn Kiếm": (1, 1)}
+    assert split is None
+
+
+def test_the_dashboard_shows_a_past_date_on_todays_map_with_the_split_units_apart(recomputed, cast, client_for):
+    url = reverse("plans:dashboard_branch", args=[recomputed.city.tree.city.pk])
+    response = client_for(cast.admin).get(url, {"as_of": "2018-12-31", "map": "today"})
+    rows, split = _children(response)
+    # The hand count of test_on_todays_map_each_figure_counts_under_the_ward_its_records_went_to.
+    assert rows == {"Phường Ba Đình": (2, 2), "Phường Hoàn Kiếm": (1, 2)}
+    assert split == (1, 1)
+    text = response.content.decode()
+    assert "From split units" in text
+    # The drill-down keeps the map and the date.
+    ward_url = reverse("plans:dashboard_branch", args=[recomputed.wards.ba_dinh.pk])
+    assert f"{ward_url}?map=today&amp;as_of=2018-12-31" in text
+
+
+def test_a_new_wards_dashboard_has_its_history_only_on_todays_map(recomputed, cast, client_for):
+    client = client_for(cast.admin)
+    url = reverse("plans:dashboard_branch", args=[recomputed.wards.ba_dinh.pk])
+    on_todays_map = client.get(url, {"map": "today"})
+    board = next(t for t in on_todays_map.context["dashboard"].targets if t.target.indicator == "board_coverage")
+    assert [(f.as_of, f.numerator, f.denominator) for f in board.trend][:4] == [
+        (D(2017, 12, 31), 1, 2),  # the town hall's board was founded on 01/01/2018
+        (D(2018, 12, 31), 2, 2),
+        (D(2019, 12, 31), 2, 2),
+        (D(2020, 12, 31), 2, 2),
+    ]
+    in_force = client.get(url)
+    board = next(t for t in in_force.context["dashboard"].targets if t.target.indicator == "board_coverage")
+    assert [f.as_of for f in board.trend] == [TODAY]
+
+
+def test_the_dashboard_reads_the_same_few_queries_on_either_map(recomputed, django_assert_num_queries):
+    city = Branch.objects.get(pk=recomputed.city.tree.city.pk)
+    with django_assert_num_queries(5):
+        dashboard_for(city, as_of=D(2018, 12, 31))
+    with django_assert_num_queries(5):
+        dashboard_for(city, on_map=OnMap.TODAY, as_of=D(2018, 12, 31))
+
+
+def test_the_recompute_stores_todays_map_only_for_days_before_the_reorganisation(recomputed):
+    days = set(IndicatorValue.objects.exclude(on_map=OnMap.IN_FORCE).values_list("as_of", flat=True).distinct())
+    assert days == {*PLAN_YEARS, D(2025, 3, 1)}
+    assert not IndicatorValue.objects.filter(
+        on_map=OnMap.IN_FORCE, as_of=TODAY, branch_id=recomputed.city.tree.phuc_xa.pk
+    ).exists()
