@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import BigIntegerField, Count, F, OuterRef, Q, Subquery
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.expressions import Expression
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
@@ -92,6 +92,13 @@ def paths_on(day: datetime.date) -> dict[int, str]:
     A chapter or board re-hung after `day` gets a path under the parent it had on `day`, and
     its subtree follows it, so `associations.rollup.roll_up_by_path(own, path_of=paths_on(D))`
     rolls D's figures up the tree as it stood on D."""
+    return tree_and_changes_on(day)[0]
+
+
+def tree_and_changes_on(day: datetime.date) -> tuple[dict[int, str], bool]:
+    """(`paths_on(day)`, whether a reorganisation applied since took effect after `day`), in
+    one query: when none did, every record's branch on `day` is its branch today and the
+    caller can group by the foreign key itself instead of `branch_on`."""
     old_parent = (
         RecordMove.objects.order_by("reorganisation__effective_on", "reorganisation_id")
         .filter(
@@ -102,12 +109,22 @@ def paths_on(day: datetime.date) -> dict[int, str]:
         )
         .values("from_branch_id")[:1]
     )
+    # Uncorrelated: PostgreSQL evaluates it once for the whole query.
+    changed_after = Exists(Reorganisation.objects.filter(status=Reorganisation.Status.APPLIED, effective_on__gt=day))
     rows = list(
         Branch.objects.order_by("path")
         .active_on(day)
-        .annotate(parent_then=Subquery(old_parent))
-        .values_list("id", "path", "parent_then")
+        .annotate(parent_then=Subquery(old_parent), changed_after=changed_after)
+        .values_list("id", "path", "parent_then", "changed_after")
     )
+    changed = bool(rows) and rows[0][3]
+    rows = [(branch_id, path, parent) for branch_id, path, parent, _changed in rows]
+    return _paths_with_rehung(rows), changed
+
+
+def _paths_with_rehung(rows: list[tuple[int, str, int | None]]) -> dict[int, str]:
+    """{id: path} from (id, path today, old parent or None) in path order: each re-hung
+    chapter and its subtree moved back under the parent it had."""
     path_of = {branch_id: path for branch_id, path, _parent in rows}
     if not any(parent is not None for _id, _path, parent in rows):
         return path_of
@@ -294,10 +311,10 @@ def last_reorganisation_day() -> datetime.date | None:
 def branch_children_on(user, parent: Branch, day: datetime.date) -> list[dict]:
     """The children of `parent` in force on `day` that the user may see, each with the
     organisations and members active that day in its subtree as it stood: three queries
-    for today (the tree as it is), five for another day."""
+    for today (the tree as it is), four for another day."""
     if day == timezone.localdate():
         return _children_today(parent, day)
-    path_of = paths_on(day)
+    path_of, moved_since = tree_and_changes_on(day)
     parent_path = path_of.get(parent.pk)
     if parent_path is None:
         return []
@@ -307,10 +324,8 @@ def branch_children_on(user, parent: Branch, day: datetime.date) -> list[dict]:
         return []
     subtree = [pk for pk, path in path_of.items() if path.startswith(parent_path)]
     within = None if len(subtree) == len(path_of) else subtree
-    last = last_reorganisation_day()
 
     def per_child(model) -> dict[int, int]:
-        moved_since = last is not None and day < last
         owner = branch_on(day, record_type_of(model)) if moved_since else F("branch_id")
         rows = model.objects.order_by().active_on(day).annotate(owner=owner)
         if within is not None:

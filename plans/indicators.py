@@ -41,7 +41,7 @@ from django.db import transaction
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import ExtractYear
 
-from associations.history import branch_on, last_reorganisation_day, paths_on, todays_tree
+from associations.history import branch_on, last_reorganisation_day, todays_tree, tree_and_changes_on
 from associations.models import (
     PLAN_MEMBER_CATEGORIES,
     Branch,
@@ -171,19 +171,15 @@ def _subtree(path_of: dict[int, str], root_path: str) -> list[tuple[int, str]]:
     return [(branch_id, path) for branch_id, path in path_of.items() if path.startswith(root_path)]
 
 
-_UNKNOWN = object()
-
-
-def indicators_compute(*, target: Target, as_of: datetime.date, last_change=_UNKNOWN) -> Counts:
+def indicators_compute(*, target: Target, as_of: datetime.date) -> Counts:
     """{branch id: (numerator, denominator)} for every branch of the target's subtree on
     `as_of`, on the map in force that day: each record counted where it was on `as_of`
     (`associations.history.branch_on`) and rolled up the tree as it stood
     (`associations.history.paths_on`); branches not in force on `as_of` have no value.
-
-    `last_change` (the latest reorganisation's day, None for none), when the caller knows
-    it, spares the look-up of moved records for a day on or after it."""
+    A day on or after the latest reorganisation groups by the foreign keys themselves (no
+    record moved since), as before any reorganisation."""
     root = target.root_branch
-    path_of = paths_on(as_of)
+    path_of, moved_since = tree_and_changes_on(as_of)
     root_path = path_of.get(root.pk)
     if root_path is None:
         return {}
@@ -192,7 +188,7 @@ def indicators_compute(*, target: Target, as_of: datetime.date, last_change=_UNK
     within = None if len(branches) == len(path_of) else [branch_id for branch_id, _path in branches]
 
     def owner_of(*, own: bool):
-        if last_change is not _UNKNOWN and (last_change is None or as_of >= last_change):
+        if not moved_since:
             return F("branch_id") if own else F("organization__branch_id")
         if own:
             return branch_on(as_of, ORGANIZATION)
@@ -324,7 +320,7 @@ def target_recompute(*, target: Target, today: datetime.date, computed_at: datet
             written += indicator_values_store(
                 target=target,
                 as_of=as_of,
-                values=indicators_compute(target=target, as_of=as_of, last_change=last_change),
+                values=indicators_compute(target=target, as_of=as_of),
                 computed_at=computed_at,
             )
         for as_of in todays_map_dates:
