@@ -95,13 +95,21 @@ def in_scope(user, branch) -> bool:
 
 
 def dissolved_at_or_above(branch):
-    """The branch itself or its nearest ancestor dissolved on or before today, or None."""
+    """The branch itself or its nearest ancestor dissolved on or before today, or None.
+
+    Read once per branch object and kept on it (an import's chunks share one root object:
+    the chunks after the first cost no query)."""
     today = timezone.localdate()
     if branch.dissolved_on is not None and branch.dissolved_on <= today:
         return branch
+    cached = getattr(branch, "_dissolved_at_or_above", None)
+    if cached is not None and cached[0] == (today, branch.path):
+        return cached[1]
     prefixes = [branch.path[:end] for end in range(branch.steplen, len(branch.path), branch.steplen)]
     Branch = apps.get_model("associations", "Branch")
-    return Branch.objects.filter(path__in=prefixes, dissolved_on__lte=today).order_by("-depth").first()
+    found = Branch.objects.filter(path__in=prefixes, dissolved_on__lte=today).order_by("-depth").first()
+    branch._dissolved_at_or_above = ((today, branch.path), found)
+    return found
 
 
 def dissolved_message(branch) -> str:
@@ -136,7 +144,10 @@ def get_visible_or_404(user, queryset, *, write: bool = False, **lookup):
     obj = get_object_or_404(queryset.visible_to(user).with_writable(user), **lookup)
     require_write(user)
     if not obj.writable_by_user:
-        raise PermissionDenied(_("This record belongs to a branch you may read but not change."))
+        # Seen but not writable: it lies under a dissolved branch (a predecessor's history).
+        raise PermissionDenied(
+            _("This belongs to a dissolved branch: it is kept as history and can no longer be changed.")
+        )
     return obj
 
 

@@ -348,3 +348,9 @@ def test_a_dissolved_branch_shows_its_children_on_its_last_day(merged, cast, cli
     response = client_for(cast.admin).get(reverse("associations:branch_detail", args=[merged.tree.ba_dinh.pk]))
     assert response.context["day"] == D(2025, 6, 30)
     assert {row["branch"].name for row in response.context["children"]} == {"Phường Phúc Xá", "Phường Trúc Bạch"}
+
+
+def test_the_refusal_page_says_why_a_dissolved_branch_cannot_be_changed(merged, cast, client_for):
+    response = client_for(cast.admin).get(reverse("associations:branch_update", args=[merged.tree.phuc_xa.pk]))
+    assert response.status_code == 403
+    assert "This belongs to a dissolved branch: it is kept as history" in response.content.decode()
