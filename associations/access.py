@@ -186,7 +186,8 @@ def visible_branches_sql(path: str) -> RawSQL:
     history = predecessor_subtrees_sql(path)
     branch = _table("Branch")
     history_sql, history_params = history.sql, history.params
-    sql = f"SELECT b.id FROM {branch} b WHERE b.path LIKE %s UNION ({history_sql})"  # noqa: S608
+    # UNION ALL: an IN list needs no duplicates removed.
+    sql = f"SELECT b.id FROM {branch} b WHERE b.path LIKE %s UNION ALL ({history_sql})"  # noqa: S608
     return RawSQL(sql, [path + "%", *history_params])  # noqa: S611 — tables of models, values as parameters
 
 
