@@ -10,6 +10,11 @@ their own branch (docs/ARCHITECTURE.md, "Access").
   `require_write_in(actor, branch)` first: 403 (PermissionDenied) outside the subtree or
   for a read-only role. Views check the same before they call the service; the service's
   check is what holds for admin, import and command paths too.
+- History (issue 11): a user also sees, read-only, the branches their subtree came from
+  through applied reorganisations (transitively) and what is still attached to them: a
+  clerk of a new ward reads the history of the communes it replaced. What moved from those
+  branches to a sibling successor is outside the user's subtree now, and stays unseen.
+  Nothing is written under a branch dissolved on or before today, or below one, by anyone.
 
 The models are reached through the app registry, not imported: the registry's models use
 the queryset mixin defined here.
@@ -19,8 +24,13 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 
 def staff_profile(user):
@@ -84,33 +94,126 @@ def in_scope(user, branch) -> bool:
     return root is not None and branch.path.startswith(root)
 
 
+def dissolved_at_or_above(branch):
+    """The branch itself or its nearest ancestor dissolved on or before today, or None.
+
+    Read once per branch object and kept on it (an import's chunks share one root object:
+    the chunks after the first cost no query)."""
+    today = timezone.localdate()
+    if branch.dissolved_on is not None and branch.dissolved_on <= today:
+        return branch
+    cached = getattr(branch, "_dissolved_at_or_above", None)
+    if cached is not None and cached[0] == (today, branch.path):
+        return cached[1]
+    prefixes = [branch.path[:end] for end in range(branch.steplen, len(branch.path), branch.steplen)]
+    Branch = apps.get_model("associations", "Branch")
+    found = Branch.objects.filter(path__in=prefixes, dissolved_on__lte=today).order_by("-depth").first()
+    branch._dissolved_at_or_above = ((today, branch.path), found)
+    return found
+
+
+def dissolved_message(branch) -> str:
+    return _("%(name)s was dissolved on %(date)s: its records are kept as history and can no longer be changed.") % {
+        "name": branch.name,
+        "date": date_format(branch.dissolved_on, "d/m/Y"),
+    }
+
+
 def require_write_in(user, branch, *, manage: bool = False) -> None:
     """The write-side rule, used by every service: refuse (403) a change under a branch
     outside the user's subtree, or by a role that may not write (or, with manage=True,
-    may not manage accounts)."""
+    may not manage accounts), or under a branch dissolved on or before today (or below
+    one): a dissolved branch is read-only history, for everyone."""
     if not in_scope(user, branch):
         raise PermissionDenied
     if manage:
         require_manage(user)
     else:
         require_write(user)
+    dissolved = dissolved_at_or_above(branch)
+    if dissolved is not None:
+        raise PermissionDenied(dissolved_message(dissolved))
 
 
 def get_visible_or_404(user, queryset, *, write: bool = False, **lookup):
-    """Fetch one object the user may see (404 otherwise); with write=True also require a writing role (403)."""
-    obj = get_object_or_404(queryset.visible_to(user), **lookup)
-    if write:
-        require_write(user)
+    """Fetch one object the user may see (404 otherwise); with write=True also require a
+    writing role, and that the object lies in the user's subtree today and not under a
+    dissolved branch (403: a predecessor's history is seen, never changed)."""
+    if not write:
+        return get_object_or_404(queryset.visible_to(user), **lookup)
+    obj = get_object_or_404(queryset.visible_to(user).with_writable(user), **lookup)
+    require_write(user)
+    if not obj.writable_by_user:
+        # Seen but not writable: it lies under a dissolved branch (a predecessor's history).
+        raise PermissionDenied(
+            _("This belongs to a dissolved branch: it is kept as history and can no longer be changed.")
+        )
     return obj
+
+
+def _table(model_name: str) -> str:
+    return connection.ops.quote_name(apps.get_model("associations", model_name)._meta.db_table)
+
+
+def predecessor_subtrees_sql(path: str) -> RawSQL:
+    """One uncorrelated subquery: the ids of the branches under every branch that became a
+    branch of the subtree at `path` through applied reorganisations, transitively (the
+    subtree's history). Empty, and cheap, while no reorganisation is applied."""
+    branch, edge, reorganisation = _table("Branch"), _table("LineageEdge"), _table("Reorganisation")
+    # A recursive CTE (the ORM has none); only the models' quoted table names are
+    # formatted in, every value is a parameter.
+    sql = f"""
+        WITH RECURSIVE earlier(id) AS (
+            SELECT e.predecessor_id FROM {edge} e
+              JOIN {reorganisation} r ON r.id = e.reorganisation_id AND r.status = 'applied'
+              JOIN {branch} s ON s.id = e.successor_id
+             WHERE s.path LIKE %s
+            UNION
+            SELECT e.predecessor_id FROM {edge} e
+              JOIN {reorganisation} r ON r.id = e.reorganisation_id AND r.status = 'applied'
+              JOIN earlier ON e.successor_id = earlier.id
+        )
+        SELECT b.id FROM earlier
+          JOIN {branch} p ON p.id = earlier.id
+          JOIN {branch} b ON b.path LIKE p.path || '%%'
+    """  # noqa: S608
+    return RawSQL(sql, [path + "%"])  # noqa: S611 — tables of models, values as parameters
+
+
+def visible_branches_sql(path: str) -> RawSQL:
+    """One uncorrelated subquery: the ids of the branches a user rooted at `path` sees —
+    their subtree and its history (`predecessor_subtrees_sql`)."""
+    history = predecessor_subtrees_sql(path)
+    branch = _table("Branch")
+    history_sql, history_params = history.sql, history.params
+    # UNION ALL: an IN list needs no duplicates removed.
+    sql = f"SELECT b.id FROM {branch} b WHERE b.path LIKE %s UNION ALL ({history_sql})"  # noqa: S608
+    return RawSQL(sql, [path + "%", *history_params])  # noqa: S611 — tables of models, values as parameters
+
+
+def writable_branches_sql(path: str) -> RawSQL:
+    """One uncorrelated subquery: the ids of the branches under `path` ("" for all) not
+    dissolved on or before today and not below one that is."""
+    branch = _table("Branch")
+    sql = f"""
+        SELECT b.id FROM {branch} b
+         WHERE b.path LIKE %s
+           AND NOT EXISTS (
+               SELECT 1 FROM {branch} a
+                WHERE a.dissolved_on <= %s AND b.path LIKE a.path || '%%'
+           )
+    """  # noqa: S608
+    return RawSQL(sql, [path + "%", timezone.localdate()])  # noqa: S611 — a model's table, values as parameters
 
 
 class SubtreeQuerySetMixin:
     """`visible_to(user)` and `in_subtree(branch)`: rows whose branch lies in a subtree.
 
     `branch_path_lookup` names the path of the branch that owns a row, e.g. "branch__path".
-    Superusers see everything; a user without a staff profile sees nothing. A model whose
-    rows belong to a branch through either of two ends (a transfer between two funds)
-    overrides `_subtree_q`.
+    Superusers see everything; a user without a staff profile sees nothing; a user sees
+    also the history of their subtree (the branches it came from, read-only). A model
+    whose rows belong to a branch through either of two ends (a transfer between two
+    funds) overrides `_branches_q`.
     """
 
     branch_path_lookup = "branch__path"
@@ -121,7 +224,21 @@ class SubtreeQuerySetMixin:
             return self.none()
         if path == _EVERYTHING:
             return self.all()
-        return self._subtree_filter(path)
+        if self._owned_by_path():
+            return self.filter(Q(path__startswith=path) | Q(pk__in=predecessor_subtrees_sql(path)))
+        return self.filter(self._branches_q(visible_branches_sql(path)))
+
+    def with_writable(self, user):
+        """Annotate `writable_by_user`: whether the row's branch is in the user's subtree
+        today and not dissolved (nor below a dissolved branch)."""
+        path = subtree_path(user)
+        if path is None:
+            return self.annotate(writable_by_user=Value(False, output_field=BooleanField()))
+        branches = writable_branches_sql(path)
+        condition = Q(pk__in=branches) if self._owned_by_path() else self._branches_q(branches)
+        return self.annotate(
+            writable_by_user=Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+        )
 
     def in_subtree(self, branch):
         return self._subtree_filter(branch.path)
@@ -129,13 +246,20 @@ class SubtreeQuerySetMixin:
     def _subtree_filter(self, path: str):
         return self.filter(self._subtree_q(path))
 
+    def _owned_by_path(self) -> bool:
+        lookup = self.branch_path_lookup
+        return lookup == "path" or not lookup.endswith("__path")
+
     def _subtree_q(self, path: str):
         """Rows owned by a branch whose path starts with `path`, as an uncorrelated semi-join
         `<fk> IN (SELECT id FROM branch WHERE path LIKE 'path%')` rather than a join and a
         LIKE on every row: the planner can then drive a list from the ICU name index (ORDER
         BY … LIMIT) or from the branch foreign-key index, whatever the subtree's size."""
-        lookup = self.branch_path_lookup
-        if lookup == "path" or not lookup.endswith("__path"):
-            return Q(**{f"{lookup}__startswith": path})
+        if self._owned_by_path():
+            return Q(**{f"{self.branch_path_lookup}__startswith": path})
         branches = apps.get_model("associations", "Branch").objects.order_by().filter(path__startswith=path)
-        return Q(**{f"{lookup.removesuffix('__path')}__in": branches.values("id")})
+        return self._branches_q(branches.values("id"))
+
+    def _branches_q(self, branches):
+        """Rows owned by a branch among `branches` (a subquery of branch ids)."""
+        return Q(**{f"{self.branch_path_lookup.removesuffix('__path')}__in": branches})

@@ -233,9 +233,8 @@ class ReceiptCounter(models.Model):
 class TransferQuerySet(VoidableQuerySet):
     branch_path_lookup = "from_fund__branch__path"
 
-    def _subtree_q(self, path: str):
-        """A transfer belongs to either end: the giving fund's subtree or the receiving fund's."""
-        branches = Branch.objects.order_by().filter(path__startswith=path).values("id")
+    def _branches_q(self, branches):
+        """A transfer belongs to either end: the giving fund's branch or the receiving fund's."""
         return Q(from_fund__branch__in=branches) | Q(to_fund__branch__in=branches)
 
     def of_branch(self, branch: Branch):

@@ -5,12 +5,20 @@ branch of a target's subtree at once.
 target's root branch and every branch below it, each figure counting that branch's whole
 subtree. It runs a fixed handful of set-based queries whatever the size of the tree:
 
-1. the branches of the subtree (id, path): ~10 000 short rows, the tree not a data table;
+1. the tree in force on the day (id, path; `associations.history.paths_on`): ~40 000 short
+   rows, the tree not a data table;
 2. board coverage: one GROUP BY over organisations, with an EXISTS for a board/chapter;
-   membership: one GROUP BY over members and one over the latest headcounts;
+   membership: one GROUP BY over members and one over the latest headcounts; each record
+   grouped by the branch it was on that day (`associations.history.branch_on`);
 
 then adds each branch's own counts to all its ancestors in Python (the roll-up), by path
 prefix, so no query runs per branch.
+
+History on either map (issue 11): `indicators_compute` counts on the map in force on the
+day, so a value for 31/12/2019 is the same before and after a reorganisation;
+`indicators_compute_on_todays_map` counts the same day on today's map (records under the
+branch they went to; a split unit's records kept apart as "From split units"). The
+recompute stores both for the days before the latest reorganisation.
 
 Rules decided where the text is silent:
 - A board or chapter with no founding date counts as established (the date is unknown, not
@@ -30,9 +38,10 @@ import datetime
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import ExtractYear
 
+from associations.history import branch_on, last_reorganisation_day, todays_tree, tree_and_changes_on
 from associations.models import (
     PLAN_MEMBER_CATEGORIES,
     Branch,
@@ -43,46 +52,58 @@ from associations.models import (
 )
 from associations.rollup import figures_store, roll_up_by_path
 from funds.models import Donation
-from plans.models import Indicator, IndicatorValue, MoneyYearTotal, ScholarshipYearTotal, Target
+from plans.models import Indicator, IndicatorValue, MoneyYearTotal, OnMap, ScholarshipYearTotal, Target
 from scholarships.models import Award
 
 Counts = dict[int, tuple[int, int]]
 
 
-def _board_coverage_per_branch(*, root: Branch, kinds: list[str], as_of: datetime.date) -> Counts:
+ORGANIZATION = "associations.organization"
+
+
+def _board_coverage_per_branch(*, kinds: list[str], as_of: datetime.date, owner, within: list[int] | None) -> Counts:
+    """{owning branch id: (numerator, denominator)}; `owner` is the expression of an
+    organisation's branch (its branch on the day, or today's), `within` the branch ids kept
+    (None: every one)."""
     established_board = Exists(
         Branch.objects.order_by()
         .filter(organization_id=OuterRef("pk"), level__in=[BranchLevel.BOARD, BranchLevel.CHAPTER])
         .active_on(as_of)
     )
+    rows = Organization.objects.order_by().filter(kind__in=kinds).active_on(as_of).annotate(owner=owner)
+    if within is not None:
+        rows = rows.filter(owner__in=within)
     rows = (
-        Organization.objects.order_by()
-        .filter(branch__path__startswith=root.path, kind__in=kinds)
-        .active_on(as_of)
-        .values("branch_id")
+        rows.values("owner")
         .annotate(
             denominator=Count("id"),
             numerator=Sum(Case(When(established_board, then=Value(1)), default=Value(0), output_field=IntegerField())),
         )
-        .values_list("branch_id", "numerator", "denominator")
+        .values_list("owner", "numerator", "denominator")
     )
     return {branch_id: (numerator or 0, denominator) for branch_id, numerator, denominator in rows}
 
 
-def _membership_per_branch(*, root: Branch, categories: list[str], kinds: list[str], as_of: datetime.date) -> Counts:
+def _membership_per_branch(
+    *, categories: list[str], kinds: list[str], as_of: datetime.date, owner, within: list[int] | None
+) -> Counts:
+    """Like `_board_coverage_per_branch`, `owner` being the expression of the branch of a
+    row's organisation."""
     members = (
         Member.objects.order_by()
         .active_on(as_of)
-        .filter(category__in=categories, organization__branch__path__startswith=root.path)
+        .filter(category__in=categories, organization__isnull=False)
+        .annotate(owner=owner)
     )
-    headcounts = OrganizationHeadcount.objects.order_by().filter(organization__branch__path__startswith=root.path)
+    headcounts = OrganizationHeadcount.objects.order_by().annotate(owner=owner)
+    if within is not None:
+        members = members.filter(owner__in=within)
+        headcounts = headcounts.filter(owner__in=within)
     if kinds:
         members = members.filter(organization__kind__in=kinds)
         headcounts = headcounts.filter(organization__kind__in=kinds)
 
-    numerators = (
-        members.values("organization__branch_id").annotate(n=Count("id")).values_list("organization__branch_id", "n")
-    )
+    numerators = members.values("owner").annotate(n=Count("id")).values_list("owner", "n")
 
     latest_year = (
         OrganizationHeadcount.objects.order_by("-year")
@@ -95,9 +116,9 @@ def _membership_per_branch(*, root: Branch, categories: list[str], kinds: list[s
         people = people + F(column)
     denominators = (
         headcounts.filter(year=Subquery(latest_year))
-        .values("organization__branch_id")
+        .values("owner")
         .annotate(d=Sum(people, output_field=IntegerField()))
-        .values_list("organization__branch_id", "d")
+        .values_list("owner", "d")
     )
 
     counts: dict[int, list[int]] = {}
@@ -108,18 +129,36 @@ def _membership_per_branch(*, root: Branch, categories: list[str], kinds: list[s
     return {branch_id: (n, d) for branch_id, (n, d) in counts.items()}
 
 
-def _roll_up(branches: Iterable[tuple[int, str]], own: Counts, *, root: Branch) -> Counts:
-    """Add each branch's own counts to itself and every ancestor down from `root`."""
+def _own_counts(target: Target, *, as_of: datetime.date, owner_of, within: list[int] | None) -> Counts:
+    """Each owning branch's own counts; `owner_of(own=)` gives the owner expression, for an
+    organisation's own row (own=True) or for a row that points at an organisation."""
+    if target.indicator == Indicator.BOARD_COVERAGE:
+        return _board_coverage_per_branch(
+            kinds=target.scope_kinds, as_of=as_of, owner=owner_of(own=True), within=within
+        )
+    if target.indicator == Indicator.CADRE_MEMBERSHIP:
+        return _membership_per_branch(
+            categories=target.scope_categories,
+            kinds=target.scope_kinds,
+            as_of=as_of,
+            owner=owner_of(own=False),
+            within=within,
+        )
+    raise ValueError(f"unknown indicator {target.indicator!r}")  # pragma: no cover - the database refuses others
+
+
+def _roll_up(branches: Iterable[tuple[int, str]], own: Counts, *, root_path: str) -> Counts:
+    """Add each branch's own counts to itself and every ancestor down from the root."""
     steplen = Branch.steplen
     totals: dict[str, list[int]] = {}
     path_of: dict[int, str] = {}
     for branch_id, path in branches:
         path_of[branch_id] = path
         totals[path] = [0, 0]
-    root_depth = len(root.path) // steplen
+    root_depth = len(root_path) // steplen
     for branch_id, (numerator, denominator) in own.items():
         path = path_of.get(branch_id)
-        if path is None:  # not in the subtree (cannot happen: every query filters by path)
+        if path is None:  # not in the subtree on that day
             continue
         for depth in range(root_depth, len(path) // steplen + 1):
             total = totals[path[: depth * steplen]]
@@ -128,19 +167,72 @@ def _roll_up(branches: Iterable[tuple[int, str]], own: Counts, *, root: Branch) 
     return {branch_id: tuple(totals[path]) for branch_id, path in path_of.items()}
 
 
+def _subtree(path_of: dict[int, str], root_path: str) -> list[tuple[int, str]]:
+    return [(branch_id, path) for branch_id, path in path_of.items() if path.startswith(root_path)]
+
+
 def indicators_compute(*, target: Target, as_of: datetime.date) -> Counts:
-    """{branch id: (numerator, denominator)} for every branch of the target's subtree on `as_of`."""
+    """{branch id: (numerator, denominator)} for every branch of the target's subtree on
+    `as_of`, on the map in force that day: each record counted where it was on `as_of`
+    (`associations.history.branch_on`) and rolled up the tree as it stood
+    (`associations.history.paths_on`); branches not in force on `as_of` have no value.
+    A day on or after the latest reorganisation groups by the foreign keys themselves (no
+    record moved since), as before any reorganisation."""
     root = target.root_branch
-    branches = Branch.objects.order_by().filter(path__startswith=root.path).values_list("id", "path")
-    if target.indicator == Indicator.BOARD_COVERAGE:
-        own = _board_coverage_per_branch(root=root, kinds=target.scope_kinds, as_of=as_of)
-    elif target.indicator == Indicator.CADRE_MEMBERSHIP:
-        own = _membership_per_branch(
-            root=root, categories=target.scope_categories, kinds=target.scope_kinds, as_of=as_of
-        )
-    else:  # pragma: no cover - the database refuses other values
-        raise ValueError(f"unknown indicator {target.indicator!r}")
-    return _roll_up(branches, own, root=root)
+    path_of, moved_since = tree_and_changes_on(as_of)
+    root_path = path_of.get(root.pk)
+    if root_path is None:
+        return {}
+    branches = _subtree(path_of, root_path)
+    # The whole tree needs no filter; a smaller root keeps the branches under it that day.
+    within = None if len(branches) == len(path_of) else [branch_id for branch_id, _path in branches]
+
+    def owner_of(*, own: bool):
+        if not moved_since:
+            return F("branch_id") if own else F("organization__branch_id")
+        if own:
+            return branch_on(as_of, ORGANIZATION)
+        return branch_on(as_of, ORGANIZATION, record="organization_id", current="organization__branch_id")
+
+    own = _own_counts(target, as_of=as_of, owner_of=owner_of, within=within)
+    return _roll_up(branches, own, root_path=root_path)
+
+
+def indicators_compute_on_todays_map(
+    *, target: Target, as_of: datetime.date, today: datetime.date
+) -> tuple[Counts, Counts]:
+    """(values, split lines) of the target's subtree on `as_of`, counted on today's map.
+
+    Each record counts under the branch it is on today (where a reorganisation moved it);
+    one that stayed on a dissolved branch (closed before the reorganisation) counts under
+    that branch's successor through whole edges, or, where the branch was split, in a
+    separate line "From split units" of the branch in force above it (`split lines`:
+    {branch id: (numerator, denominator)}, also counted in that branch's total), never
+    guessed onto one successor (`associations.history.todays_places`)."""
+    root = target.root_branch
+    places, in_force_paths = todays_tree(today)
+    root_path = in_force_paths.get(root.pk)
+    if root_path is None:
+        return {}, {}
+    branches = _subtree(in_force_paths, root_path)
+
+    def owner_of(*, own: bool):
+        return F("branch_id") if own else F("organization__branch_id")
+
+    by_owner = _own_counts(target, as_of=as_of, owner_of=owner_of, within=None)
+    own: dict[int, list[int]] = {}
+    split: dict[int, list[int]] = {}
+    for branch_id, figures in by_owner.items():
+        place = places.get(branch_id)
+        if place is None:  # pragma: no cover - a foreign key always points at a branch
+            continue
+        for bucket in (own, split) if place.split else (own,):
+            total = bucket.setdefault(place.branch_id, [0, 0])
+            total[0] += figures[0]
+            total[1] += figures[1]
+    values = _roll_up(branches, {key: tuple(value) for key, value in own.items()}, root_path=root_path)
+    splits = {key: tuple(value) for key, value in split.items() if key in values}
+    return values, splits
 
 
 def target_as_of_dates(target: Target, *, today: datetime.date) -> list[datetime.date]:
@@ -158,14 +250,20 @@ def target_as_of_dates(target: Target, *, today: datetime.date) -> list[datetime
 
 
 def indicator_values_store(
-    *, target: Target, as_of: datetime.date, values: Counts, computed_at: datetime.datetime
+    *,
+    target: Target,
+    as_of: datetime.date,
+    values: Counts,
+    computed_at: datetime.datetime,
+    on_map: str = OnMap.IN_FORCE,
 ) -> int:
-    """Upsert one target's values on one date."""
+    """Upsert one target's values on one date, on one map."""
     rows = [
         IndicatorValue(
             target=target,
             branch_id=branch_id,
             as_of=as_of,
+            on_map=on_map,
             numerator=numerator,
             denominator=denominator,
             computed_at=computed_at,
@@ -176,28 +274,46 @@ def indicator_values_store(
         rows,
         batch_size=1000,
         update_conflicts=True,
-        unique_fields=["target", "branch", "as_of"],
+        unique_fields=["target", "branch", "as_of", "on_map"],
         update_fields=["numerator", "denominator", "computed_at"],
     )
     return len(rows)
 
 
-def _forget_stale_values(*, target: Target, dates: list[datetime.date]) -> None:
-    """Drop the dates no longer stored and the branches that left the target's subtree.
+def _not_in_force_on(day: datetime.date):
+    return Branch.objects.order_by().filter(Q(founded_on__gt=day) | Q(dissolved_on__lte=day)).values("id")
 
-    One uncorrelated `branch_id IN (SELECT id FROM branch …)` per target: a join inside the
-    DELETE would make Django wrap it in `id IN (…)`, which PostgreSQL may plan as a nested
-    loop over freshly written, not yet analysed rows.
+
+def _forget_stale_values(
+    *, target: Target, dates: list[datetime.date], todays_map_dates: list[datetime.date], today: datetime.date
+) -> None:
+    """Drop the dates no longer stored, the branches that left the target's subtree, the
+    values of branches not in force on their date (a reorganisation applied since), and
+    the today's-map values of dates where both maps are the same.
+
+    Uncorrelated `branch_id IN (SELECT id FROM branch …)`s: a join inside the DELETE would
+    make Django wrap it in `id IN (…)`, which PostgreSQL may plan as a nested loop over
+    freshly written, not yet analysed rows.
     """
-    IndicatorValue.objects.filter(target=target).exclude(as_of__in=dates).delete()
+    values = IndicatorValue.objects.filter(target=target)
+    values.exclude(as_of__in=dates).delete()
+    values.exclude(on_map=OnMap.IN_FORCE).exclude(as_of__in=todays_map_dates).delete()
     outside = Branch.objects.order_by().exclude(path__startswith=target.root_branch.path).values("id")
-    IndicatorValue.objects.filter(target=target, branch_id__in=outside).delete()
+    values.filter(branch_id__in=outside).delete()
+    for as_of in dates:
+        values.filter(on_map=OnMap.IN_FORCE, as_of=as_of, branch_id__in=_not_in_force_on(as_of)).delete()
+    values.exclude(on_map=OnMap.IN_FORCE).filter(branch_id__in=_not_in_force_on(today)).delete()
 
 
 def target_recompute(*, target: Target, today: datetime.date, computed_at: datetime.datetime) -> int:
     """Compute and store every date of one target in one transaction, so a dashboard never
-    reads half of a target's run; drop the dates no longer stored (e.g. yesterday's "today")."""
+    reads half of a target's run; drop the dates no longer stored (e.g. yesterday's "today").
+
+    Dates before the latest reorganisation are stored on both maps: the map in force that
+    day, and today's map with its lines "From split units"."""
     dates = target_as_of_dates(target, today=today)
+    last_change = last_reorganisation_day()
+    todays_map_dates = [day for day in dates if last_change is not None and day < last_change]
     written = 0
     with transaction.atomic():
         for as_of in dates:
@@ -207,7 +323,15 @@ def target_recompute(*, target: Target, today: datetime.date, computed_at: datet
                 values=indicators_compute(target=target, as_of=as_of),
                 computed_at=computed_at,
             )
-        _forget_stale_values(target=target, dates=dates)
+        for as_of in todays_map_dates:
+            values, splits = indicators_compute_on_todays_map(target=target, as_of=as_of, today=today)
+            written += indicator_values_store(
+                target=target, as_of=as_of, values=values, computed_at=computed_at, on_map=OnMap.TODAY
+            )
+            written += indicator_values_store(
+                target=target, as_of=as_of, values=splits, computed_at=computed_at, on_map=OnMap.SPLIT
+            )
+        _forget_stale_values(target=target, dates=dates, todays_map_dates=todays_map_dates, today=today)
     return written
 
 

@@ -229,6 +229,16 @@ class IndicatorValueQuerySet(SubtreeQuerySetMixin, models.QuerySet):
     pass
 
 
+class OnMap(models.TextChoices):
+    """Which map a stored value counts on (issue 11: history on either map)."""
+
+    IN_FORCE = "in_force", _("Map in force on that date")
+    TODAY = "today", _("Today's map")
+    # On today's map, the records of units split between several successors: a separate
+    # line of the branch they hang under (never guessed onto one successor).
+    SPLIT = "split", _("From split units")
+
+
 class IndicatorValue(models.Model):
     """A target's indicator for one branch's whole subtree on one date, as Celery computed it."""
 
@@ -238,6 +248,7 @@ class IndicatorValue(models.Model):
     numerator = models.PositiveIntegerField(_("counted"))
     denominator = models.PositiveIntegerField(_("out of"))
     computed_at = models.DateTimeField(_("computed at"))
+    on_map = models.CharField(_("map"), max_length=8, choices=OnMap.choices, default=OnMap.IN_FORCE)
 
     objects = IndicatorValueQuerySet.as_manager()
 
@@ -247,7 +258,10 @@ class IndicatorValue(models.Model):
         constraints = [
             # The key of the recompute's upsert; its index also serves the dashboard's
             # "values of this target for these branches on this date".
-            models.UniqueConstraint(fields=["target", "branch", "as_of"], name="indicatorvalue_one_per_day"),
+            models.UniqueConstraint(
+                fields=["target", "branch", "as_of", "on_map"], name="indicatorvalue_one_per_day_and_map"
+            ),
+            models.CheckConstraint(condition=Q(on_map__in=OnMap.values), name="indicatorvalue_on_map_valid"),
         ]
         indexes = [
             # The dashboard's "every value of this branch" (trend and current figure).

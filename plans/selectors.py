@@ -15,11 +15,12 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from associations.models import Branch
+from associations.models import Branch, RecordMove, Reorganisation
 from plans.models import (
     Indicator,
     IndicatorValue,
     MoneyYearTotal,
+    OnMap,
     Plan,
     RecomputeRun,
     ScholarshipYearTotal,
@@ -161,6 +162,11 @@ class TargetProgress:
     status: str
     trend: list[Figure] = field(default_factory=list)
     children: list[ChildRow] = field(default_factory=list)
+    # On today's map: the records of split units, a line of their own below the children.
+    split: ChildRow | None = None
+    # The date the branches below are shown for, and every stored date (the date picker).
+    shown_on: datetime.date | None = None
+    dates: list[datetime.date] = field(default_factory=list)
 
     @property
     def status_label(self):
@@ -213,6 +219,11 @@ class Dashboard:
     plans: list[PlanProgress]
     computed_at: datetime.datetime | None
     latest_run: RecomputeRun | None
+    on_map: str = "in_force"
+
+    @property
+    def on_todays_map(self) -> bool:
+        return self.on_map == OnMap.TODAY
 
     @property
     def age(self) -> datetime.timedelta | None:
@@ -234,10 +245,27 @@ def _year_before(day: datetime.date) -> datetime.date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def dashboard_for(branch: Branch, *, plan: Plan | None = None) -> Dashboard:
+def _prefer_todays_map(rows, *, key_of) -> list:
+    """On today's map: for each key (target and date, or more), the rows counted on today's
+    map where some exist (the days before the latest reorganisation), else those on the map
+    in force (the days since, when both maps are the same)."""
+    with_today = {key_of(row) for row in rows if row.on_map != OnMap.IN_FORCE}
+    return [row for row in rows if (row.on_map != OnMap.IN_FORCE) == (key_of(row) in with_today)]
+
+
+def dashboard_for(
+    branch: Branch, *, plan: Plan | None = None, on_map: str = OnMap.IN_FORCE, as_of: datetime.date | None = None
+) -> Dashboard:
     """The dashboard of `branch`: every target of an active plan covering it, from stored values.
 
+    `on_map`: OnMap.IN_FORCE counts each date on the map in force that day (a date before a
+    reorganisation shows the branches of that time); OnMap.TODAY counts it on today's map,
+    with the line "From split units" among the branches below. `as_of`: the stored date the
+    branches below are shown for (default: the latest).
+
     Queries: targets (+ milestones), this branch's values, its children's values, the latest run."""
+    todays_map = on_map == OnMap.TODAY
+    maps = [OnMap.IN_FORCE, OnMap.TODAY, OnMap.SPLIT] if todays_map else [OnMap.IN_FORCE]
     targets = list(
         Target.objects.covering(branch)
         .filter(plan__is_active=True, **({"plan": plan} if plan else {}))
@@ -246,17 +274,34 @@ def dashboard_for(branch: Branch, *, plan: Plan | None = None) -> Dashboard:
         .order_by("-plan__starts_on", "plan_id", "position", "id")
     )
     own: dict[int, dict[datetime.date, Figure]] = defaultdict(dict)
+    splits: dict[int, dict[datetime.date, Figure]] = defaultdict(dict)
     computed_at = None
     if targets:
-        rows = IndicatorValue.objects.filter(branch=branch, target__in=targets).values_list(
-            "target_id", "as_of", "numerator", "denominator", "computed_at"
+        rows = list(
+            IndicatorValue.objects.filter(branch=branch, target__in=targets, on_map__in=maps).only(
+                "target_id", "as_of", "on_map", "numerator", "denominator", "computed_at"
+            )
         )
+        if todays_map:
+            split_rows = [row for row in rows if row.on_map == OnMap.SPLIT]
+            rows = _prefer_todays_map(
+                [row for row in rows if row.on_map != OnMap.SPLIT], key_of=lambda row: (row.target_id, row.as_of)
+            )
+        else:
+            split_rows = []
         by_id = {t.pk: t for t in targets}
-        for target_id, as_of, numerator, denominator, at in rows:
-            own[target_id][as_of] = Figure(by_id[target_id], as_of, numerator, denominator)
-            computed_at = at if computed_at is None or at > computed_at else computed_at
+        for value in rows:
+            own[value.target_id][value.as_of] = Figure(
+                by_id[value.target_id], value.as_of, value.numerator, value.denominator
+            )
+            computed_at = value.computed_at if computed_at is None or value.computed_at > computed_at else computed_at
+        for value in split_rows:
+            splits[value.target_id][value.as_of] = Figure(
+                by_id[value.target_id], value.as_of, value.numerator, value.denominator
+            )
 
     progress: dict[int, TargetProgress] = {}
+    shown_on: dict[int, datetime.date] = {}
     child_dates = Q(pk__in=[])
     for target in targets:
         figures = own.get(target.pk, {})
@@ -266,25 +311,36 @@ def dashboard_for(branch: Branch, *, plan: Plan | None = None) -> Dashboard:
         trend = [f for day, f in sorted(figures.items()) if (day.month, day.day) == (12, 31) and day < now.as_of]
         if now:
             trend.append(now)
-            child_dates |= Q(target=target, as_of__in=[now.as_of, _year_before(now.as_of), target.deadline])
+            day = as_of if as_of in figures else now.as_of
+            shown_on[target.pk] = day
+            child_dates |= Q(target=target, as_of__in=[day, _year_before(day), target.deadline])
         progress[target.pk] = TargetProgress(
             target, now, year_ago, projection, status_of(target, now, projection), trend=trend
         )
+        progress[target.pk].shown_on = shown_on.get(target.pk)
+        progress[target.pk].dates = sorted(figures)
 
     if any(p.now for p in progress.values()):
-        child_values = (
+        children = Branch.objects.order_by().filter(path__startswith=branch.path, depth=branch.depth + 1)
+        child_branches = Q(branch_id__in=children.values("id"))
+        if not todays_map:
+            # On the map in force on a past day, a chapter re-hung since was below its old parent.
+            rehung = RecordMove.objects.filter(
+                record_type="associations.branch",
+                from_branch=branch,
+                reorganisation__status=Reorganisation.Status.APPLIED,
+            ).values("record_id")
+            child_branches |= Q(branch_id__in=rehung)
+        child_values = list(
             # The children as an uncorrelated semi-join: PostgreSQL starts from the few child
             # branches and the (branch, target, as_of) index, not from every stored value of
             # the targets (0.4 s for the city against 12 ms on the full-size data).
-            IndicatorValue.objects.filter(
-                child_dates,
-                branch_id__in=Branch.objects.order_by()
-                .filter(path__startswith=branch.path, depth=branch.depth + 1)
-                .values("id"),
-            )
+            IndicatorValue.objects.filter(child_dates, child_branches, on_map__in=maps[:2])
             .select_related("branch")
             .order_by("branch__path")
         )
+        if todays_map:
+            child_values = _prefer_todays_map(child_values, key_of=lambda value: (value.target_id, value.as_of))
         per_child: dict[tuple[int, int], dict[datetime.date, Figure]] = defaultdict(dict)
         branches: dict[int, Branch] = {}
         for value in child_values:
@@ -295,19 +351,37 @@ def dashboard_for(branch: Branch, *, plan: Plan | None = None) -> Dashboard:
             )
         for (target_id, branch_id), figures in per_child.items():
             item = progress[target_id]
-            now = figures.get(item.now.as_of)
-            projection = project(
-                item.target, now, figures.get(_year_before(item.now.as_of)), figures.get(item.target.deadline)
-            )
+            day = shown_on[target_id]
+            now = figures.get(day)
+            if now is None and (branches[branch_id].is_dissolved_on(day) or _founded_after(branches[branch_id], day)):
+                continue  # not a branch of the map shown on that day
+            projection = project(item.target, now, figures.get(_year_before(day)), figures.get(item.target.deadline))
             item.children.append(
                 ChildRow(branches[branch_id], now, projection, status_of(item.target, now, projection))
             )
+        for target_id, figures in splits.items():
+            item = progress[target_id]
+            day = shown_on.get(target_id)
+            split = figures.get(day)
+            if split is not None:
+                projection = project(item.target, split, figures.get(_year_before(day)), None)
+                item.split = ChildRow(None, split, projection, status_of(item.target, split, projection))
 
     plans: dict[int, PlanProgress] = {}
     for target in targets:
         plans.setdefault(target.plan_id, PlanProgress(target.plan, [])).targets.append(progress[target.pk])
     latest_run = RecomputeRun.objects.order_by("-requested_at", "-id").first()
-    return Dashboard(branch=branch, plans=list(plans.values()), computed_at=computed_at, latest_run=latest_run)
+    return Dashboard(
+        branch=branch,
+        plans=list(plans.values()),
+        computed_at=computed_at,
+        latest_run=latest_run,
+        on_map=on_map,
+    )
+
+
+def _founded_after(branch: Branch, day: datetime.date) -> bool:
+    return branch.founded_on is not None and branch.founded_on > day
 
 
 def plan_for_branch_or_none(branch: Branch, plan_id: int) -> Plan | None:

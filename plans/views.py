@@ -5,6 +5,9 @@ Every branch is fetched with `get_visible_or_404`: a branch outside the user's s
 
 from __future__ import annotations
 
+import datetime
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,7 +23,7 @@ from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.xlsx import xlsx_response
 from plans import exports, tasks
 from plans.forms import PlanForm, TargetForm
-from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
+from plans.models import OnMap, Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.selectors import dashboard_for, dashboard_values, money_panel, plan_for_branch_or_none, scholarship_panel
 from plans.services import plan_save, recompute_request, target_save
 
@@ -52,13 +55,32 @@ def _breadcrumb(user, branch: Branch) -> list[Branch]:
     return list(crumbs)
 
 
+def _map_and_date(request) -> tuple[str, datetime.date | None]:
+    """?map=today (today's map; else the map in force on each date) and ?as_of=yyyy-mm-dd
+    (the stored date the branches below are shown for; else the latest)."""
+    on_map = OnMap.TODAY if request.GET.get("map") == OnMap.TODAY else OnMap.IN_FORCE
+    try:
+        as_of = datetime.date.fromisoformat(request.GET.get("as_of", ""))
+    except ValueError:
+        as_of = None
+    return on_map, as_of
+
+
 @login_required
 @require_GET
 def dashboard(request, branch_id: int | None = None):
     branch = _branch(request, branch_id)
-    board = dashboard_for(branch)
+    on_map, as_of = _map_and_date(request)
+    board = dashboard_for(branch, on_map=on_map, as_of=as_of)
+    keep = {"map": on_map} if on_map == OnMap.TODAY else {}
+    if as_of is not None:
+        keep["as_of"] = as_of.isoformat()
     context = {
         "branch": branch,
+        "on_map": on_map,
+        "as_of": as_of,
+        # Carried by the drill-down and breadcrumb links: the same map and date below.
+        "view_query": ("?" + urlencode(keep)) if keep else "",
         "breadcrumb": _breadcrumb(request.user, branch),
         "dashboard": board,
         "money": money_panel(branch),
@@ -68,6 +90,7 @@ def dashboard(request, branch_id: int | None = None):
     context["chart_data"] = {
         "targets": [item.chart_data() for item in board.targets],
         "dashboardUrl": reverse("plans:dashboard_branch", args=[0]).removesuffix("0/"),
+        "viewQuery": context["view_query"],
         "money": context["money"].chart_data() if context["money"].available else None,
         "scholarships": context["scholarships"].chart_data() if context["scholarships"].available else None,
         "labels": {

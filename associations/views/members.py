@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from associations import services
-from associations.access import get_visible_or_404, require_write
+from associations.access import can_write, get_visible_or_404, require_write
 from associations.forms import MemberEndForm, MemberFilterForm, MemberForm
 from associations.models import Member
 from associations.selectors import history_of, members_filtered, members_like
@@ -29,11 +29,19 @@ def member_list(request):
 
 @login_required
 def member_detail(request, pk: int):
-    member = get_visible_or_404(request.user, Member.objects.select_related("branch", "organization"), pk=pk)
+    member = get_visible_or_404(
+        request.user, Member.objects.select_related("branch", "organization").with_writable(request.user), pk=pk
+    )
     return render(
         request,
         "associations/member_detail.html",
-        {"member": member, "history": history_of(member)[:100], "end_form": MemberEndForm()},
+        {
+            "member": member,
+            "history": history_of(member)[:100],
+            "end_form": MemberEndForm(),
+            # Write buttons only where a write would be accepted: not on a predecessor's history.
+            "user_can_write": can_write(request.user) and member.writable_by_user,
+        },
     )
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from associations import services
-from associations.access import get_visible_or_404, require_write
+from associations.access import can_write, get_visible_or_404, require_write
 from associations.forms import HeadcountForm, OrganizationFilterForm, OrganizationForm
 from associations.models import Organization
 from associations.selectors import history_of, organizations_filtered
@@ -34,12 +34,16 @@ def _detail_context(request, organization, headcount_form=None):
         "headcounts": organization.headcounts.order_by("-year"),
         "headcount_form": headcount_form or HeadcountForm(),
         "history": history_of(organization)[:100],
+        # Write buttons only where a write would be accepted: not on a predecessor's history.
+        "user_can_write": can_write(request.user) and getattr(organization, "writable_by_user", False),
     }
 
 
 @login_required
 def organization_detail(request, pk: int):
-    organization = get_visible_or_404(request.user, Organization.objects.select_related("branch"), pk=pk)
+    organization = get_visible_or_404(
+        request.user, Organization.objects.select_related("branch").with_writable(request.user), pk=pk
+    )
     return render(request, "associations/organization_detail.html", _detail_context(request, organization))
 
 

@@ -97,7 +97,7 @@
     });
   }
 
-  function childrenChart(target, labels, dashboardUrl) {
+  function childrenChart(target, labels, dashboardUrl, viewQuery) {
     var canvas = document.getElementById("children-" + target.id);
     if (!canvas || !target.children.length) {
       return;
@@ -129,7 +129,7 @@
         },
         onClick: function (event, elements) {
           if (elements.length) {
-            window.location.href = dashboardUrl + target.children[elements[0].index].url + "/";
+            window.location.href = dashboardUrl + target.children[elements[0].index].url + "/" + (viewQuery || "");
           }
         }
       },
@@ -222,7 +222,7 @@
   Chart.defaults.locale = document.documentElement.lang === "vi" ? "vi-VN" : "en-GB";
   data.targets.forEach(function (target) {
     trendChart(target, data.labels);
-    childrenChart(target, data.labels, data.dashboardUrl);
+    childrenChart(target, data.labels, data.dashboardUrl, data.viewQuery);
   });
   moneyChart(data.money);
   scholarshipChart(data.scholarships, data.labels);

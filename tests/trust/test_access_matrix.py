@@ -837,3 +837,100 @@ def test_a_refusal_looks_the_same_for_an_object_outside_and_one_that_does_not_ex
         missing = client.get(reverse_with(name, expect, missing_place))
         assert outside.status_code == missing.status_code, name
         assert IN not in text_of(outside), name
+
+
+# --- Across a reorganisation (issue 11): dissolved branches and their successors ------------------
+# Hanoi's 2025 round on the cast's tree: Phúc Xá whole and Trúc Bạch in part become Phường Ba
+# Đình (W1); the rest of Trúc Bạch and all of Hàng Bạc become Phường Hoàn Kiếm (W2); the
+# districts are abolished. Trúc Bạch's organisation and member (SIDE) went to W2; everything
+# planted on Phúc Xá (IN) and Hàng Bạc (OUT) stayed there as history. W1's staff read Phúc Xá's
+# history and never see what went to W2; W2's staff read Hàng Bạc's; nobody changes history.
+REORGANISED_AT = datetime.date(2025, 7, 1)
+HISTORY_CAST = ("ward_clerk", "ward_leader", "sibling_ward_clerk", "admin")
+
+
+@pytest.fixture
+def reorganised(world, tree, cast):
+    from associations.models import Member, Organization, StaffRole
+    from tests.associations.reorg_factories import PART, WHOLE, found, reorganise
+    from tests.factories import StaffProfileFactory, UserFactory
+
+    w1 = found("Phường Ba Đình", BranchLevel.COMMUNE, tree.city, REORGANISED_AT, code="00004")
+    w2 = found("Phường Hoàn Kiếm", BranchLevel.COMMUNE, tree.city, REORGANISED_AT, code="00070")
+    side = [*Organization.objects.filter(name__contains=SIDE), *Member.objects.filter(full_name__contains=SIDE)]
+    reorganise(
+        effective_on=REORGANISED_AT,
+        edges=[(tree.phuc_xa, w1, WHOLE), (tree.truc_bach, w1, PART), (tree.truc_bach, w2, PART),
+               (tree.hang_bac, w2, WHOLE)],
+        records=[(record, w2) for record in side],
+        dissolve=[tree.ba_dinh, tree.hoan_kiem],
+    )  # fmt: skip
+
+    def staff(username, branch, role):
+        user = UserFactory(username=username)
+        StaffProfileFactory(user=user, branch=branch, role=role)
+        return user
+
+    users = {
+        "ward_clerk": staff("clerk_w1", w1, StaffRole.CLERK),
+        "ward_leader": staff("leader_w1", w1, StaffRole.LEADER),
+        "sibling_ward_clerk": staff("clerk_w2", w2, StaffRole.CLERK),
+        "admin": cast.admin,
+    }
+    # Whose history each planted side is: Phúc Xá's (IN) is W1's, Hàng Bạc's (OUT) is W2's.
+    readers = {"in": {"ward_clerk", "ward_leader", "admin"}, "out": {"sibling_ward_clerk", "admin"}}
+    never = {"ward_clerk": [OUT, SIDE], "ward_leader": [OUT, SIDE], "sibling_ward_clerk": [IN], "admin": []}
+    return SimpleNamespace(users=users, readers=readers, never=never, w1=w1, w2=w2)
+
+
+def test_successors_read_their_predecessors_history_and_nobody_changes_it(client, world, reorganised):
+    tally = Tally()
+    for name, expect in EXPECTATIONS.items():
+        if not expect.obj or expect.obj not in world.objects:
+            continue
+        for where in ("in", "out"):
+            place = world.objects[expect.obj].get(where)
+            if place is None or place.branch is None or place.owner is not None:
+                continue
+            url = reverse_with(name, expect, place)
+            for who, user in reorganised.users.items():
+                client.force_login(user)
+                reads = who in reorganised.readers[where]
+                for method, need in (("GET", expect.get), ("POST", expect.post)):
+                    if need == "same":
+                        need = expect.get
+                        if method == "POST":
+                            continue
+                    if need == "read":
+                        expected = expect.ok if reads else frozenset({404})
+                    elif need == "write":
+                        # History is read-only for everyone; a leader may be refused for the role first.
+                        refused = frozenset({403, 404}) if who == "ward_leader" else frozenset({404})
+                        expected = frozenset({403}) if reads else refused
+                    elif need == "manage" and who != "admin":
+                        # Nobody in this cast manages; what an administrator decides for an account
+                        # or a plan of a dissolved branch is the reorganisation's business.
+                        expected = frozenset({403}) if reads else frozenset({403, 404})
+                    else:
+                        continue
+                    try_one(
+                        client, tally, name=name, url=url, method=method, who=who, user=user, expected=expected,
+                        forbidden=reorganised.never[who], place_label=f"{expect.obj} {where} (dissolved)",
+                    )  # fmt: skip
+    print(f"\nhistory: {len(tally.urls)} URLs × {len(tally.users)} users → {tally.requests} requests")
+    assert not tally.failures, "\n".join(tally.failures[:60]) + f"\n({len(tally.failures)} failures)"
+
+
+def test_successors_work_in_their_own_ward_and_not_in_the_sibling_ward(client, reorganised):
+    from associations.models import Organization
+
+    moved = Organization.objects.get(name__contains=SIDE)  # went from Trúc Bạch to W2
+    for who, status in (("sibling_ward_clerk", 200), ("ward_clerk", 404), ("ward_leader", 404)):
+        client.force_login(reorganised.users[who])
+        for name in ("associations:organization_detail", "associations:organization_update"):
+            assert client.get(reverse(name, args=[moved.pk])).status_code == status, (who, name)
+    client.force_login(reorganised.users["ward_clerk"])
+    assert client.get(reverse("associations:branch_update", args=[reorganised.w1.pk])).status_code == 200
+    assert client.get(reverse("associations:branch_create", args=[reorganised.w1.pk])).status_code == 200
+    listed = text_of(client.get(reverse("associations:organization_list")))
+    assert IN in listed and SIDE not in listed and OUT not in listed
