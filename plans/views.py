@@ -22,7 +22,7 @@ from plans import exports, tasks
 from plans.forms import PlanForm, TargetForm
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.selectors import dashboard_for, dashboard_values, money_panel, plan_for_branch_or_none, scholarship_panel
-from plans.services import plan_save, recompute_request, target_save
+from plans.services import plan_is_used, plan_save, recompute_request, target_save
 
 
 def _default_branch(user) -> Branch:
@@ -193,11 +193,17 @@ def plan_edit(request, pk: int | None = None):
 @login_required
 @require_GET
 def plan_detail(request, pk: int):
-    plan = get_visible_or_404(request.user, Plan.objects.select_related("issuing_branch"), pk=pk)
-    targets = plan.targets.select_related("root_branch").prefetch_related("milestones")
-    return render(
-        request, "plans/plan_detail.html", {"plan": plan, "targets": targets, "can_edit": can_manage(request.user)}
+    plan = get_visible_or_404(
+        request.user, Plan.objects.select_related("issuing_branch", "previous_version", "next_version"), pk=pk
     )
+    targets = plan.targets.select_related("root_branch", "definition").prefetch_related("milestones")
+    context = {
+        "plan": plan,
+        "targets": targets,
+        "can_edit": can_manage(request.user) and not plan.is_superseded,
+        "is_used": plan_is_used(plan),
+    }
+    return render(request, "plans/plan_detail.html", context)
 
 
 @login_required
@@ -209,9 +215,9 @@ def target_edit(request, plan_pk: int, pk: int | None = None):
     form = TargetForm(request.POST or None, instance=target, branches=_manager_branches(request.user))
     if request.method == "POST" and form.is_valid():
         try:
-            target_save(actor=request.user, target=form.instance, milestones=form.cleaned_data["milestones"])
+            saved = target_save(actor=request.user, target=form.instance, milestones=form.cleaned_data["milestones"])
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
-            return redirect("plans:plan_detail", plan.pk)
+            return redirect("plans:plan_detail", saved.plan_id)
     return render(request, "plans/target_form.html", {"form": form, "plan": plan, "target": target if pk else None})
