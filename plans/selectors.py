@@ -58,6 +58,8 @@ def percent_of(numerator: int, denominator: int) -> Decimal | None:
 
 def gap_text(target: Target, gap: int) -> str:
     count = number_format(gap, force_grouping=True)
+    if target.is_catalogue:
+        return ngettext("needs %(count)s more", "needs %(count)s more", gap) % {"count": count}
     if target.indicator == Indicator.BOARD_COVERAGE:
         return ngettext("needs %(count)s more board", "needs %(count)s more boards", gap) % {"count": count}
     return ngettext("needs %(count)s more member", "needs %(count)s more members", gap) % {"count": count}
@@ -171,6 +173,12 @@ class TargetProgress:
         return Status.LABELS[self.status][1]
 
     @property
+    def available(self) -> bool:
+        """False when the target's catalogue indicator names a measure not registered."""
+        definition = self.target.definition if self.target.is_catalogue else None
+        return definition is None or definition.is_available
+
+    @property
     def milestones(self) -> list[TargetMilestone]:
         return list(self.target.milestones.all())
 
@@ -240,8 +248,9 @@ def dashboard_for(branch: Branch, *, plan: Plan | None = None) -> Dashboard:
     Queries: targets (+ milestones), this branch's values, its children's values, the latest run."""
     targets = list(
         Target.objects.covering(branch)
-        .filter(plan__is_active=True, **({"plan": plan} if plan else {}))
-        .select_related("plan")
+        # A plan chosen by name is shown even when past or replaced (it stays readable).
+        .filter(**({"plan": plan} if plan else {"plan__is_active": True}))
+        .select_related("plan", "definition")
         .prefetch_related(Prefetch("milestones", queryset=TargetMilestone.objects.order_by("year")))
         .order_by("-plan__starts_on", "plan_id", "position", "id")
     )
@@ -311,10 +320,8 @@ def dashboard_for(branch: Branch, *, plan: Plan | None = None) -> Dashboard:
 
 
 def plan_for_branch_or_none(branch: Branch, plan_id: int) -> Plan | None:
-    """An active plan with a target covering `branch`, or None (→ 404)."""
-    return (
-        Plan.objects.filter(pk=plan_id, is_active=True, targets__in=Target.objects.covering(branch)).distinct().first()
-    )
+    """A plan (current or past) with a target covering `branch`, or None (→ 404)."""
+    return Plan.objects.filter(pk=plan_id, targets__in=Target.objects.covering(branch)).distinct().first()
 
 
 def dashboard_values(branch: Branch) -> list[dict]:

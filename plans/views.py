@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,6 +24,7 @@ from plans.forms import PlanForm, TargetForm
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.selectors import dashboard_for, dashboard_values, money_panel, plan_for_branch_or_none, scholarship_panel
 from plans.services import plan_is_used, plan_save, recompute_request, target_save
+from plans.timeline import plan_choices, timeline_chart_data, year_rows
 
 
 def _default_branch(user) -> Branch:
@@ -56,17 +58,26 @@ def _breadcrumb(user, branch: Branch) -> list[Branch]:
 @require_GET
 def dashboard(request, branch_id: int | None = None):
     branch = _branch(request, branch_id)
-    board = dashboard_for(branch)
+    chosen = None
+    if request.GET.get("plan", "").isdigit():
+        chosen = plan_for_branch_or_none(branch, int(request.GET["plan"]))
+        if chosen is None:
+            raise Http404
+    board = dashboard_for(branch, plan=chosen)
+    for item in board.targets:
+        item.year_rows = year_rows(item)
     context = {
         "branch": branch,
         "breadcrumb": _breadcrumb(request.user, branch),
         "dashboard": board,
+        "chosen_plan": chosen,
+        "plan_choices": plan_choices(branch, today=timezone.localdate()),
         "money": money_panel(branch),
         "scholarships": scholarship_panel(branch),
         "can_recompute": can_manage(request.user),
     }
     context["chart_data"] = {
-        "targets": [item.chart_data() for item in board.targets],
+        "targets": [{**item.chart_data(), **timeline_chart_data(item)} for item in board.targets],
         "dashboardUrl": reverse("plans:dashboard_branch", args=[0]).removesuffix("0/"),
         "money": context["money"].chart_data() if context["money"].available else None,
         "scholarships": context["scholarships"].chart_data() if context["scholarships"].available else None,
@@ -75,6 +86,7 @@ def dashboard(request, branch_id: int | None = None):
             "milestone": _("Milestone"),
             "percent": _("Percentage"),
             "turns": _("Award turns"),
+            "date": _("Date"),
             "amount": _("Amount (đồng)"),
         },
     }
@@ -170,7 +182,12 @@ def _manager_branches(user):
 @login_required
 @require_GET
 def plan_list(request):
-    plans = Plan.objects.visible_to(request.user).select_related("issuing_branch").prefetch_related("targets")
+    plans = (
+        Plan.objects.visible_to(request.user)
+        .current_first(timezone.localdate())
+        .select_related("issuing_branch")
+        .prefetch_related("targets")
+    )
     return render(request, "plans/plan_list.html", {"plans": plans, "can_edit": can_manage(request.user)})
 
 
