@@ -56,14 +56,22 @@ def period_of(measure: catalogue.Measure, as_of: datetime.date) -> tuple[datetim
 
 
 def _subtree_paths(root: Branch, as_of: datetime.date) -> tuple[dict[int, str], set[int]]:
-    """({branch id: path} of the whole subtree, ids of those in force on `as_of`): one query."""
+    """({branch id: path} of the whole subtree and the root's ancestors (the roll-up walks up
+    to the tree's top), ids of the subtree's branches in force on `as_of`): one query."""
+    ancestors = [root.path[:end] for end in range(Branch.steplen, len(root.path), Branch.steplen)]
     in_force = Q(Q(founded_on__isnull=True) | Q(founded_on__lte=as_of)) & Q(
         Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=as_of)
     )
     rows = (
         Branch.objects.order_by()
-        .filter(path__startswith=root.path)
-        .annotate(in_force=Case(When(in_force, then=Value(True)), default=Value(False), output_field=BooleanField()))
+        .filter(Q(path__startswith=root.path) | Q(path__in=ancestors))
+        .annotate(
+            in_force=Case(
+                When(in_force & Q(path__startswith=root.path), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
         .values_list("id", "path", "in_force")
     )
     path_of: dict[int, str] = {}

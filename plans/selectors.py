@@ -242,14 +242,14 @@ def _year_before(day: datetime.date) -> datetime.date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def dashboard_for(branch: Branch, *, plan: Plan | None = None) -> Dashboard:
+def dashboard_for(branch: Branch, *, plan: Plan | None = None, plans: list[Plan] | None = None) -> Dashboard:
     """The dashboard of `branch`: every target of an active plan covering it, from stored values.
 
     Queries: targets (+ milestones), this branch's values, its children's values, the latest run."""
     targets = list(
         Target.objects.covering(branch)
         # A plan chosen by name is shown even when past or replaced (it stays readable).
-        .filter(**({"plan": plan} if plan else {"plan__is_active": True}))
+        .filter(**({"plan": plan} if plan else {"plan__in": plans} if plans else {"plan__is_active": True}))
         .select_related("plan", "definition")
         .prefetch_related(Prefetch("milestones", queryset=TargetMilestone.objects.order_by("year")))
         .order_by("-plan__starts_on", "plan_id", "position", "id")

@@ -63,7 +63,9 @@ def dashboard(request, branch_id: int | None = None):
         chosen = plan_for_branch_or_none(branch, int(request.GET["plan"]))
         if chosen is None:
             raise Http404
-    board = dashboard_for(branch, plan=chosen)
+    choices = plan_choices(branch, today=timezone.localdate())
+    # Without a choice: the current plans; when none is current, every active one (as before).
+    board = dashboard_for(branch, plan=chosen, plans=None if chosen else choices.current or None)
     for item in board.targets:
         item.year_rows = year_rows(item)
     context = {
@@ -71,7 +73,7 @@ def dashboard(request, branch_id: int | None = None):
         "breadcrumb": _breadcrumb(request.user, branch),
         "dashboard": board,
         "chosen_plan": chosen,
-        "plan_choices": plan_choices(branch, today=timezone.localdate()),
+        "plan_choices": choices,
         "money": money_panel(branch),
         "scholarships": scholarship_panel(branch),
         "can_recompute": can_manage(request.user),
