@@ -156,3 +156,75 @@ class TargetForm(forms.ModelForm):
             if cleaned.get("deadline") is None and "deadline" not in self.errors:
                 self.add_error("deadline", _("Write the deadline as dd/mm/yyyy."))
         return cleaned
+
+
+def _filters_text(filters: dict) -> str:
+    return "\n".join(f"{key}: {', '.join(values)}" for key, values in (filters or {}).items())
+
+
+class FiltersField(forms.CharField):
+    """Scope filters written one per line, “name: value, value” — e.g. “kinds: agency,
+    public_service”; the model checks the names and values against the measure."""
+
+    widget = forms.Textarea
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text",
+            _("Optional, one per line: a filter's name, a colon, its values, e.g. “kinds: agency, public_service”."),
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("rows", 2)
+
+    def prepare_value(self, value):
+        return _filters_text(value) if isinstance(value, dict) else value
+
+    def to_python(self, value) -> dict[str, list[str]]:
+        text = super().to_python(value) or ""
+        filters: dict[str, list[str]] = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            key, separator, values = line.partition(":")
+            if not separator or not key.strip():
+                raise ValidationError(
+                    _("Line %(line)s: write the filter's name, a colon and its values, e.g. “kinds: agency”.")
+                    % {"line": number}
+                )
+            filters[key.strip()] = [value.strip() for value in values.split(",") if value.strip()]
+        return filters
+
+
+class IndicatorDefinitionForm(CleanTextMixin, forms.ModelForm):
+    """An indicator from the catalogue of measures: a numerator, and a denominator for a
+    percentage, each with optional scope filters."""
+
+    text_fields = ("name", "description", "source")
+    numerator_measure = forms.ChoiceField(label=_("Numerator (measure)"))
+    numerator_filters = FiltersField(label=_("Numerator filters"))
+    denominator_measure = forms.ChoiceField(label=_("Denominator (measure)"), required=False)
+    denominator_filters = FiltersField(label=_("Denominator filters"))
+
+    class Meta:
+        model = IndicatorDefinition
+        fields = [
+            "code",
+            "name",
+            "unit",
+            "numerator_measure",
+            "numerator_filters",
+            "denominator_measure",
+            "denominator_filters",
+            "description",
+            "source",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "source": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, measure_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(code, f"{code} — {label}") for code, label in measure_choices]
+        self.fields["numerator_measure"].choices = [("", "—"), *choices]
+        self.fields["denominator_measure"].choices = [("", _("None: a plain value")), *choices]
+        self.fields["name"].error_messages["required"] = _("Write the indicator's name.")
+        self.fields["code"].error_messages["required"] = _("Write a short code, e.g. title-rate-gdht.")

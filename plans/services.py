@@ -8,12 +8,12 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from associations.access import require_write_in
+from associations.access import require_manage, require_write_in, user_root_branch
 from associations.audit import audit_record, diff, snapshot
 from associations.models import AuditAction, Branch
 from learning.services import title_figures_recompute
@@ -190,20 +190,39 @@ def target_save(*, actor, target: Target, milestones: dict[int, object] | None =
     return target
 
 
+def require_indicator_writer(actor) -> Branch | None:
+    """Refuse (403) anyone but a superuser or a manager of the tree's root: indicator
+    definitions are shared by every plan of the province. Answers the root the audit rows
+    are filed under (None for a superuser with no branch)."""
+    if getattr(actor, "is_superuser", False) and actor.is_active:
+        require_manage(actor)
+        return user_root_branch(actor) or Branch.objects.city_root()
+    own = user_root_branch(actor)
+    if own is None:
+        raise PermissionDenied
+    root = own if own.is_root() else own.get_root()
+    require_write_in(actor, root, manage=True)
+    return root
+
+
 @transaction.atomic
 def indicator_definition_save(*, actor, definition: IndicatorDefinition) -> IndicatorDefinition:
-    """Create or change an indicator definition, checked against the catalogue. Definitions
-    are shared by every plan, so only the city association's staff (or a superuser) write
-    them; a definition a target uses is not changed (make a new one)."""
-    root = Branch.objects.city_root()
-    if root is None:
-        raise ValidationError(_("Load the association tree first."))
-    require_write_in(actor, root, manage=True)
+    """Create an indicator definition, checked against the catalogue. Definitions are shared
+    by every plan, so only a manager of the tree's root (or a superuser) writes them; a
+    definition a target uses is not changed (make a new one)."""
+    root = require_indicator_writer(actor)
     if definition.pk and definition.targets.exists():
         raise ValidationError(_("This indicator is used by a target; create a new indicator instead of changing it."))
+    before = snapshot(IndicatorDefinition.objects.get(pk=definition.pk)) if definition.pk else {}
     definition.full_clean()
     definition.save()
-    audit_record(actor=actor, obj=definition, action=AuditAction.CREATE, branch=root, changes=snapshot(definition))
+    audit_record(
+        actor=actor,
+        obj=definition,
+        action=AuditAction.UPDATE if before else AuditAction.CREATE,
+        branch=root,
+        changes=diff(before, snapshot(definition)) if before else snapshot(definition),
+    )
     return definition
 
 

@@ -6,8 +6,9 @@ Every branch is fetched with `get_visible_or_404`: a branch outside the user's s
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,13 +18,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from associations.access import can_manage, get_visible_or_404, require_manage, user_root_branch
 from associations.models import Branch
+from khuyenhoc import measures as catalogue_measures
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.xlsx import xlsx_response
 from plans import exports, tasks
-from plans.forms import PlanForm, TargetForm
-from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
+from plans.forms import IndicatorDefinitionForm, PlanForm, TargetForm
+from plans.models import IndicatorDefinition, Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.selectors import dashboard_for, dashboard_values, money_panel, plan_for_branch_or_none, scholarship_panel
-from plans.services import plan_is_used, plan_save, recompute_request, target_save
+from plans.services import (
+    indicator_definition_save,
+    plan_is_used,
+    plan_save,
+    recompute_request,
+    require_indicator_writer,
+    target_save,
+)
 from plans.timeline import plan_choices, timeline_chart_data, year_rows
 
 
@@ -240,3 +249,42 @@ def target_edit(request, plan_pk: int, pk: int | None = None):
         else:
             return redirect("plans:plan_detail", saved.plan_id)
     return render(request, "plans/target_form.html", {"form": form, "plan": plan, "target": target if pk else None})
+
+
+# --- Indicator definitions (a manager of the tree's root) ------------------------------------------
+@login_required
+@require_GET
+def indicator_list(request):
+    """Every indicator definition and the catalogue of measures it can be built from."""
+    if user_root_branch(request.user) is None and not request.user.is_superuser:
+        raise Http404
+    definitions = IndicatorDefinition.objects.annotate(target_count=Count("targets")).order_by("name")
+    context = {
+        "definitions": definitions,
+        "measures": catalogue_measures.registered(),
+        "can_edit": can_write_indicators(request.user),
+    }
+    return render(request, "plans/indicator_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def indicator_create(request):
+    require_indicator_writer(request.user)
+    form = IndicatorDefinitionForm(request.POST or None, measure_choices=catalogue_measures.choices())
+    if request.method == "POST" and form.is_valid():
+        try:
+            indicator_definition_save(actor=request.user, definition=form.instance)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            return redirect("plans:indicator_list")
+    return render(request, "plans/indicator_form.html", {"form": form})
+
+
+def can_write_indicators(user) -> bool:
+    try:
+        require_indicator_writer(user)
+    except PermissionDenied:
+        return False
+    return True
