@@ -31,11 +31,6 @@ class PlanForm(CleanTextMixin, forms.ModelForm):
     def __init__(self, *args, branches=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["issuing_branch"].queryset = branches if branches is not None else Branch.objects.none()
-        self.fields["title"].error_messages["required"] = _("Write the plan's title.")
-        self.fields["code"].error_messages["required"] = _("Write the plan's number, e.g. 291/KH-UBND.")
-        for name in ("issued_on", "starts_on", "ends_on"):
-            self.fields[name].error_messages["required"] = _("Write a date as dd/mm/yyyy.")
-            self.fields[name].error_messages["invalid"] = _("Write a date as dd/mm/yyyy, e.g. 31/12/2025.")
 
 
 class TargetForm(forms.ModelForm):
@@ -96,10 +91,16 @@ class TargetForm(forms.ModelForm):
     def __init__(self, *args, branches=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["root_branch"].queryset = branches if branches is not None else Branch.objects.none()
-        self.fields["root_branch"].error_messages["required"] = _("Choose the branch whose subtree the target counts.")
         self.fields["threshold_percent"].required = False
         self.fields["deadline"].required = False
         self.fields["indicator"].required = False
+        if self.instance.pk and self.instance.indicator:
+            # One of Plan 99's targets: its indicator is computed by its own code; the
+            # catalogue definition it is linked to says the same and is not chosen here.
+            del self.fields["definition"]
+        elif self.instance.pk:
+            for name in ("indicator", "threshold_percent", "deadline", "organization_kinds", "member_categories"):
+                del self.fields[name]
         if self.instance.pk:
             self.initial["milestones"] = "\n".join(f"{m.year}: {m.percent:g}" for m in self.instance.milestones.all())
 
@@ -123,10 +124,17 @@ class TargetForm(forms.ModelForm):
             result[year_value] = percent_value
         return result
 
+    def _set(self, cleaned: dict, **values) -> None:
+        """Set fields of the target, through the cleaned data when the form shows them."""
+        for name, value in values.items():
+            setattr(self.instance, name, value)
+            if name in self.fields:
+                cleaned[name] = value
+
     def clean(self):
         cleaned = super().clean()
         definition = cleaned.get("definition")
-        indicator = cleaned.get("indicator")
+        indicator = cleaned.get("indicator") if "indicator" in self.fields else ""
         milestones = cleaned.get("milestones") or {}
         if definition and indicator:
             raise ValidationError(_("Choose one indicator: from the catalogue or one of Plan 99's, not both."))
@@ -142,13 +150,8 @@ class TargetForm(forms.ModelForm):
                 if not milestones[last_year] > 0:
                     self.add_error("milestones", _("The last milestone is the target: it must be above 0%."))
                     return cleaned
-                cleaned["threshold_percent"] = milestones[last_year]
-                cleaned["deadline"] = datetime.date(last_year, 12, 31)
-                self.instance.threshold_percent = cleaned["threshold_percent"]
-                self.instance.deadline = cleaned["deadline"]
-            cleaned["indicator"] = ""
-            cleaned["organization_kinds"] = []
-            cleaned["member_categories"] = []
+                self._set(cleaned, threshold_percent=milestones[last_year], deadline=datetime.date(last_year, 12, 31))
+            self._set(cleaned, indicator="", organization_kinds=[], member_categories=[])
         else:
             cleaned["applies_to_level"] = cleaned.get("applies_to_level") or ""
             if cleaned.get("threshold_percent") is None and "threshold_percent" not in self.errors:
@@ -226,5 +229,3 @@ class IndicatorDefinitionForm(CleanTextMixin, forms.ModelForm):
         choices = [(code, f"{code} — {label}") for code, label in measure_choices]
         self.fields["numerator_measure"].choices = [("", "—"), *choices]
         self.fields["denominator_measure"].choices = [("", _("None: a plain value")), *choices]
-        self.fields["name"].error_messages["required"] = _("Write the indicator's name.")
-        self.fields["code"].error_messages["required"] = _("Write a short code, e.g. title-rate-gdht.")

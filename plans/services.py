@@ -200,7 +200,7 @@ def require_indicator_writer(actor) -> Branch | None:
     own = user_root_branch(actor)
     if own is None:
         raise PermissionDenied
-    root = own if own.is_root() else own.get_root()
+    root = Branch.objects.get_root(own)
     require_write_in(actor, root, manage=True)
     return root
 

@@ -289,3 +289,38 @@ def test_plan_291_is_computed_with_plan_99_and_shown_first_among_current_plans(t
     for kind in ("xlsx", "pdf"):
         export = client_for(cast.city_leader).get(f"/plans/dashboard/{tree.city.pk}/plan/{plan.pk}/report.{kind}")
         assert export.status_code in (200, 302), kind
+
+
+def test_the_load_plan_291_command_loads_it_and_refuses_without_a_tree(db, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("load_plan_291")
+    assert not Plan.objects.exists()
+
+
+def test_plan_99s_targets_are_still_edited_with_their_own_fields(client_for, cast, plan_data, tree):
+    from associations.models import StaffProfile
+
+    StaffProfile.objects.filter(user=cast.manager).update(branch=tree.city)  # a manager of the city
+    board = plan_data.board
+    response = client_for(cast.manager).get(f"/plans/{board.plan_id}/targets/{board.pk}/edit/")
+    assert "definition" not in response.context["form"].fields
+    data = {
+        "indicator": "board_coverage",
+        "threshold_percent": "75",
+        "deadline": "31/12/2020",
+        "root_branch": tree.city.pk,
+        "applies_to_level": "",
+        "organization_kinds": ["agency", "public_service", "armed_forces"],
+        "position": "0",
+        "milestones": "",
+    }
+    response = client_for(cast.manager).post(f"/plans/{board.plan_id}/targets/{board.pk}/edit/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    # Plan 99 has figures: the change went into a new version, the old target is as it was.
+    board.refresh_from_db()
+    assert board.threshold_percent == Decimal(70)
+    new = Target.objects.get(plan__previous_version=board.plan, indicator="board_coverage")
+    assert (new.threshold_percent, new.definition) == (Decimal(75), board.definition)
