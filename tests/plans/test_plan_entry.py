@@ -324,3 +324,31 @@ def test_plan_99s_targets_are_still_edited_with_their_own_fields(client_for, cas
     assert board.threshold_percent == Decimal(70)
     new = Target.objects.get(plan__previous_version=board.plan, indicator="board_coverage")
     assert (new.threshold_percent, new.definition) == (Decimal(75), board.definition)
+
+
+def test_each_milestone_year_has_a_row_and_stands_on_the_time_axis_by_its_date(
+    client_for, cast, tree, boards_definition
+):
+    from plans.selectors import dashboard_for
+    from plans.timeline import YearStatus, day_number, timeline_chart_data, year_rows
+
+    org_with_board(tree.phuc_xa, kind=OrganizationKind.AGENCY)  # board founded 01/01/2018: 1 of 2 from then on
+    OrganizationFactory(branch=tree.truc_bach, kind=OrganizationKind.AGENCY)
+    plan = enter_plan(client_for(cast.manager), tree, boards_definition)
+    indicators_recompute_all(today=TODAY)
+    item = dashboard_for(tree.ba_dinh, plan=plan).targets[0]
+    rows = {row.year: row for row in year_rows(item)}
+    assert sorted(rows) == [2021, 2022, 2023, 2024, 2025, 2026, 2030]
+    assert (rows[2025].milestone, rows[2025].figure.percent, rows[2025].status) == (
+        Decimal(70),
+        Decimal("50.00"),
+        YearStatus.BELOW,
+    )
+    assert rows[2026].is_partial and rows[2026].figure.as_of == TODAY
+    assert (rows[2030].figure, rows[2030].status) == (None, YearStatus.NOT_YET)
+    timeline = timeline_chart_data(item)["timeline"]
+    milestones = [m["x"] for m in timeline["milestones"]]
+    assert milestones == [day_number(D(2025, 12, 31)), day_number(D(2030, 12, 31))]
+    points = [p["x"] for p in timeline["points"]]
+    assert points[-1] == day_number(TODAY) and points[-1] - points[-2] == 181  # 31/12/2025 → 30/06/2026
+    assert timeline["min"] == day_number(D(2021, 1, 1)) and timeline["max"] == day_number(D(2030, 12, 31))
