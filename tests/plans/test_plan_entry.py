@@ -352,3 +352,30 @@ def test_each_milestone_year_has_a_row_and_stands_on_the_time_axis_by_its_date(
     points = [p["x"] for p in timeline["points"]]
     assert points[-1] == day_number(TODAY) and points[-1] - points[-2] == 181  # 31/12/2025 → 30/06/2026
     assert timeline["min"] == day_number(D(2021, 1, 1)) and timeline["max"] == day_number(D(2030, 12, 31))
+
+
+def test_the_excel_and_pdf_exports_work_for_a_catalogue_plan_with_its_year_table(
+    client_for, cast, tree, boards_definition
+):
+    import io
+
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    org_with_board(tree.phuc_xa, kind=OrganizationKind.AGENCY)
+    OrganizationFactory(branch=tree.truc_bach, kind=OrganizationKind.AGENCY)
+    plan = enter_plan(client_for(cast.manager), tree, boards_definition)
+    indicators_recompute_all(today=TODAY)
+    leader = client_for(cast.district_leader)
+    base = f"/plans/dashboard/{tree.ba_dinh.pk}/plan/{plan.pk}"
+    response = leader.get(f"{base}/report.xlsx")
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    rows = [[cell.value for cell in row] for sheet in load_workbook(io.BytesIO(content)) for row in sheet.iter_rows()]
+    assert any(row[0] and "Cơ quan có ban khuyến học" in str(row[0]) for row in rows)
+    year_2025 = next(row for row in rows if row[0] == 2025)
+    assert year_2025[1] == 70 and year_2025[3:6] == [1, 2, 50]
+    pdf = leader.get(f"{base}/report.pdf")
+    assert pdf.status_code == 200
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Cơ quan có ban khuyến học" in text and "2030" in text and "Phường Phúc Xá" in text
