@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('associations', '0009_branch_codes_unique_per_founding_day'),
+        ('associations', '0004_personal_data_export_and_erasure'),
         ('plans', '0002_dashboard_panel_year_totals'),
     ]
 
