@@ -21,6 +21,7 @@ from fpdf import FPDF
 from khuyenhoc.xlsx import Sheet
 from plans.models import ReportExport, RunStatus
 from plans.selectors import Dashboard, Figure, TargetProgress, dashboard_for
+from plans.timeline import YearRow, year_rows
 
 # fpdf2's font subsetting (fontTools) logs every glyph at INFO.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -47,7 +48,7 @@ def _pct(value: Decimal | None) -> str:
 def _target_title(item: TargetProgress) -> str:
     target = item.target
     return _("%(indicator)s: at least %(threshold)s by %(deadline)s") % {
-        "indicator": target.get_indicator_display(),
+        "indicator": target.indicator_name,
         "threshold": _pct(target.threshold_percent),
         "deadline": target.deadline.strftime("%d/%m/%Y"),
     }
@@ -77,6 +78,9 @@ def dashboard_sheets(dashboard: Dashboard) -> list[Sheet]:
                 [_("Percentage"), float(item.now.percent) if item.now.percent is not None else None],
                 [_("Gap to target"), item.now.gap, item.now.gap_text],
             ]
+        if not item.available:
+            heading.append([_("Not available: a measure of this indicator is not in the catalogue yet.")])
+        heading += _year_block(item)
         rows = [
             [
                 row.branch.name,
@@ -88,9 +92,31 @@ def dashboard_sheets(dashboard: Dashboard) -> list[Sheet]:
             ]
             for row in item.children
         ]
-        title = f"{index}. {item.target.get_indicator_display()}"
+        title = f"{index}. {item.target.indicator_name}"
         sheets.append(Sheet(title, headers, rows, heading=heading, widths={1: 40, 2: 14, 3: 14, 4: 14, 5: 14, 6: 28}))
     return sheets or [Sheet(_("No targets"), [], [])]
+
+
+def _year_cells(row: YearRow) -> list:
+    figure = row.figure
+    return [
+        row.year,
+        float(row.milestone) if row.milestone is not None else None,
+        figure.as_of if figure else None,
+        figure.numerator if figure else None,
+        figure.denominator if figure else None,
+        float(figure.percent) if figure and figure.percent is not None else None,
+        f"{row.status_symbol} {row.status_label}",
+    ]
+
+
+def _year_block(item: TargetProgress) -> list[list]:
+    """The year-by-year table (milestone, value at the year's end, status) above the branches."""
+    rows = year_rows(item)
+    if not rows:
+        return []
+    headers = [_("Year"), _("Milestone (%)"), _("As of"), _("Counted"), _("Out of"), _("Percentage"), _("Status")]
+    return [[_("Year by year")], headers, *[_year_cells(row) for row in rows], []]
 
 
 # --- PDF ---------------------------------------------------------------------------------------
@@ -162,7 +188,9 @@ def _threshold_line(pdf: _Report, left: float, chart_width: float, top: float, b
     pdf.set_xy(pdf.l_margin, bottom + 4)
 
 
-def _figure_line(figure: Figure | None) -> str:
+def _figure_line(figure: Figure | None, available: bool = True) -> str:
+    if not available:
+        return _("Not available: a measure of this indicator is not in the catalogue yet.")
     if figure is None:
         return _("Not computed yet.")
     return _("%(percent)s (%(numerator)s of %(denominator)s) as of %(day)s; %(gap)s") % {
@@ -170,7 +198,7 @@ def _figure_line(figure: Figure | None) -> str:
         "numerator": _num(figure.numerator),
         "denominator": _num(figure.denominator),
         "day": figure.as_of.strftime("%d/%m/%Y"),
-        "gap": figure.gap_text if figure.gap else _("target met"),
+        "gap": _("no data") if figure.percent is None else (figure.gap_text if figure.gap else _("target met")),
     }
 
 
@@ -222,7 +250,7 @@ def dashboard_pdf(dashboard: Dashboard) -> bytes:
         pdf.set_font("DejaVu", "B", 11)
         pdf.multi_cell(0, 6, f"{index}. {_target_title(item)}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", "", 9)
-        pdf.multi_cell(0, 5, _figure_line(item.now), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, _figure_line(item.now, item.available), new_x="LMARGIN", new_y="NEXT")
         pdf.multi_cell(
             0, 5, f"{item.status_symbol} {item.status_label}. {_projection_line(item)}", new_x="LMARGIN", new_y="NEXT"
         )
@@ -237,6 +265,7 @@ def dashboard_pdf(dashboard: Dashboard) -> bytes:
             ],
             threshold=threshold,
         )
+        _year_table(pdf, item)
         _bar_chart(
             pdf,
             title=_("Branches below"),
@@ -253,6 +282,36 @@ def dashboard_pdf(dashboard: Dashboard) -> bytes:
         _children_table(pdf, item)
         pdf.ln(4)
     return bytes(pdf.output())
+
+
+def _year_table(pdf: _Report, item: TargetProgress) -> None:
+    rows = year_rows(item)
+    if not rows:
+        return
+    widths = (16, 26, 26, 26, 26, 24, 36)
+    headers = (_("Year"), _("Milestone"), _("As of"), _("Counted"), _("Out of"), _("Percentage"), _("Status"))
+    pdf.need(14)
+    pdf.set_font("DejaVu", "B", 8)
+    for width, header in zip(widths, headers, strict=True):
+        pdf.cell(width, 6, header, border=1)
+    pdf.ln()
+    pdf.set_font("DejaVu", "", 8)
+    for row in rows:
+        pdf.need(6)
+        figure = row.figure
+        cells = (
+            str(row.year),
+            _pct(row.milestone) if row.milestone is not None else "—",
+            figure.as_of.strftime("%d/%m/%Y") if figure else "—",
+            _num(figure.numerator) if figure else "—",
+            _num(figure.denominator) if figure else "—",
+            _pct(figure.percent) if figure else "—",
+            f"{row.status_symbol} {row.status_label}",
+        )
+        for width, (position, text) in zip(widths, enumerate(cells), strict=True):
+            pdf.cell(width, 5.5, str(text), border=1, align="L" if position in (0, 2, 6) else "R")
+        pdf.ln()
+    pdf.ln(2)
 
 
 def _children_table(pdf: _Report, item: TargetProgress) -> None:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
@@ -25,8 +25,10 @@ from associations.models import (
     PLAN_MEMBER_CATEGORIES,
     PLAN_ORGANIZATION_KINDS,
     Branch,
+    BranchLevel,
     OrganizationKind,
 )
+from khuyenhoc import measures as catalogue
 
 
 class Indicator(models.TextChoices):
@@ -35,6 +37,119 @@ class Indicator(models.TextChoices):
         "cadre_membership",
         _("Party members, cadres, civil servants, public employees and workers who are members"),
     )
+
+
+class IndicatorUnit(models.TextChoices):
+    PERCENT = "percent", _("Percentage (numerator over denominator)")
+    VALUE = "value", _("Plain value")
+
+
+class IndicatorDefinition(models.Model):
+    """An indicator as data: a measure of the catalogue (khuyenhoc.measures) over another, or
+    a plain value, each with its scope filters ({key: [values]}, keys the measure accepts).
+
+    `clean()` checks the codes and filters against the catalogue as it is now; a definition
+    saved earlier whose measure has since left the catalogue (or is not registered yet) is
+    shown "not available" by the dashboard, never an error (plans.catalogue)."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=300)
+    numerator_measure = models.CharField(_("numerator (measure)"), max_length=80)
+    numerator_filters = models.JSONField(_("numerator filters"), default=dict, blank=True)
+    denominator_measure = models.CharField(
+        _("denominator (measure)"),
+        max_length=80,
+        blank=True,
+        default="",
+        help_text=_("Leave empty for a plain value."),
+    )
+    denominator_filters = models.JSONField(_("denominator filters"), default=dict, blank=True)
+    unit = models.CharField(_("unit"), max_length=10, choices=IndicatorUnit.choices, default=IndicatorUnit.PERCENT)
+    description = models.TextField(_("description"), blank=True, default="")
+    source = models.TextField(_("source"), blank=True, default="", help_text=_("Where the definition comes from."))
+    created_at = models.DateTimeField(_("created at"), db_default=Now(), editable=False)
+
+    class Meta:
+        verbose_name = _("indicator definition")
+        verbose_name_plural = _("indicator definitions")
+        ordering = ["name", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit__in=["percent", "value"]), name="indicatordefinition_unit_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def parts(self) -> list[tuple[str, str, dict]]:
+        """[(role, measure code, filters)]: the numerator, then the denominator when there is one."""
+        parts = [("numerator", self.numerator_measure, self.numerator_filters or {})]
+        if self.denominator_measure:
+            parts.append(("denominator", self.denominator_measure, self.denominator_filters or {}))
+        return parts
+
+    def missing_measures(self) -> list[str]:
+        """The codes this definition names that the catalogue does not have (now)."""
+        missing = []
+        for _role, code, _filters in self.parts():
+            try:
+                catalogue.measure(code)
+            except catalogue.MeasureError:
+                missing.append(code)
+        return missing
+
+    @property
+    def is_available(self) -> bool:
+        return not self.missing_measures()
+
+    def clean(self):
+        errors: dict[str, list] = {}
+        for role, code, filters in self.parts():
+            field_name = f"{role}_measure"
+            try:
+                measure = catalogue.measure(code)
+            except catalogue.MeasureError:
+                errors.setdefault(field_name, []).append(
+                    ValidationError(_("No measure “%(code)s” in the catalogue."), params={"code": code})
+                )
+                continue
+            problem = filters_problem(measure, filters)
+            if problem:
+                errors.setdefault(f"{role}_filters", []).append(problem)
+        if self.unit == IndicatorUnit.PERCENT and not self.denominator_measure:
+            errors.setdefault("denominator_measure", []).append(
+                ValidationError(_("A percentage needs a denominator measure."))
+            )
+        if self.unit == IndicatorUnit.VALUE and self.denominator_measure:
+            errors.setdefault("denominator_measure", []).append(
+                ValidationError(_("A plain value has no denominator; choose “percentage” or leave it empty."))
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+def filters_problem(measure: catalogue.Measure, filters) -> ValidationError | None:
+    """Why `filters` do not suit `measure` (None when they do): a dict of lists of the
+    values the measure lists for each key it accepts."""
+    if filters in (None, ""):
+        return None
+    if not isinstance(filters, dict):
+        return ValidationError(_("Filters are a list of values for each filter name."))
+    for key, values in filters.items():
+        if key not in measure.filters:
+            return ValidationError(
+                _("The measure “%(code)s” does not accept the filter “%(key)s”."),
+                params={"code": measure.code, "key": key},
+            )
+        if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+            return ValidationError(_("The filter “%(key)s” takes a list of values."), params={"key": key})
+        allowed = {str(value) for value, _label in measure.filters[key][1]}
+        unknown = [value for value in values if value not in allowed]
+        if unknown:
+            return ValidationError(
+                _("The filter “%(key)s” of “%(code)s” has no value “%(value)s”."),
+                params={"key": key, "code": measure.code, "value": unknown[0]},
+            )
+    return None
 
 
 class PlanQuerySet(SubtreeQuerySetMixin, models.QuerySet):
@@ -59,6 +174,17 @@ class PlanQuerySet(SubtreeQuerySetMixin, models.QuerySet):
         )
         return self.filter(self._subtree_q(path) | Q(pk__in=targets.values("plan_id")))
 
+    def current_first(self, today: datetime.date):
+        """Plans in the order a chooser lists them: the current ones (active and not yet
+        ended on `today`) first, newest first, then the past ones (ended, inactive or
+        superseded by a new version)."""
+        current = Case(
+            When(Q(is_active=True, ends_on__gte=today), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+        return self.annotate(is_current=current).order_by("-is_current", "-starts_on", "code", "-version")
+
 
 class Plan(models.Model):
     """A plan issued by a branch, e.g. Plan 99/KH-KHHN of Hanoi's association (2017–2020)."""
@@ -77,6 +203,25 @@ class Plan(models.Model):
         help_text=_("Active plans are shown on the dashboards and their figures are recomputed every night."),
     )
     created_at = models.DateTimeField(_("created at"), db_default=Now(), editable=False)
+    # Versions: a plan already used (values computed for it) is never edited away; editing
+    # it makes a new version (plans.services.plan_revise) and the old one stays readable.
+    version = models.PositiveSmallIntegerField(_("version"), default=1, editable=False)
+    previous_version = models.OneToOneField(
+        "self",
+        verbose_name=_("previous version"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="next_version",
+    )
+    source_note = models.TextField(
+        _("source of the figures"),
+        blank=True,
+        default="",
+        help_text=_("Where the plan's text was taken from, e.g. public reporting of the plan."),
+    )
+    note = models.TextField(_("note"), blank=True, default="")
 
     objects = PlanQuerySet.as_manager()
 
@@ -85,7 +230,9 @@ class Plan(models.Model):
         verbose_name_plural = _("plans")
         ordering = ["-starts_on", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["issuing_branch", "code"], name="plan_code_unique_per_branch"),
+            models.UniqueConstraint(
+                fields=["issuing_branch", "code", "version"], name="plan_code_version_unique_per_branch"
+            ),
             models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="plan_ends_after_start"),
         ]
 
@@ -95,6 +242,10 @@ class Plan(models.Model):
     def clean(self):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("A plan cannot end before it starts.")})
+
+    @property
+    def is_superseded(self) -> bool:
+        return hasattr(self, "next_version")
 
     def year_ends(self) -> list[datetime.date]:
         """31/12 of every year the plan runs."""
@@ -112,7 +263,25 @@ class Target(models.Model):
     """One target of a plan: an indicator, a threshold, a deadline and the scope counted."""
 
     plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="targets")
-    indicator = models.CharField(_("indicator"), max_length=20, choices=Indicator.choices)
+    # Plan 99's two targets keep `indicator` (computed by plans.indicators); every other
+    # target names a catalogue definition and leaves `indicator` empty (plans.catalogue).
+    indicator = models.CharField(_("indicator"), max_length=20, choices=Indicator.choices, blank=True, default="")
+    definition = models.ForeignKey(
+        IndicatorDefinition,
+        verbose_name=_("indicator"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="targets",
+    )
+    applies_to_level = models.CharField(
+        _("applies to each"),
+        max_length=10,
+        choices=BranchLevel.choices,
+        blank=True,
+        default="",
+        help_text=_("The level of branch each of which must reach the target; empty: the subtree as a whole."),
+    )
     threshold_percent = models.DecimalField(
         _("target (%)"),
         max_digits=5,
@@ -151,7 +320,12 @@ class Target(models.Model):
         verbose_name_plural = _("targets")
         ordering = ["plan", "position", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(indicator__in=Indicator.values), name="target_indicator_valid"),
+            models.CheckConstraint(
+                condition=Q(indicator__in=[*Indicator.values, ""]), name="target_indicator_valid_or_catalogue"
+            ),
+            models.CheckConstraint(
+                condition=~Q(indicator="") | Q(definition__isnull=False), name="target_has_an_indicator"
+            ),
             models.CheckConstraint(
                 condition=Q(threshold_percent__gt=0) & Q(threshold_percent__lte=100),
                 name="target_threshold_is_a_percentage",
@@ -159,10 +333,34 @@ class Target(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.plan.code}: {self.get_indicator_display()} ≥ {self.threshold_percent:g}%"
+        return f"{self.plan.code}: {self.indicator_name} ≥ {self.threshold_percent:g}%"
+
+    @property
+    def is_catalogue(self) -> bool:
+        """Computed from a catalogue definition (plans.catalogue), not Plan 99's code."""
+        return not self.indicator
+
+    @property
+    def indicator_name(self) -> str:
+        if self.indicator:
+            return str(self.get_indicator_display())
+        return self.definition.name if self.definition_id else ""
+
+    @property
+    def indicator_key(self) -> str:
+        """A stable key for page anchors and test ids: Plan 99's indicator or the definition's code."""
+        return self.indicator or (self.definition.code if self.definition_id else str(self.pk))
 
     def clean(self):
         errors = {}
+        if not self.indicator:
+            if not self.definition_id:
+                errors["definition"] = _("Choose an indicator.")
+            elif self.definition.unit != IndicatorUnit.PERCENT:
+                errors["definition"] = _("Targets are percentages for now: choose an indicator with a denominator.")
+            if errors:
+                raise ValidationError(errors)
+            return
         kinds = self.organization_kinds or []
         categories = self.member_categories or []
         if not isinstance(kinds, list) or any(k not in OrganizationKind.values for k in kinds):

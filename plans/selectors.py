@@ -59,6 +59,8 @@ def percent_of(numerator: int, denominator: int) -> Decimal | None:
 
 def gap_text(target: Target, gap: int) -> str:
     count = number_format(gap, force_grouping=True)
+    if target.is_catalogue:
+        return ngettext("needs %(count)s more", "needs %(count)s more", gap) % {"count": count}
     if target.indicator == Indicator.BOARD_COVERAGE:
         return ngettext("needs %(count)s more board", "needs %(count)s more boards", gap) % {"count": count}
     return ngettext("needs %(count)s more member", "needs %(count)s more members", gap) % {"count": count}
@@ -177,6 +179,12 @@ class TargetProgress:
         return Status.LABELS[self.status][1]
 
     @property
+    def available(self) -> bool:
+        """False when the target's catalogue indicator names a measure not registered."""
+        definition = self.target.definition if self.target.is_catalogue else None
+        return definition is None or definition.is_available
+
+    @property
     def milestones(self) -> list[TargetMilestone]:
         return list(self.target.milestones.all())
 
@@ -254,7 +262,12 @@ def _prefer_todays_map(rows, *, key_of) -> list:
 
 
 def dashboard_for(
-    branch: Branch, *, plan: Plan | None = None, on_map: str = OnMap.IN_FORCE, as_of: datetime.date | None = None
+    branch: Branch,
+    *,
+    plan: Plan | None = None,
+    plans: list[Plan] | None = None,
+    on_map: str = OnMap.IN_FORCE,
+    as_of: datetime.date | None = None,
 ) -> Dashboard:
     """The dashboard of `branch`: every target of an active plan covering it, from stored values.
 
@@ -268,8 +281,9 @@ def dashboard_for(
     maps = [OnMap.IN_FORCE, OnMap.TODAY, OnMap.SPLIT] if todays_map else [OnMap.IN_FORCE]
     targets = list(
         Target.objects.covering(branch)
-        .filter(plan__is_active=True, **({"plan": plan} if plan else {}))
-        .select_related("plan")
+        # A plan chosen by name is shown even when past or replaced (it stays readable).
+        .filter(**({"plan": plan} if plan else {"plan__in": plans} if plans else {"plan__is_active": True}))
+        .select_related("plan", "definition")
         .prefetch_related(Prefetch("milestones", queryset=TargetMilestone.objects.order_by("year")))
         .order_by("-plan__starts_on", "plan_id", "position", "id")
     )
@@ -385,10 +399,8 @@ def _founded_after(branch: Branch, day: datetime.date) -> bool:
 
 
 def plan_for_branch_or_none(branch: Branch, plan_id: int) -> Plan | None:
-    """An active plan with a target covering `branch`, or None (→ 404)."""
-    return (
-        Plan.objects.filter(pk=plan_id, is_active=True, targets__in=Target.objects.covering(branch)).distinct().first()
-    )
+    """A plan (current or past) with a target covering `branch`, or None (→ 404)."""
+    return Plan.objects.filter(pk=plan_id, targets__in=Target.objects.covering(branch)).distinct().first()
 
 
 def dashboard_values(branch: Branch) -> list[dict]:

@@ -8,16 +8,28 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from associations.access import require_write_in
+from associations.access import require_manage, require_write_in, user_root_branch
 from associations.audit import audit_record, diff, snapshot
 from associations.models import AuditAction, Branch
 from learning.services import title_figures_recompute
 from plans import tasks  # tasks call services and services enqueue tasks: modules, not names
+from plans.catalogue import catalogue_target_recompute
 from plans.indicators import panel_totals_recompute, target_recompute
-from plans.models import Indicator, Plan, RecomputeRun, RunStatus, Target, TargetMilestone
+from plans.models import (
+    Indicator,
+    IndicatorDefinition,
+    IndicatorValue,
+    Plan,
+    RecomputeRun,
+    RunStatus,
+    Target,
+    TargetMilestone,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +45,83 @@ def _debounce_seconds() -> int:
 
 
 # --- Plans and targets ------------------------------------------------------------------
+def plan_is_used(plan: Plan) -> bool:
+    """A plan is used once a value has been computed for one of its targets: from then on
+    it is versioned, never edited away. (No report is approved against a plan yet: the
+    reporting app does not link its reports to plans.)"""
+    return plan.pk is not None and IndicatorValue.objects.filter(target__plan=plan).exists()
+
+
+def _refuse_superseded(plan: Plan) -> None:
+    if plan.pk and Plan.objects.filter(previous_version_id=plan.pk).exists():
+        raise ValidationError(_("This version of the plan has been replaced by a newer one; edit the newest version."))
+
+
+def _copy_targets(*, source: Plan, into: Plan) -> dict[int, Target]:
+    """Copy every target of `source` (and its milestones) into `into`: {old id: new target}."""
+    copies: dict[int, Target] = {}
+    for target in source.targets.order_by("position", "id").prefetch_related("milestones"):
+        milestones = list(target.milestones.all())
+        old_id = target.pk
+        target.pk = None
+        target.id = None
+        target.plan = into
+        target.save()
+        TargetMilestone.objects.bulk_create(
+            TargetMilestone(target=target, year=m.year, percent=m.percent) for m in milestones
+        )
+        copies[old_id] = target
+    return copies
+
+
+def _new_version(*, actor, old: Plan, changed: Plan | None = None) -> tuple[Plan, dict[int, Target]]:
+    """A new version of `old` (with `changed`'s fields when given), its targets copied;
+    `old` stays as it was, readable, and leaves the recompute (inactive)."""
+    source = changed if changed is not None else Plan.objects.get(pk=old.pk)
+    was_active = source.is_active
+    new = Plan(
+        code=source.code,
+        title=source.title,
+        issuing_branch=source.issuing_branch,
+        issued_on=source.issued_on,
+        starts_on=source.starts_on,
+        ends_on=source.ends_on,
+        is_active=was_active,
+        source_note=source.source_note,
+        note=source.note,
+        version=old.version + 1,
+        previous_version=old,
+    )
+    new.full_clean()
+    new.save()
+    Plan.objects.filter(pk=old.pk).update(is_active=False)
+    copies = _copy_targets(source=old, into=new)
+    audit_record(
+        actor=actor,
+        obj=new,
+        action=AuditAction.CREATE,
+        branch=new.issuing_branch,
+        changes={**snapshot(new), "replaces_version": old.version},
+    )
+    audit_record(
+        actor=actor, obj=old, action=AuditAction.UPDATE, branch=old.issuing_branch, changes={"is_active": [True, False]}
+    )
+    return new, copies
+
+
 @transaction.atomic
 def plan_save(*, actor, plan: Plan) -> Plan:
-    """Create or change a plan after checking it lies in the actor's subtree."""
+    """Create or change a plan after checking it lies in the actor's subtree. A plan already
+    used is not changed: the change makes a new version (answered), the old one stays."""
     require_write_in(actor, plan.issuing_branch)
+    _refuse_superseded(plan)
+    if plan.pk and plan_is_used(plan):
+        old = Plan.objects.get(pk=plan.pk)
+        require_write_in(actor, old.issuing_branch)
+        plan.full_clean(exclude=["issuing_branch", "code"])
+        new, _copies = _new_version(actor=actor, old=old, changed=plan)
+        transaction.on_commit(recompute_schedule, robust=True)
+        return new
     before = snapshot(Plan.objects.get(pk=plan.pk)) if plan.pk else {}
     plan.full_clean()
     plan.save()
@@ -48,11 +133,45 @@ def plan_save(*, actor, plan: Plan) -> Plan:
     return plan
 
 
+def _catalogue_target_fields(target: Target, milestones: dict[int, object] | None) -> None:
+    """A catalogue target's threshold and deadline are its last milestone's (e.g. 2030: 80%
+    → 80% by 31/12/2030), so the manager enters the milestones only."""
+    if target.indicator or not milestones:
+        return
+    last_year = max(milestones)
+    target.threshold_percent = milestones[last_year]
+    target.deadline = datetime.date(last_year, 12, 31)
+
+
 @transaction.atomic
 def target_save(*, actor, target: Target, milestones: dict[int, object] | None = None) -> Target:
-    """Create or change a target (and replace its yearly milestones when given)."""
+    """Create or change a target (and replace its yearly milestones when given). Changing a
+    target of a used plan makes a new version of the plan, with the change in its copy of
+    the target; the old version keeps its target and values. Answers the target saved."""
     require_write_in(actor, target.root_branch)
-    before = snapshot(Target.objects.get(pk=target.pk)) if target.pk else {}
+    _refuse_superseded(target.plan)
+    _catalogue_target_fields(target, milestones)
+    if target.pk and plan_is_used(target.plan):
+        target.full_clean()
+        changed = target
+        _new_plan, copies = _new_version(actor=actor, old=Plan.objects.get(pk=target.plan_id))
+        copy = copies[changed.pk]
+        for field in (
+            "indicator",
+            "definition",
+            "threshold_percent",
+            "deadline",
+            "root_branch",
+            "applies_to_level",
+            "organization_kinds",
+            "member_categories",
+            "position",
+        ):
+            setattr(copy, field, getattr(changed, field))
+        target = copy
+        before = snapshot(Target.objects.get(pk=target.pk))
+    else:
+        before = snapshot(Target.objects.get(pk=target.pk)) if target.pk else {}
     target.full_clean()
     target.save()
     if milestones is not None:
@@ -71,8 +190,81 @@ def target_save(*, actor, target: Target, milestones: dict[int, object] | None =
     return target
 
 
+def require_indicator_writer(actor) -> Branch | None:
+    """Refuse (403) anyone but a superuser or a manager of the tree's root: indicator
+    definitions are shared by every plan of the province. Answers the root the audit rows
+    are filed under (None for a superuser with no branch)."""
+    if getattr(actor, "is_superuser", False) and actor.is_active:
+        require_manage(actor)
+        return user_root_branch(actor) or Branch.objects.city_root()
+    own = user_root_branch(actor)
+    if own is None:
+        raise PermissionDenied
+    root = Branch.objects.get_root(own)
+    require_write_in(actor, root, manage=True)
+    return root
+
+
+@transaction.atomic
+def indicator_definition_save(*, actor, definition: IndicatorDefinition) -> IndicatorDefinition:
+    """Create an indicator definition, checked against the catalogue. Definitions are shared
+    by every plan, so only a manager of the tree's root (or a superuser) writes them; a
+    definition a target uses is not changed (make a new one)."""
+    root = require_indicator_writer(actor)
+    if definition.pk and definition.targets.exists():
+        raise ValidationError(_("This indicator is used by a target; create a new indicator instead of changing it."))
+    before = snapshot(IndicatorDefinition.objects.get(pk=definition.pk)) if definition.pk else {}
+    definition.full_clean()
+    definition.save()
+    audit_record(
+        actor=actor,
+        obj=definition,
+        action=AuditAction.UPDATE if before else AuditAction.CREATE,
+        branch=root,
+        changes=diff(before, snapshot(definition)) if before else snapshot(definition),
+    )
+    return definition
+
+
 PLAN_99_CODE = "99/KH-KHHN"
 PLAN_99_TITLE = "Đẩy mạnh học tập suốt đời cho người lớn trên địa bàn Thành phố Hà Nội giai đoạn 2017–2020"
+
+
+_PLAN_99_SOURCE = "Kế hoạch 99/KH-KHHN của Hội Khuyến học Thành phố Hà Nội (2017–2020)"
+_PLAN_CATEGORIES = ["party_member", "cadre", "civil_servant", "public_employee", "worker"]
+_PLAN_KINDS = ["agency", "public_service", "armed_forces"]
+# Plan 99's two indicators in the catalogue's terms (the same rows as migration 0004).
+PLAN_99_DEFINITIONS = {
+    Indicator.BOARD_COVERAGE: {
+        "code": "board-coverage",
+        "name": "Cơ quan, đơn vị có ban hoặc chi hội khuyến học",
+        "numerator_measure": "registry.organizations_with_board",
+        "numerator_filters": {"kinds": _PLAN_KINDS},
+        "denominator_measure": "registry.organizations",
+        "denominator_filters": {"kinds": _PLAN_KINDS},
+        "source": _PLAN_99_SOURCE,
+    },
+    Indicator.CADRE_MEMBERSHIP: {
+        "code": "cadre-membership",
+        "name": "Đảng viên, cán bộ, công chức, viên chức, người lao động là hội viên",
+        "numerator_measure": "registry.plan_members",
+        "numerator_filters": {"categories": _PLAN_CATEGORIES},
+        "denominator_measure": "registry.headcount",
+        "denominator_filters": {"categories": _PLAN_CATEGORIES},
+        "source": _PLAN_99_SOURCE,
+    },
+}
+
+
+def _definition_ensure(row: dict) -> IndicatorDefinition:
+    row = dict(row)
+    definition, _created = IndicatorDefinition.objects.get_or_create(code=row.pop("code"), defaults=row)
+    return definition
+
+
+def plan_99_definitions_ensure() -> dict[str, IndicatorDefinition]:
+    """Plan 99's two catalogue definitions, created when missing: {indicator: definition}."""
+    return {indicator: _definition_ensure(row) for indicator, row in PLAN_99_DEFINITIONS.items()}
 
 
 @transaction.atomic
@@ -96,6 +288,13 @@ def plan_99_load() -> Plan | None:
     )
     if created:
         audit_record(actor=None, obj=plan, action=AuditAction.CREATE, branch=root, changes=snapshot(plan))
+    definitions = plan_99_definitions_ensure()
+    Target.objects.filter(plan=plan, definition__isnull=True).filter(indicator=Indicator.BOARD_COVERAGE).update(
+        definition=definitions[Indicator.BOARD_COVERAGE]
+    )
+    Target.objects.filter(plan=plan, definition__isnull=True).filter(indicator=Indicator.CADRE_MEMBERSHIP).update(
+        definition=definitions[Indicator.CADRE_MEMBERSHIP]
+    )
     for position, (indicator, threshold) in enumerate(
         [(Indicator.BOARD_COVERAGE, 70), (Indicator.CADRE_MEMBERSHIP, 60)]
     ):
@@ -103,6 +302,7 @@ def plan_99_load() -> Plan | None:
             plan=plan,
             indicator=indicator,
             defaults={
+                "definition": definitions[indicator],
                 "threshold_percent": threshold,
                 "deadline": datetime.date(2020, 12, 31),
                 "root_branch": root,
@@ -115,6 +315,177 @@ def plan_99_load() -> Plan | None:
     return plan
 
 
+PLAN_291_CODE = "291/KH-UBND"
+PLAN_291_TITLE = "Xây dựng xã hội học tập giai đoạn 2021–2030 trên địa bàn thành phố Hà Nội"
+PLAN_291_SOURCE = (
+    "Nhập từ thông tin công khai về kế hoạch (không phải từ văn bản gốc): bản tóm tắt công khai của "
+    "Sở Văn hóa và Thể thao Hà Nội về Kế hoạch 291/KH-UBND của UBND Thành phố. "
+    "Xem docs/decisions/plan-291-data.md."
+)
+PLAN_291_NOTE = (
+    "Kế hoạch do UBND Thành phố ban hành; ghi dưới Hội Khuyến học Thành phố, nơi theo dõi. "
+    "Ngày ban hành ghi theo tin công khai (27/12/2021), cần đối chiếu với văn bản. "
+    "Hai chỉ tiêu Công dân học tập (trong người lao động của GĐHT/DHHT/CĐHT; trong cán bộ, người lao động "
+    "của ĐVHT) chưa tính được: danh mục số đo chỉ đếm danh hiệu theo từng loại, chưa đếm người theo danh "
+    "hiệu của gia đình, dòng họ, cộng đồng hay đơn vị của họ, nên hiện “chưa có số đo”. "
+    "Chỉ tiêu 100% chủ tịch hoặc phó chủ tịch hội cấp xã tham gia ban quản lý trung tâm (Quyết định 387) "
+    "không ghi năm; ghi cho cả 2025 và 2030."
+)
+_TITLE_PAIR = ("learning.recognised", "learning.eligible")
+_NOT_EXPRESSIBLE = (
+    "Chưa tính được bằng danh mục số đo hiện có: danh hiệu học tập được đếm theo từng loại danh hiệu, "
+    "chưa đếm được người theo danh hiệu của gia đình, dòng họ, cộng đồng hay đơn vị của họ. "
+    "Hiện “chưa có số đo” cho đến khi có số đo đăng ký dưới mã này."
+)
+# (definition, {year: percent}, level each branch of which must reach it; "" = the city as a whole)
+PLAN_291_TARGETS = [
+    (
+        {
+            "code": "title-rate-gdht",
+            "name": "Tỷ lệ hộ gia đình đạt danh hiệu Gia đình học tập",
+            "numerator_measure": _TITLE_PAIR[0],
+            "numerator_filters": {"title": ["gia-dinh-hoc-tap"]},
+            "denominator_measure": _TITLE_PAIR[1],
+            "denominator_filters": {"title": ["gia-dinh-hoc-tap"]},
+            "description": "Được công nhận trong năm trên tổng số đủ điều kiện (tổng số hộ đã nhập).",
+        },
+        {2025: 70, 2030: 80},
+        "",
+    ),
+    (
+        {
+            "code": "title-rate-dhht",
+            "name": "Tỷ lệ dòng họ đạt danh hiệu Dòng họ học tập",
+            "numerator_measure": _TITLE_PAIR[0],
+            "numerator_filters": {"title": ["dong-ho-hoc-tap"]},
+            "denominator_measure": _TITLE_PAIR[1],
+            "denominator_filters": {"title": ["dong-ho-hoc-tap"]},
+            "description": "Được công nhận trong năm trên tổng số đủ điều kiện.",
+        },
+        {2025: 65, 2030: 75},
+        "",
+    ),
+    (
+        {
+            "code": "title-rate-cdht",
+            "name": "Tỷ lệ thôn, tổ dân phố đạt danh hiệu Cộng đồng học tập",
+            "numerator_measure": _TITLE_PAIR[0],
+            "numerator_filters": {"title": ["cong-dong-hoc-tap"]},
+            "denominator_measure": _TITLE_PAIR[1],
+            "denominator_filters": {"title": ["cong-dong-hoc-tap"]},
+            "description": "Được công nhận trong năm trên tổng số đủ điều kiện.",
+        },
+        {2025: 65, 2030: 75},
+        "",
+    ),
+    (
+        {
+            "code": "title-rate-dvht",
+            "name": "Tỷ lệ cơ quan, đơn vị đạt danh hiệu Đơn vị học tập",
+            "numerator_measure": _TITLE_PAIR[0],
+            "numerator_filters": {"title": ["don-vi-hoc-tap"]},
+            "denominator_measure": _TITLE_PAIR[1],
+            "denominator_filters": {"title": ["don-vi-hoc-tap"]},
+            "description": (
+                "Được công nhận trong năm trên tổng số đủ điều kiện (hoặc số cơ quan, đơn vị đang hoạt động)."
+            ),
+        },
+        {2025: 80, 2030: 90},
+        "",
+    ),
+    (
+        {
+            "code": "cdht-among-workers-of-titled-families",
+            "name": "Người lao động trong GĐHT, DHHT, CĐHT đạt danh hiệu Công dân học tập",
+            "numerator_measure": "learning.citizens_recognised_in_titled_communities",
+            "denominator_measure": "learning.workers_in_titled_communities",
+            "description": _NOT_EXPRESSIBLE,
+        },
+        {2025: 40, 2030: 60},
+        "",
+    ),
+    (
+        {
+            "code": "cdht-among-staff-of-titled-units",
+            "name": "Cán bộ, người lao động của Đơn vị học tập đạt danh hiệu Công dân học tập",
+            "numerator_measure": "learning.citizens_recognised_in_titled_units",
+            "denominator_measure": "learning.staff_of_titled_units",
+            "description": _NOT_EXPRESSIBLE,
+        },
+        {2025: 60, 2030: 80},
+        "",
+    ),
+    (
+        {
+            "code": "centre-staff-taking-part-trained",
+            "name": (
+                "Cán bộ hội cấp xã tham gia hoạt động trung tâm học tập cộng đồng và được bồi dưỡng công nghệ thông tin"
+            ),
+            "numerator_measure": "centres.staff_taking_part_trained",
+            "denominator_measure": "centres.staff_total",
+        },
+        {2025: 40, 2030: 70},
+        "",
+    ),
+    (
+        {
+            "code": "centre-chairs-on-board",
+            "name": (
+                "Hội khuyến học cấp xã có chủ tịch hoặc phó chủ tịch tham gia ban quản lý trung tâm học tập cộng đồng"
+            ),
+            "numerator_measure": "centres.chairs_on_board",
+            "denominator_measure": "centres.commune_associations",
+            "description": "Quyết định 387/QĐ-TTg.",
+        },
+        {2025: 100, 2030: 100},
+        "commune",
+    ),
+]
+
+
+@transaction.atomic
+def plan_291_load() -> Plan | None:
+    """Hanoi's Plan 291/KH-UBND (2021–2030) and its eight targets, entered from public
+    reporting of the plan (source noted on the plan and in docs/decisions/plan-291-data.md);
+    idempotent. Needs the city root; answers None without it. Targets on measures the
+    catalogue does not have yet are loaded all the same and shown "not available"."""
+    root = Branch.objects.city_root()
+    if root is None:
+        return None
+    plan = Plan.objects.filter(issuing_branch=root, code=PLAN_291_CODE).order_by("-version").first()
+    if plan is None:
+        plan = Plan.objects.create(
+            issuing_branch=root,
+            code=PLAN_291_CODE,
+            title=PLAN_291_TITLE,
+            issued_on=datetime.date(2021, 12, 27),
+            starts_on=datetime.date(2021, 1, 1),
+            ends_on=datetime.date(2030, 12, 31),
+            source_note=PLAN_291_SOURCE,
+            note=PLAN_291_NOTE,
+        )
+        audit_record(actor=None, obj=plan, action=AuditAction.CREATE, branch=root, changes=snapshot(plan))
+    elif plan.targets.exists():
+        return plan
+    for position, (row, milestones, level) in enumerate(PLAN_291_TARGETS):
+        definition = _definition_ensure({**row, "unit": "percent", "source": PLAN_291_SOURCE})
+        last_year = max(milestones)
+        target = Target.objects.create(
+            plan=plan,
+            definition=definition,
+            threshold_percent=milestones[last_year],
+            deadline=datetime.date(last_year, 12, 31),
+            root_branch=root,
+            applies_to_level=level,
+            position=position,
+        )
+        TargetMilestone.objects.bulk_create(
+            TargetMilestone(target=target, year=year, percent=percent) for year, percent in sorted(milestones.items())
+        )
+        audit_record(actor=None, obj=target, action=AuditAction.CREATE, branch=root, changes=snapshot(target))
+    return plan
+
+
 # --- Recomputing --------------------------------------------------------------------------
 def indicators_recompute_all(*, today: datetime.date | None = None) -> int:
     """Compute and store every target of every active plan, then the dashboard's money and
@@ -123,8 +494,12 @@ def indicators_recompute_all(*, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
     computed_at = timezone.now()
     written = 0
-    for target in Target.objects.filter(plan__is_active=True).select_related("plan", "root_branch"):
-        written += target_recompute(target=target, today=today, computed_at=computed_at)
+    targets = Target.objects.filter(plan__is_active=True).select_related("plan", "root_branch", "definition")
+    for target in targets:
+        if target.is_catalogue:
+            written += catalogue_target_recompute(target=target, today=today, computed_at=computed_at)
+        else:
+            written += target_recompute(target=target, today=today, computed_at=computed_at)
     written += panel_totals_recompute()
     written += title_figures_recompute()
     return written

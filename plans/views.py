@@ -9,23 +9,34 @@ import datetime
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from associations.access import can_manage, get_visible_or_404, require_manage, user_root_branch
 from associations.models import Branch
+from khuyenhoc import measures as catalogue_measures
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.xlsx import xlsx_response
 from plans import exports, tasks
-from plans.forms import PlanForm, TargetForm
-from plans.models import OnMap, Plan, RecomputeRun, ReportExport, RunStatus, Target
+from plans.forms import IndicatorDefinitionForm, PlanForm, TargetForm
+from plans.models import IndicatorDefinition, OnMap, Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.selectors import dashboard_for, dashboard_values, money_panel, plan_for_branch_or_none, scholarship_panel
-from plans.services import plan_save, recompute_request, target_save
+from plans.services import (
+    indicator_definition_save,
+    plan_is_used,
+    plan_save,
+    recompute_request,
+    require_indicator_writer,
+    target_save,
+)
+from plans.timeline import plan_choices, timeline_chart_data, year_rows
 
 
 def _default_branch(user) -> Branch:
@@ -71,10 +82,23 @@ def _map_and_date(request) -> tuple[str, datetime.date | None]:
 def dashboard(request, branch_id: int | None = None):
     branch = _branch(request, branch_id)
     on_map, as_of = _map_and_date(request)
-    board = dashboard_for(branch, on_map=on_map, as_of=as_of)
+    chosen = None
+    if request.GET.get("plan", "").isdigit():
+        chosen = plan_for_branch_or_none(branch, int(request.GET["plan"]))
+        if chosen is None:
+            raise Http404
+    choices = plan_choices(branch, today=timezone.localdate())
+    # Without a choice: the current plans; when none is current, every active one (as before).
+    board = dashboard_for(
+        branch, plan=chosen, plans=None if chosen else choices.current or None, on_map=on_map, as_of=as_of
+    )
+    for item in board.targets:
+        item.year_rows = year_rows(item)
     keep = {"map": on_map} if on_map == OnMap.TODAY else {}
     if as_of is not None:
         keep["as_of"] = as_of.isoformat()
+    if chosen is not None:
+        keep["plan"] = chosen.pk
     context = {
         "branch": branch,
         "on_map": on_map,
@@ -83,12 +107,14 @@ def dashboard(request, branch_id: int | None = None):
         "view_query": ("?" + urlencode(keep)) if keep else "",
         "breadcrumb": _breadcrumb(request.user, branch),
         "dashboard": board,
+        "chosen_plan": chosen,
+        "plan_choices": choices,
         "money": money_panel(branch),
         "scholarships": scholarship_panel(branch),
         "can_recompute": can_manage(request.user),
     }
     context["chart_data"] = {
-        "targets": [item.chart_data() for item in board.targets],
+        "targets": [{**item.chart_data(), **timeline_chart_data(item)} for item in board.targets],
         "dashboardUrl": reverse("plans:dashboard_branch", args=[0]).removesuffix("0/"),
         "viewQuery": context["view_query"],
         "money": context["money"].chart_data() if context["money"].available else None,
@@ -98,6 +124,7 @@ def dashboard(request, branch_id: int | None = None):
             "milestone": _("Milestone"),
             "percent": _("Percentage"),
             "turns": _("Award turns"),
+            "date": _("Date"),
             "amount": _("Amount (đồng)"),
         },
     }
@@ -193,7 +220,12 @@ def _manager_branches(user):
 @login_required
 @require_GET
 def plan_list(request):
-    plans = Plan.objects.concerning(request.user).select_related("issuing_branch").prefetch_related("targets")
+    plans = (
+        Plan.objects.concerning(request.user)
+        .current_first(timezone.localdate())
+        .select_related("issuing_branch")
+        .prefetch_related("targets")
+    )
     return render(request, "plans/plan_list.html", {"plans": plans, "can_edit": can_manage(request.user)})
 
 
@@ -217,10 +249,19 @@ def plan_edit(request, pk: int | None = None):
 @require_GET
 def plan_detail(request, pk: int):
     # Read by everyone the plan concerns; changed only by managers of the branch that issued it.
-    plan = get_object_or_404(Plan.objects.concerning(request.user).select_related("issuing_branch"), pk=pk)
-    targets = plan.targets.select_related("root_branch").prefetch_related("milestones")
-    can_edit = can_manage(request.user) and Plan.objects.visible_to(request.user).filter(pk=plan.pk).exists()
-    return render(request, "plans/plan_detail.html", {"plan": plan, "targets": targets, "can_edit": can_edit})
+    plan = get_object_or_404(
+        Plan.objects.concerning(request.user).select_related("issuing_branch", "previous_version", "next_version"),
+        pk=pk,
+    )
+    targets = plan.targets.select_related("root_branch", "definition").prefetch_related("milestones")
+    may_change = can_manage(request.user) and Plan.objects.visible_to(request.user).filter(pk=plan.pk).exists()
+    context = {
+        "plan": plan,
+        "targets": targets,
+        "can_edit": may_change and not plan.is_superseded,
+        "is_used": plan_is_used(plan),
+    }
+    return render(request, "plans/plan_detail.html", context)
 
 
 @login_required
@@ -232,9 +273,48 @@ def target_edit(request, plan_pk: int, pk: int | None = None):
     form = TargetForm(request.POST or None, instance=target, branches=_manager_branches(request.user))
     if request.method == "POST" and form.is_valid():
         try:
-            target_save(actor=request.user, target=form.instance, milestones=form.cleaned_data["milestones"])
+            saved = target_save(actor=request.user, target=form.instance, milestones=form.cleaned_data["milestones"])
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
-            return redirect("plans:plan_detail", plan.pk)
+            return redirect("plans:plan_detail", saved.plan_id)
     return render(request, "plans/target_form.html", {"form": form, "plan": plan, "target": target if pk else None})
+
+
+# --- Indicator definitions (a manager of the tree's root) ------------------------------------------
+@login_required
+@require_GET
+def indicator_list(request):
+    """Every indicator definition and the catalogue of measures it can be built from."""
+    if user_root_branch(request.user) is None and not request.user.is_superuser:
+        raise Http404
+    definitions = IndicatorDefinition.objects.annotate(target_count=Count("targets")).order_by("name")
+    context = {
+        "definitions": definitions,
+        "measures": catalogue_measures.registered(),
+        "can_edit": can_write_indicators(request.user),
+    }
+    return render(request, "plans/indicator_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def indicator_create(request):
+    require_indicator_writer(request.user)
+    form = IndicatorDefinitionForm(request.POST or None, measure_choices=catalogue_measures.choices())
+    if request.method == "POST" and form.is_valid():
+        try:
+            indicator_definition_save(actor=request.user, definition=form.instance)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            return redirect("plans:indicator_list")
+    return render(request, "plans/indicator_form.html", {"form": form})
+
+
+def can_write_indicators(user) -> bool:
+    try:
+        require_indicator_writer(user)
+    except PermissionDenied:
+        return False
+    return True

@@ -54,42 +54,68 @@
     }
   };
 
+  // Day numbers (days since 01/01/1970) written as dd/mm/yyyy.
+  function dayLabel(day) {
+    var d = new Date(Math.round(day) * 86400000);
+    var dd = String(d.getUTCDate()).padStart(2, "0");
+    var mm = String(d.getUTCMonth() + 1).padStart(2, "0");
+    return dd + "/" + mm + "/" + d.getUTCFullYear();
+  }
+
+  // The trend on a true time axis: a linear scale of day numbers, so the milestones and
+  // values stand apart as far as the time between them (no date adapter is shipped).
   function trendChart(target, labels) {
     var canvas = document.getElementById("trend-" + target.id);
-    if (!canvas || !target.trend.length) {
+    var timeline = target.timeline;
+    if (!canvas || !timeline || (!timeline.points.length && !timeline.milestones.length)) {
       return;
     }
     var datasets = [
       {
         label: labels.percent,
-        data: target.trend.map(function (p) { return p.percent; }),
+        data: timeline.points.map(function (p) { return { x: p.x, y: p.percent }; }),
         borderColor: "#2f6fb3",
         backgroundColor: "#2f6fb3",
         pointStyle: "circle",
         pointRadius: 5,
         tension: 0
-      }
-    ];
-    if (target.trend.some(function (p) { return p.milestone !== null; })) {
-      datasets.push({
+      },
+      {
         label: labels.milestone,
-        data: target.trend.map(function (p) { return p.milestone; }),
+        data: timeline.milestones.map(function (m) { return { x: m.x, y: m.percent }; }),
         borderColor: "#555",
         backgroundColor: "#fff",
         pointStyle: "triangle",
         pointRadius: 7,
-        showLine: false
-      });
-    }
+        borderDash: [4, 4],
+        showLine: true
+      }
+    ];
     new Chart(canvas, {
       type: "line",
-      data: { labels: target.trend.map(function (p) { return p.label; }), datasets: datasets },
+      data: { datasets: datasets },
       options: {
         maintainAspectRatio: false,
         animation: false,
-        scales: { y: { min: 0, max: 100, ticks: { callback: percentTick } } },
+        parsing: false,
+        scales: {
+          x: {
+            type: "linear",
+            min: timeline.min - 30,
+            max: timeline.max + 30,
+            title: { display: true, text: labels.date },
+            ticks: { callback: dayLabel, maxRotation: 0, autoSkip: true, maxTicksLimit: 8 }
+          },
+          y: { min: 0, max: 100, ticks: { callback: percentTick } }
+        },
         plugins: {
           legend: { labels: { usePointStyle: true } },
+          tooltip: {
+            callbacks: {
+              title: function (items) { return items.length ? dayLabel(items[0].parsed.x) : ""; },
+              label: function (item) { return item.dataset.label + ": " + item.parsed.y + "%"; }
+            }
+          },
           targetLine: { value: target.threshold, label: labels.target, horizontal: false }
         }
       },

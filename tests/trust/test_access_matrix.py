@@ -176,6 +176,9 @@ EXPECTATIONS: dict[str, Expect] = {
     "plans:plan_edit": Expect(obj="plan", get="manage", post="manage"),
     "plans:target_create": Expect(obj="plan_target_new", get="manage", post="manage"),
     "plans:target_edit": Expect(obj="target", get="manage", post="manage"),
+    # Indicator definitions (issue 14): shared by every plan of the province.
+    "plans:indicator_list": Expect(),
+    "plans:indicator_create": Expect(get="province", post="province"),
     # Learning titles (`?branch=<id>` outside the subtree: tests/learning/test_figures.py and
     # tests/learning/test_cycle_pages.py)
     "learning:figures": Expect(),
