@@ -11,8 +11,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-BEFORE = [("plans", "0003_indicator_definitions_plan_versions")]
-AFTER = [("plans", "0004_plan_99_catalogue_indicators")]
+BEFORE = [("plans", "0004_indicator_definitions_plan_versions")]
+AFTER = [("plans", "0005_plan_99_catalogue_indicators")]
 
 
 def _migrate(targets):
