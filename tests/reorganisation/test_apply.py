@@ -1,0 +1,232 @@
+"""Applying a reorganisation on the cast's small tree: what moves, what stays, what is
+conserved, and what is refused."""
+
+import datetime
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+
+from associations.models import Branch, BranchLevel, Member, Organization, RecordMove, Reorganisation, StaffRole
+from funds.models import Donation, Fund, ReceiptCounter, Transfer
+from reorganisation import services
+from reorganisation.models import AccountAction
+from reorganisation.tables import PART, WHOLE, TableRow
+from scholarships.models import Award
+from tests.factories import MemberFactory, donate, make_round, org_with_board, pay
+
+DAY = datetime.date(2025, 7, 1)
+
+
+def _row(number, old_code, old_name, new_code, new_name, kind=WHOLE):
+    return TableRow(row=number, old_code=old_code, old_name=old_name, new_code=new_code, new_name=new_name, kind=kind)
+
+
+MERGE = [
+    _row(3, "00001", "Phường Phúc Xá", "00004", "Phường Ba Đình"),
+    _row(4, "00004", "Phường Trúc Bạch", "00004", "Phường Ba Đình"),
+]
+
+
+@pytest.fixture
+def filled(cast, tree, funds):
+    """Members, an organisation with its board, donations, a scholarship round and awards."""
+    organisation = org_with_board(tree.phuc_xa, name="Trường Tiểu học Phúc Xá")
+    MemberFactory.create_batch(3, branch=tree.phuc_xa, organization=organisation)
+    alone = MemberFactory(branch=tree.phuc_xa, full_name="Hoàng Văn Một")
+    left = MemberFactory(branch=tree.phuc_xa, left_on=datetime.date(2021, 5, 1), left_reason="Chuyển đi")
+    MemberFactory.create_batch(2, branch=tree.truc_bach)
+    clerk = cast.admin
+    donate(clerk, funds.phuc_xa, 5_000_000, day=datetime.date(2025, 3, 1))
+    donate(clerk, funds.phuc_xa, 1_000_000, day=datetime.date(2025, 4, 1))
+    donate(clerk, funds.phuc_xa_clan, 700_000, day=datetime.date(2025, 4, 2))
+    donate(clerk, funds.truc_bach, 2_000_000, day=datetime.date(2025, 2, 1))
+    donate(clerk, funds.ba_dinh, 9_000_000, day=datetime.date(2025, 2, 1))
+    scholarship_round = make_round(
+        clerk, tree.phuc_xa, funds.phuc_xa, awarded_on=datetime.date(2025, 5, 1), school_year="2024-2025"
+    )
+    pay(clerk, scholarship_round, 500_000, day=datetime.date(2025, 5, 1))
+    pay(clerk, scholarship_round, 300_000, day=datetime.date(2025, 5, 1))
+    return {"organisation": organisation, "alone": alone, "left": left}
+
+
+def _figures():
+    return {
+        "members": Member.objects.count(),
+        "active members": Member.objects.filter(left_on__isnull=True).count(),
+        "organisations": Organization.objects.count(),
+        "balances": Fund.objects.aggregate(total=Sum("balance"))["total"],
+        "awards": Award.objects.count(),
+        "receipts": Donation.objects.count(),
+    }
+
+
+def _decide_district(cast, tree, reorganisation):
+    services.decisions_prepare(actor=cast.admin, reorganisation=reorganisation)
+    services.decision_set(
+        actor=cast.admin,
+        reorganisation=reorganisation,
+        record_type="associations.staffprofile",
+        record_id=cast.district_leader.staff_profile.pk,
+        account_action=AccountAction.DEACTIVATE,
+    )
+    services.decision_set(
+        actor=cast.admin,
+        reorganisation=reorganisation,
+        record_type="associations.staffprofile",
+        record_id=cast.manager.staff_profile.pk,
+        account_action=AccountAction.CITY_READ_ONLY,
+    )
+    services.unit_decide(actor=cast.admin, reorganisation=reorganisation, branch=tree.ba_dinh, successor_code="00004")
+
+
+def _create(cast, rows=MERGE, name="Sắp xếp 2025"):
+    return services.reorganisation_create(
+        actor=cast.admin, name=name, legal_basis="1656/NQ-UBTVQH15", effective_on=DAY, rows=rows
+    )
+
+
+def test_a_whole_merge_moves_people_and_money_and_conserves_every_total(cast, tree, funds, filled):
+    before = _figures()
+    reorganisation = _create(cast)
+    _decide_district(cast, tree, reorganisation)
+
+    result = services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation)
+
+    assert result.applied
+    assert _figures() == before
+    ba_dinh_ward = Branch.objects.get(code="00004", founded_on=DAY)
+    assert ba_dinh_ward.name == "Phường Ba Đình"
+    assert ba_dinh_ward.depth == 2  # directly under the city
+    for old in (tree.phuc_xa, tree.truc_bach, tree.ba_dinh):
+        old.refresh_from_db()
+        assert old.dissolved_on == DAY
+    tree.hoan_kiem.refresh_from_db()
+    assert tree.hoan_kiem.dissolved_on is None
+    # Alive members moved; the one who left in 2021 stays where she was.
+    assert Member.objects.filter(branch=ba_dinh_ward).count() == 6
+    filled["left"].refresh_from_db()
+    assert filled["left"].branch_id == tree.phuc_xa.pk
+    # The board is re-hung with its subtree under the new ward.
+    board = Branch.objects.get(level=BranchLevel.BOARD)
+    assert board.path.startswith(ba_dinh_ward.path) and board.depth == ba_dinh_ward.depth + 1
+    assert RecordMove.objects.filter(
+        record_type="associations.branch", record_id=board.pk, from_branch=tree.phuc_xa, to_branch=ba_dinh_ward
+    ).exists()
+    assert RecordMove.objects.filter(record_type="associations.member").count() == 6
+    # Old funds stay with their dissolved branch, empty and closed; the money is in the new ward's funds.
+    for fund in (funds.phuc_xa, funds.truc_bach, funds.ba_dinh, funds.phuc_xa_clan):
+        fund.refresh_from_db()
+        assert fund.balance == 0 and fund.closed_on == DAY
+    new_funds = Fund.objects.filter(branch=ba_dinh_ward)
+    assert new_funds.count() == 2  # one per kind of fund
+    assert sum(f.balance for f in new_funds) == 5_000_000 + 1_000_000 + 700_000 + 2_000_000 + 9_000_000 - 800_000
+    assert Transfer.objects.filter(transferred_on=DAY).count() == 4
+    # Receipt numbering continues after the predecessors' highest number of the year.
+    main = new_funds.get(fund_model=funds.phuc_xa.fund_model)
+    assert ReceiptCounter.objects.get(fund=main, year=2025).last_number == 2
+    # Accounts: the clerk followed her ward; the district's as decided.
+    cast.commune_clerk.staff_profile.refresh_from_db()
+    assert cast.commune_clerk.staff_profile.branch_id == ba_dinh_ward.pk
+    cast.manager.staff_profile.refresh_from_db()
+    assert cast.manager.staff_profile.branch_id == tree.city.pk
+    assert cast.manager.staff_profile.role == StaffRole.LEADER
+    cast.district_leader.refresh_from_db()
+    assert not cast.district_leader.is_active
+    reorganisation.refresh_from_db()
+    assert reorganisation.status == Reorganisation.Status.APPLIED
+    assert reorganisation.edges.filter(predecessor=tree.phuc_xa, successor=ba_dinh_ward, kind=WHOLE).exists()
+
+
+def _row_counts():
+    return {model._meta.label: model._base_manager.count() for model in apps.get_models()}
+
+
+def test_the_dry_run_writes_nothing(cast, tree, funds, filled):
+    reorganisation = _create(cast)
+    before = _row_counts()
+
+    plan = services.reorganisation_plan(reorganisation=reorganisation)
+
+    assert _row_counts() == before
+    assert plan.totals["members"] == 6 and plan.totals["boards"] == 1
+    assert plan.totals["balance"] == 5_000_000 + 1_000_000 + 700_000 + 2_000_000 + 9_000_000 - 800_000
+    assert plan.totals["accounts"] == 3
+    assert [unit.code for unit in plan.new_units] == ["00004"]
+    assert plan.undecided > 0  # the district's own fund and accounts
+
+
+def test_applying_the_same_table_twice_changes_nothing(cast, tree, funds, filled):
+    reorganisation = _create(cast)
+    _decide_district(cast, tree, reorganisation)
+    services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation)
+    counts = _row_counts()
+
+    again = services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation)
+    assert not again.applied and "already applied" in again.message
+    assert _row_counts() == counts
+
+    copy = _create(cast, name="Sắp xếp 2025 (tải lại)")
+    counts = _row_counts()
+    result = services.reorganisation_apply(actor=cast.admin, reorganisation=copy)
+    assert not result.applied and "already reorganised" in result.message
+    assert _row_counts() == counts
+
+
+def test_a_part_merge_with_an_undecided_item_refuses_and_names_it(cast, tree, funds, filled):
+    rows = [
+        _row(3, "00001", "Phường Phúc Xá", "00004", "Phường Ba Đình", kind=PART),
+        _row(4, "00001", "Phường Phúc Xá", "00061", "Phường Hàng Bạc", kind=PART),
+        _row(5, "00004", "Phường Trúc Bạch", "00004", "Phường Ba Đình"),
+    ]
+    reorganisation = _create(cast, rows=rows)
+    _decide_district(cast, tree, reorganisation)
+    counts = _row_counts()
+
+    with pytest.raises(ValidationError) as refusal:
+        services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation)
+
+    assert "Trường Tiểu học Phúc Xá" in str(refusal.value)
+    assert "Hoàng Văn Một" in str(refusal.value)
+    assert _row_counts() == counts
+    tree.phuc_xa.refresh_from_db()
+    assert tree.phuc_xa.dissolved_on is None
+
+
+def test_a_part_merge_applies_once_every_item_has_a_home(cast, tree, funds, filled):
+    rows = [
+        _row(3, "00001", "Phường Phúc Xá", "00004", "Phường Ba Đình", kind=PART),
+        _row(4, "00001", "Phường Phúc Xá", "00061", "Phường Hàng Bạc", kind=PART),
+        _row(5, "00004", "Phường Trúc Bạch", "00004", "Phường Ba Đình"),
+    ]
+    reorganisation = _create(cast, rows=rows)
+    _decide_district(cast, tree, reorganisation)
+    services.decision_set(
+        actor=cast.admin,
+        reorganisation=reorganisation,
+        record_type="associations.organization",
+        record_id=filled["organisation"].pk,
+        successor_code="00061",
+    )
+    services.unit_decide(actor=cast.admin, reorganisation=reorganisation, branch=tree.phuc_xa, successor_code="00004")
+    before = _figures()
+
+    assert services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation).applied
+
+    assert _figures() == before
+    # The organisation and its three members went to Hàng Bạc, which kept its name and code.
+    assert Member.objects.filter(branch=tree.hang_bac).count() == 3
+    tree.hang_bac.refresh_from_db()
+    assert tree.hang_bac.dissolved_on is None
+    filled["alone"].refresh_from_db()
+    assert filled["alone"].branch.name == "Phường Ba Đình"
+
+
+def test_a_decision_naming_an_unknown_unit_is_refused(cast, tree, funds, filled):
+    reorganisation = _create(cast)
+    services.decisions_prepare(actor=cast.admin, reorganisation=reorganisation)
+    with pytest.raises(ValidationError, match="No unit with code 99999"):
+        services.unit_decide(
+            actor=cast.admin, reorganisation=reorganisation, branch=tree.ba_dinh, successor_code="99999"
+        )
