@@ -255,11 +255,11 @@ def _resolve(reorganisation: Reorganisation) -> Resolution:
         rows_of[found[0].pk].append(row)
 
     new_codes = sorted({row.new_code for row in rows if row.new_code})
-    founded = {b.code: b for b in Branch.objects.filter(code__in=new_codes, founded_on=day, level__in=ADMIN_LEVELS)}
+    names = {row.new_code: row.new_name for row in rows if row.new_code}
+    founded = _preloaded_successors(names, day)
     units: dict[int, UnitPlan] = {}
     # Which predecessors keep themselves: a new code naming the same unit with the same name.
     kept: set[int] = set()
-    names = {row.new_code: row.new_name for row in rows if row.new_code}
     for code in new_codes:
         branch = old_branch.get(code)
         if (
@@ -322,9 +322,41 @@ def _resolve(reorganisation: Reorganisation) -> Resolution:
             if candidate is not None and candidate.pk not in dissolved:
                 parent = candidate
         new_units[code] = NewUnit(code=code, name=names[code], parent=parent)
+    taken = Branch.objects.filter(founded_on=day, code__in=list(new_units)).values_list("code", "name")
+    for code, name in taken:
+        errors.append(
+            _("The new unit %(new)s (%(code)s) cannot be founded: %(other)s already has that code on %(day)s.")
+            % {"new": names[code], "code": code, "other": name, "day": _day(day)}
+        )
     return Resolution(
         reorganisation=reorganisation, root=root, units=units, existing=existing, new_units=new_units, errors=errors
     )
+
+
+def _preloaded_successors(names: dict[str, str], day: datetime.date) -> dict[str, Branch]:
+    """The table's new units already founded on the effective day (a map loaded ahead),
+    matched by code and name, else by a name no other unit founded that day has: the GSO
+    renumbered some units after publishing the conversion table, so a code alone may name
+    another place."""
+    if not names:
+        return {}
+    candidates = list(
+        Branch.objects.filter(founded_on=day, level__in=ADMIN_LEVELS, depth__gt=1).filter(
+            Q(code__in=list(names)) | Q(name__in=set(names.values()))
+        )
+    )
+    by_code_and_name = {(b.code, b.name): b for b in candidates}
+    by_name: dict[str, list[Branch]] = defaultdict(list)
+    for branch in candidates:
+        by_name[branch.name].append(branch)
+    result = {}
+    for code, name in names.items():
+        branch = by_code_and_name.get((code, name))
+        if branch is None and len(by_name.get(name, [])) == 1:
+            branch = by_name[name][0]
+        if branch is not None:
+            result[code] = branch
+    return result
 
 
 # --- Dry run ------------------------------------------------------------------------------
@@ -802,23 +834,23 @@ def _found_successors(resolution: Resolution, counts) -> dict[str, Branch]:
         for unit in sorted(units, key=lambda u: u.code):
             position += 1
             created.append(
-                Branch(
-                    path=Branch._get_path(parent.path, parent.depth + 1, position),
-                    depth=parent.depth + 1,
-                    numchild=0,
-                    name=unit.name,
-                    level=BranchLevel.COMMUNE,
-                    division_type=unit.division_type,
-                    code=unit.code,
-                    founded_on=day,
+                successors.setdefault(
+                    unit.code,
+                    Branch(
+                        path=Branch._get_path(parent.path, parent.depth + 1, position),
+                        depth=parent.depth + 1,
+                        numchild=0,
+                        name=unit.name,
+                        level=BranchLevel.COMMUNE,
+                        division_type=unit.division_type,
+                        code=unit.code,
+                        founded_on=day,
+                    ),
                 )
             )
         Branch.objects.bulk_create(created)
         Branch.objects.filter(pk=parent.pk).update(numchild=parent.numchild + len(created))
         counts["founded"] += len(created)
-    if resolution.new_units:
-        for branch in Branch.objects.filter(code__in=list(resolution.new_units), founded_on=day, depth__gt=1):
-            successors[branch.code] = branch
     return successors
 
 
