@@ -692,11 +692,23 @@ def unit_decide(
 
 
 def undecided_items(reorganisation: Reorganisation, *, limit: int | None = None) -> list[dict]:
-    """The listed items without a home, with a readable label (for the refusal, the page and
-    the workbook); one query per kind of record."""
+    """The first `limit` listed items without a home, with a readable label (the refusal
+    and the page)."""
     result = []
-    decisions = _table(ReorganisationDecision)
-    branch = _table(Branch)
+    for item in iter_undecided_items(reorganisation, limit=limit):
+        result.append(item)
+    return result
+
+
+def iter_undecided_items(reorganisation: Reorganisation, *, limit: int | None = None):
+    """The listed items without a home, streamed in order of their old unit, each with its
+    old unit, a readable label and the successors the table names for that unit; one query
+    per kind of record, read in batches (the workbook of a whole city's split communes)."""
+    decisions, branch = _table(ReorganisationDecision), _table(Branch)
+    successors = {
+        unit.predecessor.pk: ", ".join(unit.successor_codes) for unit in _resolve(reorganisation).units.values()
+    }
+    given = 0
     for record_type, label in ITEM_LABELS.items():
         model = ITEM_MODELS[record_type]
         join_user = (
@@ -704,7 +716,7 @@ def undecided_items(reorganisation: Reorganisation, *, limit: int | None = None)
             if record_type == "associations.staffprofile"
             else ""
         )
-        sql = f"""SELECT d.record_type, d.record_id, fb.name, fb.code, {label.format(t="t")}
+        sql = f"""SELECT d.record_type, d.record_id, fb.id, fb.name, fb.code, {label.format(t="t")}
                   FROM {decisions} d JOIN {_table(model)} t ON t.id = d.record_id {join_user}
                   JOIN {branch} fb ON fb.id = d.from_branch_id
                   WHERE d.reorganisation_id = %s AND d.record_type = %s AND d.successor_code = ''
@@ -713,14 +725,35 @@ def undecided_items(reorganisation: Reorganisation, *, limit: int | None = None)
         params = [reorganisation.pk, record_type, AccountAction.CITY_READ_ONLY, AccountAction.DEACTIVATE]
         if limit is not None:
             sql += " LIMIT %s"
-            params.append(limit - len(result))
+            params.append(limit - given)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            for kind, pk, unit, code, name in cursor.fetchall():
-                result.append({"record_type": kind, "record_id": pk, "unit": unit, "unit_code": code, "label": name})
-        if limit is not None and len(result) >= limit:
-            break
-    return result
+            while rows := cursor.fetchmany(2000):
+                for kind, pk, unit_id, unit, code, name in rows:
+                    given += 1
+                    yield {
+                        "record_type": kind,
+                        "record_id": pk,
+                        "unit": unit,
+                        "unit_code": code,
+                        "label": name,
+                        "successors": successors.get(unit_id, ""),
+                    }
+        if limit is not None and given >= limit:
+            return
+
+
+def valid_successor_codes(reorganisation: Reorganisation) -> set[str]:
+    """Every code a decision may name (see `_check_code`), in two queries."""
+    resolution = _resolve(reorganisation)
+    in_force = (
+        Branch.objects.active_on(reorganisation.effective_on)
+        .filter(level__in=ADMIN_LEVELS, depth__gt=1)
+        .exclude(code="")
+        .exclude(pk__in=resolution.dissolved_ids)
+        .values_list("code", flat=True)
+    )
+    return _successor_codes(resolution) | set(in_force)
 
 
 # --- Apply ---------------------------------------------------------------------------------

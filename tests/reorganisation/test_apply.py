@@ -2,17 +2,22 @@
 conserved, and what is refused."""
 
 import datetime
+import io
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db.models import Sum
+from openpyxl import Workbook, load_workbook
 
 from associations.models import Branch, BranchLevel, Member, Organization, RecordMove, Reorganisation, StaffRole
 from funds.models import Donation, Fund, ReceiptCounter, Transfer
+from khuyenhoc.xlsx import write_workbook
 from reorganisation import services
-from reorganisation.models import AccountAction
+from reorganisation.models import AccountAction, ReorganisationDecision
 from reorganisation.tables import PART, WHOLE, TableRow
+from reorganisation.workbooks import HEADERS, decisions_import, decisions_sheet
 from scholarships.models import Award
 from tests.factories import MemberFactory, donate, make_round, org_with_board, pay
 
@@ -230,3 +235,72 @@ def test_a_decision_naming_an_unknown_unit_is_refused(cast, tree, funds, filled)
         services.unit_decide(
             actor=cast.admin, reorganisation=reorganisation, branch=tree.ba_dinh, successor_code="99999"
         )
+
+
+def test_the_decisions_workbook_goes_out_and_comes_back(cast, tree, funds, filled, tmp_path):
+    reorganisation = _create(cast)
+    services.decisions_prepare(actor=cast.admin, reorganisation=reorganisation)
+    output = tmp_path / "quyet-dinh.xlsx"
+    with output.open("wb") as handle:
+        write_workbook(handle, [decisions_sheet(reorganisation)])
+    workbook = load_workbook(output)
+    sheet = workbook.worksheets[0]
+    header_row = next(row[0].row for row in sheet.iter_rows() if row[0].value == "Loại bản ghi")
+    rows = {
+        (sheet.cell(row, 1).value, int(sheet.cell(row, 2).value)): row
+        for row in range(header_row + 1, sheet.max_row + 1)
+    }
+    manager = ("associations.staffprofile", cast.manager.staff_profile.pk)
+    assert manager in rows and ("funds.fund", funds.ba_dinh.pk) in rows
+    for key, row in rows.items():
+        if key == manager:
+            sheet.cell(row, 8).value = "deactivate"
+        else:
+            sheet.cell(row, 7).value = 4  # a spreadsheet dropped the zeros of 00004
+    workbook.save(output)
+
+    assert decisions_import(actor=cast.admin, reorganisation=reorganisation, data=output.read_bytes()) == len(rows)
+
+    assert services.reorganisation_plan(reorganisation=reorganisation).undecided == 0
+    assert services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation).applied
+
+
+def test_a_decisions_workbook_with_a_bad_row_changes_nothing(cast, tree, funds, filled, tmp_path):
+    reorganisation = _create(cast)
+    services.decisions_prepare(actor=cast.admin, reorganisation=reorganisation)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(list(HEADERS))
+    sheet.append(["funds.fund", funds.ba_dinh.pk, "", "", "", "", "00004", ""])
+    sheet.append(["funds.fund", funds.ba_dinh.pk + 1000, "", "", "", "", "00004", ""])
+    sheet.append(["associations.staffprofile", cast.manager.staff_profile.pk, "", "", "", "", "", "promote"])
+    output = io.BytesIO()
+    workbook.save(output)
+
+    with pytest.raises(ValidationError) as error:
+        decisions_import(actor=cast.admin, reorganisation=reorganisation, data=output.getvalue())
+
+    assert "Row 3: this record is not on the decision list." in error.value.messages
+    assert "Row 4: unknown account action 'promote'." in error.value.messages
+    assert not ReorganisationDecision.objects.exclude(successor_code="").exists()
+
+
+def test_the_command_prints_a_dry_run_and_changes_nothing(cast, tree, funds, filled, tmp_path):
+    table = tmp_path / "bang.csv"
+    table.write_text(
+        "Tỉnh thành phố,Tên Xã mới,Mã Xã mới,Tên Xã cũ,Mã Xã cũ,Ghi chú\n"
+        "Hà Nội,Phường Ba Đình,00004,Phường Phúc Xá,00001,Nhập toàn bộ\n"
+        "Hà Nội,Phường Ba Đình,00004,Phường Trúc Bạch,00004,Nhập toàn bộ\n",
+        encoding="utf-8",
+    )
+    counts = _row_counts()
+    output = io.StringIO()
+
+    call_command(
+        "reorganise", str(table), name="Thử", effective_on="01/07/2025", legal_basis="1656/NQ-UBTVQH15", stdout=output
+    )
+
+    assert _row_counts() == counts
+    text = output.getvalue()
+    assert "Phường Phúc Xá (00001) → 00004 [whole]: " in text
+    assert "Dry run: nothing was changed." in text
