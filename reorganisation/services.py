@@ -52,6 +52,7 @@ from reorganisation.models import AccountAction, ConversionRow, PathRewrite, Reo
 from reorganisation.tables import PART, WHOLE, TableRow
 from scholarships.models import ScholarshipRound
 
+STEP = Branch.steplen  # a child's path is its parent's plus this many characters
 ADMIN_LEVELS = (BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE)
 CHAPTER_LEVELS = (BranchLevel.CHAPTER, BranchLevel.BOARD)
 MAX_NAMED = 20
@@ -451,7 +452,7 @@ def _counts(ids: list[int], day: datetime.date) -> dict[int, dict[str, int]]:
         cursor.execute(
             f"""
             SELECT p.id, c.level, COUNT(*) FROM {_table(Branch)} c
-            JOIN {_table(Branch)} p ON substr(c.path, 1, length(p.path)) = p.path AND c.depth = p.depth + 1
+            JOIN {_table(Branch)} p ON p.path = substr(c.path, 1, length(c.path) - {STEP})
             WHERE p.id IN ({",".join(["%s"] * len(ids))}) AND c.level IN (%s, %s)
               AND (c.dissolved_on IS NULL OR c.dissolved_on > %s)
             GROUP BY p.id, c.level
@@ -506,9 +507,11 @@ def _item_selects(ids: list[int], day: datetime.date) -> list[tuple[str, str, li
         (
             "associations.branch",
             f"""SELECT c.id AS id, p.id AS branch_id FROM {branch} c JOIN {branch} p
-                ON substr(c.path, 1, length(p.path)) = p.path AND c.depth = p.depth + 1
-                WHERE p.id IN ({marks}) AND c.level IN (%s, %s) AND (c.dissolved_on IS NULL OR c.dissolved_on > %s)""",
-            [*ids, BranchLevel.CHAPTER, BranchLevel.BOARD, day],
+                ON p.path = substr(c.path, 1, length(c.path) - {STEP})
+                WHERE p.id IN ({marks}) AND c.level IN (%s, %s) AND (c.dissolved_on IS NULL OR c.dissolved_on > %s)
+                AND NOT EXISTS (SELECT 1 FROM {org} o WHERE o.id = c.organization_id AND o.branch_id = p.id
+                                AND (o.active_to IS NULL OR o.active_to >= %s))""",
+            [*ids, BranchLevel.CHAPTER, BranchLevel.BOARD, day, day],
         ),
         (
             "associations.organization",
@@ -922,14 +925,17 @@ def _rehang_chapters(reorganisation, resolution: Resolution, whole: dict[int, Br
     marks = ",".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT c.id, c.path, c.depth, p.id, d.successor_id FROM {branch} c
-                JOIN {branch} p ON substr(c.path, 1, length(p.path)) = p.path AND c.depth = p.depth + 1
+            f"""SELECT c.id, c.path, c.depth, p.id, COALESCE(d.successor_id, od.successor_id) FROM {branch} c
+                JOIN {branch} p ON p.path = substr(c.path, 1, length(c.path) - {STEP})
                 LEFT JOIN {_table(ReorganisationDecision)} d ON d.reorganisation_id = %s
                      AND d.record_type = 'associations.branch' AND d.record_id = c.id
+                LEFT JOIN {_table(ReorganisationDecision)} od ON od.reorganisation_id = %s
+                     AND od.record_type = 'associations.organization' AND od.record_id = c.organization_id
+                     AND od.from_branch_id = p.id
                 WHERE p.id IN ({marks}) AND c.level IN (%s, %s)
                   AND (c.dissolved_on IS NULL OR c.dissolved_on > %s)
                 ORDER BY c.path""",
-            [reorganisation.pk, *ids, BranchLevel.CHAPTER, BranchLevel.BOARD, day],
+            [reorganisation.pk, reorganisation.pk, *ids, BranchLevel.CHAPTER, BranchLevel.BOARD, day],
         )
         for pk, path, depth, parent, decided in cursor.fetchall():
             target = whole[parent].pk if parent in whole else decided
@@ -942,7 +948,7 @@ def _rehang_chapters(reorganisation, resolution: Resolution, whole: dict[int, Br
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT p.id, MAX(c.path) FROM {branch} p JOIN {branch} c
-                ON substr(c.path, 1, length(p.path)) = p.path AND c.depth = p.depth + 1
+                ON p.path = substr(c.path, 1, length(c.path) - {STEP})
                 WHERE p.id IN ({",".join(["%s"] * len(targets))}) GROUP BY p.id""",
             list(targets),
         )
@@ -974,13 +980,17 @@ def _rehang_chapters(reorganisation, resolution: Resolution, whole: dict[int, Br
     PathRewrite.objects.bulk_create(rewrites, batch_size=1000)
     RecordMove.objects.bulk_create(moves, batch_size=1000)
     counts["chapters_and_boards"] += len(tops)
-    counts["branches_rewritten"] += _execute(
-        f"""UPDATE {branch} SET path = pr.new_path || substr({branch}.path, length(pr.old_path) + 1),
-                depth = {branch}.depth + pr.depth_change
-            FROM {_table(PathRewrite)} pr
-            WHERE pr.reorganisation_id = %s AND substr({branch}.path, 1, length(pr.old_path)) = pr.old_path""",
-        [reorganisation.pk],
-    )
+    # One UPDATE per depth of the moved tops (an equality join on the path's prefix, which
+    # the database can hash), usually one or two.
+    for length in sorted({len(rewrite.old_path) for rewrite in rewrites}):
+        counts["branches_rewritten"] += _execute(
+            f"""UPDATE {branch} SET path = pr.new_path || substr({branch}.path, {length + 1}),
+                    depth = {branch}.depth + pr.depth_change
+                FROM {_table(PathRewrite)} pr
+                WHERE pr.reorganisation_id = %s AND length(pr.old_path) = {length}
+                  AND pr.old_path = substr({branch}.path, 1, {length}) AND {branch}.depth >= {length // STEP}""",
+            [reorganisation.pk],
+        )
     return targets
 
 
@@ -1245,13 +1255,17 @@ def _write_edges(reorganisation, resolution: Resolution, successors: dict[str, B
 
 
 def _recount_children(ids: Iterable[int]) -> None:
+    """numchild of the branches whose children changed, from one grouped count."""
     ids = sorted(set(ids))
     if not ids:
         return
     branch = _table(Branch)
+    marks = ",".join(["%s"] * len(ids))
+    _execute(f"UPDATE {branch} SET numchild = 0 WHERE id IN ({marks})", ids)
     _execute(
-        f"""UPDATE {branch} SET numchild = (SELECT COUNT(*) FROM {branch} c
-                WHERE substr(c.path, 1, length({branch}.path)) = {branch}.path AND c.depth = {branch}.depth + 1)
-            WHERE id IN ({",".join(["%s"] * len(ids))})""",
+        f"""UPDATE {branch} SET numchild = x.n
+            FROM (SELECT substr(c.path, 1, length(c.path) - {STEP}) AS parent_path, COUNT(*) AS n
+                  FROM {branch} c WHERE c.depth > 1 GROUP BY substr(c.path, 1, length(c.path) - {STEP})) x
+            WHERE {branch}.path = x.parent_path AND {branch}.id IN ({marks})""",
         ids,
     )

@@ -224,6 +224,9 @@ def test_a_part_merge_applies_once_every_item_has_a_home(cast, tree, funds, fill
     assert Member.objects.filter(branch=tree.hang_bac).count() == 3
     tree.hang_bac.refresh_from_db()
     assert tree.hang_bac.dissolved_on is None
+    # Its board went with it, without a decision of its own.
+    board = Branch.objects.get(level=BranchLevel.BOARD)
+    assert board.path.startswith(tree.hang_bac.path) and board.depth == tree.hang_bac.depth + 1
     filled["alone"].refresh_from_db()
     assert filled["alone"].branch.name == "Phường Ba Đình"
 
