@@ -194,9 +194,12 @@ ALREADY_MODE = "already"
 class UnitPlan:
     predecessor: Branch
     mode: str
-    successor_codes: list[str]
+    successor_codes: list[str]  # as the table writes them
     rows: list[ConversionRow] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # The successors as the portal will show them: (code, name). A table's code may differ
+    # from the code of the unit already founded for it (the GSO renumbered some units).
+    successors: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -223,6 +226,11 @@ class Resolution:
     @property
     def is_noop(self) -> bool:
         return not self.dissolved_ids and not self.new_units
+
+    def portal_code(self, table_code: str) -> str:
+        """The code the successor named by a table code has (or will have) in the portal."""
+        branch = self.existing.get(table_code)
+        return branch.code if branch is not None else table_code
 
 
 def _resolve(reorganisation: Reorganisation) -> Resolution:
@@ -323,6 +331,12 @@ def _resolve(reorganisation: Reorganisation) -> Resolution:
             if candidate is not None and candidate.pk not in dissolved:
                 parent = candidate
         new_units[code] = NewUnit(code=code, name=names[code], parent=parent)
+    for unit in units.values():
+        unit.successors = [
+            (existing[code].code, existing[code].name) if code in existing else (code, names[code])
+            for code in unit.successor_codes
+            if code in existing or code in new_units
+        ]
     taken = Branch.objects.filter(founded_on=day, code__in=list(new_units)).values_list("code", "name")
     for code, name in taken:
         errors.append(
@@ -604,9 +618,10 @@ def _require_draft(reorganisation: Reorganisation) -> None:
 
 
 def _successor_codes(resolution: Resolution) -> set[str]:
-    """The codes a decision may name: the table's new units and units in force on the
-    effective day that this reorganisation does not dissolve."""
-    return set(resolution.existing) | set(resolution.new_units)
+    """The portal codes of the table's successors (see `Resolution.portal_code`); with the
+    units in force on the effective day that this reorganisation does not dissolve, they
+    are the codes a decision may name."""
+    return {branch.code for branch in resolution.existing.values()} | set(resolution.new_units)
 
 
 def _check_code(resolution: Resolution, code: str) -> str | None:
@@ -709,7 +724,8 @@ def iter_undecided_items(reorganisation: Reorganisation, *, limit: int | None = 
     per kind of record, read in batches (the workbook of a whole city's split communes)."""
     decisions, branch = _table(ReorganisationDecision), _table(Branch)
     successors = {
-        unit.predecessor.pk: ", ".join(unit.successor_codes) for unit in _resolve(reorganisation).units.values()
+        unit.predecessor.pk: "; ".join(f"{code} {name}" for code, name in unit.successors)
+        for unit in _resolve(reorganisation).units.values()
     }
     given = 0
     for record_type, label in ITEM_LABELS.items():
@@ -898,8 +914,9 @@ def _resolve_decisions(reorganisation, resolution: Resolution, successors: dict[
         .values_list("successor_code", flat=True)
         .distinct()
     )
+    by_portal_code = {branch.code: branch for branch in successors.values()}
     for code in sorted(codes):
-        branch = successors.get(code)
+        branch = by_portal_code.get(code)
         if branch is None:
             branch = (
                 Branch.objects.active_on(reorganisation.effective_on)
@@ -907,7 +924,6 @@ def _resolve_decisions(reorganisation, resolution: Resolution, successors: dict[
                 .exclude(pk__in=resolution.dissolved_ids)
                 .get()
             )
-            successors[code] = branch
         ReorganisationDecision.objects.filter(reorganisation=reorganisation, successor_code=code).update(
             successor=branch
         )

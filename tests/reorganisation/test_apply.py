@@ -19,7 +19,7 @@ from reorganisation.models import AccountAction, ReorganisationDecision
 from reorganisation.tables import PART, WHOLE, TableRow
 from reorganisation.workbooks import HEADERS, decisions_import, decisions_sheet
 from scholarships.models import Award
-from tests.factories import MemberFactory, donate, make_round, org_with_board, pay
+from tests.factories import MemberFactory, donate, make_branch, make_round, org_with_board, pay
 
 DAY = datetime.date(2025, 7, 1)
 
@@ -305,5 +305,27 @@ def test_the_command_prints_a_dry_run_and_changes_nothing(cast, tree, funds, fil
 
     assert _row_counts() == counts
     text = output.getvalue()
-    assert "Phường Phúc Xá (00001) → 00004 [whole]: " in text
+    assert "Phường Phúc Xá (00001) → 00004 Phường Ba Đình [whole]: " in text
     assert "Dry run: nothing was changed." in text
+
+
+def test_a_successor_founded_ahead_under_another_code_is_found_by_its_name(cast, tree, funds, filled):
+    # The 2025 map loaded ahead numbers the ward 00010; the conversion table still says 00004.
+    founded = make_branch(
+        "Phường Ba Đình", BranchLevel.COMMUNE, tree.city, code="00010", founded_on=DAY, division_type="phuong"
+    )
+    reorganisation = _create(cast)
+
+    plan = services.reorganisation_plan(reorganisation=reorganisation)
+
+    assert plan.new_units == []
+    unit = next(unit for unit in plan.units if unit.predecessor == tree.phuc_xa)
+    assert unit.successors == [("00010", "Phường Ba Đình")]
+    services.decisions_prepare(actor=cast.admin, reorganisation=reorganisation)
+    with pytest.raises(ValidationError, match="No unit with code 00004"):
+        services.unit_decide(
+            actor=cast.admin, reorganisation=reorganisation, branch=tree.ba_dinh, successor_code="00004"
+        )
+    services.unit_decide(actor=cast.admin, reorganisation=reorganisation, branch=tree.ba_dinh, successor_code="00010")
+    assert services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation).applied
+    assert Member.objects.filter(branch=founded).count() == 6

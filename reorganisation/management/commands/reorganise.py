@@ -116,7 +116,7 @@ class Command(BaseCommand):
                 if counts.get(key) and key != "balance"
             )
             money = f", balance {format_money(counts['balance'])}" if counts.get("balance") else ""
-            successors = ", ".join(unit.successor_codes) or "decisions"
+            successors = ", ".join(f"{code} {name}" for code, name in unit.successors) or "decisions"
             name = f"{unit.predecessor.name} ({unit.predecessor.code})"
             self.stdout.write(f"{name} → {successors} [{unit.mode}]: {moving or 'empty'}{money}")
         totals = plan.totals
