@@ -19,7 +19,7 @@ from reorganisation.models import AccountAction, ReorganisationDecision
 from reorganisation.tables import PART, WHOLE, TableRow
 from reorganisation.workbooks import HEADERS, decisions_import, decisions_sheet
 from scholarships.models import Award
-from tests.factories import MemberFactory, donate, make_branch, make_round, org_with_board, pay
+from tests.factories import MemberFactory, OrganizationFactory, donate, make_branch, make_round, org_with_board, pay
 
 DAY = datetime.date(2025, 7, 1)
 
@@ -42,6 +42,9 @@ def filled(cast, tree, funds):
     alone = MemberFactory(branch=tree.phuc_xa, full_name="Hoàng Văn Một")
     left = MemberFactory(branch=tree.phuc_xa, left_on=datetime.date(2021, 5, 1), left_reason="Chuyển đi")
     MemberFactory.create_batch(2, branch=tree.truc_bach)
+    ended = OrganizationFactory(
+        branch=tree.phuc_xa, name="Hợp tác xã đã giải thể", active_to=datetime.date(2024, 12, 31)
+    )
     clerk = cast.admin
     donate(clerk, funds.phuc_xa, 5_000_000, day=datetime.date(2025, 3, 1))
     donate(clerk, funds.phuc_xa, 1_000_000, day=datetime.date(2025, 4, 1))
@@ -53,7 +56,7 @@ def filled(cast, tree, funds):
     )
     pay(clerk, scholarship_round, 500_000, day=datetime.date(2025, 5, 1))
     pay(clerk, scholarship_round, 300_000, day=datetime.date(2025, 5, 1))
-    return {"organisation": organisation, "alone": alone, "left": left}
+    return {"organisation": organisation, "alone": alone, "left": left, "ended": ended}
 
 
 def _figures():
@@ -113,6 +116,13 @@ def test_a_whole_merge_moves_people_and_money_and_conserves_every_total(cast, tr
     assert Member.objects.filter(branch=ba_dinh_ward).count() == 6
     filled["left"].refresh_from_db()
     assert filled["left"].branch_id == tree.phuc_xa.pk
+    # So does the organisation that ended before the effective day: no move recorded for either.
+    filled["ended"].refresh_from_db()
+    assert filled["ended"].branch_id == tree.phuc_xa.pk
+    assert not RecordMove.objects.filter(record_type="associations.member", record_id=filled["left"].pk).exists()
+    assert not RecordMove.objects.filter(record_type="associations.organization", record_id=filled["ended"].pk).exists()
+    filled["organisation"].refresh_from_db()
+    assert filled["organisation"].branch_id == ba_dinh_ward.pk
     # The board is re-hung with its subtree under the new ward.
     board = Branch.objects.get(level=BranchLevel.BOARD)
     assert board.path.startswith(ba_dinh_ward.path) and board.depth == ba_dinh_ward.depth + 1

@@ -1,12 +1,18 @@
 """Hanoi's three rounds on the real map files: 584 → 579 → 526 → 126 communes in force."""
 
 import datetime
+import io
+from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
 
 from associations.maps import hanoi_map_load
 from associations.models import Branch, BranchLevel, LineageEdge, Reorganisation
-from reorganisation.rounds import PolicyRow, hanoi_rounds_run
+from reorganisation.rounds import PolicyRow, hanoi_rounds_run, parse_policy
+
+EXAMPLE_POLICY = Path(__file__).resolve().parents[2] / "reorganisation" / "data" / "example-policy.csv"
 
 pytestmark = pytest.mark.slow
 
@@ -53,3 +59,23 @@ def test_the_three_rounds_leave_126_communes_directly_under_the_city(db):
     again = hanoi_rounds_run(actor=None, policy=policy, apply=True)
     assert [outcome.result.applied for outcome in again] == [False, False, False]
     assert _communes_on(datetime.date(2025, 7, 1)) == 126
+
+
+def test_the_command_plans_the_first_round_and_changes_nothing(db):
+    hanoi_map_load(vintage="2017")
+    before = Branch.objects.count()
+    output = io.StringIO()
+
+    call_command("reorganise", hanoi_rounds=True, policy=str(EXAMPLE_POLICY), stdout=output)
+
+    text = output.getvalue()
+    assert "Xã Cẩm Đình (09736) → decisions [decide]: empty" in text
+    assert "8 old units, 3 new units to found" in text
+    assert "Dry run: nothing was changed." in text
+    assert Branch.objects.count() == before
+    assert not Reorganisation.objects.exists()
+
+
+def test_a_policy_with_an_unknown_account_action_is_refused():
+    with pytest.raises(ValidationError, match="Row 2: unknown account action 'promote'"):
+        parse_policy(b"round,old_code,successor_code,accounts\n2020,00250,00247,promote\n")
