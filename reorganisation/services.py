@@ -634,7 +634,7 @@ def _check_code(resolution: Resolution, code: str) -> str | None:
     in_force = in_force.exclude(pk__in=resolution.dissolved_ids)
     if in_force.count() == 1:
         return None
-    return _("no unit with code %(code)s will be in force on %(day)s") % {
+    return _("No unit with code %(code)s will be in force on %(day)s.") % {
         "code": code,
         "day": _day(resolution.reorganisation.effective_on),
     }
@@ -677,7 +677,7 @@ def _fill(decision: ReorganisationDecision, resolution: Resolution, code: str, a
     else:
         problem = _check_code(resolution, code)
         if problem:
-            raise ValidationError(problem[:1].upper() + problem[1:] + ".")
+            raise ValidationError(problem)
         action = action or (AccountAction.MOVE if decision.record_type == "associations.staffprofile" else "")
     decision.successor_code = code
     decision.account_action = action
@@ -694,7 +694,7 @@ def unit_decide(
     resolution = _resolve(reorganisation)
     problem = _check_code(resolution, successor_code)
     if problem:
-        raise ValidationError(problem[:1].upper() + problem[1:] + ".")
+        raise ValidationError(problem)
     if account_action and account_action not in AccountAction.values:
         raise ValidationError(_("Unknown account action '%(action)s'.") % {"action": account_action})
     undecided = ReorganisationDecision.objects.filter(reorganisation=reorganisation, from_branch=branch).exclude(
