@@ -122,3 +122,51 @@ def hanoi_rounds_run(*, actor, policy: list[PolicyRow], apply: bool) -> list[Rou
         if not apply and reorganisation.status == Reorganisation.Status.DRAFT:
             break  # the next round's units depend on this one being applied
     return outcomes
+
+
+@transaction.atomic
+def rule_decisions(*, actor, reorganisation: Reorganisation) -> int:
+    """Decide every undecided item by a stated rule, for demonstrations and generated cities
+    (never official decisions): a split unit's items go to the first successor its table rows
+    name; a unit the table does not name that had units below it (a 2017 district) to the
+    successor that took most of them, its accounts made read-only city accounts; a vanished
+    unit no rule placed to a unit in force of its old district (the lowest code, the round's
+    new units first). Returns how many items it decided."""
+    services.decisions_prepare(actor=actor, reorganisation=reorganisation)
+    resolution = services._resolve(reorganisation)
+    valid = services.valid_successor_codes(reorganisation)
+    day = reorganisation.effective_on
+    in_force = list(
+        Branch.objects.active_on(day)
+        .filter(level__in=services.ADMIN_LEVELS, depth__gt=1)
+        .exclude(pk__in=resolution.dissolved_ids)
+        .order_by("-founded_on", "code")
+    )
+    by_parent: dict[str, list[Branch]] = {}
+    for branch in in_force:
+        by_parent.setdefault(branch.path[: -Branch.steplen], []).append(branch)
+    child_successors: dict[str, dict[str, int]] = {}
+    for unit in resolution.units.values():
+        parent_path = unit.predecessor.path[: -Branch.steplen]
+        for code, _name in unit.successors:
+            tally = child_successors.setdefault(parent_path, {})
+            tally[code] = tally.get(code, 0) + 1
+    decided = 0
+    for pk in resolution.decide_ids:
+        unit = resolution.units[pk]
+        branch = unit.predecessor
+        accounts = AccountAction.MOVE
+        if unit.successors:
+            code = unit.successors[0][0]
+        elif branch.path in child_successors:
+            tally = child_successors[branch.path]
+            code = max(sorted(tally), key=lambda c: tally[c])
+            accounts = AccountAction.CITY_READ_ONLY
+        else:
+            neighbours = by_parent.get(branch.path[: -Branch.steplen], [])
+            if not neighbours:
+                continue
+            code = neighbours[0].code
+        if code in valid:
+            decided += services.decide_unit_items(reorganisation, branch, code, accounts)
+    return decided

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import BigIntegerField, Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -596,6 +596,10 @@ def decisions_prepare(*, actor, reorganisation: Reorganisation) -> int:
     resolution = _resolve(reorganisation)
     if resolution.errors:
         raise ValidationError(resolution.errors)
+    return _prepare(reorganisation, resolution)
+
+
+def _prepare(reorganisation: Reorganisation, resolution: Resolution) -> int:
     table = _table(ReorganisationDecision)
     added = 0
     with connection.cursor() as cursor:
@@ -697,6 +701,12 @@ def unit_decide(
         raise ValidationError(problem)
     if account_action and account_action not in AccountAction.values:
         raise ValidationError(_("Unknown account action '%(action)s'.") % {"action": account_action})
+    return decide_unit_items(reorganisation, branch, successor_code, account_action)
+
+
+def decide_unit_items(reorganisation: Reorganisation, branch: Branch, successor_code: str, account_action: str) -> int:
+    """unit_decide's writes, without its checks: for callers that checked the code and the
+    action once for many units (rounds.rule_decisions). Two UPDATEs."""
     undecided = ReorganisationDecision.objects.filter(reorganisation=reorganisation, from_branch=branch).exclude(
         _decided(reorganisation)
     )
@@ -723,10 +733,7 @@ def iter_undecided_items(reorganisation: Reorganisation, *, limit: int | None = 
     old unit, a readable label and the successors the table names for that unit; one query
     per kind of record, read in batches (the workbook of a whole city's split communes)."""
     decisions, branch = _table(ReorganisationDecision), _table(Branch)
-    successors = {
-        unit.predecessor.pk: "; ".join(f"{code} {name}" for code, name in unit.successors)
-        for unit in _resolve(reorganisation).units.values()
-    }
+    successors = None  # computed at the first item: an empty list costs no resolution
     given = 0
     for record_type, label in ITEM_LABELS.items():
         model = ITEM_MODELS[record_type]
@@ -748,6 +755,11 @@ def iter_undecided_items(reorganisation: Reorganisation, *, limit: int | None = 
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             while rows := cursor.fetchmany(2000):
+                if successors is None:
+                    successors = {
+                        unit.predecessor.pk: "; ".join(f"{code} {name}" for code, name in unit.successors)
+                        for unit in _resolve(reorganisation).units.values()
+                    }
                 for kind, pk, unit_id, unit, code, name in rows:
                     given += 1
                     yield {
@@ -816,7 +828,7 @@ def reorganisation_apply(*, actor, reorganisation: Reorganisation) -> ApplyResul
             % {"day": _day(reorganisation.effective_on)},
         )
     day = reorganisation.effective_on
-    decisions_prepare(actor=actor, reorganisation=reorganisation)
+    _prepare(reorganisation, resolution)
     missing = undecided_items(reorganisation, limit=MAX_NAMED)
     if missing:
         total = (
@@ -907,26 +919,35 @@ def _found_successors(resolution: Resolution, counts) -> dict[str, Branch]:
 
 
 def _resolve_decisions(reorganisation, resolution: Resolution, successors: dict[str, Branch]) -> None:
-    """Turn each decision's successor code into its branch: one UPDATE per successor."""
+    """Turn each decision's successor code into its branch: one UPDATE for all of them."""
     codes = set(
         ReorganisationDecision.objects.filter(reorganisation=reorganisation)
         .exclude(successor_code="")
         .values_list("successor_code", flat=True)
         .distinct()
     )
-    by_portal_code = {branch.code: branch for branch in successors.values()}
-    for code in sorted(codes):
-        branch = by_portal_code.get(code)
-        if branch is None:
-            branch = (
-                Branch.objects.active_on(reorganisation.effective_on)
-                .filter(code=code, level__in=ADMIN_LEVELS, depth__gt=1)
-                .exclude(pk__in=resolution.dissolved_ids)
-                .get()
-            )
-        ReorganisationDecision.objects.filter(reorganisation=reorganisation, successor_code=code).update(
-            successor=branch
+    if not codes:
+        return
+    by_portal_code = {branch.code: branch.pk for branch in successors.values()}
+    others = set(codes) - set(by_portal_code)
+    if others:
+        for branch in (
+            Branch.objects.active_on(reorganisation.effective_on)
+            .filter(code__in=others, level__in=ADMIN_LEVELS, depth__gt=1)
+            .exclude(pk__in=resolution.dissolved_ids)
+        ):
+            by_portal_code.setdefault(branch.code, branch.pk)
+    for code in sorted(codes - set(by_portal_code)):
+        raise ValidationError(
+            _("No unit with code %(code)s will be in force on %(day)s.")
+            % {"code": code, "day": _day(reorganisation.effective_on)}
         )
+    ReorganisationDecision.objects.filter(reorganisation=reorganisation).exclude(successor_code="").update(
+        successor_id=Case(
+            *(When(successor_code=code, then=Value(by_portal_code[code])) for code in sorted(codes)),
+            output_field=BigIntegerField(),
+        )
+    )
 
 
 def _rehang_chapters(reorganisation, resolution: Resolution, whole: dict[int, Branch], counts) -> set[int]:
@@ -1017,6 +1038,7 @@ def _move_records(reorganisation, root: Branch, counts) -> None:
     day = reorganisation.effective_on
     moves, mappings, decisions = _table(RecordMove), _table(UnitMapping), _table(ReorganisationDecision)
     insert = f"INSERT INTO {moves} (reorganisation_id, record_type, record_id, from_branch_id, to_branch_id) "
+    counts["communities_renamed"] += _disambiguate_communities(reorganisation)
     for record_type, model, alive in SIMPLE_MOVES:
         table = _table(model)
         params = {"r": reorganisation.pk, "type": record_type, "day": day}
@@ -1062,6 +1084,30 @@ def _move_records(reorganisation, root: Branch, counts) -> None:
             counts[record_type] += moved
         if record_type == "associations.staffprofile":
             _decide_accounts(reorganisation, root, counts)
+
+
+def _disambiguate_communities(reorganisation) -> int:
+    """A village or residential group keeps its name in its new unit unless another one of
+    the same name ends up there ("Tổ dân phố số 1" of two merged wards): then the moving one
+    takes its old unit's name in brackets. One statement."""
+    community, branch = _table(Community), _table(Branch)
+    mappings, decisions = _table(UnitMapping), _table(ReorganisationDecision)
+    return _execute(
+        f"""WITH destination AS (
+                SELECT c.id, c.name, c.branch_id, ob.name AS old_unit,
+                       COALESCE(m.successor_id, d.successor_id, c.branch_id) AS target
+                FROM {community} c JOIN {branch} ob ON ob.id = c.branch_id
+                LEFT JOIN {mappings} m ON m.reorganisation_id = %(r)s AND m.predecessor_id = c.branch_id
+                LEFT JOIN {decisions} d ON d.reorganisation_id = %(r)s AND d.record_type = 'learning.community'
+                     AND d.record_id = c.id AND d.from_branch_id = c.branch_id
+            )
+            UPDATE {community} SET name = substr(x.name || ' (' || x.old_unit || ')', 1, 200)
+            FROM destination x
+            WHERE {community}.id = x.id AND x.target <> x.branch_id
+              AND EXISTS (SELECT 1 FROM destination y
+                          WHERE y.target = x.target AND y.name = x.name AND y.id <> x.id)""",
+        {"r": reorganisation.pk},
+    )
 
 
 def _decide_accounts(reorganisation, root: Branch, counts) -> None:

@@ -14,6 +14,7 @@ from openpyxl import Workbook, load_workbook
 from associations.models import Branch, BranchLevel, Member, Organization, RecordMove, Reorganisation, StaffRole
 from funds.models import Donation, Fund, ReceiptCounter, Transfer
 from khuyenhoc.xlsx import write_workbook
+from learning.models import Community
 from reorganisation import services
 from reorganisation.models import AccountAction, ReorganisationDecision
 from reorganisation.tables import PART, WHOLE, TableRow
@@ -339,3 +340,18 @@ def test_a_successor_founded_ahead_under_another_code_is_found_by_its_name(cast,
     services.unit_decide(actor=cast.admin, reorganisation=reorganisation, branch=tree.ba_dinh, successor_code="00010")
     assert services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation).applied
     assert Member.objects.filter(branch=founded).count() == 6
+
+
+def test_two_residential_groups_of_the_same_name_keep_apart_after_a_merge(cast, tree, funds, filled):
+    first = Community.objects.create(branch=tree.phuc_xa, name="Tổ dân phố số 1")
+    second = Community.objects.create(branch=tree.truc_bach, name="Tổ dân phố số 1")
+    other = Community.objects.create(branch=tree.truc_bach, name="Tổ dân phố số 2")
+    reorganisation = _create(cast)
+    _decide_district(cast, tree, reorganisation)
+
+    services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation)
+
+    names = {c.pk: (c.name, c.branch.name) for c in Community.objects.select_related("branch")}
+    assert names[first.pk] == ("Tổ dân phố số 1 (Phường Phúc Xá)", "Phường Ba Đình")
+    assert names[second.pk] == ("Tổ dân phố số 1 (Phường Trúc Bạch)", "Phường Ba Đình")
+    assert names[other.pk] == ("Tổ dân phố số 2", "Phường Ba Đình")
