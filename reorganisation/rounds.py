@@ -96,11 +96,12 @@ def _apply_policy(actor, reorganisation: Reorganisation, round_: Round, policy: 
 
 
 @transaction.atomic
-def hanoi_rounds_run(*, actor, policy: list[PolicyRow], apply: bool) -> list[RoundOutcome]:
+def hanoi_rounds_run(*, actor, policy: list[PolicyRow], apply: bool, by_rule: bool = False) -> list[RoundOutcome]:
     """Each round in order: its draft (reused if one of the same name and day exists), the
     policy's decisions, its dry run, and with `apply` the apply (a round already applied is
-    a no-op). Without `apply` only the first round not yet applied is planned, and nothing
-    is kept (the caller's dry run rolls back)."""
+    a no-op). With `by_rule`, what the policy leaves undecided is decided by `rule_decisions`.
+    Without `apply` only the first round not yet applied is planned, and nothing is kept
+    (the caller's dry run rolls back)."""
     outcomes = []
     for round_ in hanoi_rounds():
         reorganisation = Reorganisation.objects.filter(name=round_.name, effective_on=round_.effective_on).first()
@@ -116,6 +117,8 @@ def hanoi_rounds_run(*, actor, policy: list[PolicyRow], apply: bool) -> list[Rou
         if reorganisation.status == Reorganisation.Status.DRAFT:
             services.decisions_prepare(actor=actor, reorganisation=reorganisation)
             _apply_policy(actor, reorganisation, round_, policy)
+            if by_rule:
+                rule_decisions(actor=actor, reorganisation=reorganisation)
         plan = services.reorganisation_plan(reorganisation=reorganisation)
         result = services.reorganisation_apply(actor=actor, reorganisation=reorganisation) if apply else None
         outcomes.append(RoundOutcome(round_, reorganisation, plan, result))

@@ -36,6 +36,12 @@ class Command(BaseCommand):
         parser.add_argument("--export-decisions", help="Write the items still undecided to this .xlsx.")
         parser.add_argument("--hanoi-rounds", action="store_true", help="Hanoi's three shipped rounds.")
         parser.add_argument("--policy", help="The decisions policy (.csv) for --hanoi-rounds.")
+        parser.add_argument(
+            "--rule-decisions",
+            action="store_true",
+            help="With --hanoi-rounds: decide what the policy leaves undecided by the stated rule "
+            "(reorganisation.rounds.rule_decisions; for demonstrations, never official decisions).",
+        )
         parser.add_argument("--apply", action="store_true", help="Apply (without it: dry run, nothing changes).")
 
     def handle(self, *args, **options):
@@ -87,7 +93,10 @@ class Command(BaseCommand):
 
     def _hanoi_rounds(self, options):
         policy = parse_policy(Path(options["policy"]).read_bytes()) if options["policy"] else []
-        for outcome in hanoi_rounds_run(actor=None, policy=policy, apply=options["apply"]):
+        outcomes = hanoi_rounds_run(
+            actor=None, policy=policy, apply=options["apply"], by_rule=options["rule_decisions"]
+        )
+        for outcome in outcomes:
             self.stdout.write(f"== {outcome.round.name} ({outcome.round.effective_on:%d/%m/%Y})")
             self._print_plan(outcome.plan)
             self._export(options, outcome.reorganisation)
