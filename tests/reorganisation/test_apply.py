@@ -142,6 +142,7 @@ def test_a_whole_merge_moves_people_and_money_and_conserves_every_total(cast, tr
     # Receipt numbering continues after the predecessors' highest number of the year.
     main = new_funds.get(fund_model=funds.phuc_xa.fund_model)
     assert ReceiptCounter.objects.get(fund=main, year=2025).last_number == 2
+    assert donate(cast.admin, main, 100_000, day=datetime.date(2025, 7, 2)).receipt_label == "00003/2025"
     # Accounts: the clerk followed her ward; the district's as decided.
     cast.commune_clerk.staff_profile.refresh_from_db()
     assert cast.commune_clerk.staff_profile.branch_id == ba_dinh_ward.pk
