@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -293,19 +294,29 @@ def _resolve(reorganisation: Reorganisation) -> Resolution:
 
     # Units the table does not name: an administrative unit whose every unit below is
     # dissolved goes with them (the 2017 districts in 2025); its own records need decisions.
+    # A unit that would keep its name and code under such a parent cannot stay (units are
+    # never re-hung): it is founded anew under the city, with a whole edge.
     dissolved = {pk for pk, unit in units.items() if unit.mode in {WHOLE_MODE, DECIDE_MODE}}
     parent_paths = {unit.predecessor.path[: -Branch.steplen] for unit in units.values() if unit.predecessor.depth > 2}
     if parent_paths and dissolved:
+        children_of: dict[str, set[int]] = defaultdict(set)
+        for pk, path in (
+            Branch.objects.active_on(before)
+            .filter(level__in=ADMIN_LEVELS, depth__gt=2)
+            .annotate(parent_path=Substr("path", 1, Length("path") - Branch.steplen))
+            .filter(parent_path__in=parent_paths)
+            .values_list("pk", "path")
+        ):
+            children_of[path[: -Branch.steplen]].add(pk)
         for parent in Branch.objects.active_on(before).filter(path__in=parent_paths, level__in=ADMIN_LEVELS):
-            children = (
-                Branch.objects.active_on(before)
-                .filter(path__startswith=parent.path, depth=parent.depth + 1, level__in=ADMIN_LEVELS)
-                .values_list("pk", flat=True)
-            )
-            children = set(children)
-            if children and children <= dissolved:
+            children = children_of.get(parent.path, set())
+            if children and children <= dissolved | kept and children & dissolved:
                 units[parent.pk] = UnitPlan(predecessor=parent, mode=DECIDE_MODE, successor_codes=[])
                 dissolved.add(parent.pk)
+                for pk in children & kept:
+                    units[pk].mode = WHOLE_MODE
+                    kept.discard(pk)
+                    dissolved.add(pk)
 
     existing: dict[str, Branch] = dict(founded)
     # An absorbing unit the table names only as a successor, in force and keeping its name.

@@ -356,3 +356,35 @@ def test_two_residential_groups_of_the_same_name_keep_apart_after_a_merge(cast, 
     assert names[first.pk] == ("Tổ dân phố số 1 (Phường Phúc Xá)", "Phường Ba Đình")
     assert names[second.pk] == ("Tổ dân phố số 1 (Phường Trúc Bạch)", "Phường Ba Đình")
     assert names[other.pk] == ("Tổ dân phố số 2", "Phường Ba Đình")
+
+
+def test_a_unit_keeping_its_name_is_founded_anew_when_its_district_goes(cast, tree, funds, filled):
+    rows = [
+        _row(3, "00001", "Phường Phúc Xá", "00004", "Phường Trúc Bạch"),
+        _row(4, "00004", "Phường Trúc Bạch", "00004", "Phường Trúc Bạch"),
+    ]
+    reorganisation = _create(cast, rows=rows)
+    _decide_district(cast, tree, reorganisation)
+
+    assert services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation).applied
+
+    tree.truc_bach.refresh_from_db()
+    assert tree.truc_bach.dissolved_on == DAY
+    anew = Branch.objects.get(code="00004", founded_on=DAY)
+    assert (anew.name, anew.depth) == ("Phường Trúc Bạch", 2)
+    assert reorganisation.edges.filter(predecessor=tree.truc_bach, successor=anew, kind=WHOLE).exists()
+    assert Member.objects.filter(branch=anew).count() == 6
+
+
+def test_a_unit_keeping_its_name_under_a_district_that_stays_is_not_touched(cast, tree, funds, filled):
+    rows = [_row(3, "00001", "Phường Phúc Xá", "00004", "Phường Trúc Bạch")]
+    reorganisation = services.reorganisation_create(
+        actor=cast.admin, name="Nhập Phúc Xá", legal_basis="", effective_on=DAY, rows=rows
+    )
+
+    assert services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation).applied
+
+    tree.truc_bach.refresh_from_db()
+    assert tree.truc_bach.dissolved_on is None
+    assert Member.objects.filter(branch=tree.truc_bach).count() == 6
+    assert not Branch.objects.filter(founded_on=DAY).exists()
