@@ -41,6 +41,8 @@ from imports.models import ImportJob, ImportStatus
 from learning.models import Citizen, Clan, Community, CriteriaSet, Criterion, Household, Level, TitleKind
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.services import plan_99_load
+from reorganisation import services as reorganisation_services
+from reorganisation.tables import PART, TableRow
 from tests.centres import factories as centre_objects
 from tests.factories import DAY, MemberFactory, OrganizationFactory, donate, make_branch, make_round, pay
 from tests.learning import document_factories as learning_data
@@ -263,6 +265,14 @@ EXPECTATIONS: dict[str, Expect] = {
     "reporting:field_create": Expect(obj="report_form", get="province", post="province", ok=frozenset({200, 302})),
     "reporting:field_update": Expect(obj="report_field", get="province", post="province", ok=frozenset({200, 302})),
     "reporting:field_delete": Expect(obj="report_field", get=None, post="province", post_ok=REDIRECT),
+    # Reorganisation (issue 11): the city's operation, for an administrator or a manager of the root.
+    "reorganisation:list": Expect(get="province", post="province"),
+    "reorganisation:detail": Expect(obj="reorganisation", get="province", post=None),
+    "reorganisation:decide": Expect(obj="reorganisation", get=None, post="province"),
+    "reorganisation:decide_unit": Expect(obj="reorganisation", get=None, post="province"),
+    "reorganisation:workbook": Expect(obj="reorganisation", get="province", post=None, ok=XLSX),
+    "reorganisation:workbook_upload": Expect(obj="reorganisation", get=None, post="province"),
+    "reorganisation:apply": Expect(obj="reorganisation", get=None, post="province"),
 }
 
 
@@ -481,6 +491,22 @@ def world(tree, cast, funds, settings, tmp_path):
         "city": SimpleNamespace(obj=nightly, branch=tree.city, kwargs={"pk": nightly.pk}, owner=None),
     }
     objects.update(plant_reports(tree, cast, token_in=IN, token_out=OUT))
+    # Reorganisation (issue 11): a draft splitting Phúc Xá, waiting for decisions (an apply is refused).
+    split = [
+        TableRow(
+            row=3, old_code="00001", old_name="Phường Phúc Xá", new_code="00004", new_name="Phường Ba Đình", kind=PART
+        ),
+        TableRow(
+            row=4, old_code="00001", old_name="Phường Phúc Xá", new_code="00061", new_name="Phường Hàng Bạc", kind=PART
+        ),
+    ]
+    reorganisation = reorganisation_services.reorganisation_create(
+        actor=cast.admin, name="Sắp xếp thử", legal_basis="", effective_on=datetime.date(2025, 7, 1), rows=split
+    )
+    reorganisation_services.decisions_prepare(actor=cast.admin, reorganisation=reorganisation)
+    objects["reorganisation"] = {
+        "any": SimpleNamespace(obj=reorganisation, branch=None, kwargs={"pk": reorganisation.pk}, owner=None)
+    }
     return SimpleNamespace(objects=objects, plan99=plan99)
 
 
