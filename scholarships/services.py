@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from associations.access import require_write_in
+from associations.access import require_write_in, require_write_in_many
 from associations.audit import audit_record, snapshot
 from associations.models import AuditAction, AuditEntry, Branch
 from funds import services as fund_services
@@ -74,8 +74,7 @@ def awards_pay(*, actor, awards: list[Award]) -> list[Award]:
     """
     if not awards:
         return []
-    for branch in {award.round.branch_id: award.round.branch for award in awards}.values():
-        require_write_in(actor, branch)
+    require_write_in_many(actor, {award.round.branch_id: award.round.branch for award in awards}.values())
     for award in awards:
         if award.pk is not None:
             raise ValueError("awards_pay records new awards only")

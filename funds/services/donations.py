@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from associations.access import require_write_in
+from associations.access import require_write_in_many
 from associations.models import Branch, Member, Organization
 from funds.models import Donation, DonationMethod, Fund, LedgerEntry, LedgerKind, ReceiptCounter
 from funds.services.ledger import (
@@ -73,8 +73,7 @@ def donations_record(*, actor, donations: list[Donation]) -> list[Donation]:
         if donation.pk is not None or donation.receipt_number:
             raise ValueError("donations_record records new donations only")
     funds = lock_funds(donation.fund_id for donation in donations)
-    for branch in [*(fund.branch for fund in funds.values()), *_linked_branches(donations)]:
-        require_write_in(actor, branch)
+    require_write_in_many(actor, [*(fund.branch for fund in funds.values()), *_linked_branches(donations)])
     for donation in donations:
         check_amount(donation.amount)
         check_not_future(donation.received_on, "received_on")

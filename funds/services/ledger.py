@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from associations.access import require_write_in
+from associations.access import require_write_in, require_write_in_many
 from associations.audit import audit_record, snapshot
 from associations.models import AuditAction, AuditEntry, Branch
 from funds.models import Donation, Fund, LedgerEntry, LedgerKind, Payment, Transfer, Voidable
@@ -148,8 +148,7 @@ def _reverse(*, actor, reason: str, money: Voidable) -> set[int]:
         .order_by("fund_id", "id")
     )
     funds = lock_funds(entry.fund_id for entry in entries)
-    for fund in funds.values():
-        require_write_in(actor, fund.branch)
+    require_write_in_many(actor, [fund.branch for fund in funds.values()])
     today = timezone.localdate()
     # Money coming back into a fund first, so a transfer's reversal never trips on its order.
     for entry in sorted(entries, key=lambda e: e.amount):

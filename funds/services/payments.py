@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from associations.access import require_write_in
+from associations.access import require_write_in_many
 from funds.models import LedgerEntry, LedgerKind, Payment
 from funds.services.ledger import (
     announce,
@@ -37,8 +37,7 @@ def payments_record(*, actor, payments: list[Payment]) -> list[Payment]:
         if payment.pk is not None:
             raise ValueError("payments_record records new payments only")
     funds = lock_funds(payment.fund_id for payment in payments)
-    for fund in funds.values():
-        require_write_in(actor, fund.branch)
+    require_write_in_many(actor, [fund.branch for fund in funds.values()])
     for payment in payments:
         check_amount(payment.amount)
         check_not_future(payment.paid_on, "paid_on")

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
-from associations.access import require_write_in
+from associations.access import require_write_in_many
 from associations.audit import audit_record_many, diff
 from associations.models import AuditAction, Branch
 from khuyenhoc.signals import titles_changed
@@ -160,8 +160,7 @@ def evaluations_record(*, actor, rows: list[EvaluationRow]) -> list[Evaluation]:
     if len(locked) != len(ids):
         raise ValidationError(_("Some registrations no longer exist."))
     branches = {registration.branch_id: registration.branch for registration in locked.values()}
-    for branch in branches.values():
-        require_write_in(actor, branch)
+    require_write_in_many(actor, branches.values())
 
     kinds = {registration.kind_id: registration.kind for registration in locked.values()}
     sets = _sets_for({(registration.kind_id, registration.year) for registration in locked.values()}, kinds)

@@ -30,7 +30,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from associations.access import require_write_in
+from associations.access import require_write_in, require_write_in_many
 from associations.audit import audit_record, audit_record_many, diff, snapshot
 from associations.models import AuditAction, Branch, Organization
 from khuyenhoc.signals import titles_changed
@@ -148,8 +148,7 @@ def registrations_create(
             )
         seen.add(subject.pk)
     branches = Branch.objects.in_bulk({subject.branch_id for subject in subjects})
-    for branch in branches.values():
-        require_write_in(actor, branch)
+    require_write_in_many(actor, branches.values())
     taken = set(
         Registration.objects.filter(kind=kind, year=year, **{f"{field}__in": seen})
         .exclude(stage=Stage.WITHDRAWN)

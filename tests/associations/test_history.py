@@ -280,7 +280,7 @@ def test_the_visible_list_stays_one_query_with_history(merged, ward_staff, djang
 
 
 def test_nothing_is_written_under_a_dissolved_branch_even_by_an_administrator(merged, cast):
-    with pytest.raises(PermissionDenied, match="dissolved on 01/07/2025"):
+    with pytest.raises(PermissionDenied, match="đã giải thể từ ngày 01/07/2025"):
         require_write_in(cast.admin, merged.tree.phuc_xa)
     below = make_branch("Chi hội cũ", BranchLevel.CHAPTER, Branch.objects.get(pk=merged.tree.truc_bach.pk))
     with pytest.raises(PermissionDenied, match="Phường Trúc Bạch"):
@@ -307,7 +307,7 @@ def test_a_dissolved_branchs_page_shows_where_it_went_and_no_write_buttons(merge
     assert "Phường Ba Đình" in text and "Phường Hoàn Kiếm" in text
     assert "1656/NQ-UBTVQH15" in text and "01/07/2025" in text
     assert reverse("associations:branch_update", args=[merged.tree.truc_bach.pk]) not in text
-    assert "dissolved on 01/07/2025" in text or "01/07/2025" in response.context["read_only_reason"]
+    assert "đã giải thể từ ngày 01/07/2025" in text or "01/07/2025" in response.context["read_only_reason"]
     assert response.context["can_change"] is False
 
 
@@ -323,7 +323,7 @@ def test_a_new_wards_page_shows_where_it_came_from_with_a_derived_flag(tree, cas
     response = client_for(cast.admin).get(reverse("associations:branch_detail", args=[ward.pk]))
     assert [row.other.pk for row in response.context["came_from"]] == [tree.phuc_xa.pk]
     text = response.content.decode()
-    assert "Vòng 2020" in text and "derived, not official" in text
+    assert "Vòng 2020" in text and "suy ra, không chính thức" in text
     assert response.context["can_change"] is True
 
 
@@ -353,4 +353,4 @@ def test_a_dissolved_branch_shows_its_children_on_its_last_day(merged, cast, cli
 def test_the_refusal_page_says_why_a_dissolved_branch_cannot_be_changed(merged, cast, client_for):
     response = client_for(cast.admin).get(reverse("associations:branch_update", args=[merged.tree.phuc_xa.pk]))
     assert response.status_code == 403
-    assert "This belongs to a dissolved branch: it is kept as history" in response.content.decode()
+    assert "Mục này thuộc một đơn vị đã giải thể: được lưu làm lịch sử" in response.content.decode()

@@ -235,10 +235,10 @@ def test_the_page_reads_a_constant_number_of_queries_whatever_its_length(
     client = client_for(cast.commune_clerk)
     address = page(kind, tree.phuc_xa)
     client.get(address)
-    # session, user, staff profile, the branch checked for reach, the title and branch chosen,
-    # the set in force, its criteria, the registrations, the evaluation deadline, then the
-    # title and branch choices
-    with django_assert_num_queries(12):
+    # session, user, staff profile, the branch checked for reach, whether it lies under a
+    # dissolved branch, the title and branch chosen, the set in force, its criteria, the
+    # registrations, the evaluation deadline, then the title and branch choices
+    with django_assert_num_queries(13):
         assert len(client.get(address).context["form"].registrations) == 3
     registrations_create(
         actor=cast.commune_clerk,
@@ -247,7 +247,7 @@ def test_the_page_reads_a_constant_number_of_queries_whatever_its_length(
         subjects=[HouseholdFactory(branch=tree.phuc_xa) for _ in range(12)],
         registered_on=REGISTERED_ON,
     )
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert len(client.get(address).context["form"].registrations) == 15
 
 

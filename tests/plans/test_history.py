@@ -228,7 +228,7 @@ def test_the_dashboard_shows_a_past_date_on_todays_map_with_the_split_units_apar
     assert rows == {"Phường Ba Đình": (2, 2), "Phường Hoàn Kiếm": (1, 2)}
     assert split == (1, 1)
     text = response.content.decode()
-    assert "From split units" in text
+    assert "Từ các đơn vị bị chia tách" in text
     # The drill-down keeps the map and the date.
     ward_url = reverse("plans:dashboard_branch", args=[recomputed.wards.ba_dinh.pk])
     assert f"{ward_url}?map=today&amp;as_of=2018-12-31" in text
