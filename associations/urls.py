@@ -16,6 +16,7 @@ urlpatterns = [
     path("organizations/<int:pk>/headcount/", organizations.organization_headcount, name="organization_headcount"),
     path("members/", members.member_list, name="member_list"),
     path("members/add/", members.member_create, name="member_create"),
+    path("members/end-selected/", members.members_end, name="members_end"),
     path("members/<int:pk>/", members.member_detail, name="member_detail"),
     path("members/<int:pk>/edit/", members.member_update, name="member_update"),
     path("members/<int:pk>/end/", members.member_end, name="member_end"),
@@ -36,5 +37,7 @@ urlpatterns = [
     path("staff/add/", staff.staff_create, name="staff_create"),
     path("staff/<int:pk>/", staff.staff_update, name="staff_update"),
     path("members/export.xlsx", exports.member_export, name="member_export"),
+    path("exports/<int:pk>/", exports.export_job, name="export_job"),
+    path("exports/<int:pk>/download/", exports.export_job_download, name="export_job_download"),
     path("organizations/export.xlsx", exports.organization_export, name="organization_export"),
 ]
