@@ -11,10 +11,12 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from django.contrib import messages
 from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import redirect
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from associations import personal_data, privacy, services, tasks
 from associations.imports import (
@@ -27,7 +29,7 @@ from associations.imports import (
     OrganizationImport,
 )
 from associations.models import PersonalDataExportKind
-from associations.selectors import members_filtered, organizations_filtered
+from associations.selectors import members_filtered, organizations_filtered, selected_ids
 from khuyenhoc.exports import BACKGROUND_THRESHOLD, ListExport, count_above, export_build, export_write
 from khuyenhoc.xlsx import XLSX_CONTENT_TYPE, Sheet, xlsx_response
 
@@ -97,6 +99,9 @@ def list_export_response(request, kind: str, params=None):
     """The export of a list as the user asked for it: written now when it is small; above
     BACKGROUND_THRESHOLD rows, an export job for the worker and a redirect to its progress page."""
     params = request.GET if params is None else params
+    if params.get("selected") == "1" and not selected_ids(params):
+        messages.error(request, _("Check the rows to export first."))
+        return redirect(request.path)
     export = export_build(kind, user=request.user, params=params)
     count = count_above(export.queryset)
     if count > BACKGROUND_THRESHOLD:

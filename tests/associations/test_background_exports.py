@@ -92,7 +92,11 @@ def test_the_page_shows_the_progress_while_the_worker_writes(client_for, cast, t
 
 def test_another_user_cannot_see_or_download_someone_elses_export(client_for, cast, tree):
     job = ExportJob.objects.create(
-        branch=tree.phuc_xa, requested_by=cast.commune_clerk, kind="members", status=ExportStatus.DONE, filename="a.xlsx"
+        branch=tree.phuc_xa,
+        requested_by=cast.commune_clerk,
+        kind="members",
+        status=ExportStatus.DONE,
+        filename="a.xlsx",
     )
     job.file.save("a.xlsx", ContentFile(b"x"), save=True)
     client = client_for(cast.district_leader)  # sees Phúc Xá, but did not ask for this file
