@@ -145,3 +145,36 @@ def test_the_heap_stays_flat_whatever_the_size_of_the_export(cast, tree):
     # five times the rows need about the same memory.
     assert large < 15000 * 1000 / 2
     assert large < small * 1.5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_celery_worker_writes_a_large_export_and_the_page_links_it(
+    celery_worker_process, client_for, cast, tree, settings, monkeypatch
+):
+    import time
+
+    from django.conf import settings as django_settings
+
+    settings.MEDIA_ROOT = django_settings.BASE_DIR / "media"  # where the worker process writes
+    many_members(tree.phuc_xa, 40)
+    monkeypatch.setattr(association_exports, "BACKGROUND_THRESHOLD", 25)
+    client = client_for(cast.commune_clerk)
+    response = client.get(reverse("associations:member_export"))
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.status in {ExportStatus.DONE, ExportStatus.FAILED}:
+                break
+            time.sleep(0.2)
+        assert (job.status, job.done_rows, job.total_rows) == (ExportStatus.DONE, 40, 40), job.error
+        status = client.get(response["Location"], HTTP_HX_REQUEST="true").content.decode()
+        assert 'data-status="done"' in status and "hx-trigger" not in status
+        download = client.get(reverse("associations:export_job_download", args=[job.pk]))
+        assert len(names_in(b"".join(download.streaming_content))) == 40
+    finally:
+        job.refresh_from_db()
+        if job.file:
+            job.file.delete(save=False)
