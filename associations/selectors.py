@@ -32,6 +32,11 @@ ORGANIZATION_SORTS = {
     "name": ("name", False),
     "-name": ("name", True),
     "kind": ("kind", False),
+    "-kind": ("kind", True),
+    "branch": ("branch__path", False),
+    "-branch": ("branch__path", True),
+    "active_from": ("active_from", False),
+    "-active_from": ("active_from", True),
 }
 
 

@@ -31,9 +31,12 @@ from funds.pages import fund_links, link_rows, report_scope, total_link, void_fr
 from funds.receipts import donation_receipt_pdf
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import CappedPaginator, paged
+from khuyenhoc.sorting import sorted_by
 from khuyenhoc.xlsx import Sheet, xlsx_response
 
 # --- Funds ------------------------------------------------------------------------------------
+
+FUND_SORTS = {"name": "name", "branch": "branch__path", "balance": "balance"}
 
 
 @login_required
@@ -47,7 +50,16 @@ def fund_list(request):
         {
             "form": form,
             "totals": totals,
-            **paged(request, funds.select_related("branch", "fund_model").order_by("branch__path", "name")),
+            **paged(
+                request,
+                sorted_by(
+                    funds.select_related("branch", "fund_model"),
+                    FUND_SORTS,
+                    request.GET.get("sort"),
+                    "branch",
+                    names={"name"},
+                ),
+            ),
         },
     )
 

@@ -18,6 +18,7 @@ from funds.forms import VoidForm
 from funds.pages import link_rows, report_scope, total_link, void_from_post, year_links
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import CappedPaginator, paged
+from khuyenhoc.sorting import sorted_by
 from khuyenhoc.xlsx import Sheet, xlsx_response
 from scholarships import reports, selectors, services
 from scholarships.forms import AwardFilterForm, AwardPayForm, RoundFilterForm, RoundForm
@@ -34,15 +35,17 @@ def _award_totals(awards) -> dict:
     )
 
 
+ROUND_SORTS = {"awarded": "awarded_on", "name": "name", "turns": "turns", "amount": "amount"}
+
+
 @login_required
 def round_list(request):
     form = RoundFilterForm(request.GET or None, user=request.user)
     rounds = form.filter(ScholarshipRound.objects.visible_to(request.user))
-    rounds = (
-        rounds.select_related("branch", "fund")
-        .annotate(turns=Count("awards", filter=VALID), amount=Sum("awards__amount", filter=VALID))
-        .order_by("-awarded_on", "-id")
+    rounds = rounds.select_related("branch", "fund").annotate(
+        turns=Count("awards", filter=VALID), amount=Sum("awards__amount", filter=VALID)
     )
+    rounds = sorted_by(rounds, ROUND_SORTS, request.GET.get("sort"), "-awarded", names={"name"})
     return render(request, "scholarships/round_list.html", {"form": form, **paged(request, rounds)})
 
 

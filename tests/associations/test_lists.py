@@ -248,3 +248,21 @@ def test_the_list_offers_checkboxes_and_select_all_on_the_page(client_for, cast,
     leader = client_for(cast.district_leader).get(reverse("associations:member_list")).content.decode()
     assert 'data-testid="end-selected"' not in leader
     assert 'data-testid="export-selected"' in leader
+
+
+def test_organisations_sort_by_each_allowed_key_and_ignore_unknown_ones(client_for, cast, tree):
+    from associations.selectors import ORGANIZATION_SORTS, organizations_filtered
+    from tests.factories import OrganizationFactory
+
+    OrganizationFactory(name="Trường THCS Phúc Xá", branch=tree.phuc_xa, kind="school")
+    OrganizationFactory(name="Đoàn thanh niên Trúc Bạch", branch=tree.truc_bach, kind="other")
+    OrganizationFactory(name="Doanh nghiệp Ba Đình", branch=tree.phuc_xa, kind="enterprise")
+    leader = cast.district_leader
+    names = [o.name for o in organizations_filtered(leader, {"sort": "name"})]
+    assert names == ["Doanh nghiệp Ba Đình", "Đoàn thanh niên Trúc Bạch", "Trường THCS Phúc Xá"]
+    by_branch = list(organizations_filtered(leader, {"sort": "branch"}))
+    assert [o.branch.path for o in by_branch] == sorted(o.branch.path for o in by_branch)
+    assert [o.name for o in organizations_filtered(leader, {"sort": "address"})] == names
+    client = client_for(leader)
+    for key in ORGANIZATION_SORTS:
+        assert client.get(reverse("associations:organization_list"), {"sort": key}).status_code == 200

@@ -86,3 +86,15 @@ def test_a_large_donations_export_runs_in_the_background(
         "Đặng Thị Hoa",
         "Vũ Văn Cường",
     ]
+
+
+def test_funds_sort_by_name_branch_and_balance(client_for, cast, donations, funds):
+    client = client_for(cast.district_leader)
+    html = client.get(reverse("funds:fund_list"), {"sort": "-balance"}).content.decode()
+    assert html.index("Quỹ Khuyến học phường Phúc Xá") < html.index("Quỹ Khuyến học quận Ba Đình")
+    by_name = client.get(reverse("funds:fund_list"), {"sort": "name"}).content.decode()
+    assert by_name.index("Quỹ khuyến học dòng họ") < by_name.index("Quỹ Khuyến học phường Phúc Xá")
+    default = client.get(reverse("funds:fund_list")).content.decode()
+    unknown = client.get(reverse("funds:fund_list"), {"sort": "legal_form"}).content.decode()
+    assert default.index("quận Ba Đình") < default.index("phường Phúc Xá")  # the tree's order
+    assert unknown.index("quận Ba Đình") < unknown.index("phường Phúc Xá")

@@ -59,3 +59,18 @@ def test_the_list_offers_checkboxes_and_sortable_columns(client_for, cast, award
     assert 'data-select-all="ids"' in html
     assert 'data-sort="recipient"' in html
     assert f'name="ids" value="{awards[1].pk}"' in html
+
+
+def test_rounds_sort_by_each_allowed_key(client_for, cast, tree, funds, awards):
+    from scholarships.views import ROUND_SORTS
+
+    clerk = cast.commune_clerk
+    make_round(clerk, tree.phuc_xa, funds.phuc_xa, name="Giải thưởng Ánh Dương")
+    client = client_for(clerk)
+    for key in ROUND_SORTS:
+        for sort in (key, f"-{key}"):
+            assert client.get(reverse("scholarships:round_list"), {"sort": sort}).status_code == 200
+    html = client.get(reverse("scholarships:round_list"), {"sort": "-turns"}).content.decode()
+    assert html.index("Học bổng năm học 2016-2017") < html.index("Giải thưởng Ánh Dương")
+    html = client.get(reverse("scholarships:round_list"), {"sort": "name"}).content.decode()
+    assert html.index("Giải thưởng Ánh Dương") < html.index("Học bổng năm học 2016-2017")
