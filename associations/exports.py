@@ -31,7 +31,7 @@ from associations.imports import (
 from associations.models import PersonalDataExportKind
 from associations.selectors import members_filtered, organizations_filtered, selected_ids
 from khuyenhoc.exports import BACKGROUND_THRESHOLD, ListExport, count_above, export_build, export_write
-from khuyenhoc.xlsx import XLSX_CONTENT_TYPE, Sheet, xlsx_response
+from khuyenhoc.xlsx import XLSX_CONTENT_TYPE
 
 EXPORTED_ORGANIZATION_COLUMNS = {"name", "kind", "branch", "address", "active_from", "active_to"}
 
@@ -120,9 +120,12 @@ def list_export_response(request, kind: str, params=None):
     return FileResponse(spool, as_attachment=True, filename=export.filename, content_type=XLSX_CONTENT_TYPE)
 
 
-def organization_export(*, user, params) -> FileResponse:
-    """The organisations list the user sees, filtered as on the list page, as an .xlsx download."""
-    queryset = organizations_filtered(user, params)
-    headers = [column.header for column in ORGANIZATION_COLUMNS if column.key in EXPORTED_ORGANIZATION_COLUMNS]
-    sheet = Sheet(OrganizationImport.sheet_title, headers, organization_rows(queryset))
-    return xlsx_response(f"to-chuc-{_stamp()}.xlsx", [sheet])
+def organization_list_export(*, user, params) -> ListExport:
+    """The organisations list the user sees, filtered as on the list page, ready to write."""
+    return ListExport(
+        filename=f"to-chuc-{_stamp()}.xlsx",
+        title=OrganizationImport.sheet_title,
+        headers=[column.header for column in ORGANIZATION_COLUMNS if column.key in EXPORTED_ORGANIZATION_COLUMNS],
+        queryset=organizations_filtered(user, params),
+        rows=organization_rows,
+    )

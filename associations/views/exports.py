@@ -29,7 +29,7 @@ def member_export(request):
 @login_required
 @require_GET
 def organization_export(request):
-    return exports.organization_export(user=request.user, params=request.GET)
+    return exports.list_export_response(request, "organizations")
 
 
 @login_required

@@ -178,3 +178,20 @@ def test_the_celery_worker_writes_a_large_export_and_the_page_links_it(
         job.refresh_from_db()
         if job.file:
             job.file.delete(save=False)
+
+
+def test_a_large_organisations_export_runs_in_the_background_too(
+    client_for, cast, tree, eager, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tests.factories import OrganizationFactory
+
+    for number in range(4):
+        OrganizationFactory(name=f"Trường Tiểu học số {number}", branch=tree.phuc_xa)
+    monkeypatch.setattr(association_exports, "BACKGROUND_THRESHOLD", 3)
+    client = client_for(cast.commune_clerk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("associations:organization_export"))
+    job = ExportJob.objects.get()
+    assert response["Location"] == reverse("associations:export_job", args=[job.pk])
+    download = client.get(reverse("associations:export_job_download", args=[job.pk]))
+    assert len(names_in(b"".join(download.streaming_content))) == 4

@@ -98,3 +98,28 @@ def test_funds_sort_by_name_branch_and_balance(client_for, cast, donations, fund
     unknown = client.get(reverse("funds:fund_list"), {"sort": "legal_form"}).content.decode()
     assert default.index("quận Ba Đình") < default.index("phường Phúc Xá")  # the tree's order
     assert unknown.index("quận Ba Đình") < unknown.index("phường Phúc Xá")
+
+
+def test_the_donations_list_costs_the_same_queries_whatever_its_size_estimate_included(
+    client_for, cast, funds, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from khuyenhoc.pagination import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 5)  # beyond the cap: the planner's estimate is shown
+    client = client_for(cast.commune_clerk)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(reverse("funds:donation_list"), {"sort": "donor"}).content.decode()
+        assert 'data-testid="result-estimate"' in html
+        return len(captured)
+
+    for _ in range(8):
+        donate(cast.commune_clerk, funds.phuc_xa, 100_000)
+    small = queries()
+    for _ in range(40):
+        donate(cast.commune_clerk, funds.phuc_xa, 100_000)
+    assert queries() == small
