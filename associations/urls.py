@@ -37,6 +37,7 @@ urlpatterns = [
     path("staff/add/", staff.staff_create, name="staff_create"),
     path("staff/<int:pk>/", staff.staff_update, name="staff_update"),
     path("members/export.xlsx", exports.member_export, name="member_export"),
+    path("exports/", exports.export_job_list, name="export_job_list"),
     path("exports/<int:pk>/", exports.export_job, name="export_job"),
     path("exports/<int:pk>/download/", exports.export_job_download, name="export_job_download"),
     path("organizations/export.xlsx", exports.organization_export, name="organization_export"),

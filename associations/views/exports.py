@@ -13,6 +13,7 @@ from associations import exports
 from associations.access import get_visible_or_404
 from associations.models import ExportJob, ExportStatus
 from associations.selectors import selected_ids
+from khuyenhoc.pagination import paged
 from khuyenhoc.xlsx import XLSX_CONTENT_TYPE
 
 
@@ -52,3 +53,11 @@ def export_job_download(request, pk: int):
     if job.status != ExportStatus.DONE or not job.file:
         raise Http404
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename, content_type=XLSX_CONTENT_TYPE)
+
+
+@login_required
+@require_GET
+def export_job_list(request):
+    """The user's own large exports of the last days, newest first, with their links."""
+    jobs = ExportJob.objects.visible_to(request.user).order_by("-requested_at", "-id")
+    return render(request, "associations/export_job_list.html", paged(request, jobs, size=20))

@@ -195,3 +195,26 @@ def test_a_large_organisations_export_runs_in_the_background_too(
     assert response["Location"] == reverse("associations:export_job", args=[job.pk])
     download = client.get(reverse("associations:export_job_download", args=[job.pk]))
     assert len(names_in(b"".join(download.streaming_content))) == 4
+
+
+def test_my_large_exports_lists_only_my_own_with_their_links(client_for, cast, tree):
+    mine = ExportJob.objects.create(
+        branch=tree.phuc_xa,
+        requested_by=cast.commune_clerk,
+        kind="members",
+        status=ExportStatus.DONE,
+        filename="hoi-vien-mine.xlsx",
+        done_rows=12000,
+        total_rows=12000,
+    )
+    ExportJob.objects.create(
+        branch=tree.phuc_xa,
+        requested_by=cast.manager,
+        kind="members",
+        status=ExportStatus.DONE,
+        filename="not-mine.xlsx",
+    )
+    html = client_for(cast.commune_clerk).get(reverse("associations:export_job_list")).content.decode()
+    assert reverse("associations:export_job_download", args=[mine.pk]) in html
+    assert "12.000/12.000" in html
+    assert "not-mine.xlsx" not in html

@@ -131,6 +131,7 @@ EXPECTATIONS: dict[str, Expect] = {
     # takes the list's checked rows by POST (none checked: back to the list, 302)
     "associations:member_export": Expect(ok=XLSX, lists=True, post="read", post_ok=frozenset({200, 302})),
     "associations:members_end": Expect(get=None, post="write", post_ok=frozenset({302})),
+    "associations:export_job_list": Expect(get="read"),
     "associations:export_job": Expect(obj="export_job", get="owner"),
     "associations:export_job_download": Expect(obj="export_job", get="owner"),
     # Excel imports
