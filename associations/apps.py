@@ -10,9 +10,13 @@ class AssociationsConfig(AppConfig):
 
     def ready(self):
         # The adapters use the models: they can be imported only once the registry is ready.
+        from associations.exports import member_list_export, organization_list_export
         from associations.imports import MemberImport, OrganizationImport
         from associations.measures import measures_register
+        from khuyenhoc.exports import export_register
 
         register(MemberImport)
         register(OrganizationImport)
         measures_register()
+        export_register("members", member_list_export)
+        export_register("organizations", organization_list_export)

@@ -184,6 +184,19 @@ class MemberEndForm(CleanTextMixin, forms.Form):
         return value
 
 
+class MembersEndForm(MemberEndForm):
+    """The list's bulk action: end the membership of the selected members, with a date and a reason."""
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=True, widget=forms.MultipleHiddenInput)
+    reason = forms.CharField(label=_("Reason for leaving"), max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The ids are checked against the user's subtree by the service, not against choices.
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit()
+        self.fields["ids"].error_messages["required"] = _("Select at least one member.")
+
+
 class MemberFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     branch = BranchChoiceField(label=_("Branch"), queryset=Branch.objects.none(), required=False)

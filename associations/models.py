@@ -636,3 +636,64 @@ class RecordMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_type}#{self.record_id}: {self.from_branch_id} → {self.to_branch_id}"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the worker")
+    RUNNING = "running", _("Exporting")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class ExportJobQuerySet(SubtreeQuerySetMixin, models.QuerySet):
+    branch_path_lookup = "branch__path"
+
+    def visible_to(self, user):
+        """A job and its file belong to whoever asked for it (it may hold personal data), within their subtree."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return super().visible_to(user).filter(requested_by=user)
+
+
+class ExportJob(models.Model):
+    """A list export too large to write during the request (more than 10 000 rows), written by the worker.
+
+    `params` are the list's parameters as asked (filters, sort, checked ids), replayed by the
+    worker for the same user; `done_rows` of `total_rows` show the progress. The file is removed
+    after settings.EXPORT_KEEP_DAYS days (beat: associations.tasks.export_jobs_purge).
+    """
+
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), db_default=Now(), db_index=True)
+    kind = models.CharField(_("what"), max_length=20)
+    params = models.JSONField(_("filters"), default=dict, blank=True)
+    language = models.CharField(_("language"), max_length=10, default="vi")
+    status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    done_rows = models.PositiveIntegerField(_("rows written"), default=0)
+    filename = models.CharField(_("file name"), max_length=120, blank=True, default="")
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True, max_length=255)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+
+    objects = ExportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ExportStatus.values), name="exportjob_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.requested_at:%d/%m/%Y %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done_rows * 100 // self.total_rows) if self.total_rows else 0

@@ -24,6 +24,10 @@ from khuyenhoc.text import search_key, vietnamese_sort_key
 MEMBER_SORTS = {
     "name": ("full_name", False),
     "-name": ("full_name", True),
+    "category": ("category", False),
+    "-category": ("category", True),
+    "branch": ("branch__path", False),
+    "-branch": ("branch__path", True),
     "joined": ("joined_on", False),
     "-joined": ("joined_on", True),
 }
@@ -31,6 +35,11 @@ ORGANIZATION_SORTS = {
     "name": ("name", False),
     "-name": ("name", True),
     "kind": ("kind", False),
+    "-kind": ("kind", True),
+    "branch": ("branch__path", False),
+    "-branch": ("branch__path", True),
+    "active_from": ("active_from", False),
+    "-active_from": ("active_from", True),
 }
 
 
@@ -58,6 +67,13 @@ def _order(queryset: QuerySet, sorts: dict, key: str | None, default: str) -> Qu
     return queryset.order_by(primary, "-id" if descending else "id")
 
 
+def selected_ids(params) -> list[int] | None:
+    """The ids of the rows checked on a list (`?ids=1&ids=2`), or None when none was checked."""
+    values = params.getlist("ids") if hasattr(params, "getlist") else params.get("ids") or []
+    ids = [pk for pk in (_int(value) for value in values) if pk is not None]
+    return ids or None
+
+
 def _visible_in_branch(model, user, params: dict) -> QuerySet:
     """The rows the user may see, narrowed to the subtree of the branch the list asks for."""
     queryset = model.objects.visible_to(user)
@@ -78,6 +94,8 @@ def _active_or_ended(queryset: QuerySet, params: dict, *, ended_on: str) -> Quer
 def members_filtered(user, params: dict) -> QuerySet:
     """Members the user may see, filtered by q, branch (its whole subtree), category, active; sorted."""
     queryset = _visible_in_branch(Member, user, params)
+    if (ids := selected_ids(params)) is not None:
+        queryset = queryset.filter(pk__in=ids)
     if params.get("q"):
         queryset = queryset.search(params["q"])
     if params.get("category") in MemberCategory.values:

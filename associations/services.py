@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Collection
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from associations.access import require_write_in
+from associations import personal_data
+from associations.access import require_write, require_write_in, user_root_branch
 from associations.audit import audit_record, audit_record_many, diff, snapshot
 from associations.models import (
     HEADCOUNT_COLUMNS,
     AuditAction,
     Branch,
     BranchLevel,
+    ExportJob,
+    ExportStatus,
     Member,
     Organization,
     OrganizationHeadcount,
     StaffProfile,
 )
+from khuyenhoc.exports import export_build, export_write
 from khuyenhoc.signals import registry_changed
 
 
@@ -74,6 +81,58 @@ def member_end(*, actor, member: Member, left_on: datetime.date, reason: str = "
     )
     registry_changed.send(sender=Member, branch_id=member.branch_id)
     return member
+
+
+@transaction.atomic
+def members_end(*, actor, member_ids: Collection[int], left_on: datetime.date, reason: str) -> int:
+    """End the membership of the selected members at once (the list's bulk action): all or nothing.
+
+    Refuses (403) if any selected member lies outside the actor's subtree or the actor may not
+    write; refuses (ValidationError, nothing written) if any has already left or joined after
+    `left_on`. One UPDATE, one audit row per member, one signal per branch. Returns how many ended.
+    """
+    require_write(actor)
+    ids = {int(pk) for pk in member_ids}
+    if not ids:
+        raise ValidationError(_("Select at least one member."))
+    if not reason.strip():
+        raise ValidationError(_("Give the reason the memberships end."))
+    members = list(
+        Member.objects.visible_to(actor).filter(pk__in=ids).select_related("branch").select_for_update(of=("self",))
+    )
+    if len(members) != len(ids):
+        raise PermissionDenied
+    errors = []
+    for member in members:
+        if member.left_on is not None:
+            errors.append(
+                _("%(name)s already left on %(day)s.")
+                % {"name": member.full_name, "day": member.left_on.strftime("%d/%m/%Y")}
+            )
+        elif member.joined_on and left_on < member.joined_on:
+            errors.append(
+                _("%(name)s joined on %(day)s, after the date of leaving.")
+                % {"name": member.full_name, "day": member.joined_on.strftime("%d/%m/%Y")}
+            )
+    if errors:
+        raise ValidationError(errors)
+    Member.objects.filter(pk__in=ids).update(left_on=left_on, left_reason=reason, updated_at=timezone.now())
+    left_label, reason_label = (
+        str(Member._meta.get_field("left_on").verbose_name),
+        str(Member._meta.get_field("left_reason").verbose_name),
+    )
+    audit_record_many(
+        actor=actor,
+        records=members,
+        action=AuditAction.END,
+        changes_of=lambda member: {
+            left_label: [None, left_on.isoformat()],
+            reason_label: [member.left_reason or "", reason],
+        },
+    )
+    for branch_id in sorted({member.branch_id for member in members}):
+        registry_changed.send(sender=Member, branch_id=branch_id)
+    return len(members)
 
 
 @transaction.atomic
@@ -316,3 +375,81 @@ def organizations_save(
         OrganizationHeadcount.objects.bulk_update(changed_counts, list(HEADCOUNT_COLUMNS), batch_size=500)
     if create or update or headcounts:
         registry_changed.send(sender=Organization, branch_id=root.pk)
+
+
+def _params_plain(params) -> dict:
+    """A list's parameters as JSON: {name: [values]} (a QueryDict keeps repeated names, e.g. ids)."""
+    if hasattr(params, "lists"):
+        return {key: values for key, values in params.lists() if key not in {"csrfmiddlewaretoken", "format"}}
+    return {key: value if isinstance(value, list) else [value] for key, value in params.items()}
+
+
+@transaction.atomic
+def export_job_start(*, actor, kind: str, params, total_rows: int = 0, language: str = "vi") -> ExportJob:
+    """Record a large list export for the worker (the caller sends associations.tasks.export_job_run on commit)."""
+    job = ExportJob.objects.create(
+        branch=user_root_branch(actor),
+        requested_by=actor,
+        kind=kind,
+        params=_params_plain(params),
+        language=language,
+        total_rows=total_rows,
+    )
+    return job
+
+
+def export_job_run(*, job_id: int) -> ExportJob:
+    """The worker's part: write the export of a job to a file, recording progress as it goes.
+
+    Not one transaction: progress is committed as it is written, so the page can show it.
+    """
+    job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
+    if job.status == ExportStatus.DONE:
+        return job
+    params = QueryDict(mutable=True)
+    for key, values in job.params.items():
+        params.setlist(key, values)
+    export = export_build(job.kind, user=job.requested_by, params=params)
+    total = export.queryset.count()
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, total_rows=total, done_rows=0)
+    if export.personal_kind:
+        personal_data.export_record(
+            user=job.requested_by, kind=export.personal_kind, params=params, row_count=total, unmasked=export.unmasked
+        )
+    try:
+        with tempfile.TemporaryFile() as spool:
+            written = export_write(
+                export,
+                spool,
+                on_progress=lambda rows: ExportJob.objects.filter(pk=job.pk).update(done_rows=rows),
+            )
+            spool.seek(0)
+            job.refresh_from_db()
+            job.file.save(export.filename, File(spool), save=False)
+    except Exception as error:
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+        )
+        raise
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportStatus.DONE,
+        file=job.file.name,
+        filename=export.filename,
+        done_rows=written,
+        total_rows=max(total, written),
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    return job
+
+
+def export_jobs_purge(*, older_than: datetime.timedelta) -> int:
+    """Remove the exports (files and rows) requested longer ago than `older_than`; returns how many."""
+    cutoff = timezone.now() - older_than
+    removed = 0
+    for job in ExportJob.objects.filter(requested_at__lt=cutoff).only("pk", "file").iterator(chunk_size=500):
+        if job.file:
+            job.file.delete(save=False)
+        removed += 1
+    ExportJob.objects.filter(requested_at__lt=cutoff).delete()
+    return removed

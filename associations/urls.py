@@ -16,6 +16,7 @@ urlpatterns = [
     path("organizations/<int:pk>/headcount/", organizations.organization_headcount, name="organization_headcount"),
     path("members/", members.member_list, name="member_list"),
     path("members/add/", members.member_create, name="member_create"),
+    path("members/end-selected/", members.members_end, name="members_end"),
     path("members/<int:pk>/", members.member_detail, name="member_detail"),
     path("members/<int:pk>/edit/", members.member_update, name="member_update"),
     path("members/<int:pk>/end/", members.member_end, name="member_end"),
@@ -39,5 +40,8 @@ urlpatterns = [
     path("search/branches/", search.branch_search, name="branch_search"),
     path("search/organizations/", search.organization_search, name="organization_search"),
     path("search/members/", search.member_search, name="member_search"),
+    path("exports/", exports.export_job_list, name="export_job_list"),
+    path("exports/<int:pk>/", exports.export_job, name="export_job"),
+    path("exports/<int:pk>/download/", exports.export_job_download, name="export_job_download"),
     path("organizations/export.xlsx", exports.organization_export, name="organization_export"),
 ]

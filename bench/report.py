@@ -254,6 +254,24 @@ def main() -> None:
                 f"{case['floor_seconds'] * 1000:.0f} ms | {case['ratio']:.2f} |"
             )
         add("")
+    exports = load("exports_full") or load("exports_small")
+    if exports:
+        add(f"## A full-size export ({exports['scale']} data)")
+        add("")
+        add(
+            "The members list of the whole city written to .xlsx by the background export (`associations.services.export_job_run`), "
+            "against a floor: the same rows written by openpyxl write-only from one server-side SQL cursor (one run each)."
+        )
+        add("")
+        add("| rows | portal | floor | share of the floor's rate |")
+        add("|---|---|---|---|")
+        add(
+            f"| {exports['rows']} | {exports['rows_per_second']:,.0f} rows/s ({exports['seconds']:.1f} s) | "
+            f"{exports['floor_rows_per_second']:,.0f} rows/s ({exports['floor_seconds']:.1f} s) | {exports['ratio_of_floor_rate']:.2f} |"
+        )
+        add("")
+        add(f"Goal: at least half the floor's rate — {goal(exports['goal_met'])}.")
+        add("")
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         add(notes.read_text().strip())

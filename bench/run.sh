@@ -47,6 +47,8 @@ echo "== benchmarks"
 $PY -m bench.indicators
 $PY -m bench.learning full
 $PY -m bench.reports
+DATABASE_URL=$SMALL_URL $PY -m bench.exports small
+$PY -m bench.exports full
 DATABASE_URL=$SMALL_URL $PY -m bench.querycount small
 $PY -m bench.querycount full
 $PY -m bench.load

@@ -14,10 +14,13 @@ class FundsConfig(AppConfig):
         from associations.personal_data import member_records_register
         from funds.home import funds_near_zero
         from funds.imports import DonationImport
+        from funds.list_exports import donation_list_export
         from funds.measures import measures_register
         from funds.personal_data import DONATIONS
+        from khuyenhoc.exports import export_register
 
         register(DonationImport)
         member_records_register(DONATIONS)
         measures_register()
         attention_register(funds_near_zero)
+        export_register("donations", donation_list_export)

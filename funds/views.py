@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from associations import personal_data
 from associations.access import get_visible_or_404, require_write
-from associations.models import PersonalDataExportKind
+from associations.exports import list_export_response
 from associations.selectors import history_of
 from funds import reports, selectors, services
 from funds.forms import (
@@ -26,16 +25,20 @@ from funds.forms import (
     TransferForm,
     VoidForm,
 )
+from funds.list_exports import donations_listed
 from funds.models import Donation, Fund, LedgerEntry, Transfer
 from funds.pages import fund_links, link_rows, report_scope, total_link, void_from_post, year_links
 from funds.receipts import donation_receipt_pdf
 from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
-from khuyenhoc.pagination import paged
+from khuyenhoc.pagination import CappedPaginator, paged
 from khuyenhoc.search import picker_response
+from khuyenhoc.sorting import sorted_by
 from khuyenhoc.xlsx import Sheet, xlsx_response
 
 # --- Funds ------------------------------------------------------------------------------------
+
+FUND_SORTS = {"name": "name", "branch": "branch__path", "balance": "balance"}
 
 
 @login_required
@@ -49,7 +52,16 @@ def fund_list(request):
         {
             "form": form,
             "totals": totals,
-            **paged(request, funds.select_related("branch", "fund_model").order_by("branch__path", "name")),
+            **paged(
+                request,
+                sorted_by(
+                    funds.select_related("branch", "fund_model"),
+                    FUND_SORTS,
+                    request.GET.get("sort"),
+                    "branch",
+                    names={"name"},
+                ),
+            ),
         },
     )
 
@@ -113,56 +125,21 @@ def fund_detail(request, pk: int):
 # --- Donations --------------------------------------------------------------------------------
 
 
-def _donation_rows(donations):
-    for donation in donations.select_related("fund__branch").iterator(chunk_size=2000):
-        yield [
-            donation.receipt_label,
-            donation.received_on,
-            donation.donor_name,
-            donation.get_donor_kind_display(),
-            donation.amount,
-            donation.get_method_display(),
-            donation.fund.name,
-            donation.fund.branch.name,
-            donation.note,
-            _("voided: %(reason)s") % {"reason": donation.void_reason} if donation.is_voided else "",
-        ]
-
-
 @login_required
 def donation_list(request):
     form = DonationFilterForm(request.GET or None, user=request.user)
-    donations = form.filter(Donation.objects.visible_to(request.user))
     if request.GET.get("format") == "xlsx":
-        headers = [
-            _("Receipt"),
-            _("Received on"),
-            _("Donor"),
-            _("Donor kind"),
-            _("Amount (đồng)"),
-            _("Method"),
-            _("Fund"),
-            _("Branch"),
-            _("Note"),
-            _("Status"),
-        ]
-        # Donors' names are personal data: the export is recorded.
-        personal_data.export_record(
-            user=request.user,
-            kind=PersonalDataExportKind.DONATIONS,
-            params=request.GET,
-            row_count=donations.count(),
-            unmasked=False,
-        )
-        return xlsx_response("donations.xlsx", [Sheet(_("Donations"), headers, _donation_rows(donations))])
-    totals = donations.valid().aggregate(amount=Sum("amount"), count=Count("id"))
+        return list_export_response(request, "donations")
+    donations = donations_listed(request.user, request.GET, form=form)
+    filtered = form.filter(Donation.objects.visible_to(request.user))
+    totals = filtered.valid().aggregate(amount=Sum("amount"), count=Count("id"))
     return render(
         request,
         "funds/donation_list.html",
         {
             "form": form,
             "totals": totals,
-            **paged(request, donations.select_related("fund__branch").order_by("-received_on", "-id")),
+            **paged(request, donations.select_related("fund__branch"), paginator_class=CappedPaginator),
         },
     )
 

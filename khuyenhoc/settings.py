@@ -179,7 +179,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.reminders_send",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Large list exports written by the worker are kept EXPORT_KEEP_DAYS days, then removed.
+    "exports-purge-nightly": {
+        "task": "associations.tasks.export_jobs_purge",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
+EXPORT_KEEP_DAYS = 7
 
 # --- Authentication ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -11,10 +11,13 @@ class ScholarshipsConfig(AppConfig):
     def ready(self):
         # The adapter uses the models: it can be imported only once the registry is ready.
         from funds.pages import FundLink, fund_link_register
+        from khuyenhoc.exports import export_register
         from scholarships.imports import AwardImport
+        from scholarships.list_exports import award_list_export
         from scholarships.measures import measures_register
 
         register(AwardImport)
         # A fund's page links to the awards paid from it.
         fund_link_register(FundLink(label=_("Awards paid"), url_name="scholarships:award_list"))
         measures_register()
+        export_register("awards", award_list_export)

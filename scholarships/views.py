@@ -11,18 +11,19 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from associations import personal_data, privacy
 from associations.access import get_visible_or_404, require_write
-from associations.models import PersonalDataExportKind
+from associations.exports import list_export_response
 from associations.selectors import history_of
 from funds.forms import VoidForm
 from funds.pages import link_rows, report_scope, total_link, void_from_post, year_links
 from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
-from khuyenhoc.pagination import paged
+from khuyenhoc.pagination import CappedPaginator, paged
+from khuyenhoc.sorting import sorted_by
 from khuyenhoc.xlsx import Sheet, xlsx_response
 from scholarships import reports, selectors, services
 from scholarships.forms import AwardFilterForm, AwardPayForm, RoundFilterForm, RoundForm
+from scholarships.list_exports import awards_listed
 from scholarships.models import Award, ScholarshipRound
 
 VALID = Q(awards__voided_at__isnull=True)
@@ -35,15 +36,17 @@ def _award_totals(awards) -> dict:
     )
 
 
+ROUND_SORTS = {"awarded": "awarded_on", "name": "name", "turns": "turns", "amount": "amount"}
+
+
 @login_required
 def round_list(request):
     form = RoundFilterForm(request.GET or None, user=request.user)
     rounds = form.filter(ScholarshipRound.objects.visible_to(request.user))
-    rounds = (
-        rounds.select_related("branch", "fund")
-        .annotate(turns=Count("awards", filter=VALID), amount=Sum("awards__amount", filter=VALID))
-        .order_by("-awarded_on", "-id")
+    rounds = rounds.select_related("branch", "fund").annotate(
+        turns=Count("awards", filter=VALID), amount=Sum("awards__amount", filter=VALID)
     )
+    rounds = sorted_by(rounds, ROUND_SORTS, request.GET.get("sort"), "-awarded", names={"name"})
     return render(request, "scholarships/round_list.html", {"form": form, **paged(request, rounds)})
 
 
@@ -111,68 +114,20 @@ def award_pay(request, pk: int):
     return render(request, "scholarships/award_form.html", {"form": form, "round": scholarship_round})
 
 
-def _award_rows(awards, *, unmasked: bool):
-    for award in awards.select_related("round__branch", "round__fund").iterator(chunk_size=2000):
-        yield [
-            award.paid_on,
-            award.recipient_name,
-            award.date_of_birth if unmasked else privacy.mask_date(award.date_of_birth),
-            award.get_recipient_kind_display(),
-            award.school_or_workplace,
-            award.grade,
-            award.recipient_id if unmasked else privacy.mask_citizen_id(award.recipient_id),
-            award.get_category_display(),
-            award.amount,
-            award.get_form_display(),
-            award.round.name,
-            award.round.school_year,
-            award.round.branch.name,
-            award.round.fund.name,
-            _("voided: %(reason)s") % {"reason": award.void_reason} if award.is_voided else "",
-        ]
-
-
 @login_required
 def award_list(request):
     form = AwardFilterForm(request.GET or None, user=request.user)
-    awards = form.filter(Award.objects.visible_to(request.user))
     if request.GET.get("format") == "xlsx":
-        headers = [
-            _("Paid on"),
-            _("Recipient"),
-            _("Date of birth"),
-            _("Recipient kind"),
-            _("School or workplace"),
-            _("Class / grade"),
-            _("Citizen or student ID"),
-            _("Category"),
-            _("Amount (đồng)"),
-            _("Form"),
-            _("Round"),
-            _("School year"),
-            _("Branch"),
-            _("Fund"),
-            _("Status"),
-        ]
-        # Recipients are often children: IDs and dates of birth are masked unless a writing
-        # role asks for them, and every export is recorded.
-        unmasked = privacy.export_unmasked(request.user, request.GET)
-        personal_data.export_record(
-            user=request.user,
-            kind=PersonalDataExportKind.AWARDS,
-            params=request.GET,
-            row_count=awards.count(),
-            unmasked=unmasked,
-        )
-        return xlsx_response("hoc-bong.xlsx", [Sheet(_("Awards"), headers, _award_rows(awards, unmasked=unmasked))])
-    totals = _award_totals(awards)
+        return list_export_response(request, "awards")
+    totals = _award_totals(form.filter(Award.objects.visible_to(request.user)))
+    awards = awards_listed(request.user, request.GET, form=form)
     return render(
         request,
         "scholarships/award_list.html",
         {
             "form": form,
             "totals": totals,
-            **paged(request, awards.select_related("round__branch").order_by("-paid_on", "-id")),
+            **paged(request, awards.select_related("round__branch"), paginator_class=CappedPaginator),
         },
     )
 

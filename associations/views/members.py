@@ -1,14 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from associations import services
 from associations.access import can_write, get_visible_or_404, require_write
-from associations.forms import MemberEndForm, MemberFilterForm, MemberForm
+from associations.forms import MemberEndForm, MemberFilterForm, MemberForm, MembersEndForm
 from associations.models import Member
 from associations.selectors import history_of, members_filtered, members_like
 from khuyenhoc import form_tokens
@@ -23,8 +26,50 @@ def member_list(request):
     return render(
         request,
         "associations/member_list.html",
-        {"filters": filters, **paged(request, members, paginator_class=CappedPaginator)},
+        {
+            "filters": filters,
+            "end_form": MembersEndForm(initial={"left_on": timezone.localdate()}),
+            **paged(request, members, paginator_class=CappedPaginator),
+        },
     )
+
+
+@login_required
+@require_POST
+def members_end(request):
+    """The list's bulk action: end the membership of the checked members (all or nothing)."""
+    require_write(request.user)
+    form = MembersEndForm(request.POST)
+    back = reverse("associations:member_list")
+    if request.POST.get("back"):
+        back += "?" + QueryDict(request.POST["back"]).urlencode()
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    try:
+        count = services.members_end(
+            actor=request.user,
+            member_ids=form.cleaned_data["ids"],
+            left_on=form.cleaned_data["left_on"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        messages.error(request, _("No membership was ended."))
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "The membership of %(count)d member has ended.",
+                "The memberships of %(count)d members have ended.",
+                count,
+            )
+            % {"count": count},
+        )
+    return redirect(back)
 
 
 @login_required

@@ -26,6 +26,7 @@ from associations.selectors import history_of
 from khuyenhoc.db import vietnamese_order
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import CappedPaginator, paged
+from khuyenhoc.sorting import sort_key_allowed, sorted_by
 from khuyenhoc.text import search_key
 from learning import services
 from learning.documents import NAME_FIELDS, decision_registrations
@@ -80,6 +81,9 @@ def _refuse_branch_out_of_reach(request) -> None:
 # --- Registrations -----------------------------------------------------------------------------
 
 
+REGISTRATION_SORTS = {"subject": "subject_name", "year": "year", "branch": "branch__path"}
+
+
 @login_required
 @require_GET
 def registration_list(request):
@@ -97,6 +101,8 @@ def registration_list(request):
         .annotate(subject_name=_subject_name())
         .order_by("-year", "kind__ordering", "branch__path", vietnamese_order("subject_name"), "pk")
     )
+    if sort_key_allowed(REGISTRATION_SORTS, request.GET.get("sort")):  # otherwise the order above
+        rows = sorted_by(rows, REGISTRATION_SORTS, request.GET["sort"], "subject", names={"subject_name"})
     context = paged(request, rows, paginator_class=CappedPaginator)
     page = list(context["page"])
     marks = {

@@ -35,9 +35,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from openpyxl import Workbook
 
-from associations.models import BranchLevel, StaffProfile
+from associations.models import BranchLevel, ExportJob, ExportStatus, StaffProfile
 from funds import services as fund_services
 from imports.models import ImportJob, ImportStatus
+from khuyenhoc.xlsx import Sheet, write_workbook
 from learning.models import Citizen, Clan, Community, CriteriaSet, Criterion, Household, Level, TitleKind
 from plans.models import Plan, RecomputeRun, ReportExport, RunStatus, Target
 from plans.services import plan_99_load
@@ -129,8 +130,14 @@ EXPECTATIONS: dict[str, Expect] = {
     "associations:staff_list": Expect(get="manage", post="manage"),
     "associations:staff_create": Expect(get="manage", post="manage"),
     "associations:staff_update": Expect(obj="staff", get="manage", post="manage"),
-    "associations:member_export": Expect(ok=XLSX, lists=True),
     "associations:organization_export": Expect(ok=XLSX, lists=True),
+    # Lists' bulk actions and background exports (issue 15 items 7–8); the members export also
+    # takes the list's checked rows by POST (none checked: back to the list, 302)
+    "associations:member_export": Expect(ok=XLSX, lists=True, post="read", post_ok=frozenset({200, 302})),
+    "associations:members_end": Expect(get=None, post="write", post_ok=frozenset({302})),
+    "associations:export_job_list": Expect(get="read"),
+    "associations:export_job": Expect(obj="export_job", get="owner"),
+    "associations:export_job_download": Expect(obj="export_job", get="owner"),
     # Excel imports
     "imports:job_list": Expect(),
     "imports:template": Expect(kwargs={"kind": "members"}),
@@ -449,6 +456,13 @@ def world(tree, cast, funds, settings, tmp_path):
         put("target", target, {"plan_pk": plan.pk, "pk": target.pk})
         put("staff", staff)
         put("report_export", export, owner=clerk)
+        list_export = ExportJob.objects.create(
+            branch=branch, requested_by=clerk, kind="members", status=ExportStatus.DONE, filename=f"{token}.xlsx"
+        )
+        workbook = io.BytesIO()
+        write_workbook(workbook, [Sheet("Hội viên", ["Họ và tên"], [[f"Nguyễn Văn {token}"]])])
+        list_export.file.save(f"{token}.xlsx", ContentFile(workbook.getvalue()), save=True)
+        put("export_job", list_export, owner=clerk)
         put("dashboard_plan", branch, {"branch_id": branch.pk, "plan_id": plan99.pk})
         put("household", Household.objects.create(branch=branch, head_name=f"Chủ hộ {token}", address=token, people=3))
         put("clan", Clan.objects.create(branch=branch, name=f"Dòng họ {token}", representative=token, residence=token))
