@@ -181,15 +181,15 @@ def _table(model_name: str) -> str:
     return connection.ops.quote_name(apps.get_model("associations", model_name)._meta.db_table)
 
 
-def predecessor_subtrees_sql(path: str) -> RawSQL:
-    """One uncorrelated subquery: the ids of the branches under every branch that became a
-    branch of the subtree at `path` through applied reorganisations, transitively (the
-    subtree's history). Empty, and cheap, while no reorganisation is applied."""
+def _history_parts(path: str) -> tuple[str, str]:
+    """The recursive CTE `earlier` (the branches the subtree at `path` came from, through
+    applied reorganisations, transitively; its one parameter is path + "%") and the SELECT
+    of the branches under them."""
     branch, edge, reorganisation = _table("Branch"), _table("LineageEdge"), _table("Reorganisation")
     # A recursive CTE (the ORM has none); only the models' quoted table names are
     # formatted in, every value is a parameter.
-    sql = f"""
-        WITH RECURSIVE earlier(id) AS (
+    cte = f"""
+        earlier(id) AS (
             SELECT e.predecessor_id FROM {edge} e
               JOIN {reorganisation} r ON r.id = e.reorganisation_id AND r.status = 'applied'
               JOIN {branch} s ON s.id = e.successor_id
@@ -198,23 +198,31 @@ def predecessor_subtrees_sql(path: str) -> RawSQL:
             SELECT e.predecessor_id FROM {edge} e
               JOIN {reorganisation} r ON r.id = e.reorganisation_id AND r.status = 'applied'
               JOIN earlier ON e.successor_id = earlier.id
-        )
+        )"""  # noqa: S608
+    select = f"""
         SELECT b.id FROM earlier
           JOIN {branch} p ON p.id = earlier.id
-          JOIN {branch} b ON b.path LIKE p.path || '%%'
-    """  # noqa: S608
-    return RawSQL(sql, [path + "%"])  # noqa: S611 — tables of models, values as parameters
+          JOIN {branch} b ON b.path LIKE p.path || '%%'"""  # noqa: S608
+    return cte, select
+
+
+def predecessor_subtrees_sql(path: str) -> RawSQL:
+    """One uncorrelated subquery: the ids of the branches under every branch that became a
+    branch of the subtree at `path` through applied reorganisations, transitively (the
+    subtree's history). Empty, and cheap, while no reorganisation is applied."""
+    cte, select = _history_parts(path)
+    return RawSQL(f"WITH RECURSIVE {cte} {select}", [path + "%"])  # noqa: S611 — tables of models, values as parameters
 
 
 def visible_branches_sql(path: str) -> RawSQL:
     """One uncorrelated subquery: the ids of the branches a user rooted at `path` sees —
     their subtree and its history (`predecessor_subtrees_sql`)."""
-    history = predecessor_subtrees_sql(path)
+    cte, select = _history_parts(path)
     branch = _table("Branch")
-    history_sql, history_params = history.sql, history.params
-    # UNION ALL: an IN list needs no duplicates removed.
-    sql = f"SELECT b.id FROM {branch} b WHERE b.path LIKE %s UNION ALL ({history_sql})"  # noqa: S608
-    return RawSQL(sql, [path + "%", *history_params])  # noqa: S611 — tables of models, values as parameters
+    # The WITH comes first (SQLite takes no WITH inside a UNION's arm); UNION ALL: an IN
+    # list needs no duplicates removed.
+    sql = f"WITH RECURSIVE {cte} SELECT b.id FROM {branch} b WHERE b.path LIKE %s UNION ALL {select}"  # noqa: S608
+    return RawSQL(sql, [path + "%", path + "%"])  # noqa: S611 — tables of models, values as parameters
 
 
 def writable_branches_sql(path: str) -> RawSQL:

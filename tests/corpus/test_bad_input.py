@@ -280,7 +280,8 @@ def forms(world, cast) -> list[Form]:
                 ({"donor_name": NUL}, NULL_CHARACTERS),
                 ({"donor_name": RTL}, CONTROL),
                 ({"note": "Ghi chú \u202e"}, CONTROL),
-                ({"member_citizen_id": "99999999999"}, "No member of your branch has this citizen ID."),
+                ({"member_citizen_id": "99999999999"}, "A citizen ID has exactly 12 digits."),
+                ({"member_citizen_id": "001090054321"}, "No member of your branch has this citizen ID."),
             ],
         ),
         Form(

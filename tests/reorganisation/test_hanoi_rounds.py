@@ -77,5 +77,5 @@ def test_the_command_plans_the_first_round_and_changes_nothing(db):
 
 
 def test_a_policy_with_an_unknown_account_action_is_refused():
-    with pytest.raises(ValidationError, match="Row 2: unknown account action 'promote'"):
+    with pytest.raises(ValidationError, match="Dòng 2: không rõ cách xử lý tài khoản 'promote'"):
         parse_policy(b"round,old_code,successor_code,accounts\n2020,00250,00247,promote\n")
