@@ -155,14 +155,13 @@ def _table(model_name: str) -> str:
     return connection.ops.quote_name(apps.get_model("associations", model_name)._meta.db_table)
 
 
-def predecessor_subtrees_sql(path: str) -> RawSQL:
-    """One uncorrelated subquery: the ids of the branches under every branch that became a
-    branch of the subtree at `path` through applied reorganisations, transitively (the
-    subtree's history). Empty, and cheap, while no reorganisation is applied."""
+def _history_parts(path: str) -> tuple[str, str, list]:
+    """(the recursive CTE of the branches the subtree at `path` came from, the SELECT of the
+    ids of the branches under them, their parameters)."""
     branch, edge, reorganisation = _table("Branch"), _table("LineageEdge"), _table("Reorganisation")
     # A recursive CTE (the ORM has none); only the models' quoted table names are
     # formatted in, every value is a parameter.
-    sql = f"""
+    cte = f"""
         WITH RECURSIVE earlier(id) AS (
             SELECT e.predecessor_id FROM {edge} e
               JOIN {reorganisation} r ON r.id = e.reorganisation_id AND r.status = 'applied'
@@ -172,23 +171,32 @@ def predecessor_subtrees_sql(path: str) -> RawSQL:
             SELECT e.predecessor_id FROM {edge} e
               JOIN {reorganisation} r ON r.id = e.reorganisation_id AND r.status = 'applied'
               JOIN earlier ON e.successor_id = earlier.id
-        )
+        )"""  # noqa: S608
+    select = f"""
         SELECT b.id FROM earlier
           JOIN {branch} p ON p.id = earlier.id
           JOIN {branch} b ON b.path LIKE p.path || '%%'
     """  # noqa: S608
-    return RawSQL(sql, [path + "%"])  # noqa: S611 — tables of models, values as parameters
+    return cte, select, [path + "%"]
+
+
+def predecessor_subtrees_sql(path: str) -> RawSQL:
+    """One uncorrelated subquery: the ids of the branches under every branch that became a
+    branch of the subtree at `path` through applied reorganisations, transitively (the
+    subtree's history). Empty, and cheap, while no reorganisation is applied."""
+    cte, select, params = _history_parts(path)
+    return RawSQL(cte + select, params)  # noqa: S611 — tables of models, values as parameters
 
 
 def visible_branches_sql(path: str) -> RawSQL:
     """One uncorrelated subquery: the ids of the branches a user rooted at `path` sees —
     their subtree and its history (`predecessor_subtrees_sql`)."""
-    history = predecessor_subtrees_sql(path)
+    cte, select, params = _history_parts(path)
     branch = _table("Branch")
-    history_sql, history_params = history.sql, history.params
+    # The CTE first, then the two SELECTs (SQLite takes no WITH inside a compound SELECT);
     # UNION ALL: an IN list needs no duplicates removed.
-    sql = f"SELECT b.id FROM {branch} b WHERE b.path LIKE %s UNION ALL ({history_sql})"  # noqa: S608
-    return RawSQL(sql, [path + "%", *history_params])  # noqa: S611 — tables of models, values as parameters
+    sql = f"{cte} SELECT b.id FROM {branch} b WHERE b.path LIKE %s UNION ALL {select}"  # noqa: S608
+    return RawSQL(sql, [*params, path + "%"])  # noqa: S611 — tables of models, values as parameters
 
 
 def writable_branches_sql(path: str) -> RawSQL:
