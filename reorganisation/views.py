@@ -97,6 +97,10 @@ def reorganisation_detail(request, pk: int):
         "items": services.undecided_items(reorganisation, limit=ITEMS_SHOWN),
         "actions": AccountAction.choices,
         "is_draft": reorganisation.status == Reorganisation.Status.DRAFT,
+        # Applied: each (old unit → new unit) pair it recorded, linking to the branches' pages.
+        "edges": reorganisation.edges.select_related("predecessor", "successor").order_by(
+            "successor__code", "successor__name", "predecessor__code"
+        ),
     }
     return render(request, "reorganisation/detail.html", context)
 

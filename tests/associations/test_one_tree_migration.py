@@ -14,8 +14,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from associations.maps import HANOI_MAPS, hanoi_map_load
 from associations.models import Branch, BranchLevel, StaffProfile
-from demo.services import demo_setup
+from demo.services import accounts_before_rounds, demo_data_load
 from plans.models import IndicatorValue
 from plans.services import indicators_recompute_all
 
@@ -49,8 +50,18 @@ def _plan_values() -> set[tuple]:
     return set(IndicatorValue.objects.values_list("target_id", "branch_id", "as_of", "numerator", "denominator"))
 
 
+def _demo_before_the_rounds() -> None:
+    """The demo database as the versions before the join made it: both maps, the generated
+    sample on the 2017 map and accounts on it (today's `demo_setup` goes on to apply the
+    rounds and load Plan 291, which that schema cannot hold)."""
+    for vintage in HANOI_MAPS:
+        hanoi_map_load(vintage=vintage)
+    demo_data_load()
+    accounts_before_rounds()
+
+
 def test_the_demo_database_keeps_every_row_and_plan_99_through_the_join_of_the_two_roots():
-    demo_setup()
+    _demo_before_the_rounds()
     indicators_recompute_all(today=datetime.date(2026, 12, 1))
     joined_counts = _row_counts()
     joined_values = _plan_values()

@@ -22,7 +22,7 @@ assert page.status_code == 200, page.status_code
 assert "Đăng nhập" in page.content.decode(), "login page is not in Vietnamese"
 response = client.post("/accounts/login/", {"username": "canbo.phucxa", "password": "khuyenhoc-demo"}, follow=True)
 html = response.content.decode()
-assert response.status_code == 200 and "Phường Phúc Xá" in html, html[:2000]
+assert response.status_code == 200 and "Phường Hồng Hà" in html, html[:2000]  # Phúc Xá merged into it
 health = client.get("/healthz")
 assert health.status_code == 200, health.content
 print("EMBEDDED-OK")

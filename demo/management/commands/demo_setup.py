@@ -1,5 +1,7 @@
-"""Prepare the embedded portal for a first look: Hanoi's map, a synthetic sample of every
-district with Plan 99 and its indicators, and one demo account per role.
+"""Prepare the embedded portal for a first look: Hanoi's maps, a synthetic sample of every
+district, Hanoi's three reorganisations applied with the demo's decisions (today's map with its
+history), centres, Plans 99 and 291 with their indicators, the 2026 report periods, and one demo
+account per role.
 
 Idempotent: a second run changes nothing and prints the same counts and logins. Refuses to run with
 DEBUG off, since the demo accounts share a published password.
@@ -14,7 +16,8 @@ from demo.services import demo_data_counts, demo_setup
 
 class Command(BaseCommand):
     help = (
-        "Load Hanoi's map, synthetic demo data and Plan 99, and create demo accounts for each role (development only)."
+        "Load Hanoi's maps and synthetic demo data, apply Hanoi's reorganisations with the demo's decisions, "
+        "load centres, plans and report periods, and create demo accounts for each role (development only)."
     )
 
     def add_arguments(self, parser):
@@ -34,6 +37,7 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD})")
         for account in accounts:
-            self.stdout.write(f"  {account.username:<22} {account.role:<28} {account.branch}")
+            note = f" ({account.note})" if account.note else ""
+            self.stdout.write(f"  {account.username:<22} {account.role:<28} {account.branch}{note}")
         self.stdout.write("")
         self.stdout.write(f"Open {options['url']} and sign in with one of them.")
