@@ -172,7 +172,10 @@ class PlanQuerySet(SubtreeQuerySetMixin, models.QuerySet):
         targets = Target.objects.order_by().filter(
             Q(root_branch__path__in=ancestors) | Q(root_branch__path__startswith=path)
         )
-        return self.filter(self._subtree_q(path) | Q(pk__in=targets.values("plan_id")))
+        # Issued in their subtree or its history (visible_to), or with a target over or inside it.
+        return self.filter(
+            Q(pk__in=self.model.objects.visible_to(user).values("pk")) | Q(pk__in=targets.values("plan_id"))
+        )
 
     def current_first(self, today: datetime.date):
         """Plans in the order a chooser lists them: the current ones (active and not yet

@@ -33,6 +33,7 @@ BRANCH_FOREIGN_KEYS: dict[str, Handling] = {
     ),
     "associations.auditentry.branch": Handling(KEPT, "The audit trail says where a change was made, then."),
     "associations.personaldataexport.branch": Handling(KEPT, "A record of who exported what, then."),
+    "associations.exportjob.branch": Handling(KEPT, "A list export asked for then; kept a few days."),
     "associations.lineageedge.predecessor": Handling(KEPT, "Lineage itself."),
     "associations.lineageedge.successor": Handling(KEPT, "Lineage itself."),
     "associations.recordmove.from_branch": Handling(KEPT, "The record of a move."),

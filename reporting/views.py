@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from associations.access import can_write, get_visible_or_404, require_write, subtree_path, user_root_branch
+from associations.access import can_write, get_visible_or_404, user_root_branch
 from associations.models import Branch
 from associations.selectors import history_of
 from khuyenhoc.forms_util import apply_validation_error
@@ -38,12 +38,11 @@ def _root(user) -> Branch | None:
     return branch
 
 
-def _branch(user, branch_id: int) -> Branch:
-    path = subtree_path(user)
-    branch = get_object_or_404(Branch, pk=branch_id, level__in=REPORTING_LEVELS)
-    if path is None or not branch.path.startswith(path):
-        raise Http404
-    return branch
+def _branch(user, branch_id: int, *, write: bool = False) -> Branch:
+    """A reporting branch the user sees (their subtree and its history: 404 otherwise); with
+    write=True, one they may change today (403 for a role that may not write, or under a
+    dissolved branch: a predecessor's reports are history)."""
+    return get_visible_or_404(user, Branch.objects.filter(level__in=REPORTING_LEVELS), write=write, pk=branch_id)
 
 
 def _require_editor(user) -> None:
@@ -162,8 +161,7 @@ def report_detail(request, period_pk: int, branch_id: int):
 @login_required
 def report_edit(request, period_pk: int, branch_id: int):
     period = get_object_or_404(Period, pk=period_pk)
-    branch = _branch(request.user, branch_id)
-    require_write(request.user)
+    branch = _branch(request.user, branch_id, write=True)
     report = Report.objects.filter(period=period, branch=branch).select_related("form").first()
     if report is not None and report.is_sent:
         messages.info(request, _("This report has been sent: it can be changed only after it is returned."))

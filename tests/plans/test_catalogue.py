@@ -186,7 +186,7 @@ def test_an_indicator_whose_measure_is_not_registered_shows_not_available_never_
     assert not IndicatorValue.objects.filter(target=target).exists()
     page = client_for(cast.city_leader).get(f"/plans/dashboard/?plan={plan.pk}", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
-    assert "Not available" in page.content.decode()
+    assert "Chưa có số đo" in page.content.decode()
 
 
 # --- Queries constant in tree size -----------------------------------------------------------------

@@ -59,17 +59,17 @@ def test_a_city_manager_adds_an_indicator_from_the_catalogue_and_it_is_audited(c
 @pytest.mark.parametrize(
     ("overrides", "field", "words"),
     [
-        ({"numerator_filters": "categories: worker"}, "numerator_filters", "does not accept the filter “categories”"),
-        ({"numerator_filters": "just words"}, "numerator_filters", "Line 1"),
+        ({"numerator_filters": "categories: worker"}, "numerator_filters", "không nhận bộ lọc “categories”"),
+        ({"numerator_filters": "just words"}, "numerator_filters", "Dòng 1"),
         (
             {"unit": "percent", "numerator_measure": "registry.organizations", "denominator_filters": ""},
             "denominator_measure",
-            "needs a denominator",
+            "cần có số đo ở mẫu số",
         ),
         (
             {"unit": "percent", "denominator_measure": "registry.organizations", "denominator_filters": "kinds: x"},
             "denominator_filters",
-            "no value “x”",
+            "không có giá trị “x”",
         ),
     ],
 )

@@ -181,13 +181,13 @@ def test_applying_the_same_table_twice_changes_nothing(cast, tree, funds, filled
     counts = _row_counts()
 
     again = services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation)
-    assert not again.applied and "already applied" in again.message
+    assert not again.applied and "đã áp dụng ngày" in again.message
     assert _row_counts() == counts
 
     copy = _create(cast, name="Sắp xếp 2025 (tải lại)")
     counts = _row_counts()
     result = services.reorganisation_apply(actor=cast.admin, reorganisation=copy)
-    assert not result.applied and "already reorganised" in result.message
+    assert not result.applied and "đã được sắp xếp ngày" in result.message
     assert _row_counts() == counts
 
 
@@ -246,7 +246,7 @@ def test_a_part_merge_applies_once_every_item_has_a_home(cast, tree, funds, fill
 def test_a_decision_naming_an_unknown_unit_is_refused(cast, tree, funds, filled):
     reorganisation = _create(cast)
     services.decisions_prepare(actor=cast.admin, reorganisation=reorganisation)
-    with pytest.raises(ValidationError, match="No unit with code 99999"):
+    with pytest.raises(ValidationError, match="Sẽ không có đơn vị nào mã 99999"):
         services.unit_decide(
             actor=cast.admin, reorganisation=reorganisation, branch=tree.ba_dinh, successor_code="99999"
         )
@@ -295,8 +295,8 @@ def test_a_decisions_workbook_with_a_bad_row_changes_nothing(cast, tree, funds, 
     with pytest.raises(ValidationError) as error:
         decisions_import(actor=cast.admin, reorganisation=reorganisation, data=output.getvalue())
 
-    assert "Row 3: this record is not on the decision list." in error.value.messages
-    assert "Row 4: unknown account action 'promote'." in error.value.messages
+    assert "Dòng 3: bản ghi này không có trong danh sách cần quyết định." in error.value.messages
+    assert "Dòng 4: không rõ cách xử lý tài khoản 'promote'." in error.value.messages
     assert not ReorganisationDecision.objects.exclude(successor_code="").exists()
 
 
@@ -334,7 +334,7 @@ def test_a_successor_founded_ahead_under_another_code_is_found_by_its_name(cast,
     unit = next(unit for unit in plan.units if unit.predecessor == tree.phuc_xa)
     assert unit.successors == [("00010", "Phường Ba Đình")]
     services.decisions_prepare(actor=cast.admin, reorganisation=reorganisation)
-    with pytest.raises(ValidationError, match="No unit with code 00004"):
+    with pytest.raises(ValidationError, match="Sẽ không có đơn vị nào mã 00004"):
         services.unit_decide(
             actor=cast.admin, reorganisation=reorganisation, branch=tree.ba_dinh, successor_code="00004"
         )

@@ -52,7 +52,7 @@ def test_a_city_manager_uploads_decides_and_applies(client_for, tree, cast, city
         )
     response = client.post(reverse("reorganisation:apply", args=[reorganisation.pk]), follow=True)
 
-    assert "Applied:" in response.content.decode()
+    assert "Đã áp dụng:" in response.content.decode()
     reorganisation.refresh_from_db()
     assert reorganisation.status == Reorganisation.Status.APPLIED
     cast.commune_clerk.staff_profile.refresh_from_db()
@@ -67,7 +67,7 @@ def test_applying_with_undecided_items_names_them_and_changes_nothing(client_for
 
     response = client.post(reverse("reorganisation:apply", args=[reorganisation.pk]), follow=True)
 
-    assert "Nothing was applied" in response.content.decode()
+    assert "Chưa áp dụng gì" in response.content.decode()
     assert "clerk_phucxa" in response.content.decode()
     reorganisation.refresh_from_db()
     assert reorganisation.status == Reorganisation.Status.DRAFT
@@ -77,7 +77,7 @@ def test_a_bad_table_is_refused_on_the_form(client_for, tree, city_manager):
     client = client_for(city_manager)
     response = _upload(client, TABLE.replace("Nhập toàn bộ", "Giữ nguyên"))
     assert response.status_code == 200
-    assert "Row 4: the note" in response.content.decode()
+    assert "Dòng 4: ghi chú" in response.content.decode()
     assert not Reorganisation.objects.exists()
 
 

@@ -56,9 +56,9 @@ def test_bad_rows_are_named_and_nothing_is_returned():
     with pytest.raises(ValidationError) as error:
         parse_table(text.encode(), "bang.csv")
     messages = error.value.messages
-    assert "Row 2: the old code is missing." in messages
-    assert any(m.startswith("Row 3: the note 'Giữ nguyên' is neither") for m in messages)
-    assert any(m.startswith("Row 5: the new code 'abc' is not a number") for m in messages)
+    assert "Dòng 2: thiếu mã cũ." in messages
+    assert any(m.startswith("Dòng 3: ghi chú 'Giữ nguyên' không phải") for m in messages)
+    assert any(m.startswith("Dòng 5: mã mới 'abc' không phải là số") for m in messages)
 
 
 def test_a_whole_merge_into_two_units_is_refused():
@@ -66,16 +66,16 @@ def test_a_whole_merge_into_two_units_is_refused():
         "Hà Nội,Phường Ba Đình,00004,Phường Phúc Xá,00001,Nhập toàn bộ,,\n"
         "Hà Nội,Phường Ngọc Hà,00016,Phường Phúc Xá,00001,Nhập một phần,,\n"
     )
-    with pytest.raises(ValidationError, match="00001 is merged whole into one unit but also appears on rows 3"):
+    with pytest.raises(ValidationError, match="00001 được nhập toàn bộ vào một đơn vị nhưng vẫn xuất hiện"):
         parse_table(text.encode(), "bang.csv")
 
 
 def test_a_file_without_the_columns_or_of_another_type_is_refused():
-    with pytest.raises(ValidationError, match="header was not found"):
+    with pytest.raises(ValidationError, match="Không tìm thấy dòng tiêu đề của bảng"):
         parse_table(b"a,b,c\n1,2,3\n", "bang.csv")
-    with pytest.raises(ValidationError, match=r"as \.xlsx or \.csv"):
+    with pytest.raises(ValidationError, match=r"dạng \.xlsx hoặc \.csv"):
         parse_table(b"whatever", "bang.pdf")
-    with pytest.raises(ValidationError, match="cannot be read as an Excel workbook"):
+    with pytest.raises(ValidationError, match="Không đọc được tệp này dưới dạng"):
         parse_table(b"not a zip", "bang.xlsx")
 
 
