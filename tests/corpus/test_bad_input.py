@@ -619,6 +619,7 @@ def forms(world, cast) -> list[Form]:
                 ),
                 ({"name": NUL}, NULL_CHARACTERS),
                 ({"name": RTL}, CONTROL),
+                ({"name": LONG}, too_long(300, LONG)),
             ],
         ),
         Form(
@@ -673,6 +674,10 @@ def forms(world, cast) -> list[Form]:
                 (
                     {"name": NUL, "file": SimpleUploadedFile("bang.csv", CONVERSION_TABLE.encode())},
                     NULL_CHARACTERS,
+                ),
+                (
+                    {"name": LONG, "file": SimpleUploadedFile("bang.csv", CONVERSION_TABLE.encode())},
+                    too_long(255, LONG),
                 ),
                 (
                     {"effective_on": "31/06/2025", "file": SimpleUploadedFile("bang.csv", CONVERSION_TABLE.encode())},
