@@ -13,16 +13,31 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext, ngettext
 
-from associations.models import AuditEntry, Branch, Member, Organization, OrganizationHeadcount, StaffProfile
+from associations.models import (
+    AuditEntry,
+    Branch,
+    Member,
+    Organization,
+    OrganizationHeadcount,
+    Reorganisation,
+    StaffProfile,
+)
+from centres.models import Activity, Centre, CentreBoardSeat, CentreStaff
 from funds.models import Donation, Fund, LedgerEntry, Transfer
 from learning.models import Citizen, Clan, Community, Household
-from plans.models import Plan, Target
+from plans.models import IndicatorDefinition, Plan, Target
+from reorganisation.models import ReorganisationDecision
+from reporting.models import PeriodKind, Report, ReportTransition
 from scholarships.models import Award, ScholarshipRound
+from tests.centres.factories import centre as make_centre
+from tests.conftest import _staff
 from tests.factories import MemberFactory, OrganizationFactory, donate, make_round
+from tests.reporting.factories import make_form, make_period, register_test_measures, unregister_test_measures
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -44,6 +59,15 @@ WRITTEN = [
     Clan,
     Community,
     Citizen,
+    Centre,
+    Activity,
+    CentreBoardSeat,
+    CentreStaff,
+    IndicatorDefinition,
+    Report,
+    ReportTransition,
+    Reorganisation,
+    ReorganisationDecision,
     AuditEntry,
 ]
 TODAY = timezone.localdate()
@@ -77,6 +101,14 @@ def too_long(limit: int, text: str) -> str:
     )
 
 
+CONVERSION_TABLE = (
+    "Tỉnh thành phố,Tên Xã mới,Mã Xã mới,Tên Xã cũ,Mã Xã cũ,Ghi chú\n"
+    "Hà Nội,Phường Ba Đình,00004,Phường Phúc Xá,00001,Nhập một phần\n"
+    "Hà Nội,Phường Hàng Bạc,00061,Phường Phúc Xá,00001,Nhập một phần\n"
+    "Hà Nội,Phường Ba Đình,00004,Phường Trúc Bạch,00004,Nhập toàn bộ\n"
+)
+NOT_A_CHOICE = "Select a valid choice. %(value)s is not one of the available choices."
+NOT_A_NUMBER = "Expected a whole number such as 1500000, 1.500.000 or 1,500,000 (no decimals)."
 CONTROL = "This text contains invisible control characters; please retype it."
 NULL_CHARACTERS = "Null characters are not allowed."
 INVALID_DATE = "Enter a valid date."
@@ -118,8 +150,20 @@ def world(tree, cast, request):
         starts_on=datetime.date(2024, 1, 1),
         ends_on=datetime.date(2025, 12, 31),
     )
+    # indicator definitions and reorganisations are written by a manager of the tree's root
+    register_test_measures()
+    request.addfinalizer(unregister_test_measures)
+    make_form()
+    cast.city_manager = _staff("manager_hanoi", tree.city, "manager", "Quản lý Thành phố")
     return SimpleNamespace(
-        funds=fund_set, organization=organization, member=member, round=scholarship_round, plan=plan, tree=tree
+        funds=fund_set,
+        organization=organization,
+        member=member,
+        round=scholarship_round,
+        plan=plan,
+        tree=tree,
+        centre=make_centre(tree.phuc_xa),
+        period=make_period(PeriodKind.YEAR, 2020),
     )
 
 
@@ -439,6 +483,208 @@ def forms(world, cast) -> list[Form]:
                 ({"reason": "Lý do \u202e"}, CONTROL),
             ],
         ),
+        Form(
+            "community learning centre",
+            "manager",
+            "/centres/new/",
+            {"branch": tree.truc_bach.pk, "name": "Trung tâm học tập cộng đồng Trúc Bạch", "founded_on": "01/01/2020"},
+            [
+                ({"name": LONG}, too_long(200, LONG)),
+                ({"name": NUL}, NULL_CHARACTERS),
+                ({"name": RTL}, CONTROL),
+                ({"director_name": ISOLATE}, CONTROL),
+                ({"founded_on": TOMORROW}, "The date of founding cannot be in the future."),
+                ({"founded_on": "31/02/2020"}, INVALID_DATE),
+                ({"decision_date": NEXT_YEAR}, "The decision's date cannot be in the future."),
+                ({"dissolved_on": "01/01/2019"}, "The centre must be dissolved after the day it was founded."),
+                (
+                    {"branch": tree.hang_bac.pk},
+                    "Select a valid choice. That choice is not one of the available choices.",
+                ),
+            ],
+        ),
+        Form(
+            "centre activity",
+            "commune_clerk",
+            f"/centres/{world.centre.pk}/activities/new/",
+            {
+                "kind": "it",
+                "title": "Lớp tin học cho người cao tuổi",
+                "starts_on": today,
+                "ends_on": today,
+                "sessions": "4",
+                "participant_turns": "100",
+                "funding": "3.000.000",
+                "funding_source": "association",
+            },
+            [
+                (
+                    {"starts_on": TOMORROW, "ends_on": TOMORROW},
+                    "An activity is recorded once it has started: the start date cannot be in the future.",
+                ),
+                (
+                    {"starts_on": today, "ends_on": (TODAY - datetime.timedelta(days=1)).strftime("%d/%m/%Y")},
+                    "The activity cannot end before it starts.",
+                ),
+                ({"sessions": "-1"}, "Ensure this value is greater than or equal to %(limit_value)s."),
+                ({"sessions": "0"}, "An activity has at least one session."),
+                ({"sessions": "bốn"}, "Enter a whole number."),
+                ({"participant_turns": "-100"}, "Ensure this value is greater than or equal to %(limit_value)s."),
+                ({"participant_turns": "0"}, "An activity has at least one participant-turn."),
+                ({"instructors": "-2"}, "Ensure this value is greater than or equal to %(limit_value)s."),
+                ({"funding": "-1"}, "The funding is a whole number of đồng, 0 or more."),
+                ({"funding": "-1.000.000"}, "The funding is a whole number of đồng, 0 or more."),
+                ({"funding": "1" + "0" * 30}, AMOUNT_HUGE),
+                ({"funding": "ba triệu"}, NOT_A_NUMBER),
+                ({"funding": "3.000.000", "funding_source": ""}, "Say where the funding came from."),
+                ({"funding_source": "<script>"}, NOT_A_CHOICE),
+                ({"title": "Lớp " * 250}, too_long(255, "Lớp " * 250)),
+                ({"title": NUL}, NULL_CHARACTERS),
+                ({"title": RTL}, CONTROL),
+                ({"title": ""}, "This field is required."),
+                ({"instructor_names": ISOLATE}, CONTROL),
+                ({"starts_on": "31/02/2025"}, INVALID_DATE),
+            ],
+        ),
+        Form(
+            "centre board seat",
+            "commune_clerk",
+            f"/centres/{world.centre.pk}/board/new/",
+            {"person_name": "Nguyễn Văn Giám", "board_role": "director", "association_post": "chair"},
+            [
+                ({"person_name": LONG}, too_long(200, LONG)),
+                ({"person_name": NUL}, NULL_CHARACTERS),
+                ({"person_name": RTL}, CONTROL),
+                ({"board_role": "<script>"}, "Select a valid choice. %(value)s is not one of the available choices."),
+                (
+                    {"from_on": "01/06/2024", "to_on": "01/01/2024"},
+                    "A person leaves the board after the day they joined it.",
+                ),
+                ({"from_on": "30/02/2024"}, INVALID_DATE),
+                (
+                    {"member": "999999"},
+                    "Select a valid choice. That choice is not one of the available choices.",
+                ),
+            ],
+        ),
+        Form(
+            "centre staff",
+            "commune_clerk",
+            f"/centres/{world.centre.pk}/staff/new/",
+            {"year": TODAY.year, "person_name": "Trần Thị Cán", "association_role": "officer", "takes_part": "on"},
+            [
+                ({"year": TODAY.year + 1}, "The year cannot be in the future."),
+                ({"year": "1990"}, "Ensure this value is greater than or equal to %(limit_value)s."),
+                ({"year": "năm nay"}, "Enter a whole number."),
+                ({"person_name": LONG}, too_long(200, LONG)),
+                ({"person_name": NUL}, NULL_CHARACTERS),
+                ({"person_name": ISOLATE}, CONTROL),
+                (
+                    {"association_role": "<script>"},
+                    "Select a valid choice. %(value)s is not one of the available choices.",
+                ),
+            ],
+        ),
+        Form(
+            "indicator definition",
+            "city_manager",
+            "/plans/indicators/new/",
+            {
+                "code": "raised-per-year",
+                "name": "Tiền vận động trong năm",
+                "unit": "value",
+                "numerator_measure": "funds.raised",
+            },
+            [
+                (
+                    {"numerator_filters": "categories: worker"},
+                    "The measure “%(code)s” does not accept the filter “%(key)s”.",
+                ),
+                (
+                    {"numerator_filters": "chỉ là chữ"},
+                    "Line %(line)s: write the filter's name, a colon and its values, e.g. “kinds: agency”.",
+                ),
+                (
+                    {
+                        "unit": "percent",
+                        "numerator_measure": "registry.organizations_with_board",
+                        "denominator_measure": "registry.organizations",
+                        "denominator_filters": "kinds: <script>",
+                    },
+                    "The filter “%(key)s” of “%(code)s” has no value “%(value)s”.",
+                ),
+                (
+                    {"numerator_measure": "funds.nothing"},
+                    "Select a valid choice. %(value)s is not one of the available choices.",
+                ),
+                ({"name": NUL}, NULL_CHARACTERS),
+                ({"name": RTL}, CONTROL),
+                ({"name": LONG}, too_long(300, LONG)),
+            ],
+        ),
+        Form(
+            "report values",
+            "commune_clerk",
+            f"/reports/periods/{world.period.pk}/branches/{tree.phuc_xa.pk}/edit/",
+            {"so-ho": "120", "tien": "1.500.000", "ty-le": "45,5", "nhan-xet": "Số liệu đã đối chiếu."},
+            [
+                ({"so-ho": "-1"}, "Enter a whole number, zero or more."),
+                ({"so-ho": "một trăm"}, "Enter a whole number, zero or more."),
+                ({"so-ho": "12,5"}, "Enter a whole number, zero or more."),
+                ({"so-ho": "1" + "0" * 30}, "This number is too large."),
+                ({"tien": "1.500.000đ"}, "Enter a whole number, zero or more."),
+                ({"tien": "1tr5"}, "Enter a whole number, zero or more."),
+                ({"ty-le": "101"}, "Enter a percentage between 0 and 100."),
+                ({"ty-le": "-5"}, "Enter a percentage between 0 and 100."),
+                ({"ty-le": "NaN"}, "Enter a percentage between 0 and 100."),
+                ({"ty-le": "năm mươi"}, "Enter a percentage between 0 and 100."),
+                ({"nhan-xet": NUL}, NULL_CHARACTERS),
+                ({"nhan-xet": RTL}, CONTROL),
+                ({"nhan-xet": ISOLATE}, CONTROL),
+            ],
+        ),
+        Form(
+            "reorganisation table",
+            "city_manager",
+            "/reorganisation/",
+            {
+                "name": "Sắp xếp thử",
+                "legal_basis": "1656/NQ-UBTVQH15",
+                "effective_on": "01/07/2025",
+                "file": SimpleUploadedFile("bang.csv", CONVERSION_TABLE.encode()),
+            },
+            [
+                (
+                    {"file": SimpleUploadedFile("bang.xlsx", "Tên Xã mới;Mã Xã mới\nBa Đình;00004\n".encode())},
+                    "The file cannot be read as an Excel workbook (.xlsx).",
+                ),
+                (
+                    {"file": SimpleUploadedFile("bang.pdf", b"%PDF-1.4 not a table")},
+                    "Upload the table as .xlsx or .csv.",
+                ),
+                (
+                    {"file": SimpleUploadedFile("bang.csv", CONVERSION_TABLE.encode("utf-16"))},
+                    "The .csv file must be saved as UTF-8.",
+                ),
+                ({"file": SimpleUploadedFile("bang.csv", b"")}, "The submitted file is empty."),
+                (
+                    {"file": SimpleUploadedFile("bang.csv", CONVERSION_TABLE.replace("00001,", "abc,").encode())},
+                    "the old code '%(code)s' is not a number",
+                ),
+                (
+                    {"name": NUL, "file": SimpleUploadedFile("bang.csv", CONVERSION_TABLE.encode())},
+                    NULL_CHARACTERS,
+                ),
+                (
+                    {"name": LONG, "file": SimpleUploadedFile("bang.csv", CONVERSION_TABLE.encode())},
+                    too_long(255, LONG),
+                ),
+                (
+                    {"effective_on": "31/06/2025", "file": SimpleUploadedFile("bang.csv", CONVERSION_TABLE.encode())},
+                    INVALID_DATE,
+                ),
+            ],
+        ),
     ]
 
 
@@ -495,6 +741,39 @@ def test_the_valid_payloads_of_the_corpus_are_accepted(world, cast, client_for):
         client = client_for(getattr(cast, form.user))
         response = client.post(form.url, form.valid)
         assert response.status_code == 302, f"{form.name}: {response.content.decode()[:3000]}"
+
+
+def test_a_report_is_returned_only_with_a_plain_reason_in_vietnamese_writing_nothing(world, cast, client_for):
+    """The return button redirects to the report's page: the refusal is its message there."""
+    from reporting import services
+
+    services.report_values_save(
+        actor=cast.commune_clerk, period=world.period, branch=world.tree.phuc_xa, values={"so-ho": 3}
+    )
+    report = services.report_submit(actor=cast.commune_clerk, report=Report.objects.get())
+    client = client_for(cast.manager)
+    failures = []
+    for reason, message in [
+        ("", "Say why the report is returned."),
+        ("   ", "Say why the report is returned."),
+        ("Sai\u202e số", "Write the reason as plain text, at most %(max)d characters."),
+        ("Sai\u2066 số\u2069", "Write the reason as plain text, at most %(max)d characters."),
+        ("Sai\x00 số", "Write the reason as plain text, at most %(max)d characters."),
+        ("Sai\x07 số", "Write the reason as plain text, at most %(max)d characters."),
+        ("Sai số " * 700, "Write the reason as plain text, at most %(max)d characters."),
+    ]:
+        before = counts()
+        response = client.post(f"/reports/{report.pk}/return/", {"reason": reason}, follow=True)
+        label = repr(reason[:20])
+        if response.status_code != 200:
+            failures.append(f"{label}: status {response.status_code}")
+        elif missing := [part for part in expected_parts(message) if part not in response.content.decode()]:
+            failures.append(f"{label}: no “{missing[0]}” on the page")
+        if counts() != before:
+            failures.append(f"{label} wrote something")
+    report.refresh_from_db()
+    assert failures == [], "\n".join(failures)
+    assert report.state == "submitted" and report.return_reason == ""
 
 
 # --- Bad workbooks, uploaded to every import ----------------------------------------------------
