@@ -9,6 +9,12 @@ calls then find the Vietnamese. Nothing imports this module; the markers are for
 
 from django.utils.translation import gettext_noop, ngettext_lazy
 
+# Django's form validation, untranslated in its Vietnamese catalogue (the bad-input corpus
+# posts a NUL byte to every form).
+DJANGO_FORMS = [
+    gettext_noop("Null characters are not allowed."),
+]
+
 DJANGO_ADMIN = [
     gettext_noop("Model name"),
     gettext_noop("Add link"),
