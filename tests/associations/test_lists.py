@@ -163,7 +163,7 @@ def test_one_member_already_gone_ends_none_of_the_checked(client_for, cast, tree
     gone = MemberFactory(branch=tree.phuc_xa, full_name="Lê Thị Đi", left_on=datetime.date(2025, 1, 1))
     with pytest.raises(ValidationError) as error:
         services.members_end(actor=cast.commune_clerk, member_ids=[active.pk, gone.pk], left_on=LEFT, reason="x")
-    assert "Lê Thị Đi already left on 01/01/2025." in error.value.messages
+    assert "Lê Thị Đi đã ra hội ngày 01/01/2025." in error.value.messages
     active.refresh_from_db()
     assert active.left_on is None
     assert not AuditEntry.objects.filter(action=AuditAction.END).exists()
