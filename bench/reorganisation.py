@@ -127,7 +127,7 @@ def main(label: str) -> None:
         "label": label,
         "round": round_.name,
         "effective_on": round_.effective_on.isoformat(),
-        "communes_before": len(plan.units),
+        "units_planned": len(plan.units),
         "new_units": len(plan.new_units),
         "records_moved": sum(moves.values()),
         "moves_by_type": moves,
