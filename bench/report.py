@@ -105,6 +105,18 @@ def main() -> None:
             f"| `generate_hanoi --scale full` on PostgreSQL (with Plan 99 indicators){memory} | {full['seconds']:.1f} s | < 600 s: {goal(full['seconds'] < 600)} |"
         )
     add("")
+    add(
+        "Both generations build every year (money 2015–2020, learning titles 2021–2026) on the 2017 map, then apply "
+        "Hanoi's reorganisation rounds at their dates, decided by a stated rule (`reorganisation.rounds.rule_decisions`, "
+        "never official): `bench/run.sh` generates with `--rounds 2` (01/01/2020 and 01/01/2025) and the reorganisation "
+        "benchmark below applies the third (01/07/2025), so every later benchmark runs on today's map of 126 communes "
+        "with its history. Nothing dated after a round's effective day stays on a unit it dissolved or a fund it "
+        "closed: the money of 2020 that would fall on a fund of a commune the first round dissolves falls on its "
+        "district's fund instead, and the learning titles' yearly records dated after a round are re-homed to the "
+        "successors (registrations with their subject, decisions and eligible counts to the successor that received "
+        "most of the unit's records, merged or summed there); `demo/generator/rounds.py` says how and checks it."
+    )
+    add("")
     stages = _stages("generate_full.log")
     if stages:
         add("Stages of the full generation: " + "; ".join(f"{name} {seconds} s" for name, seconds in stages) + ".")
