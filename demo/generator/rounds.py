@@ -202,16 +202,14 @@ def _rehome_decisions(day, mapping: dict[int, int], values: str) -> None:
             pairs = ", ".join(f"({int(a)}, {int(b)})" for a, b in merged)
             cursor.execute(
                 f"""WITH m(old_id, new_id) AS (VALUES {pairs})
-                    UPDATE learning_registration SET decision_id =
-                        (SELECT new_id FROM m WHERE m.old_id = learning_registration.decision_id)
-                    WHERE decision_id IN (SELECT old_id FROM m)"""  # noqa: S608 — ids are ints
+                    UPDATE learning_registration SET decision_id = m.new_id
+                    FROM m WHERE learning_registration.decision_id = m.old_id"""  # noqa: S608 — ids are ints
             )
             Decision.objects.filter(id__in=[a for a, _b in merged]).delete()
         cursor.execute(
             f"""WITH m(unit, successor) AS (VALUES {values})
-                UPDATE learning_decision SET branch_id =
-                    (SELECT successor FROM m WHERE m.unit = learning_decision.branch_id)
-                WHERE branch_id IN (SELECT unit FROM m) AND decided_on >= %s""",  # noqa: S608 — ids are ints
+                UPDATE learning_decision SET branch_id = m.successor
+                FROM m WHERE learning_decision.branch_id = m.unit AND learning_decision.decided_on >= %s""",  # noqa: S608 — ids are ints
             [day],
         )
 
