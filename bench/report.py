@@ -105,6 +105,18 @@ def main() -> None:
             f"| `generate_hanoi --scale full` on PostgreSQL (with Plan 99 indicators){memory} | {full['seconds']:.1f} s | < 600 s: {goal(full['seconds'] < 600)} |"
         )
     add("")
+    add(
+        "Both generations build every year (money 2015–2020, learning titles 2021–2026) on the 2017 map, then apply "
+        "Hanoi's reorganisation rounds at their dates, decided by a stated rule (`reorganisation.rounds.rule_decisions`, "
+        "never official): `bench/run.sh` generates with `--rounds 2` (01/01/2020 and 01/01/2025) and the reorganisation "
+        "benchmark below applies the third (01/07/2025), so every later benchmark runs on today's map of 126 communes "
+        "with its history. Nothing dated after a round's effective day stays on a unit it dissolved or a fund it "
+        "closed: the money of 2020 that would fall on a fund of a commune the first round dissolves falls on its "
+        "district's fund instead, and the learning titles' yearly records dated after a round are re-homed to the "
+        "successors (registrations with their subject, decisions and eligible counts to the successor that received "
+        "most of the unit's records, merged or summed there); `demo/generator/rounds.py` says how and checks it."
+    )
+    add("")
     stages = _stages("generate_full.log")
     if stages:
         add("Stages of the full generation: " + "; ".join(f"{name} {seconds} s" for name, seconds in stages) + ".")
@@ -173,6 +185,67 @@ def main() -> None:
                 f"decisions) took {learning['stage_seconds']:.1f} s of the {learning['scale']} generation; the whole "
                 'generation\'s goal (under 600 s) is in "Loading the data".'
             )
+        add("")
+
+    for label in ("full", "small"):
+        plans = load(f"plans_{label}")
+        if not plans:
+            continue
+        add(f"## Every indicator of Plan 99 and Plan 291 for every branch ({label} city)")
+        add("")
+        add(
+            f"{plans['targets_computed']} targets ({plans['targets']} in the two plans; not available, so computed by "
+            f"neither: {', '.join(plans['targets_not_available']) or 'none'}), {plans['branch_values']:,} branch values: "
+            f"Plan 99 on {plans['plan_99_as_of']}, Plan 291 on {plans['plan_291_as_of']}. Median of 3 runs. "
+            f"City totals of floor and portal {'agree' if plans['checked'] else '**differ**: ' + str(plans['mismatches'])}."
+        )
+        add("")
+        add("| implementation | time | ratio to floor |")
+        add("|---|---|---|")
+        add(
+            f"| floor: hand-written SQL, 8 queries grouped by branch (no roll-up), see bench/plans.py | {plans['floor_seconds']:.3f} s | 1 |"
+        )
+        add(
+            f"| portal: `indicators_compute` (Plan 99) and `catalogue_compute` (Plan 291), with roll-up | {plans['portal_seconds']:.3f} s | **{plans['ratio']:.2f}** |"
+        )
+        add("")
+        add(f"Goal: within 2× of the floor — {goal(plans['ratio'] <= 2)}.")
+        add("")
+
+    for label in ("full", "small"):
+        reorg = load(f"reorganisation_{label}")
+        if not reorg:
+            continue
+        rss = _time_file(f"reorganisation_{label}.time").get("rss_kb")
+        add(f"## A reorganisation's dry run and apply ({label} city)")
+        add("")
+        add(
+            f"{reorg['round']} (effective {reorg['effective_on']}), decided by the generator's rule, on the city generated "
+            f"with the first two rounds: {reorg['counts'].get('dissolved', 0):,} units dissolved, {reorg['records_moved']:,} records "
+            f"moved ({', '.join(f'{k} {v:,}' for k, v in reorg['moves_by_type'].items())}), "
+            f"{reorg['counts'].get('fund_transfers', 0):,} fund transfers. Apply: {len(reorg['apply_samples'])} runs "
+            "(all but the last rolled back), median."
+        )
+        add("")
+        add("| step | time | ratio to floor |")
+        add("|---|---|---|")
+        add(
+            f"| floor: per kind of record, one SQL UPDATE of the same rows' branch ids ({reorg['floor_statements']} statements) | {reorg['floor_seconds']:.2f} s | 1 |"
+        )
+        add(f"| dry run: `reorganisation_plan` | {reorg['dry_run_seconds']:.2f} s | {reorg['dry_run_ratio']:.2f} |")
+        add(f"| apply: `reorganisation_apply` | {reorg['apply_seconds']:.2f} s | **{reorg['apply_ratio']:.2f}** |")
+        add("")
+        peak = max(reorg["dry_run_peak_rss_mb"], reorg["apply_peak_rss_mb"])
+        add(
+            f"Peak memory of the process (getrusage): {reorg['dry_run_peak_rss_mb']:.0f} MB after the dry runs, "
+            f"{reorg['apply_peak_rss_mb']:.0f} MB after the applies"
+            + (f"; `/usr/bin/time -v` of the whole bench: {rss / 1024:.0f} MB" if rss else "")
+            + " (PostgreSQL's own memory is not in it)."
+        )
+        add("")
+        add(
+            f"Goals: apply within 3× of the floor — {goal(reorg['apply_ratio'] <= 3)}; peak memory under 500 MB — {goal(peak < 500)}."
+        )
         add("")
 
     load_result, counts_full, counts_small = load("load"), load("querycount_full"), load("querycount_small")

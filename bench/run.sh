@@ -27,9 +27,11 @@ echo "== generate_hanoi --scale small (its own database, for the query counts)"
 SMALL_URL="postgres://postgres@127.0.0.1:$PG_PORT/khuyenhoc_small"
 DATABASE_URL=$SMALL_URL $PY manage.py migrate --noinput -v0
 start=$(seconds)
-DATABASE_URL=$SMALL_URL $PY manage.py generate_hanoi --scale small --seed 2017 | tee "$BENCH_OUT/generate_small.log"
+DATABASE_URL=$SMALL_URL $PY manage.py generate_hanoi --scale small --seed 2017 --rounds 2 | tee "$BENCH_OUT/generate_small.log"
 end=$(seconds)
 record generate_small "$start" "$end"
+# The third round (01/07/2025) is applied by the bench, timed: the city ends on today's map.
+DATABASE_URL=$SMALL_URL $PY -m bench.reorganisation small
 DATABASE_URL=$SMALL_URL $PY manage.py demo_setup --force >/dev/null
 
 echo "== generate_hanoi --scale full"
@@ -38,13 +40,18 @@ start=$(seconds)
 # Peak memory of the generator through GNU time (Debian package `time`) when it is there.
 TIMER=()
 [ -x /usr/bin/time ] && TIMER=(/usr/bin/time -v -o "$BENCH_OUT/generate_full.time")
-"${TIMER[@]}" $PY manage.py generate_hanoi --scale full --seed 2017 | tee "$BENCH_OUT/generate_full.log"
+"${TIMER[@]}" $PY manage.py generate_hanoi --scale full --seed 2017 --rounds 2 | tee "$BENCH_OUT/generate_full.log"
 end=$(seconds)
 record generate_full "$start" "$end"
+TIMER=()
+[ -x /usr/bin/time ] && TIMER=(/usr/bin/time -v -o "$BENCH_OUT/reorganisation_full.time")
+"${TIMER[@]}" $PY -m bench.reorganisation full
 $PY manage.py demo_setup --force >/dev/null
 
 echo "== benchmarks"
 $PY -m bench.indicators
+$PY -m bench.plans full
+DATABASE_URL=$SMALL_URL $PY -m bench.plans small
 $PY -m bench.learning full
 $PY -m bench.reports
 DATABASE_URL=$SMALL_URL $PY -m bench.exports small

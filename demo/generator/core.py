@@ -10,6 +10,15 @@ written table by table (PostgreSQL COPY, or multi-row INSERTs on SQLite). Ids fo
   earlier months cover it, so no fund's running balance ever goes below zero; the cached
   `Fund.balance` is the sum of its ledger.
 The same seed on the same starting database gives the same rows.
+
+Every year (2015–2026) is built on the 2017 map; then Hanoi's three reorganisation rounds
+(01/01/2020, 01/01/2025, 01/07/2025) are applied at their dates, decided by a stated rule
+(`reorganisation.rounds.rule_decisions`, never official), so the city ends on today's map
+with its history. Nothing dated after a round's effective day stays on a unit it dissolved
+or a fund it closed: the money of 2020 avoids the funds of the communes the first round
+dissolves (their district's fund receives it), and the learning titles' yearly records the
+apply keeps as history are re-homed to the successors — see demo/generator/rounds.py, whose
+check fails the generation if one is left.
 """
 
 from __future__ import annotations
@@ -32,19 +41,28 @@ from demo.generator.base import GeneratorError, Summary
 from demo.generator.learning import LEARNING_TABLES, LearningStages
 from demo.generator.money import MoneyStages
 from demo.generator.registry import RegistryStages
+from demo.generator.rounds import RoundStages
 from demo.generator.writers import reset_sequences, writer_for_connection
 from funds.models import Donation, Fund, FundModel, LedgerEntry, Payment, ReceiptCounter
 from plans.services import indicators_recompute_all, plan_99_load
 from scholarships.models import Award, ScholarshipRound
 
 
-class HanoiGenerator(RegistryStages, MoneyStages, LearningStages):
-    def __init__(self, *, scale: str = "small", seed: int = 2017, log: Callable[[str], None] | None = None):
+class HanoiGenerator(RegistryStages, MoneyStages, LearningStages, RoundStages):
+    def __init__(
+        self,
+        *,
+        scale: str = "small",
+        seed: int = 2017,
+        log: Callable[[str], None] | None = None,
+        rounds: int = 3,
+    ):
         if scale not in spec.SCALES:
             raise GeneratorError(f"unknown scale {scale!r}: choose one of {', '.join(spec.SCALES)}")
         self.scale = scale
         self.factor = spec.SCALES[scale]
         self.seed = seed
+        self.rounds_to_apply = rounds
         self.log = log or (lambda message: None)
         self.rng = random.Random(f"hanoi:{seed}")  # noqa: S311 — reproducible synthetic data, not secrets
         self.summary = Summary(scale=scale, seed=seed)
@@ -94,6 +112,9 @@ class HanoiGenerator(RegistryStages, MoneyStages, LearningStages):
             self._stage("sequences", self._finish_tables)
             if checks_deferred:
                 self._stage("foreign keys checked", self._foreign_keys_check)
+        if self.rounds_to_apply:
+            self._stage("reorganisation rounds", self._apply_rounds)
+            self._stage("rounds checked", self._check_rounds)
         if connection.vendor == "postgresql":
             self._stage("analyze", self._analyze)
         return self.summary
@@ -180,6 +201,7 @@ class HanoiGenerator(RegistryStages, MoneyStages, LearningStages):
         if missing:
             raise GeneratorError(f"fund models missing (funds migrations not applied?): {sorted(missing)}")
         self.people = names.person_pool(self._stream("names"))
+        self._plan_first_round()  # which communes the first round dissolves, before any money
         rng = self.rng
         self.district_board_share = [rng.uniform(*spec.BOARD_EVENTUAL) for _ in self.districts]
         self.district_member_share = [rng.uniform(*spec.MEMBER_EVENTUAL) for _ in self.districts]
@@ -233,10 +255,18 @@ class HanoiGenerator(RegistryStages, MoneyStages, LearningStages):
             cursor.execute("ANALYZE")
 
 
-def generate_hanoi(*, scale: str = "small", seed: int = 2017, log: Callable[[str], None] | None = None) -> Summary:
-    """Generate the data, then Plan 99 and its indicator values, computed by the plans app
-    (whose recompute stores the learning titles' figures too)."""
-    generator = HanoiGenerator(scale=scale, seed=seed, log=log)
+def generate_hanoi(
+    *,
+    scale: str = "small",
+    seed: int = 2017,
+    log: Callable[[str], None] | None = None,
+    rounds: int = 3,
+) -> Summary:
+    """Generate the data, apply Hanoi's three rounds at their dates (demo/generator/rounds.py;
+    `rounds` says how many of the three to apply, 0 leaves the city on the 2017 map), then Plan 99 and its indicator
+    values, computed by the plans app (whose recompute stores the learning titles' figures
+    too)."""
+    generator = HanoiGenerator(scale=scale, seed=seed, log=log, rounds=rounds)
     summary = generator.run()
     started = time.perf_counter()
     plan_99_load()

@@ -151,6 +151,7 @@ class MoneyStages:
                 first = datetime.date(year, month, 1).toordinal()
                 last = (datetime.date(year + month // 12, month % 12 + 1, 1)).toordinal() - 1
                 day = rng.randint(first, last)
+                fund_index = self._open_fund(fund_index, day)
                 kind = bisect.bisect_right(kind_cum, rng.random() * kind_cum[-1])
                 weight = kind_scale[kind] * rng.lognormvariate(0, 0.9)
                 drafts.append((day, fund_index, weight, kind))
@@ -158,7 +159,8 @@ class MoneyStages:
             drafts = [(day, f, units, kind) for (day, f, _w, kind), units in zip(drafts, random_units, strict=True)]
             for fund_index, units in enumerate(regular_units):
                 kind = 2 if self.funds[fund_index].model in {"hoi-cac-cap", "co-quan-don-vi"} else 0
-                drafts.append((rng.randint(start.toordinal(), first_month_end), fund_index, units, kind))
+                day = rng.randint(start.toordinal(), first_month_end)
+                drafts.append((day, self._open_fund(fund_index, day), units, kind))
             drafts.sort(key=lambda item: (item[0], item[1]))
             for day, fund_index, unit_count, kind in drafts:
                 amount = unit_count * spec.DONATION_UNIT
@@ -199,7 +201,10 @@ class MoneyStages:
                 for month, day, pattern in rng.sample(spec.ROUND_KINDS, rng.randint(1, 3)):
                     year = start_year if month >= 9 else start_year + 1
                     on = datetime.date(year, month, min(28, max(1, day + rng.randint(-4, 4))))
-                    drafts.append((on.toordinal(), index, pattern.format(sy=school_year), fund_weights[index]))
+                    drafts.append(
+                        (on.toordinal(), self._open_fund(index, on.toordinal()), pattern.format(sy=school_year),
+                         fund_weights[index])
+                    )  # fmt: skip
             drafts.sort(key=lambda item: (item[0], item[1]))
             per_round = apportion(turns, [item[3] for item in drafts])
             # Categories and kinds per turn, then amounts: hardship turns weigh several times more.

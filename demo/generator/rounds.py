@@ -1,0 +1,266 @@
+"""Hanoi's three reorganisation rounds, applied to the generated city at their dates.
+
+The generator builds every year on the 2017 map, then applies the rounds (decided by
+`reorganisation.rounds.rule_decisions`, a stated rule, never official) so that benchmarks run
+on today's map with its history. What is dated after a round's effective day never stays on
+a unit it dissolved or a fund it closed:
+
+- money (2015–2020) meets only the first round (01/01/2020): the generator asks that round's
+  dry run, before drawing any money, which communes it dissolves; a donation or a scholarship
+  round dated on or after that day that would fall on a fund of such a commune falls on the
+  fund above it (its district's) instead. The apply then closes the commune's fund on the
+  effective day with its balance moved by a transfer.
+- the registry's current records (organisations, members, chapters, boards, households,
+  clans, communities, citizens) are moved by the apply itself.
+- the learning titles' yearly records (2021–2026) that the apply keeps as history are
+  re-homed afterwards when they are dated on or after the effective day (a year's eligible
+  count is dated the year's first registration day, 5 January): a registration goes to the
+  branch its subject now belongs to; a decision and an eligible count go to the successor
+  that received most of the dissolved unit's records (`RecordMove`), else its first lineage
+  successor; decisions that then meet one of the successor's for the same title and year are
+  merged into it (their registrations follow), eligible counts are summed; the dissolved
+  unit's title figures of those years are dropped (the recompute makes the successor's).
+`check_rounds` fails the generation if any such record is left.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter, defaultdict
+
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+
+from associations.models import Branch, LineageEdge, RecordMove, Reorganisation
+from demo.generator.base import GeneratorError
+from funds.models import Donation, Fund, LedgerEntry
+from learning.models import Decision, EligibleCount, Registration, TitleFigure
+from reorganisation import rounds, services
+from scholarships.models import ScholarshipRound
+
+LEARNING_YEAR_START = (1, 5)  # a learning year's records are dated from its first registration day
+
+
+def _year_dated_from(day: datetime.date) -> int:
+    """The first learning year whose records are all dated on or after `day`."""
+    return day.year if (day.month, day.day) <= LEARNING_YEAR_START else day.year + 1
+
+
+class RoundStages:
+    """Mixin of HanoiGenerator: the rounds, before the money (which communes the first round
+    dissolves) and after everything (apply, re-home, check)."""
+
+    def _plan_first_round(self) -> None:
+        """The first round's draft and dry run on the empty registry: the communes it
+        dissolves, by id, with its effective day (the money avoids their funds from then)."""
+        first = rounds.hanoi_rounds()[0]
+        self.closing_day: dict[int, int] = {}
+        if not self.rounds_to_apply or first.effective_on > datetime.date(2020, 12, 31):
+            return
+        reorganisation = Reorganisation.objects.filter(name=first.name, effective_on=first.effective_on).first()
+        if reorganisation is None:
+            reorganisation = services.reorganisation_create(
+                actor=None,
+                name=first.name,
+                legal_basis=first.legal_basis,
+                effective_on=first.effective_on,
+                rows=first.rows(),
+                source=first.source,
+            )
+        plan = services.reorganisation_plan(reorganisation=reorganisation)
+        ordinal = first.effective_on.toordinal()
+        for unit in plan.units:
+            if unit.mode in {services.WHOLE_MODE, services.DECIDE_MODE}:
+                self.closing_day[unit.predecessor.pk] = ordinal
+
+    def _open_fund(self, fund_index: int, day: int) -> int:
+        """The fund money dated `day` falls on: the fund itself, or, when a round closes the
+        fund's branch on or before that day, the nearest fund above it still open."""
+        while True:
+            closing = self.closing_day.get(self.funds[fund_index].branch_id)
+            if closing is None or day < closing:
+                return fund_index
+            parent = self.funds[fund_index].parent_fund
+            if parent is None:
+                raise GeneratorError("a round closes the city fund")
+            fund_index = parent
+
+    # --- after the load -------------------------------------------------------------------
+    def _apply_rounds(self) -> None:
+        for round_ in rounds.hanoi_rounds()[: self.rounds_to_apply]:
+            result = round_apply(round_)
+            moved = RecordMove.objects.filter(reorganisation=result.reorganisation).count()
+            self.summary.rows[f"round {round_.key}: records moved"] = moved
+
+    def _check_rounds(self) -> None:
+        rounds_check()
+
+
+def round_draft(round_) -> Reorganisation:
+    """The round's draft (reused if one of the same name and day exists), its items listed
+    and decided by `rule_decisions`: what the clerks would have done before applying."""
+    reorganisation = Reorganisation.objects.filter(name=round_.name, effective_on=round_.effective_on).first()
+    if reorganisation is None:
+        reorganisation = services.reorganisation_create(
+            actor=None,
+            name=round_.name,
+            legal_basis=round_.legal_basis,
+            effective_on=round_.effective_on,
+            rows=round_.rows(),
+            source=round_.source,
+        )
+    if reorganisation.status == Reorganisation.Status.DRAFT:
+        rounds.rule_decisions(actor=None, reorganisation=reorganisation)
+    return reorganisation
+
+
+@transaction.atomic
+def round_apply(round_) -> services.ApplyResult:
+    """Apply one of Hanoi's rounds to the generated city by rule, then re-home its records
+    dated on or after the effective day (`records_rehome`)."""
+    reorganisation = round_draft(round_)
+    result = services.reorganisation_apply(actor=None, reorganisation=reorganisation)
+    if not result.applied:
+        raise GeneratorError(f"round {round_.key}: {result.message}")
+    records_rehome(reorganisation)
+    return result
+
+
+def _successors(reorganisation: Reorganisation, dissolved: list[int]) -> dict[int, int]:
+    """Each dissolved unit → the successor that received most of its records."""
+    tally: dict[int, Counter] = defaultdict(Counter)
+    moved = (
+        RecordMove.objects.filter(reorganisation=reorganisation, from_branch_id__in=dissolved)
+        .values_list("from_branch_id", "to_branch_id")
+        .annotate(n=Count("id"))
+    )
+    for source, target, n in moved:
+        tally[source][target] += n
+    successors = {source: counter.most_common(1)[0][0] for source, counter in tally.items()}
+    for source, target in (
+        LineageEdge.objects.filter(reorganisation=reorganisation, predecessor_id__in=dissolved)
+        .order_by("-id")
+        .values_list("predecessor_id", "successor_id")
+    ):
+        successors.setdefault(source, target)
+    return successors
+
+
+def records_rehome(reorganisation: Reorganisation) -> None:
+    day = reorganisation.effective_on
+    dissolved = list(Branch.objects.filter(dissolved_on=day).values_list("id", flat=True))
+    if not dissolved:
+        return
+    mapping = _successors(reorganisation, dissolved)
+    first_year = _year_dated_from(day)
+    values = ", ".join(f"({int(u)}, {int(s)})" for u, s in mapping.items())
+    with connection.cursor() as cursor:
+        # Registrations: to the branch their subject belongs to now.
+        cursor.execute(
+            f"""UPDATE learning_registration SET branch_id = COALESCE(
+                    (SELECT branch_id FROM learning_household s WHERE s.id = learning_registration.household_id),
+                    (SELECT branch_id FROM learning_clan s WHERE s.id = learning_registration.clan_id),
+                    (SELECT branch_id FROM learning_community s WHERE s.id = learning_registration.community_id),
+                    (SELECT branch_id FROM learning_citizen s WHERE s.id = learning_registration.citizen_id),
+                    (SELECT branch_id FROM associations_organization s
+                        WHERE s.id = learning_registration.organization_id),
+                    learning_registration.branch_id)
+                WHERE branch_id IN ({",".join(str(int(u)) for u in dissolved)}) AND registered_on >= %s""",  # noqa: S608 — ids are ints
+            [day],
+        )
+    if not mapping:
+        return
+    _rehome_decisions(day, mapping, values)
+    _rehome_counts(first_year, mapping)
+    TitleFigure.objects.filter(branch_id__in=dissolved, year__gte=first_year).delete()
+
+
+def _rehome_decisions(day, mapping: dict[int, int], values: str) -> None:
+    moving = list(
+        Decision.objects.filter(branch_id__in=mapping, decided_on__gte=day).values_list(
+            "id", "branch_id", "kind_id", "year"
+        )
+    )
+    if not moving:
+        return
+    keys = {(mapping[branch], kind, year) for _id, branch, kind, year in moving}
+    keeper: dict[tuple, int] = {}
+    for pk, branch, kind, year in Decision.objects.filter(
+        branch_id__in={key[0] for key in keys}, year__in={key[2] for key in keys}
+    ).values_list("id", "branch_id", "kind_id", "year"):
+        if (branch, kind, year) in keys:
+            keeper.setdefault((branch, kind, year), pk)
+    merged: list[tuple[int, int]] = []
+    for pk, branch, kind, year in sorted(moving):
+        key = (mapping[branch], kind, year)
+        if key in keeper:
+            merged.append((pk, keeper[key]))
+        else:
+            keeper[key] = pk
+    with connection.cursor() as cursor:
+        if merged:
+            pairs = ", ".join(f"({int(a)}, {int(b)})" for a, b in merged)
+            cursor.execute(
+                f"""WITH m(old_id, new_id) AS (VALUES {pairs})
+                    UPDATE learning_registration SET decision_id = m.new_id
+                    FROM m WHERE learning_registration.decision_id = m.old_id"""  # noqa: S608 — ids are ints
+            )
+            Decision.objects.filter(id__in=[a for a, _b in merged]).delete()
+        cursor.execute(
+            f"""WITH m(unit, successor) AS (VALUES {values})
+                UPDATE learning_decision SET branch_id = m.successor
+                FROM m WHERE learning_decision.branch_id = m.unit AND learning_decision.decided_on >= %s""",  # noqa: S608 — ids are ints
+            [day],
+        )
+
+
+def _rehome_counts(first_year: int, mapping: dict[int, int]) -> None:
+    rows = (
+        EligibleCount.objects.filter(branch_id__in=mapping, year__gte=first_year)
+        .values_list("branch_id", "kind_id", "year")
+        .annotate(total=Sum("count"))
+    )
+    totals: Counter = Counter()
+    for branch, kind, year, total in rows:
+        totals[(mapping[branch], kind, year)] += total
+    if not totals:
+        return
+    existing = {
+        (row.branch_id, row.kind_id, row.year): row
+        for row in EligibleCount.objects.filter(branch_id__in={key[0] for key in totals}, year__gte=first_year)
+        if (row.branch_id, row.kind_id, row.year) in totals
+    }
+    EligibleCount.objects.filter(branch_id__in=mapping, year__gte=first_year).delete()
+    for key, row in existing.items():
+        row.count += totals.pop(key)
+    EligibleCount.objects.bulk_update(list(existing.values()), ["count"])
+    EligibleCount.objects.bulk_create(
+        EligibleCount(branch_id=branch, kind_id=kind, year=year, count=count)
+        for (branch, kind, year), count in sorted(totals.items())
+    )
+
+
+def rounds_check() -> None:
+    """No record dated on or after a round's effective day on a unit it dissolved or a
+    fund it closed."""
+    problems = []
+    for reorganisation in Reorganisation.objects.filter(status=Reorganisation.Status.APPLIED):
+        day = reorganisation.effective_on
+        dissolved = Branch.objects.filter(dissolved_on=day).values("id")
+        closed = Fund.objects.filter(closed_on__lte=day, branch__in=dissolved).values("id")
+        checks = {
+            "donations": Donation.objects.filter(fund__in=closed, received_on__gte=day),
+            "ledger rows": LedgerEntry.objects.filter(fund__in=closed, occurred_on__gte=day).exclude(
+                transfer__isnull=False
+            ),
+            "scholarship rounds": ScholarshipRound.objects.filter(branch__in=dissolved, awarded_on__gte=day),
+            "registrations": Registration.objects.filter(branch__in=dissolved, registered_on__gte=day),
+            "decisions": Decision.objects.filter(branch__in=dissolved, decided_on__gte=day),
+            "eligible counts": EligibleCount.objects.filter(branch__in=dissolved, year__gte=_year_dated_from(day)),
+        }
+        for label, queryset in checks.items():
+            count = queryset.count()
+            if count:
+                problems.append(f"{reorganisation.name}: {count} {label} dated after {day:%d/%m/%Y}")
+    if problems:
+        raise GeneratorError("; ".join(problems))
