@@ -105,7 +105,10 @@ def hanoi(django_db_setup, django_db_blocker):
     """One generation for the module, inside a transaction rolled back at its end."""
     with django_db_blocker.unblock(), transaction.atomic():
         hanoi_map_load(vintage="2017")
-        generate_hanoi(scale="small", seed=7)
+        # The 2017 map without the rounds: the catalogue's measures count each record where it
+        # is now, so only plans/indicators.py counts days before a reorganisation on the map
+        # then (tests/plans/test_history.py); the identity is the undated city's.
+        generate_hanoi(scale="small", seed=7, rounds=0)
         yield Branch.objects.city_root()
         transaction.set_rollback(True)
 
