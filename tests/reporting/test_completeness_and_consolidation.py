@@ -2,9 +2,11 @@
 sums, and the reminders sent to exactly the right clerks."""
 
 import datetime
+import io
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -189,3 +191,13 @@ def test_the_reminder_task_calls_the_service_for_today(tree, cast, year_form, pe
     Report.objects.all().delete()
     assert reminders_send.delay().get() == 1  # Phúc Xá's clerk; Trúc Bạch and Hàng Bạc have none
     assert mail.outbox[0].to == [cast.commune_clerk.email]
+
+
+def test_the_reminders_command_sends_todays_reminders_once(tree, cast, year_form, period):
+    deadlines(period, commune=timezone.localdate() + datetime.timedelta(days=3))
+    Report.objects.all().delete()
+    out = io.StringIO()
+    call_command("send_report_reminders", stdout=out)
+    call_command("send_report_reminders", stdout=out)  # the same day again: nothing more
+    assert out.getvalue().splitlines() == ["1 reminder(s) sent.", "0 reminder(s) sent."]
+    assert [message.to for message in mail.outbox] == [[cast.commune_clerk.email]]
