@@ -18,7 +18,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
-from khuyenhoc.xlsx import Sheet
+from khuyenhoc.xlsx import Plain, Rate, Sheet
 from plans.models import ReportExport, RunStatus
 from plans.selectors import Dashboard, Figure, TargetProgress, dashboard_for
 from plans.timeline import YearRow, year_rows
@@ -75,7 +75,7 @@ def dashboard_sheets(dashboard: Dashboard) -> list[Sheet]:
             heading += [
                 [_("As of"), item.now.as_of],
                 [_("Counted"), item.now.numerator, _("Out of"), item.now.denominator],
-                [_("Percentage"), float(item.now.percent) if item.now.percent is not None else None],
+                [_("Percentage"), Rate.of_percent(item.now.percent)],
                 [_("Gap to target"), item.now.gap, item.now.gap_text],
             ]
         if not item.available:
@@ -86,7 +86,7 @@ def dashboard_sheets(dashboard: Dashboard) -> list[Sheet]:
                 row.branch.name,
                 row.now.numerator if row.now else None,
                 row.now.denominator if row.now else None,
-                float(row.now.percent) if row.now and row.now.percent is not None else None,
+                Rate.of_percent(row.now.percent if row.now else None),
                 row.now.gap if row.now else None,
                 f"{row.status_symbol} {row.status_label}",
             ]
@@ -100,12 +100,12 @@ def dashboard_sheets(dashboard: Dashboard) -> list[Sheet]:
 def _year_cells(row: YearRow) -> list:
     figure = row.figure
     return [
-        row.year,
-        float(row.milestone) if row.milestone is not None else None,
+        Plain(row.year),
+        Rate.of_percent(row.milestone),
         figure.as_of if figure else None,
         figure.numerator if figure else None,
         figure.denominator if figure else None,
-        float(figure.percent) if figure and figure.percent is not None else None,
+        Rate.of_percent(figure.percent if figure else None),
         f"{row.status_symbol} {row.status_label}",
     ]
 
@@ -115,7 +115,7 @@ def _year_block(item: TargetProgress) -> list[list]:
     rows = year_rows(item)
     if not rows:
         return []
-    headers = [_("Year"), _("Milestone (%)"), _("As of"), _("Counted"), _("Out of"), _("Percentage"), _("Status")]
+    headers = [_("Year"), _("Milestone"), _("As of"), _("Counted"), _("Out of"), _("Percentage"), _("Status")]
     return [[_("Year by year")], headers, *[_year_cells(row) for row in rows], []]
 
 
