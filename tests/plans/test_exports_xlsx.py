@@ -20,7 +20,7 @@ def workbook(client_for, cast, tree, plan_data):
 
 def test_a_branchs_rate_is_its_fraction_in_percent_format(workbook):
     rows = {row[0].value: row for row in workbook.worksheets[0].iter_rows() if row and row[0].value}
-    branch, counted, out_of, rate = rows["Phường Phúc Xá"][:4]
+    _branch, counted, out_of, rate = rows["Phường Phúc Xá"][:4]
     assert (counted.value, out_of.value) == (2, 3)
     assert "%" in rate.number_format
     assert rate.value == pytest.approx(2 / 3, abs=0.0001)
