@@ -75,7 +75,7 @@ def layout(page) -> dict:
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (375, 812)])
 def test_the_dashboard_fits_the_window_and_no_cell_wraps_word_by_word(
-    browser, live_server, cast, wide_panels, width, height
+    browser, live_server, cast, wide_panels, width, height, tmp_path
 ):
     context = browser.new_context(base_url=live_server.url, locale="vi-VN", viewport={"width": width, "height": height})
     page = context.new_page()
@@ -84,7 +84,7 @@ def test_the_dashboard_fits_the_window_and_no_cell_wraps_word_by_word(
     page.wait_for_url("**/")
     page.goto("/plans/dashboard/")
     page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length >= 4")
-    page.screenshot(path=f"/tmp/dashboard-{width}.png", full_page=True)
+    page.screenshot(path=tmp_path / f"dashboard-{width}.png", full_page=True)  # to look at when it fails
 
     measured = layout(page)
     assert measured["scrollWidth"] <= measured["innerWidth"], "the page scrolls sideways"
