@@ -26,6 +26,7 @@ from imports import services, tasks
 from imports.models import RUNNING, ImportJob, ImportStatus
 from khuyenhoc import imports
 from khuyenhoc.pagination import paged
+from khuyenhoc.sorting import sorted_by
 from khuyenhoc.xlsx import XLSX_CONTENT_TYPE
 
 LIST_PAGE_SIZE = 50
@@ -114,6 +115,18 @@ def start(request, kind: str):
     )
 
 
+# The list's sortable columns (khuyenhoc.sorting); newest first by default. Register and
+# status are not among them: their stored keys do not sort like the words shown.
+JOB_SORTS = {
+    "file": "original_name",
+    "branch": "branch__path",
+    "by": "created_by__last_name",
+    "at": "created_at",
+    "rows": "total_rows",
+    "errors": "error_count",
+}
+
+
 @login_required
 @require_GET
 def job_list(request):
@@ -130,7 +143,13 @@ def job_list(request):
         request,
         "imports/job_list.html",
         {
-            **paged(request, jobs.order_by("-created_at", "-id"), size=LIST_PAGE_SIZE),
+            **paged(
+                request,
+                sorted_by(
+                    jobs, JOB_SORTS, request.GET.get("sort"), "-at", names={"original_name", "created_by__last_name"}
+                ),
+                size=LIST_PAGE_SIZE,
+            ),
             "kind": kind if kind in adapters else "",
             "status": status if status in ImportStatus.values else "",
             "kinds": [(key, adapter.title) for key, adapter in adapters.items()],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
@@ -47,3 +49,50 @@ def format_money_short(value: int | None) -> str:
     if magnitude >= THOUSAND:
         return _("%(amount)s thousand đồng") % {"amount": sign + _one_decimal(magnitude, THOUSAND)}
     return _("%(amount)s đồng") % {"amount": group_digits(value)}
+
+
+# --- A column of amounts in one unit -----------------------------------------------------------
+# A table shows every amount of a column in the same unit, named once in the header
+# ("Tổng (tỷ đồng)": 1,10 · 0,56 · 0,03), never "1,1 tỷ đồng" above "561 triệu đồng".
+@dataclass(frozen=True)
+class MoneyUnit:
+    """The unit of one column: its size in đồng and the decimals every cell shows."""
+
+    size: int
+    decimals: int
+
+    @property
+    def name(self) -> str:
+        names = {BILLION: _("billion đồng"), MILLION: _("million đồng"), THOUSAND: _("thousand đồng")}
+        return names.get(self.size, _("đồng"))
+
+    def format(self, value: int | None) -> str:
+        """The amount in this unit with a decimal comma and '.' grouping: 561234000 → '561,2'."""
+        if value is None or value == "":
+            return ""
+        value = int(value)
+        if self.size == 1:
+            return group_digits(value)
+        step = Decimal(1).scaleb(-self.decimals)
+        scaled = (Decimal(abs(value)) / Decimal(self.size)).quantize(step, rounding=ROUND_HALF_UP)
+        if value and not scaled:  # not zero, but below the column's last decimal
+            return ("> -" if value < 0 else "< ") + _decimal_comma(step)
+        return ("-" if value < 0 and scaled else "") + _decimal_comma(scaled)
+
+
+def _decimal_comma(number: Decimal) -> str:
+    whole, _dot, fraction = f"{number:f}".partition(".")
+    whole = group_digits(int(whole))
+    return f"{whole},{fraction}" if fraction else whole
+
+
+def money_unit(values: Iterable[int | None]) -> MoneyUnit:
+    """The unit that suits the largest amount of a column: tỷ from a billion, triệu from a
+    million, nghìn from a thousand, else đồng; with the decimals that keep its largest amount
+    to about three significant digits (1,10 tỷ · 56,1 triệu · 561 triệu)."""
+    largest = max((abs(int(v)) for v in values if v not in (None, "")), default=0)
+    for size in (BILLION, MILLION, THOUSAND):
+        if largest >= size:
+            scaled = largest / size
+            return MoneyUnit(size=size, decimals=2 if scaled < 10 else 1 if scaled < 100 else 0)
+    return MoneyUnit(size=1, decimals=0)

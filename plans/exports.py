@@ -18,7 +18,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
-from khuyenhoc.xlsx import Sheet
+from khuyenhoc.xlsx import Plain, Rate, Sheet
 from plans.models import ReportExport, RunStatus
 from plans.selectors import Dashboard, Figure, TargetProgress, dashboard_for
 from plans.timeline import YearRow, year_rows
@@ -75,7 +75,7 @@ def dashboard_sheets(dashboard: Dashboard) -> list[Sheet]:
             heading += [
                 [_("As of"), item.now.as_of],
                 [_("Counted"), item.now.numerator, _("Out of"), item.now.denominator],
-                [_("Percentage"), float(item.now.percent) if item.now.percent is not None else None],
+                [_("Percentage"), Rate.of_percent(item.now.percent)],
                 [_("Gap to target"), item.now.gap, item.now.gap_text],
             ]
         if not item.available:
@@ -86,7 +86,7 @@ def dashboard_sheets(dashboard: Dashboard) -> list[Sheet]:
                 row.branch.name,
                 row.now.numerator if row.now else None,
                 row.now.denominator if row.now else None,
-                float(row.now.percent) if row.now and row.now.percent is not None else None,
+                Rate.of_percent(row.now.percent if row.now else None),
                 row.now.gap if row.now else None,
                 f"{row.status_symbol} {row.status_label}",
             ]
@@ -100,12 +100,12 @@ def dashboard_sheets(dashboard: Dashboard) -> list[Sheet]:
 def _year_cells(row: YearRow) -> list:
     figure = row.figure
     return [
-        row.year,
-        float(row.milestone) if row.milestone is not None else None,
+        Plain(row.year),
+        Rate.of_percent(row.milestone),
         figure.as_of if figure else None,
         figure.numerator if figure else None,
         figure.denominator if figure else None,
-        float(figure.percent) if figure and figure.percent is not None else None,
+        Rate.of_percent(figure.percent if figure else None),
         f"{row.status_symbol} {row.status_label}",
     ]
 
@@ -115,12 +115,18 @@ def _year_block(item: TargetProgress) -> list[list]:
     rows = year_rows(item)
     if not rows:
         return []
-    headers = [_("Year"), _("Milestone (%)"), _("As of"), _("Counted"), _("Out of"), _("Percentage"), _("Status")]
+    headers = [_("Year"), _("Milestone"), _("As of"), _("Counted"), _("Out of"), _("Percentage"), _("Status")]
     return [[_("Year by year")], headers, *[_year_cells(row) for row in rows], []]
 
 
 # --- PDF ---------------------------------------------------------------------------------------
 _STATUS_GREY = {"met": 60, "on_track": 110, "behind": 170, "missed": 200, "no_data": 230}
+ELLIPSIS = "…"
+# Rows end this far above the page's bottom edge (the footer sits below).
+BOTTOM = 18
+# A table or chart split across pages carries at least this many rows onto the next page, and
+# a heading stays with at least this many of its rows: no page holds a lone row or heading.
+MIN_ROWS = 3
 
 
 class _Report(FPDF):
@@ -140,52 +146,144 @@ class _Report(FPDF):
         self.cell(0, 5, f"{self.page_no()}/{{nb}}", align="C")
 
     def need(self, height: float) -> None:
-        if self.get_y() + height > self.h - 18:
+        if self.get_y() + height > self.h - BOTTOM:
             self.add_page()
+
+    def at_page_top(self) -> bool:
+        return self.get_y() <= self.t_margin + 0.01
+
+
+def fit_text(pdf: FPDF, text: str, width: float) -> str:
+    """`text` as it fits `width` mm in the current font: whole, or cut at a word boundary (at a
+    character when a word boundary would lose more than half of it) and ended with "…"."""
+    text = str(text)
+    if pdf.get_string_width(text) <= width:
+        return text
+    room = width - pdf.get_string_width(ELLIPSIS)
+    low, high = 0, len(text)  # the longest start of the text that fits the room
+    while low < high:
+        middle = (low + high + 1) // 2
+        if pdf.get_string_width(text[:middle].rstrip()) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    cut = text[:low]
+    space = cut.rfind(" ")
+    if not text[low].isspace() and space > len(cut) // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—(") + ELLIPSIS
+
+
+def _cell_text(pdf: FPDF, text: str, width: float) -> str:
+    """What a cell `width` mm wide shows of `text` (fpdf2 pads a cell by c_margin on each side)."""
+    return fit_text(pdf, text, width - 2 * pdf.c_margin)
+
+
+def rows_on_this_page(pdf: _Report, remaining: int, row_height: float, heading: float = 0) -> int:
+    """How many of the `remaining` rows to draw on this page under `heading` mm: all that fit, or
+    fewer so that at least MIN_ROWS go on to the next page; 0 means: start on a new page."""
+    room = int((pdf.h - BOTTOM - pdf.get_y() - heading) // row_height)
+    if remaining <= room:
+        return remaining
+    take = min(room, remaining - MIN_ROWS)
+    if take < min(MIN_ROWS, remaining):
+        return 1 if pdf.at_page_top() else 0
+    return take
 
 
 def _bar_chart(pdf: _Report, *, title: str, bars: list[tuple[str, float | None, int]], threshold: float) -> None:
-    """Horizontal bars (label, percent, grey level) with the target line; values printed beside each bar."""
+    """Horizontal bars (label, percent, grey level) with the target line, named in a legend
+    beside the title; each bar's value is printed beside it, moved past the target line when
+    it would cross it."""
     if not bars:
         return
     row = 6
     label_width, chart_width = 60, 95
-    pdf.need(12 + row * min(len(bars), 8))
-    pdf.set_font("DejaVu", "B", 9)
-    pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 8)
     left = pdf.l_margin + label_width
-    top = pdf.get_y()
-    for label, percent, grey in bars:
-        if pdf.get_y() + row > pdf.h - 18:
-            _threshold_line(pdf, left, chart_width, top, pdf.get_y(), threshold)
+    line_x = left + chart_width * threshold / 100
+    done = 0
+    while done < len(bars):
+        count = rows_on_this_page(pdf, len(bars) - done, row, heading=8)
+        if count == 0:
             pdf.add_page()
-            top = pdf.get_y()
-        y = pdf.get_y()
-        pdf.set_xy(pdf.l_margin, y)
-        pdf.cell(label_width - 2, row, label[:40], align="R")
-        width = chart_width * min(max(percent or 0, 0), 100) / 100
-        pdf.set_fill_color(grey, grey, grey)
-        if width > 0:
-            pdf.rect(left, y + 1, width, row - 2, style="F")
-        pdf.set_xy(left + width + 1, y)
-        pdf.cell(20, row, _pct(Decimal(str(percent)).quantize(Decimal("0.01")) if percent is not None else None))
-        pdf.set_xy(pdf.l_margin, y + row)
-    _threshold_line(pdf, left, chart_width, top, pdf.get_y(), threshold)
+            continue
+        _chart_heading(pdf, title, left, threshold)  # repeated on each page the chart runs onto
+        top = pdf.get_y()
+        for label, percent, grey in bars[done : done + count]:
+            y = pdf.get_y()
+            pdf.set_xy(pdf.l_margin, y)
+            pdf.cell(label_width - 2, row, _cell_text(pdf, label, label_width - 2), align="R")
+            width = chart_width * min(max(percent or 0, 0), 100) / 100
+            pdf.set_fill_color(grey, grey, grey)
+            if width > 0:
+                pdf.rect(left, y + 1, width, row - 2, style="F")
+            value = _pct(Decimal(str(percent)).quantize(Decimal("0.01")) if percent is not None else None)
+            value_x = value_label_x(left + width + 1, pdf.get_string_width(value) + 2 * pdf.c_margin, line_x)
+            pdf.set_xy(value_x, y)
+            pdf.cell(pdf.get_string_width(value) + 2 * pdf.c_margin, row, value)
+            pdf.set_xy(pdf.l_margin, y + row)
+        _dashed_line(pdf, line_x, top, pdf.get_y())
+        done += count
+        if done < len(bars):
+            pdf.add_page()
     pdf.ln(2)
 
 
-def _threshold_line(pdf: _Report, left: float, chart_width: float, top: float, bottom: float, threshold: float):
-    x = left + chart_width * threshold / 100
+def value_label_x(x: float, width: float, line_x: float, gap: float = 1.0) -> float:
+    """Where a bar's value label starts: at `x`, unless its `width` would cross the target line
+    at `line_x`; then just past the line."""
+    if x - gap <= line_x <= x + width + gap:
+        return line_x + gap
+    return x
+
+
+def _chart_heading(pdf: _Report, title: str, left: float, threshold: float) -> None:
+    """The chart's title, and from the chart's left edge a legend: a dashed stroke, "target …"."""
+    y = pdf.get_y()
+    pdf.set_font("DejaVu", "B", 9)
+    pdf.cell(left - pdf.l_margin - 2, 6, _cell_text(pdf, title, left - pdf.l_margin - 2))
+    pdf.set_font("DejaVu", "", 7)
+    _dashed_line(pdf, left + 1, y + 3, y + 3, horizontal_to=left + 7)
+    pdf.set_xy(left + 8, y)
+    pdf.cell(60, 6, _("target %(threshold)s") % {"threshold": _pct(Decimal(str(threshold)))})
+    pdf.set_font("DejaVu", "", 8)
+    pdf.set_xy(pdf.l_margin, y + 8)
+
+
+def _dashed_line(pdf: _Report, x: float, top: float, bottom: float, horizontal_to: float | None = None) -> None:
     pdf.set_draw_color(0, 0, 0)
     pdf.set_dash_pattern(dash=1.5, gap=1)
-    pdf.line(x, top, x, bottom)
+    if horizontal_to is None:
+        pdf.line(x, top, x, bottom)
+    else:
+        pdf.line(x, top, horizontal_to, top)
     pdf.set_dash_pattern()
-    pdf.set_xy(x - 10, bottom)
-    pdf.set_font("DejaVu", "", 7)
-    pdf.cell(20, 4, _("target %(threshold)s") % {"threshold": _pct(Decimal(str(threshold)))}, align="C")
-    pdf.set_font("DejaVu", "", 8)
-    pdf.set_xy(pdf.l_margin, bottom + 4)
+
+
+def _table(pdf: _Report, widths, headers, rows: list[tuple], left_aligned: set[int]) -> None:
+    """A bordered table whose header is repeated on each page it runs onto, split so that no
+    page holds fewer than MIN_ROWS of its rows (or all of them). Every cell is fitted to its
+    width with "…"."""
+    row_height, header_height = 5.5, 6
+    done = 0
+    while done < len(rows):
+        count = rows_on_this_page(pdf, len(rows) - done, row_height, heading=header_height)
+        if count == 0:
+            pdf.add_page()
+            continue
+        pdf.set_font("DejaVu", "B", 8)
+        for width, header in zip(widths, headers, strict=True):
+            pdf.cell(width, header_height, _cell_text(pdf, header, width), border=1)
+        pdf.ln()
+        pdf.set_font("DejaVu", "", 8)
+        for cells in rows[done : done + count]:
+            for width, (position, text) in zip(widths, enumerate(cells), strict=True):
+                align = "L" if position in left_aligned else "R"
+                pdf.cell(width, row_height, _cell_text(pdf, text, width), border=1, align=align)
+            pdf.ln()
+        done += count
+        if done < len(rows):
+            pdf.add_page()
 
 
 def _figure_line(figure: Figure | None, available: bool = True) -> str:
@@ -246,7 +344,7 @@ def dashboard_pdf(dashboard: Dashboard) -> bytes:
     pdf.ln(3)
 
     for index, item in enumerate(dashboard.targets, start=1):
-        pdf.need(40)
+        pdf.need(50)  # the heading, its figures, and a chart heading with its first rows
         pdf.set_font("DejaVu", "B", 11)
         pdf.multi_cell(0, 6, f"{index}. {_target_title(item)}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", "", 9)
@@ -290,27 +388,21 @@ def _year_table(pdf: _Report, item: TargetProgress) -> None:
         return
     widths = (16, 26, 26, 26, 26, 24, 36)
     headers = (_("Year"), _("Milestone"), _("As of"), _("Counted"), _("Out of"), _("Percentage"), _("Status"))
-    pdf.need(14)
-    pdf.set_font("DejaVu", "B", 8)
-    for width, header in zip(widths, headers, strict=True):
-        pdf.cell(width, 6, header, border=1)
-    pdf.ln()
-    pdf.set_font("DejaVu", "", 8)
+    cells = []
     for row in rows:
-        pdf.need(6)
         figure = row.figure
-        cells = (
-            str(row.year),
-            _pct(row.milestone) if row.milestone is not None else "—",
-            figure.as_of.strftime("%d/%m/%Y") if figure else "—",
-            _num(figure.numerator) if figure else "—",
-            _num(figure.denominator) if figure else "—",
-            _pct(figure.percent) if figure else "—",
-            f"{row.status_symbol} {row.status_label}",
+        cells.append(
+            (
+                str(row.year),
+                _pct(row.milestone) if row.milestone is not None else "—",
+                figure.as_of.strftime("%d/%m/%Y") if figure else "—",
+                _num(figure.numerator) if figure else "—",
+                _num(figure.denominator) if figure else "—",
+                _pct(figure.percent) if figure else "—",
+                f"{row.status_symbol} {row.status_label}",
+            )
         )
-        for width, (position, text) in zip(widths, enumerate(cells), strict=True):
-            pdf.cell(width, 5.5, str(text), border=1, align="L" if position in (0, 2, 6) else "R")
-        pdf.ln()
+    _table(pdf, widths, headers, cells, left_aligned={0, 2, 6})
     pdf.ln(2)
 
 
@@ -319,26 +411,18 @@ def _children_table(pdf: _Report, item: TargetProgress) -> None:
         return
     widths = (62, 22, 22, 20, 20, 34)
     headers = (_("Branch"), _("Counted"), _("Out of"), _("Percentage"), _("Gap"), _("Status"))
-    pdf.need(14)
-    pdf.set_font("DejaVu", "B", 8)
-    for width, header in zip(widths, headers, strict=True):
-        pdf.cell(width, 6, header, border=1)
-    pdf.ln()
-    pdf.set_font("DejaVu", "", 8)
-    for row in item.children:
-        pdf.need(6)
-        now = row.now
-        cells = (
-            row.branch.name[:38],
-            _num(now.numerator) if now else "—",
-            _num(now.denominator) if now else "—",
-            _pct(now.percent) if now else "—",
-            _num(now.gap) if now else "—",
+    cells = [
+        (
+            row.branch.name,
+            _num(row.now.numerator) if row.now else "—",
+            _num(row.now.denominator) if row.now else "—",
+            _pct(row.now.percent) if row.now else "—",
+            _num(row.now.gap) if row.now else "—",
             f"{row.status_symbol} {row.status_label}",
         )
-        for width, (position, text) in zip(widths, enumerate(cells), strict=True):
-            pdf.cell(width, 5.5, str(text), border=1, align="L" if position in (0, 5) else "R")
-        pdf.ln()
+        for row in item.children
+    ]
+    _table(pdf, widths, headers, cells, left_aligned={0, 5})
 
 
 def report_export_build(*, export_id: int) -> None:

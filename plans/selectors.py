@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from associations.models import Branch, RecordMove, Reorganisation
+from khuyenhoc.money import MoneyUnit, money_unit
 from plans.models import (
     Indicator,
     IndicatorValue,
@@ -446,6 +447,20 @@ class MoneyPanel:
             cells = [self.cells.get((year, name), (0, 0)) for name in self.fund_models]
             yield year, cells, sum(amount for amount, _n in cells)
 
+    def table(self) -> dict:
+        """The table as the page shows it: each column's amounts in one unit named in its header.
+        {"columns": [(name, unit)], "total_unit": unit, "rows": [(year, [(amount, unit)], total)]}"""
+        rows = list(self.rows())
+        units = [money_unit(cells[i][0] for _y, cells, _t in rows) for i in range(len(self.fund_models))]
+        return {
+            "columns": list(zip(self.fund_models, units, strict=True)),
+            "total_unit": money_unit(total for _y, _c, total in rows),
+            "rows": [
+                (year, [(amount, unit) for (amount, _n), unit in zip(cells, units, strict=True)], total)
+                for year, cells, total in rows
+            ],
+        }
+
     def chart_data(self) -> dict:
         return {
             "years": self.years,
@@ -481,6 +496,11 @@ class ScholarshipPanel:
     available: bool
     # [(year, turns, amount in đồng)]
     rows: list[tuple[int, int, int]] = field(default_factory=list)
+
+    @property
+    def amount_unit(self) -> MoneyUnit:
+        """The one unit of the Amount column (khuyenhoc.money.money_unit)."""
+        return money_unit(amount for _y, _t, amount in self.rows)
 
     def chart_data(self) -> dict:
         return {

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from associations.access import require_manage
 from associations.models import AuditAction, AuditEntry, PersonalDataExport, PersonalDataExportKind
 from khuyenhoc.pagination import CappedPaginator, paged
+from khuyenhoc.sorting import sorted_by
 
 # What the log can be filtered by: (app label, model) of each audited kind of record.
 KINDS = {
@@ -29,6 +30,14 @@ KINDS = {
     "award": (("scholarships", "award"), _("Awards")),
     "plan": (("plans", "plan"), _("Plans")),
     "target": (("plans", "target"), _("Targets")),
+}
+# The log's sortable columns (khuyenhoc.sorting); newest first by default. The action is not
+# among them: its stored keys do not sort like the words shown.
+AUDIT_SORTS = {
+    "at": "at",
+    "actor": "actor__last_name",
+    "record": "object_repr",
+    "branch": "branch__path",
 }
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -86,7 +95,16 @@ def audit_log(request):
     return render(
         request,
         "associations/audit_log.html",
-        {"form": form, **paged(request, entries.order_by("-at", "-id"), paginator_class=CappedPaginator)},
+        {
+            "form": form,
+            **paged(
+                request,
+                sorted_by(
+                    entries, AUDIT_SORTS, request.GET.get("sort"), "-at", names={"actor__last_name", "object_repr"}
+                ),
+                paginator_class=CappedPaginator,
+            ),
+        },
     )
 
 

@@ -1,6 +1,6 @@
 from django import template
 
-from khuyenhoc.money import format_money, format_money_short, group_digits
+from khuyenhoc.money import MoneyUnit, format_money, format_money_short, group_digits, money_unit
 
 register = template.Library()
 
@@ -23,3 +23,17 @@ def grouped(value):
     if value is None or value == "":
         return ""
     return group_digits(int(value))
+
+
+# A table column of amounts in one unit (khuyenhoc.money.MoneyUnit): the header names the
+# unit once, every cell is a number in it.
+@register.filter
+def column_unit(values) -> MoneyUnit:
+    """{% with unit=amounts|column_unit %} → the unit that suits the column's largest amount."""
+    return money_unit(values)
+
+
+@register.filter
+def in_unit(value, unit: MoneyUnit) -> str:
+    """{{ amount|in_unit:unit }} → 561,2 (in the column's unit, with a decimal comma)."""
+    return unit.format(value)
