@@ -16,7 +16,7 @@ from associations.models import (
 from associations.personal_data import citizen_id_holder, citizen_id_taken_elsewhere
 from associations.validators import validate_citizen_id
 from khuyenhoc.text import clean_text
-from khuyenhoc.widgets import DayFirstDateInput, SearchSelect
+from khuyenhoc.widgets import DayFirstDateInput, SearchSelect, search_only
 
 DATE_WIDGET = DayFirstDateInput()
 
@@ -212,6 +212,7 @@ class MemberFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = _scoped_branches(user, ADMINISTRATIVE_LEVELS)
+        search_only(self.fields["branch"])  # the list's filter: searched, not listed (a city: ~600)
 
 
 class OrganizationForm(CleanTextMixin, forms.ModelForm):

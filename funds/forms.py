@@ -16,7 +16,7 @@ from associations.models import Branch, Member, Organization
 from funds import selectors
 from funds.models import DonationMethod, DonorKind, Fund, FundModel, LegalForm
 from funds.periods import PeriodForm
-from khuyenhoc.widgets import DayFirstDateInput, SearchIdInput, SearchSelect
+from khuyenhoc.widgets import DayFirstDateInput, SearchIdInput, SearchSelect, search_only
 
 DATE_WIDGET = DayFirstDateInput()
 MONEY_NOISE = re.compile(r"[\s.,₫]|đồng|vnđ|vnd", re.IGNORECASE)
@@ -210,6 +210,7 @@ class ListFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["branch"].queryset = visible_branches(user)
+        search_only(self.fields["branch"])  # a list's filter: searched, not listed
 
     def filter(self, queryset):
         """The queryset narrowed by the valid filters (an invalid filter is ignored and shown as an error)."""
@@ -250,6 +251,7 @@ class DonationFilterForm(ListFilterForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         self.fields["fund"].queryset = Fund.objects.visible_to(user).order_by("name")
+        search_only(self.fields["fund"])
 
     def filter_more(self, queryset, data):
         return selectors.donations_filter(
@@ -273,6 +275,7 @@ class FundFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = visible_branches(user)
+        search_only(self.fields["branch"])
 
     def filter(self, queryset):
         if not self.is_bound or not self.is_valid():
@@ -295,3 +298,4 @@ class ReportForm(PeriodForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = visible_branches(user)
+        search_only(self.fields["branch"])
