@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from associations.access import user_root_branch
 from associations.models import (
     Branch,
     BranchLevel,
@@ -212,7 +213,13 @@ class MemberFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = _scoped_branches(user, ADMINISTRATIVE_LEVELS)
-        search_only(self.fields["branch"])  # the list's filter: searched, not listed (a city: ~600)
+        # The list's filter: searched, not listed (a city: ~600), among the administrative
+        # levels from the user's own down.
+        root = user_root_branch(user)
+        levels = ADMINISTRATIVE_LEVELS
+        if root is not None and root.level in levels:
+            levels = levels[levels.index(root.level) :]
+        search_only(self.fields["branch"], levels=levels)
 
 
 class OrganizationForm(CleanTextMixin, forms.ModelForm):

@@ -59,6 +59,12 @@ def visible_branches(user, *, levels_below: int = 2):
     return queryset.filter(depth__lte=depth + levels_below).order_by("path")
 
 
+def searched_branches(user):
+    """The branches a user may pick in a filter that searches them (SearchOnlySelect): any of
+    their subtree, none of them listed."""
+    return Branch.objects.visible_to(user).order_by("path")
+
+
 def member_label(members, value) -> str:
     """ "Nguyễn Văn An · 1985 · Phường Phúc Xá" for the member picked (one query), or ""."""
     member = members.filter(pk=value).select_related("branch").first() if str(value).isdigit() else None
@@ -209,7 +215,7 @@ class ListFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["branch"].queryset = visible_branches(user)
+        self.fields["branch"].queryset = searched_branches(user)
         search_only(self.fields["branch"])  # a list's filter: searched, not listed
 
     def filter(self, queryset):
@@ -274,7 +280,7 @@ class FundFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = visible_branches(user)
+        self.fields["branch"].queryset = searched_branches(user)
         search_only(self.fields["branch"])
 
     def filter(self, queryset):
@@ -297,5 +303,5 @@ class ReportForm(PeriodForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = visible_branches(user)
+        self.fields["branch"].queryset = searched_branches(user)
         search_only(self.fields["branch"])

@@ -119,11 +119,13 @@ class SearchIdInput(forms.TextInput):
         return context
 
 
-def search_only(field: forms.ModelChoiceField) -> None:
+def search_only(field: forms.ModelChoiceField, *, levels=()) -> None:
     """Give a model choice field (its queryset already set) a SearchOnlySelect on the same
-    endpoint as its SearchSelect (or `url_name`)."""
+    endpoint as its SearchSelect; `levels`: the branch levels its search is narrowed to
+    (none: every level of the user's subtree)."""
     field.widget = SearchOnlySelect(field.widget.url_name, attrs=field.widget.attrs)
-    field.queryset = field.queryset  # links the widget to the field's choices (and levels)
+    field.queryset = field.queryset  # links the widget to the field's choices
+    field.widget.levels = set(levels)
 
 
 class SearchOnlySelect(SearchSelect):
@@ -132,10 +134,7 @@ class SearchOnlySelect(SearchSelect):
     no more to draw than one over three (one query, only when a value is chosen). picker.js
     then offers every result of the endpoint (`data-picker-open`): the form's field still
     checks the value posted against its queryset. Without JavaScript only the value already
-    chosen can be kept or cleared.
-
-    A field that narrows the search to the levels it offers (BranchChoiceField's
-    `offered_levels`) reads them in one query."""
+    chosen can be kept or cleared."""
 
     def render(self, name, value, attrs=None, renderer=None):
         iterator = self.choices
@@ -147,11 +146,6 @@ class SearchOnlySelect(SearchSelect):
         options = [("", field.empty_label)] if field.empty_label is not None else []
         if chosen:
             options += [(str(obj.pk), field.label_from_instance(obj)) for obj in queryset.filter(pk__in=chosen)]
-        levels = getattr(field, "offered_levels", None)
-        if levels is not None:
-            found = set(queryset.order_by().values_list("level", flat=True).distinct())
-            levels.update(found)
-            self.levels.update(found)
         final_attrs = {"name": name, **self.build_attrs(self.attrs, attrs)}
         final_attrs["data-picker-open"] = ""
         rows = format_html_join(

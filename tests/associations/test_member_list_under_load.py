@@ -11,7 +11,7 @@ from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 
-MEMBER_LIST_QUERIES = 6
+MEMBER_LIST_QUERIES = 5
 
 
 def _options(page: str, name: str) -> list[str]:

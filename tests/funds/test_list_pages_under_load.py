@@ -12,9 +12,9 @@ from tests.factories import donate
 pytestmark = pytest.mark.django_db
 
 # Pinned: the same count for a handful of records as for ten times more.
-DONATION_LIST_QUERIES = 8
+DONATION_LIST_QUERIES = 7
 LEDGER_QUERIES = 8
-REPORT_QUERIES = 14
+REPORT_QUERIES = 13
 
 
 def _options(page: str, name: str) -> list[str]:
