@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from associations.access import user_root_branch
 from associations.models import (
     Branch,
     BranchLevel,
@@ -16,7 +17,7 @@ from associations.models import (
 from associations.personal_data import citizen_id_holder, citizen_id_taken_elsewhere
 from associations.validators import validate_citizen_id
 from khuyenhoc.text import clean_text
-from khuyenhoc.widgets import DayFirstDateInput, SearchSelect
+from khuyenhoc.widgets import DayFirstDateInput, SearchSelect, search_only
 
 DATE_WIDGET = DayFirstDateInput()
 
@@ -212,6 +213,13 @@ class MemberFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = _scoped_branches(user, ADMINISTRATIVE_LEVELS)
+        # The list's filter: searched, not listed (a city: ~600), among the administrative
+        # levels from the user's own down.
+        root = user_root_branch(user)
+        levels = ADMINISTRATIVE_LEVELS
+        if root is not None and root.level in levels:
+            levels = levels[levels.index(root.level) :]
+        search_only(self.fields["branch"], levels=levels)
 
 
 class OrganizationForm(CleanTextMixin, forms.ModelForm):

@@ -20,9 +20,12 @@ import urllib.request
 from pathlib import Path
 
 from bench.common import out_dir, save
+from bench.scenarios import SCENARIOS as PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ["trivial", "dashboard_city", "dashboard_district", "members_city", "members_district"]
+# BENCH_SCENARIOS="trivial donations_city" runs some of them (the trivial page first, always).
+CHOSEN = os.environ.get("BENCH_SCENARIOS", " ".join(PAGES)).split()
+SCENARIOS = ["trivial", *[name for name in CHOSEN if name != "trivial"]]
 USERS = int(os.environ.get("BENCH_USERS", "20"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "60"))
 
@@ -55,6 +58,8 @@ def main() -> None:
     env = _environment()
     python = sys.executable
     bindir = Path(python).parent
+    # LOCUST=/path/to/locust when locust lives in a virtualenv of its own.
+    locust = os.environ.get("LOCUST") or str(bindir / "locust")
     subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     port = _free_port()
     workers = 2 * (os.cpu_count() or 1)
@@ -75,7 +80,7 @@ def main() -> None:
         for scenario in SCENARIOS:
             prefix = out_dir() / f"locust_{scenario}"
             subprocess.run(
-                [str(bindir / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+                [locust, "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                  "-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "--host", host,
                  "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"],
                 cwd=ROOT, env={**env, "BENCH_SCENARIO": scenario}, check=True,

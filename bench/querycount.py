@@ -9,14 +9,8 @@ from __future__ import annotations
 import sys
 
 from bench.common import save, setup_django
-
-PAGES = {
-    "dashboard_city": ("lanhdao.hanoi", "/plans/dashboard/"),
-    "dashboard_district": ("lanhdao.badinh", "/plans/dashboard/"),
-    "members_city": ("lanhdao.hanoi", "/registry/members/"),
-    "members_district": ("lanhdao.badinh", "/registry/members/"),
-    "trivial": ("lanhdao.hanoi", "/bench/trivial/"),
-}
+from bench.scenarios import SCENARIOS as PAGES
+from bench.scenarios import scenario_path
 
 
 def main(label: str) -> None:
@@ -33,6 +27,7 @@ def main(label: str) -> None:
     for name, (username, path) in PAGES.items():
         client = Client()
         client.force_login(get_user_model().objects.get(username=username))
+        path = scenario_path(lambda url, client=client: client.get(url).content.decode(), path)
         client.get(path)  # warm caches (content types, translations)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(path)

@@ -16,7 +16,7 @@ from associations.models import Branch, Member, Organization
 from funds import selectors
 from funds.models import DonationMethod, DonorKind, Fund, FundModel, LegalForm
 from funds.periods import PeriodForm
-from khuyenhoc.widgets import DayFirstDateInput, SearchIdInput, SearchSelect
+from khuyenhoc.widgets import DayFirstDateInput, SearchIdInput, SearchSelect, search_only
 
 DATE_WIDGET = DayFirstDateInput()
 MONEY_NOISE = re.compile(r"[\s.,₫]|đồng|vnđ|vnd", re.IGNORECASE)
@@ -57,6 +57,12 @@ def visible_branches(user, *, levels_below: int = 2):
     root = user_root_branch(user)
     depth = root.depth if root else 1
     return queryset.filter(depth__lte=depth + levels_below).order_by("path")
+
+
+def searched_branches(user):
+    """The branches a user may pick in a filter that searches them (SearchOnlySelect): any of
+    their subtree, none of them listed."""
+    return Branch.objects.visible_to(user).order_by("path")
 
 
 def member_label(members, value) -> str:
@@ -209,7 +215,8 @@ class ListFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["branch"].queryset = visible_branches(user)
+        self.fields["branch"].queryset = searched_branches(user)
+        search_only(self.fields["branch"])  # a list's filter: searched, not listed
 
     def filter(self, queryset):
         """The queryset narrowed by the valid filters (an invalid filter is ignored and shown as an error)."""
@@ -250,6 +257,7 @@ class DonationFilterForm(ListFilterForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         self.fields["fund"].queryset = Fund.objects.visible_to(user).order_by("name")
+        search_only(self.fields["fund"])
 
     def filter_more(self, queryset, data):
         return selectors.donations_filter(
@@ -272,7 +280,8 @@ class FundFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = visible_branches(user)
+        self.fields["branch"].queryset = searched_branches(user)
+        search_only(self.fields["branch"])
 
     def filter(self, queryset):
         if not self.is_bound or not self.is_valid():
@@ -294,4 +303,5 @@ class ReportForm(PeriodForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = visible_branches(user)
+        self.fields["branch"].queryset = searched_branches(user)
+        search_only(self.fields["branch"])

@@ -114,7 +114,8 @@ def fund_detail(request, pk: int):
         "funds/fund_detail.html",
         {
             "fund": fund,
-            **paged(request, entries),
+            # A city fund pays every award of its rounds: counted only up to the cap.
+            **paged(request, entries, paginator_class=CappedPaginator),
             "history": history_of(fund),
             "links": fund_links(fund),
             "breadcrumb": fund.branch.ancestors_and_self(),

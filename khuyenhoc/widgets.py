@@ -117,3 +117,40 @@ class SearchIdInput(forms.TextInput):
         if label:
             context["widget"]["attrs"]["data-picker-label"] = label
         return context
+
+
+def search_only(field: forms.ModelChoiceField, *, levels=()) -> None:
+    """Give a model choice field (its queryset already set) a SearchOnlySelect on the same
+    endpoint as its SearchSelect; `levels`: the branch levels its search is narrowed to
+    (none: every level of the user's subtree)."""
+    field.widget = SearchOnlySelect(field.widget.url_name, attrs=field.widget.attrs)
+    field.queryset = field.queryset  # links the widget to the field's choices
+    field.widget.levels = set(levels)
+
+
+class SearchOnlySelect(SearchSelect):
+    """A SearchSelect that does not list its choices: the <select> holds only the empty
+    choice and the value chosen, so a filter over hundreds of branches, funds or rounds costs
+    no more to draw than one over three (one query, only when a value is chosen). picker.js
+    then offers every result of the endpoint (`data-picker-open`): the form's field still
+    checks the value posted against its queryset. Without JavaScript only the value already
+    chosen can be kept or cleared."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        iterator = self.choices
+        field = getattr(iterator, "field", None)
+        queryset = getattr(iterator, "queryset", None)
+        if field is None or queryset is None:
+            return super().render(name, value, attrs, renderer)
+        chosen = [str(v) for v in self.format_value(value) if str(v).isdigit()]
+        options = [("", field.empty_label)] if field.empty_label is not None else []
+        if chosen:
+            options += [(str(obj.pk), field.label_from_instance(obj)) for obj in queryset.filter(pk__in=chosen)]
+        final_attrs = {"name": name, **self.build_attrs(self.attrs, attrs)}
+        final_attrs["data-picker-open"] = ""
+        rows = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((option, " selected" if option in chosen else "", label) for option, label in options),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), rows)

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
@@ -262,6 +262,33 @@ def _prefer_todays_map(rows, *, key_of) -> list:
     return [row for row in rows if (row.on_map != OnMap.IN_FORCE) == (key_of(row) in with_today)]
 
 
+def dashboard_targets(branch: Branch, *, plan: Plan | None = None, plans: list[Plan] | None = None) -> list[Target]:
+    """The targets the dashboard of `branch` shows, in order (two queries: the targets with
+    their plan and definition, their milestones): those of `plan`, else of `plans`, else of
+    every active plan."""
+    return list(
+        Target.objects.covering(branch)
+        # A plan chosen by name is shown even when past or replaced (it stays readable).
+        .filter(**({"plan": plan} if plan else {"plan__in": plans} if plans else {"plan__is_active": True}))
+        .select_related("plan", "definition")
+        .prefetch_related(Prefetch("milestones", queryset=TargetMilestone.objects.order_by("year")))
+        .order_by("-plan__starts_on", "plan_id", "position", "id")
+    )
+
+
+def dashboard_values_version(branch: Branch, targets: list[Target]) -> tuple:
+    """What changes whenever a recompute writes or forgets a stored value of `branch` for
+    `targets` (one query): the latest computed_at and the number of rows. A recompute that
+    changes a value below the branch rewrites the branch's own values too (they roll up), so
+    this also moves when a child's value does."""
+    if not targets:
+        return (None, 0)
+    found = IndicatorValue.objects.filter(branch=branch, target__in=targets).aggregate(
+        latest=Max("computed_at"), rows=Count("id")
+    )
+    return (found["latest"].isoformat() if found["latest"] else None, found["rows"])
+
+
 def dashboard_for(
     branch: Branch,
     *,
@@ -269,6 +296,7 @@ def dashboard_for(
     plans: list[Plan] | None = None,
     on_map: str = OnMap.IN_FORCE,
     as_of: datetime.date | None = None,
+    targets: list[Target] | None = None,
 ) -> Dashboard:
     """The dashboard of `branch`: every target of an active plan covering it, from stored values.
 
@@ -277,17 +305,13 @@ def dashboard_for(
     with the line "From split units" among the branches below. `as_of`: the stored date the
     branches below are shown for (default: the latest).
 
+    `targets`: those of `dashboard_targets(branch, plan=plan, plans=plans)` when already read.
+
     Queries: targets (+ milestones), this branch's values, its children's values, the latest run."""
     todays_map = on_map == OnMap.TODAY
     maps = [OnMap.IN_FORCE, OnMap.TODAY, OnMap.SPLIT] if todays_map else [OnMap.IN_FORCE]
-    targets = list(
-        Target.objects.covering(branch)
-        # A plan chosen by name is shown even when past or replaced (it stays readable).
-        .filter(**({"plan": plan} if plan else {"plan__in": plans} if plans else {"plan__is_active": True}))
-        .select_related("plan", "definition")
-        .prefetch_related(Prefetch("milestones", queryset=TargetMilestone.objects.order_by("year")))
-        .order_by("-plan__starts_on", "plan_id", "position", "id")
-    )
+    if targets is None:
+        targets = dashboard_targets(branch, plan=plan, plans=plans)
     own: dict[int, dict[datetime.date, Figure]] = defaultdict(dict)
     splits: dict[int, dict[datetime.date, Figure]] = defaultdict(dict)
     computed_at = None

@@ -6,16 +6,24 @@ Every branch is fetched with `get_visible_or_404`: a branch outside the user's s
 from __future__ import annotations
 
 import datetime
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,7 +35,17 @@ from khuyenhoc.xlsx import xlsx_response
 from plans import exports, tasks
 from plans.forms import IndicatorDefinitionForm, PlanForm, TargetForm
 from plans.models import IndicatorDefinition, OnMap, Plan, RecomputeRun, ReportExport, RunStatus, Target
-from plans.selectors import dashboard_for, dashboard_values, money_panel, plan_for_branch_or_none, scholarship_panel
+from plans.selectors import (
+    STALE_AFTER,
+    Dashboard,
+    dashboard_for,
+    dashboard_targets,
+    dashboard_values,
+    dashboard_values_version,
+    money_panel,
+    plan_for_branch_or_none,
+    scholarship_panel,
+)
 from plans.services import (
     indicator_definition_save,
     plan_is_used,
@@ -37,6 +55,8 @@ from plans.services import (
     target_save,
 )
 from plans.timeline import plan_choices, timeline_chart_data, year_rows
+
+logger = logging.getLogger(__name__)
 
 
 def _default_branch(user) -> Branch:
@@ -87,13 +107,8 @@ def dashboard(request, branch_id: int | None = None):
         chosen = plan_for_branch_or_none(branch, int(request.GET["plan"]))
         if chosen is None:
             raise Http404
-    choices = plan_choices(branch, today=timezone.localdate())
-    # Without a choice: the current plans; when none is current, every active one (as before).
-    board = dashboard_for(
-        branch, plan=chosen, plans=None if chosen else choices.current or None, on_map=on_map, as_of=as_of
-    )
-    for item in board.targets:
-        item.year_rows = year_rows(item)
+    today = timezone.localdate()
+    choices = plan_choices(branch, today=today)
     keep = {"map": on_map} if on_map == OnMap.TODAY else {}
     if as_of is not None:
         keep["as_of"] = as_of.isoformat()
@@ -106,15 +121,23 @@ def dashboard(request, branch_id: int | None = None):
         # Carried by the drill-down and breadcrumb links: the same map and date below.
         "view_query": ("?" + urlencode(keep)) if keep else "",
         "breadcrumb": _breadcrumb(request.user, branch),
-        "dashboard": board,
         "chosen_plan": chosen,
         "plan_choices": choices,
         "money": money_panel(branch),
         "scholarships": scholarship_panel(branch),
         "can_recompute": can_manage(request.user),
     }
+    # Without a choice: the current plans; when none is current, every active one (as before).
+    targets = dashboard_targets(branch, plan=chosen, plans=None if chosen else choices.current or None)
+    fragment = _targets_fragment(request, context, targets=targets, today=today)
+    context["plans_html"] = fragment["html"]
+    context["dashboard"] = DashboardHeader(
+        computed_at=fragment["computed_at"],
+        latest_run=RecomputeRun.objects.order_by("-requested_at", "-id").first(),
+        compute=lambda: _board(context, targets),
+    )
     context["chart_data"] = {
-        "targets": [{**item.chart_data(), **timeline_chart_data(item)} for item in board.targets],
+        "targets": fragment["charts"],
         "dashboardUrl": reverse("plans:dashboard_branch", args=[0]).removesuffix("0/"),
         "viewQuery": context["view_query"],
         "money": context["money"].chart_data() if context["money"].available else None,
@@ -129,6 +152,110 @@ def dashboard(request, branch_id: int | None = None):
         },
     }
     return render(request, "plans/dashboard.html", context)
+
+
+# The rendered targets of a dashboard are kept this long at most; a recompute changes their
+# key long before (the stored values' version is part of it), so nothing shown is older.
+FRAGMENT_SECONDS = 24 * 3600
+
+
+@dataclass
+class DashboardHeader:
+    """What the page's heading reads of the dashboard, outside the cached targets. The
+    targets themselves (`plans`, `targets`) are computed only when read (by tests): the page
+    has them rendered already."""
+
+    computed_at: datetime.datetime | None
+    latest_run: RecomputeRun | None
+    compute: Callable[[], Dashboard] | None = None
+
+    @cached_property
+    def _board(self) -> Dashboard:
+        return self.compute()
+
+    @property
+    def plans(self):
+        return self._board.plans
+
+    @property
+    def targets(self):
+        return self._board.targets
+
+    @property
+    def is_stale(self) -> bool:
+        return self.computed_at is None or timezone.now() - self.computed_at > STALE_AFTER
+
+
+def _board(context: dict, targets: list) -> Dashboard:
+    board = dashboard_for(
+        context["branch"],
+        plan=context["chosen_plan"],
+        on_map=context["on_map"],
+        as_of=context["as_of"],
+        targets=targets,
+    )
+    for item in board.targets:
+        item.year_rows = year_rows(item)
+    return board
+
+
+def _fingerprint(obj) -> tuple:
+    """The fields of a model instance as loaded (not its caches): what its rendering reads."""
+    return tuple(sorted((key, repr(value)) for key, value in vars(obj).items() if not key.startswith("_")))
+
+
+def _targets_fragment(request, context: dict, *, targets: list, today: datetime.date) -> dict:
+    """The dashboard's targets, rendered (`html`), their charts' data and the time their
+    values were computed: from the cache when the same targets were rendered from the same
+    stored values, else computed, rendered and cached.
+
+    The key holds everything the fragment is drawn from: the branch, the targets, their
+    plans, definitions and milestones as stored (an edited target is another key), the map,
+    the date, the language, today's date, and the version of the stored values (the latest
+    computed_at and their number, `dashboard_values_version`): a recompute that writes or
+    forgets a value of this branch — any change below it rolls up into it — makes a new key,
+    so the page never shows values older than the last recompute. A cache that cannot be
+    reached is skipped: the page is rendered as without one."""
+    branch = context["branch"]
+    signature = (
+        branch.pk,
+        branch.path,
+        context["on_map"],
+        context["as_of"],
+        context["chosen_plan"].pk if context["chosen_plan"] else None,
+        request.LANGUAGE_CODE,
+        today,
+        dashboard_values_version(branch, targets),
+        [
+            (
+                _fingerprint(target),
+                _fingerprint(target.plan),
+                _fingerprint(target.definition) if target.definition else None,
+                [(m.year, str(m.percent)) for m in target.milestones.all()],
+            )
+            for target in targets
+        ],
+    )
+    key = "plans:dashboard:" + hashlib.sha256(repr(signature).encode()).hexdigest()
+    try:
+        cached = cache.get(key)
+    except Exception:
+        logger.warning("plans: the dashboard cache could not be read", exc_info=True)
+        cached = None
+    if cached is not None:
+        return {**cached, "html": mark_safe(cached["html"])}  # noqa: S308 — our own rendering, cached
+    board = _board(context, targets)
+    html = render_to_string("plans/partials/dashboard_plans.html", {**context, "dashboard": board}, request=request)
+    fragment = {
+        "html": str(html),
+        "charts": [{**item.chart_data(), **timeline_chart_data(item)} for item in board.targets],
+        "computed_at": board.computed_at,
+    }
+    try:
+        cache.set(key, fragment, FRAGMENT_SECONDS)
+    except Exception:
+        logger.warning("plans: the dashboard cache could not be written", exc_info=True)
+    return {**fragment, "html": html}
 
 
 @login_required

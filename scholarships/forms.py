@@ -9,6 +9,7 @@ from associations.models import Branch
 from funds.forms import DATE_WIDGET, BranchChoiceField, ListFilterForm, MoneyField, fund_field, visible_branches
 from funds.models import Fund
 from funds.selectors import funds_to_pay_from
+from khuyenhoc.widgets import SearchSelect, search_only
 from scholarships import selectors
 from scholarships.models import AwardCategory, AwardForm, RecipientKind, ScholarshipRound, validate_school_year
 
@@ -85,7 +86,12 @@ class RoundFilterForm(forms.Form):
 class AwardFilterForm(ListFilterForm):
     date_field = "paid_on"
 
-    round = forms.ModelChoiceField(label=_("Round"), queryset=ScholarshipRound.objects.none(), required=False)
+    round = forms.ModelChoiceField(
+        label=_("Round"),
+        queryset=ScholarshipRound.objects.none(),
+        required=False,
+        widget=SearchSelect("scholarships:round_search"),
+    )
     fund = fund_field(label=_("Fund"), required=False)
     recipient_kind = forms.ChoiceField(
         label=_("Recipient kind"), choices=[("", "---------"), *RecipientKind.choices], required=False
@@ -99,6 +105,9 @@ class AwardFilterForm(ListFilterForm):
         super().__init__(*args, user=user, **kwargs)
         self.fields["round"].queryset = ScholarshipRound.objects.visible_to(user).order_by("-awarded_on", "-id")
         self.fields["fund"].queryset = Fund.objects.visible_to(user).order_by("name")
+        # A city has thousands of rounds and hundreds of funds: searched, not listed.
+        search_only(self.fields["round"])
+        search_only(self.fields["fund"])
 
     def filter_more(self, queryset, data):
         return selectors.awards_filter(

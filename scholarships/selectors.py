@@ -11,8 +11,30 @@ from django.db.models import Q, QuerySet
 from associations.models import Branch
 from funds.models import Fund
 from funds.selectors import payment_ledger_entries
+from khuyenhoc.search import LIMIT, SearchKey, words
 from khuyenhoc.text import search_key
 from scholarships.models import Award, ScholarshipRound
+
+
+def rounds_for_picker(user, text: str) -> tuple[list[dict], bool]:
+    """The rounds of the user's subtree whose name (or branch's name) holds every typed word,
+    accents and case ignored, newest first, with their branch and date. One query."""
+    queryset = ScholarshipRound.objects.visible_to(user)
+    typed = words(text)
+    if typed:
+        queryset = queryset.annotate(key=SearchKey("name"), branch_key=SearchKey("branch__name"))
+        for word in typed:
+            queryset = queryset.filter(Q(key__contains=word) | Q(branch_key__contains=word))
+    rows = list(queryset.order_by("-awarded_on", "-id").values("pk", "name", "branch__name", "awarded_on")[: LIMIT + 1])
+    results = [
+        {
+            "value": str(row["pk"]),
+            "label": row["name"],
+            "detail": f"{row['branch__name']} · {row['awarded_on']:%d/%m/%Y}",
+        }
+        for row in rows[:LIMIT]
+    ]
+    return results, len(rows) > LIMIT
 
 
 def rounds_filter(queryset: QuerySet, *, branch: Branch | None = None, school_year: str = "") -> QuerySet:

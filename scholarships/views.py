@@ -9,7 +9,7 @@ from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from associations.access import get_visible_or_404, require_write
 from associations.exports import list_export_response
@@ -19,6 +19,7 @@ from funds.pages import link_rows, report_scope, total_link, void_from_post, yea
 from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.pagination import CappedPaginator, paged
+from khuyenhoc.search import picker_response
 from khuyenhoc.sorting import sorted_by
 from khuyenhoc.xlsx import Sheet, xlsx_response
 from scholarships import reports, selectors, services
@@ -200,3 +201,11 @@ def report(request):
             sheets.append(Sheet(title, headers, rows, heading=heading))
         return xlsx_response("bao-cao-hoc-bong.xlsx", sheets)
     return render(request, "scholarships/report.html", context)
+
+
+@login_required
+@require_GET
+def round_search(request):
+    """The rounds picker's endpoint (khuyenhoc.search): rounds of the user's subtree."""
+    results, more = selectors.rounds_for_picker(request.user, request.GET.get("q", ""))
+    return picker_response(results, more=more)

@@ -4,7 +4,9 @@
 // the endpoint (?q=…) for at most 20 results of the user's branch, shown as a list under it.
 // - On a <select>: the select stays in the form, hidden, and holds the value; a result that is
 //   not one of its options is not offered (the select is the set the form accepts). It keeps
-//   its id and name, visually hidden; its <label> points at the text box.
+//   its id and name, visually hidden; its <label> points at the text box. A select marked
+//   data-picker-open (SearchOnlySelect: a filter over hundreds of records) lists only its
+//   choice: every result is offered, the one chosen becomes its option, the server checks it.
 // - On an <input> (a record too numerous for a select, e.g. a member): it becomes hidden and
 //   holds the chosen id.
 // Without JavaScript the select (or the id box) works as it is. No inline script or style:
@@ -124,9 +126,18 @@
   };
 
   Picker.prototype.allowed = function (value) {
-    if (!this.isSelect) {
-      return true;
+    if (!this.isSelect || this.field.hasAttribute("data-picker-open")) {
+      return true; // an open select lists only its choice: the server checks the value
     }
+    for (var i = 0; i < this.field.options.length; i++) {
+      if (this.field.options[i].value === value) {
+        return true;
+      }
+    }
+    return false;
+  };
+
+  Picker.prototype.hasOption = function (value) {
     for (var i = 0; i < this.field.options.length; i++) {
       if (this.field.options[i].value === value) {
         return true;
@@ -253,6 +264,9 @@
 
   Picker.prototype.setValue = function (value, label) {
     var field = this.field;
+    if (this.isSelect && value !== "" && !this.hasOption(value)) {
+      field.appendChild(new Option(label, value)); // an open select: the result becomes its choice
+    }
     field.value = value;
     this.chosenLabel = label;
     this.input.value = label;

@@ -246,6 +246,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "associations:organization_search": Expect(),
     "associations:member_search": Expect(),
     "funds:fund_search": Expect(),
+    # Issue 16 (pages under load): the award list's round filter searches
+    "scholarships:round_search": Expect(),
     "imports:annotated": Expect(obj="import", get="write", ok=XLSX),
     # Reports (tests/reporting/matrix.py plants them). A writing user refused by the level
     # rule (a branch approving its own report) or by the state is sent back to the report
