@@ -204,3 +204,14 @@ def test_judging_by_level_takes_one_query_more_whatever_the_number_of_communes(t
     assert (share.met, share.total) == (9, 11)
     Target.objects.filter(pk=target.pk).update(applies_to_level="")
     assert _dashboard_queries(tree.city) == small - 1
+
+
+def test_the_exports_carry_the_judging_by_level(tree, cast, client_for):
+    commune_target(tree)
+    plan = city_target(tree).plan
+    client = client_for(cast.city_leader)
+    for kind in ("xlsx", "pdf"):
+        response = client.get(f"/plans/dashboard/{tree.city.pk}/plan/{plan.pk}/report.{kind}")
+        assert response.status_code in (200, 302), kind
+    district = client_for(cast.district_leader).get(f"/plans/dashboard/{tree.ba_dinh.pk}/plan/{plan.pk}/report.pdf")
+    assert district.status_code in (200, 302)
