@@ -5,14 +5,16 @@ Hanoi, the portal against a hand-written SQL floor measured in the same run.
   `plans.indicators.indicators_compute` for Plan 99's two targets (on the map in force on
   31/12/2020, the plan's end), `plans.catalogue.catalogue_compute` for Plan 291's (on
   BENCH_AS_OF, default 01/12/2026: the year so far); a target whose measure the catalogue
-  does not have is "not available" for both and left out (two of Plan 291's eight);
+  does not have is "not available" for both and left out;
 - the floor: hand-written SQL counting the same rows grouped by the branch they belong to,
   no roll-up (the least any implementation must do): Plan 99's two queries of
   bench/indicators.py; for the four learning-title targets one query of recognised
   registrations and two of eligible totals (entered, and active organisations for titles
   awarded to units where no total covers them), for every title at once; for the two
   learning-centre targets one query of centre staff, one of chairs on a centre's board, one
-  of communes in force. The city totals of the floor are checked against the portal's.
+  of communes in force; for the two CDHT targets one query each of working people of titled
+  households, clans and villages, their CDHT citizens, staff of titled units (latest
+  headcount) and their CDHT citizens. The city totals of the floor are checked against the portal's.
 
 Medians of BENCH_REPEAT runs (default 3) after one warm-up.
 
@@ -86,11 +88,63 @@ WHERE b.path LIKE %(prefix)s AND b.level = 'commune'
   AND (c.founded_on IS NULL OR c.founded_on <= %(day)s) AND (c.dissolved_on IS NULL OR c.dissolved_on > %(day)s)
 """
 
+# The two CDHT targets (learning/measures.py): people by the title of their household, clan,
+# village or unit, at the branch of the titled registration.
+_TITLED = """
+FROM learning_registration r
+JOIN learning_titlekind k ON k.id = r.kind_id
+JOIN associations_branch b ON b.id = r.branch_id
+"""
+_TITLED_WHERE = "b.path LIKE %(prefix)s AND r.year = %(year)s AND r.stage = 'recognised'"
+_CDHT = """(SELECT DISTINCT cr.citizen_id FROM learning_registration cr JOIN learning_titlekind ck ON ck.id = cr.kind_id
+          WHERE cr.year = %(year)s AND cr.stage = 'recognised' AND ck.subject_type = 'citizen')"""
+
+WORKERS_SQL = f"""
+SELECT r.branch_id, SUM(COALESCE(h.working_people, cl.working_people, cm.working_people)) {_TITLED}
+LEFT JOIN learning_household h ON h.id = r.household_id
+LEFT JOIN learning_clan cl ON cl.id = r.clan_id
+LEFT JOIN learning_community cm ON cm.id = r.community_id
+WHERE {_TITLED_WHERE} AND k.code = ANY(%(community_codes)s)
+GROUP BY r.branch_id
+"""
+
+CDHT_IN_COMMUNITIES_SQL = " UNION ALL ".join(
+    f"""(SELECT r.branch_id, COUNT(*) {_TITLED}
+JOIN learning_citizen c ON c.{link}_id = r.{link}_id JOIN {_CDHT} cdht ON cdht.citizen_id = c.id
+WHERE {_TITLED_WHERE} AND k.code = ANY(%(community_codes)s) GROUP BY r.branch_id)"""
+    for link in ("household", "clan", "community")
+)
+
+STAFF_OF_UNITS_SQL = f"""
+SELECT r.branch_id, SUM(hc.party_members + hc.cadres + hc.civil_servants + hc.public_employees + hc.workers)
+{_TITLED}
+JOIN LATERAL (SELECT * FROM associations_organizationheadcount h
+              WHERE h.organization_id = r.organization_id AND h.year <= %(year)s
+              ORDER BY h.year DESC LIMIT 1) hc ON TRUE
+WHERE {_TITLED_WHERE} AND k.code = ANY(%(unit_codes)s)
+GROUP BY r.branch_id
+"""  # noqa: S608 — constants only
+
+CDHT_IN_UNITS_SQL = f"""
+SELECT r.branch_id, COUNT(*) {_TITLED}
+JOIN learning_citizen c ON c.organization_id = r.organization_id JOIN {_CDHT} cdht ON cdht.citizen_id = c.id
+WHERE {_TITLED_WHERE} AND k.code = ANY(%(unit_codes)s)
+GROUP BY r.branch_id
+"""
+
 COMMUNES_SQL = """
 SELECT b.id FROM associations_branch b
 WHERE b.path LIKE %(prefix)s AND b.level = 'commune'
   AND (b.founded_on IS NULL OR b.founded_on <= %(day)s) AND (b.dissolved_on IS NULL OR b.dissolved_on > %(day)s)
 """
+
+
+def _codes_of(targets, numerator: str) -> list[str]:
+    """The title codes of the (first) available target counting `numerator`."""
+    for target in targets:
+        if target.definition.numerator_measure == numerator:
+            return list((target.definition.numerator_filters or {}).get("title", []))
+    return []
 
 
 def main(label: str) -> None:
@@ -144,6 +198,8 @@ def main(label: str) -> None:
         "year_end": datetime.date(AS_OF.year, 12, 31),
         "prefix": root.path + "%",
         "codes": title_codes,
+        "community_codes": _codes_of(available, "learning.citizens_recognised_in_titled_communities"),
+        "unit_codes": _codes_of(available, "learning.citizens_recognised_in_titled_units"),
     }
 
     def floor():
@@ -158,6 +214,10 @@ def main(label: str) -> None:
                 ("staff", STAFF_SQL, params_291),
                 ("chairs", CHAIRS_SQL, params_291),
                 ("communes", COMMUNES_SQL, params_291),
+                ("workers", WORKERS_SQL, params_291),
+                ("cdht_communities", CDHT_IN_COMMUNITIES_SQL, params_291),
+                ("unit_staff", STAFF_OF_UNITS_SQL, params_291),
+                ("cdht_units", CDHT_IN_UNITS_SQL, params_291),
             ):
                 cursor.execute(sql, params)
                 rows[name] = cursor.fetchall()
@@ -186,6 +246,10 @@ def main(label: str) -> None:
             expected[target.pk] = (total("staff", 1), total("staff", 2))
         elif definition.numerator_measure == "centres.chairs_on_board":
             expected[target.pk] = (len(rows["chairs"]), len(rows["communes"]))
+        elif definition.numerator_measure == "learning.citizens_recognised_in_titled_communities":
+            expected[target.pk] = (total("cdht_communities", 1), total("workers", 1))
+        elif definition.numerator_measure == "learning.citizens_recognised_in_titled_units":
+            expected[target.pk] = (total("cdht_units", 1), total("unit_staff", 1))
     mismatches = {}
     for target_pk, figures in expected.items():
         got = values.get(target_pk)

@@ -17,8 +17,10 @@ from django.forms.models import fields_for_model, model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from associations.access import user_root_branch
 from associations.forms import DATE_WIDGET, BranchChoiceField, CitizenIdField, CleanTextMixin, _scoped_branches
 from associations.models import Branch, BranchLevel, Organization
+from khuyenhoc.widgets import FastSelect
 from learning.models import Citizen, Clan, Community, CriteriaSet, Criterion, Household, Level
 from learning.services.subjects import levels_for
 
@@ -98,7 +100,8 @@ class CommunityForm(SubjectForm):
 
 class CitizenForm(SubjectForm):
     model = Citizen
-    model_fields = ("full_name", "date_of_birth", "citizen_id", "branch", "organization")
+    model_fields = ("full_name", "date_of_birth", "citizen_id", "branch", "organization", "household", "clan",
+                    "community")  # fmt: skip
     text_fields = ("full_name",)
     widgets = {"date_of_birth": DATE_WIDGET}
     help_texts = {"citizen_id": _("When a member of your area holds this ID, the citizen is linked to that member.")}
@@ -107,6 +110,23 @@ class CitizenForm(SubjectForm):
         super().__init__(*args, user=user, **kwargs)
         self.fields["organization"].queryset = Organization.objects.visible_to(user).order_by("name")
         self.fields["citizen_id"] = CitizenIdField(help_text=self.help_texts["citizen_id"])
+        self._subject_links(user)
+
+    def _subject_links(self, user) -> None:
+        """Her household, clan and village: any of the user's subtree is accepted, but only
+        those of her own branch are listed (of the user's branch on a new citizen entered
+        at a commune or chapter): a district's households would not fit in a list."""
+        citizen_branch = getattr(self.instance, "branch", None) if self.instance is not None else None
+        if citizen_branch is None:
+            own = user_root_branch(user)
+            if own is not None and own.level in (BranchLevel.COMMUNE, BranchLevel.CHAPTER, BranchLevel.BOARD):
+                citizen_branch = own
+        for name, model in (("household", Household), ("clan", Clan), ("community", Community)):
+            field = self.fields[name]
+            field.queryset = model.objects.visible_to(user)
+            listed = field.queryset.filter(branch=citizen_branch) if citizen_branch else model.objects.none()
+            options = [(subject.pk, str(subject)) for subject in listed.order_by("name_search")]
+            field.widget = FastSelect(choices=[("", "---------"), *options])
 
     def clean_date_of_birth(self):
         value = self.cleaned_data.get("date_of_birth")

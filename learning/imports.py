@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from associations.imports.registry import RegistryImport, branch_column, display_value, name_key
-from associations.models import Branch, Member
+from associations.models import Branch, BranchLevel, Member
 from associations.personal_data import citizen_id_lookups_record
 from associations.validators import validate_citizen_id
 from khuyenhoc.imports import (
@@ -192,6 +192,18 @@ CITIZEN_COLUMNS = (
         aliases=("Số căn cước công dân", "Số căn cước", "CCCD"),
     ),
     _SUBJECT_BRANCH,
+    Column(
+        "community",
+        "Thôn, tổ dân phố",
+        partial(parse_text, max_length=200),
+        help=gettext_lazy(
+            "The village or residential group she lives in, by its name as registered under her commune or ward "
+            "(for a chapter: the commune or ward above it). Counted for the share of the people of learning "
+            "villages who are learning citizens. An empty cell leaves it as it was."
+        ),
+        example="Tổ dân phố số 5",
+        aliases=("Thôn", "Tổ dân phố"),
+    ),
 )
 
 
@@ -484,6 +496,10 @@ class CitizenImport(SubjectImport):
         self.seen_ids: dict[str, int] = {}
         self.members: dict[str, tuple[int, int, str]] = {}  # citizen ID → (member, branch, name)
         self.member_names: dict[int, str] = {}
+        self.community_names: dict[int, str] = {}
+        # The parent of each branch of the subtree: a chapter's commune, for its citizens' villages.
+        paths = dict(Branch.objects.in_subtree(self.root).values_list("path", "pk"))
+        self.parents = {pk: paths.get(path[: -Branch.steplen]) for path, pk in paths.items()}
 
     def row_ok(self, row: ParsedRow) -> bool:
         citizen_id = row.values.get("citizen_id") or None
@@ -520,7 +536,7 @@ class CitizenImport(SubjectImport):
 
     def plan(self, rows: list[ParsedRow], errors: ErrorLog) -> ChunkPlan:
         plan = ChunkPlan()
-        ready = self.first_checks(rows, errors)
+        ready = self._communities_resolve(self.first_checks(rows, errors), errors)
         if not ready:
             return plan
         citizen_ids = {row.values["citizen_id"] for row, _key in ready if row.values["citizen_id"]}
@@ -584,9 +600,50 @@ class CitizenImport(SubjectImport):
             citizen_id_lookups_record(user=self.actor, member_ids=outside, model=Citizen)
         return plan
 
+    def _communities_resolve(self, ready: list[tuple[ParsedRow, tuple]], errors: ErrorLog) -> list:
+        """The village named on each row, among those of the citizen's commune (the branch
+        itself, or the commune above a chapter): its id in the row's values, in one query;
+        a name not registered there is the row's error."""
+        wanted = [(row, self._commune_of(row.values["branch"])) for row, _key in ready if row.values.get("community")]
+        found: dict[tuple[int, str], list[int]] = {}
+        if wanted:
+            rows = Community.objects.filter(
+                branch_id__in={commune for _row, commune in wanted},
+                name_search__in={search_key(row.values["community"]) for row, _commune in wanted},
+            ).values_list("pk", "branch_id", "name")
+            for pk, branch_id, name in rows:
+                found.setdefault((branch_id, name_key(name)), []).append(pk)
+                self.community_names[pk] = name
+        kept = []
+        for row, key in ready:
+            name = row.values.get("community")
+            if name:
+                matches = found.get((self._commune_of(row.values["branch"]), name_key(name)), [])
+                if len(matches) != 1:
+                    errors.add(
+                        row.number,
+                        self.headers["community"],
+                        _("No village or residential group of this name is registered under her commune or ward."),
+                    )
+                    continue
+                row.values["community"] = matches[0]
+            kept.append((row, key))
+        return kept
+
+    def _commune_of(self, branch_id: int | None) -> int | None:
+        if branch_id is None:
+            return None
+        if self.levels.get(branch_id) == BranchLevel.COMMUNE:
+            return branch_id
+        return self.parents.get(branch_id)
+
     def assign(self, subject, values: dict) -> None:
         if not values.get("citizen_id") and subject.pk is not None:
             values = {key: value for key, value in values.items() if key != "citizen_id"}  # never erased by a blank
+        values = dict(values)
+        community = values.pop("community", None)
+        if isinstance(community, int):  # resolved by `_communities_resolve`; empty: left as it was
+            subject.community_id = community
         super().assign(subject, values)
 
     def complete(self, row: ParsedRow, subject, existing) -> None:
@@ -604,9 +661,14 @@ class CitizenImport(SubjectImport):
             subject.member_id = None  # a member outside the subtree is not linked, and nothing is said
 
     def tracked(self) -> list[str]:
-        return [*super().tracked(), "member_id"]
+        return [*(f"{key}_id" if key == "community" else key for key in super().tracked()), "member_id"]
+
+    def label(self, attr: str) -> str:
+        return super().label(attr.removesuffix("_id") if attr == "community_id" else attr)
 
     def show(self, attr: str, value):
         if attr == "member_id" and value is not None:
             return self.member_names.get(value, value)
+        if attr == "community_id" and value is not None:
+            return self.community_names.get(value, value)
         return super().show(attr, value)

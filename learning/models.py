@@ -278,6 +278,31 @@ class Citizen(Subject):
         related_name="+",
         help_text=_("For the share of a learning unit's staff who are learning citizens."),
     )
+    # Where she lives and belongs (Plan 291/KH-UBND: the share of the working people of learning
+    # households, clans and communities who are learning citizens). Each optional.
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "Her household, clan and village count for the share of the people of learning households, clans and "
+            "villages who are learning citizens (Plan 291/KH-UBND). Those of her branch are listed."
+        ),
+    )
+    clan = models.ForeignKey(
+        Clan, verbose_name=_("clan"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    community = models.ForeignKey(
+        Community,
+        verbose_name=_("village / residential group"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("citizen")

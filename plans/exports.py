@@ -120,7 +120,7 @@ def _year_block(item: TargetProgress) -> list[list]:
 
 
 # --- PDF ---------------------------------------------------------------------------------------
-_STATUS_GREY = {"met": 60, "on_track": 110, "behind": 170, "missed": 200, "no_data": 230}
+_STATUS_GREY = {"met": 60, "on_track": 110, "behind": 170, "missed": 200, "no_data": 230, "not_judged": 230}
 ELLIPSIS = "…"
 # Rows end this far above the page's bottom edge (the footer sits below).
 BOTTOM = 18

@@ -9,13 +9,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, F, Max, Prefetch, Q
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from associations.models import Branch, RecordMove, Reorganisation
+from associations.models import Branch, BranchLevel, RecordMove, Reorganisation
 from khuyenhoc.money import MoneyUnit, money_unit
 from plans.models import (
     Indicator,
@@ -42,6 +42,9 @@ class Status:
     BEHIND = "behind"
     MISSED = "missed"
     NO_DATA = "no_data"
+    # A target for each branch of a level, seen below that level: the figure is shown, the
+    # judging is the level's (plans.selectors, "Targets for each branch of a level").
+    NOT_JUDGED = "not_judged"
 
     LABELS = {
         MET: (_("Target met"), "✓"),
@@ -49,6 +52,7 @@ class Status:
         BEHIND: (_("Behind"), "!"),
         MISSED: (_("Missed at the deadline"), "✗"),
         NO_DATA: (_("No data"), "–"),
+        NOT_JUDGED: (_("Not judged at this level"), "·"),
     }
 
 
@@ -141,11 +145,70 @@ def status_of(target: Target, now: Figure | None, projection: Projection) -> str
 
 
 @dataclass
+class LevelShare:
+    """A target for each branch of a level, seen from a branch above that level: how many of
+    the level's branches below meet it on a date, and how the others stand."""
+
+    level: str
+    as_of: datetime.date
+    statuses: dict[str, int] = field(default_factory=dict)  # {Status: number of branches}
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def met(self) -> int:
+        return self.statuses.get(Status.MET, 0)
+
+    @property
+    def below(self) -> int:
+        return self.total - self.met
+
+    @property
+    def on_track(self) -> int:
+        return self.statuses.get(Status.ON_TRACK, 0)
+
+    @property
+    def behind(self) -> int:
+        return self.statuses.get(Status.BEHIND, 0) + self.statuses.get(Status.MISSED, 0)
+
+    @property
+    def no_data(self) -> int:
+        return self.statuses.get(Status.NO_DATA, 0)
+
+    @property
+    def percent(self) -> Decimal | None:
+        """The share of the level's branches that meet the target."""
+        return percent_of(self.met, self.total)
+
+    @property
+    def status(self) -> str:
+        """Met when every branch of the level meets it; missed when the deadline has passed
+        and some do not; on track when every other one is on track; else behind."""
+        if not self.total:
+            return Status.NO_DATA
+        if self.met == self.total:
+            return Status.MET
+        if self.statuses.get(Status.MISSED):
+            return Status.MISSED
+        if self.met + self.on_track == self.total:
+            return Status.ON_TRACK
+        return Status.BEHIND
+
+    @property
+    def level_label(self) -> str:
+        return str(BranchLevel(self.level).label)
+
+
+@dataclass
 class ChildRow:
     branch: Branch
     now: Figure | None
     projection: Projection
     status: str
+    # Above the target's level: the share of the level's branches below it that meet it.
+    level_share: LevelShare | None = None
 
     @property
     def status_label(self):
@@ -170,6 +233,12 @@ class TargetProgress:
     # The date the branches below are shown for, and every stored date (the date picker).
     shown_on: datetime.date | None = None
     dates: list[datetime.date] = field(default_factory=list)
+    # A target for each branch of a level (Target.applies_to_level): how this branch is
+    # judged — "level" (it is of that level: judged on its own figure), "above" (judged by
+    # the share of the level's branches below that meet it, `level_share`) or "below"
+    # (shown, not judged: the level above judges it); "" for a target of the subtree as a whole.
+    level_view: str = ""
+    level_share: LevelShare | None = None
 
     @property
     def status_label(self):
@@ -406,6 +475,8 @@ def dashboard_for(
                 projection = project(item.target, split, figures.get(_year_before(day)), None)
                 item.split = ChildRow(None, split, projection, status_of(item.target, split, projection))
 
+    _judge_by_level(branch, list(progress.values()), maps=maps[:2], todays_map=todays_map)
+
     plans: dict[int, PlanProgress] = {}
     for target in targets:
         plans.setdefault(target.plan_id, PlanProgress(target.plan, [])).targets.append(progress[target.pk])
@@ -417,6 +488,94 @@ def dashboard_for(
         latest_run=latest_run,
         on_map=on_map,
     )
+
+
+# --- Targets for each branch of a level ---------------------------------------------------------
+# Target.applies_to_level = L: each branch of level L must reach the target. A branch of level L
+# is judged on its own figure (status, gap in words, projection), as any target. A branch above
+# L is judged by its branches of level L: how many meet the target (the headline), and how
+# many are on track or behind at their own pace; its roll-up is still shown, as "all of them
+# together", since a leader reads it as the size of the effort, but a roll-up of 70% may hide
+# communes at 20%, so it does not decide the status. A branch below L shows its figure
+# without judging it. No level: the subtree as a whole, judged at every branch (as before).
+LEVEL_ORDER = [BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE, BranchLevel.CHAPTER, BranchLevel.BOARD]
+
+
+def level_view(branch_level: str, target_level: str) -> str:
+    """How a branch of `branch_level` is judged for a target of `target_level` (see above)."""
+    if not target_level or branch_level not in LEVEL_ORDER or target_level not in LEVEL_ORDER:
+        return ""
+    here, there = LEVEL_ORDER.index(branch_level), LEVEL_ORDER.index(target_level)
+    return "level" if here == there else "above" if here < there else "below"
+
+
+def _judge_by_level(branch: Branch, items: list[TargetProgress], *, maps: list[str], todays_map: bool) -> None:
+    """Apply the targets' levels to the dashboard of `branch`: one more query, for the
+    targets seen from above their level (the values of their level's branches below)."""
+    above: list[TargetProgress] = []
+    for item in items:
+        item.level_view = level_view(branch.level, item.target.applies_to_level)
+        if not item.level_view:
+            continue
+        for row in item.children:
+            if level_view(row.branch.level, item.target.applies_to_level) == "below":
+                row.status = Status.NOT_JUDGED
+        if item.level_view == "below":
+            item.status = Status.NOT_JUDGED
+        elif item.level_view == "above" and item.now is not None:
+            above.append(item)
+    if not above:
+        return
+    wanted = Q(pk__in=[])
+    for item in above:
+        target, days = item.target, {item.now.as_of, item.shown_on or item.now.as_of}
+        wanted |= Q(
+            target=target,
+            branch__level=target.applies_to_level,
+            as_of__in=[*days, *(_year_before(day) for day in days), target.deadline],
+        )
+    values = list(
+        IndicatorValue.objects.filter(wanted, branch__path__startswith=branch.path, on_map__in=maps)
+        .annotate(path=F("branch__path"))
+        .only("target_id", "branch_id", "as_of", "on_map", "numerator", "denominator")
+    )
+    if todays_map:
+        values = _prefer_todays_map(values, key_of=lambda value: (value.target_id, value.as_of))
+    by_id = {item.target.pk: item for item in above}
+    figures: dict[tuple[int, int], dict[datetime.date, Figure]] = defaultdict(dict)
+    paths: dict[int, str] = {}
+    for value in values:
+        paths[value.branch_id] = value.path
+        target = by_id[value.target_id].target
+        figures[(value.target_id, value.branch_id)][value.as_of] = Figure(
+            target, value.as_of, value.numerator, value.denominator
+        )
+    steplen = Branch.steplen
+    for item in above:
+        target = item.target
+        rows = {row.branch.path: row for row in item.children if row.branch is not None}
+        for row in rows.values():
+            if level_view(row.branch.level, target.applies_to_level) == "above":
+                row.level_share = LevelShare(target.applies_to_level, item.shown_on)
+        item.level_share = LevelShare(target.applies_to_level, item.now.as_of)
+        for (target_id, branch_id), dated in figures.items():
+            if target_id != target.pk:
+                continue
+            for day, share in ((item.now.as_of, item.level_share), (item.shown_on, None)):
+                now = dated.get(day)
+                if now is None:
+                    continue  # not a branch in force that day
+                projection = project(target, now, dated.get(_year_before(day)), dated.get(target.deadline))
+                status = status_of(target, now, projection)
+                if share is None:
+                    row = rows.get(paths[branch_id][: len(branch.path) + steplen])
+                    share = row.level_share if row is not None else None
+                if share is not None:
+                    share.statuses[status] = share.statuses.get(status, 0) + 1
+        item.status = item.level_share.status
+        for row in rows.values():
+            if row.level_share is not None:
+                row.status = row.level_share.status
 
 
 def _founded_after(branch: Branch, day: datetime.date) -> bool:

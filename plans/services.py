@@ -322,12 +322,21 @@ PLAN_291_SOURCE = (
     "Sở Văn hóa và Thể thao Hà Nội về Kế hoạch 291/KH-UBND của UBND Thành phố. "
     "Xem docs/decisions/plan-291-data.md."
 )
+# What the plan's note said of the two CDHT targets before their measures existed: replaced
+# by `plan_291_load` (and migration 0006) where it is still there.
+PLAN_291_CDHT_NOTE_BEFORE = (
+    "Hai chỉ tiêu Công dân học tập (trong người lao động của GĐHT/DHHT/CĐHT; trong cán bộ, người lao động "
+    "của ĐVHT) chưa tính được: danh mục số đo chỉ đếm danh hiệu theo từng loại, chưa đếm người theo danh "
+    "hiệu của gia đình, dòng họ, cộng đồng hay đơn vị của họ, nên hiện “chưa có số đo”."
+)
+PLAN_291_CDHT_NOTE = (
+    "Hai chỉ tiêu Công dân học tập tính theo hộ gia đình, dòng họ, thôn, tổ dân phố và nơi làm việc ghi trên "
+    "hồ sơ công dân: công dân không ghi các mục này không được tính."
+)
 PLAN_291_NOTE = (
     "Kế hoạch do UBND Thành phố ban hành; ghi dưới Hội Khuyến học Thành phố, nơi theo dõi. "
     "Ngày ban hành ghi theo tin công khai (27/12/2021), cần đối chiếu với văn bản. "
-    "Hai chỉ tiêu Công dân học tập (trong người lao động của GĐHT/DHHT/CĐHT; trong cán bộ, người lao động "
-    "của ĐVHT) chưa tính được: danh mục số đo chỉ đếm danh hiệu theo từng loại, chưa đếm người theo danh "
-    "hiệu của gia đình, dòng họ, cộng đồng hay đơn vị của họ, nên hiện “chưa có số đo”. "
+    f"{PLAN_291_CDHT_NOTE} "
     "Chỉ tiêu 100% chủ tịch hoặc phó chủ tịch hội cấp xã tham gia ban quản lý trung tâm (Quyết định 387) "
     "không ghi năm; ghi cho cả 2025 và 2030."
 )
@@ -336,6 +345,18 @@ _NOT_EXPRESSIBLE = (
     "Chưa tính được bằng danh mục số đo hiện có: danh hiệu học tập được đếm theo từng loại danh hiệu, "
     "chưa đếm được người theo danh hiệu của gia đình, dòng họ, cộng đồng hay đơn vị của họ. "
     "Hiện “chưa có số đo” cho đến khi có số đo đăng ký dưới mã này."
+)  # the two CDHT definitions' description before their measures existed (replaced by plan_291_load)
+_COMMUNITY_TITLES = ["gia-dinh-hoc-tap", "dong-ho-hoc-tap", "cong-dong-hoc-tap"]
+_CDHT_IN_COMMUNITIES = (
+    "Công dân được công nhận Công dân học tập trong năm có hộ gia đình, dòng họ hoặc thôn, tổ dân phố (ghi trên "
+    "hồ sơ công dân) được công nhận Gia đình, Dòng họ hoặc Cộng đồng học tập trong năm, trên số người trong độ "
+    "tuổi lao động của các hộ, dòng họ, thôn, tổ dân phố đó. Mỗi người được tính một lần cho mỗi hộ, dòng họ, "
+    "thôn, tổ dân phố có danh hiệu mà người đó thuộc về; tính ở nơi danh hiệu được công nhận."
+)
+_CDHT_IN_UNITS = (
+    "Công dân được công nhận Công dân học tập trong năm có nơi làm việc (ghi trên hồ sơ công dân) được công nhận "
+    "Đơn vị học tập trong năm, trên tổng số cán bộ, người lao động theo số liệu biên chế năm gần nhất của các "
+    "đơn vị đó; tính ở nơi danh hiệu được công nhận."
 )
 # (definition, {year: percent}, level each branch of which must reach it; "" = the city as a whole)
 PLAN_291_TARGETS = [
@@ -398,8 +419,10 @@ PLAN_291_TARGETS = [
             "code": "cdht-among-workers-of-titled-families",
             "name": "Người lao động trong GĐHT, DHHT, CĐHT đạt danh hiệu Công dân học tập",
             "numerator_measure": "learning.citizens_recognised_in_titled_communities",
+            "numerator_filters": {"title": _COMMUNITY_TITLES},
             "denominator_measure": "learning.workers_in_titled_communities",
-            "description": _NOT_EXPRESSIBLE,
+            "denominator_filters": {"title": _COMMUNITY_TITLES},
+            "description": _CDHT_IN_COMMUNITIES,
         },
         {2025: 40, 2030: 60},
         "",
@@ -409,8 +432,10 @@ PLAN_291_TARGETS = [
             "code": "cdht-among-staff-of-titled-units",
             "name": "Cán bộ, người lao động của Đơn vị học tập đạt danh hiệu Công dân học tập",
             "numerator_measure": "learning.citizens_recognised_in_titled_units",
+            "numerator_filters": {"title": ["don-vi-hoc-tap"]},
             "denominator_measure": "learning.staff_of_titled_units",
-            "description": _NOT_EXPRESSIBLE,
+            "denominator_filters": {"title": ["don-vi-hoc-tap"]},
+            "description": _CDHT_IN_UNITS,
         },
         {2025: 60, 2030: 80},
         "",
@@ -466,6 +491,7 @@ def plan_291_load() -> Plan | None:
         )
         audit_record(actor=None, obj=plan, action=AuditAction.CREATE, branch=root, changes=snapshot(plan))
     elif plan.targets.exists():
+        plan_291_cdht_refresh(plan=plan)
         return plan
     for position, (row, milestones, level) in enumerate(PLAN_291_TARGETS):
         definition = _definition_ensure({**row, "unit": "percent", "source": PLAN_291_SOURCE})
@@ -484,6 +510,41 @@ def plan_291_load() -> Plan | None:
         )
         audit_record(actor=None, obj=target, action=AuditAction.CREATE, branch=root, changes=snapshot(target))
     return plan
+
+
+def plan_291_cdht_refresh(*, plan: Plan) -> None:
+    """Where Plan 291 was loaded before the CDHT measures existed: its two CDHT definitions
+    (same measure codes, so they compute now) get their description and title filters, and
+    the plan's note loses the sentence saying they cannot be computed. Only text still as it
+    was loaded is replaced: a manager's own wording is kept. Idempotent."""
+    fields = ("description", "numerator_filters", "denominator_filters")
+    for row, _milestones, _level in PLAN_291_TARGETS:
+        if row.get("description") not in (_CDHT_IN_COMMUNITIES, _CDHT_IN_UNITS):
+            continue
+        definition = IndicatorDefinition.objects.filter(code=row["code"], description=_NOT_EXPRESSIBLE).first()
+        if definition is not None:
+            before = snapshot(definition, fields)
+            for name in fields:
+                setattr(definition, name, row[name])
+            definition.save(update_fields=list(fields))
+            audit_record(
+                actor=None,
+                obj=definition,
+                action=AuditAction.UPDATE,
+                branch=plan.issuing_branch,
+                changes=diff(before, snapshot(definition, fields)),
+            )
+    if PLAN_291_CDHT_NOTE_BEFORE in plan.note:
+        before = {"note": plan.note}
+        plan.note = plan.note.replace(PLAN_291_CDHT_NOTE_BEFORE, PLAN_291_CDHT_NOTE)
+        plan.save(update_fields=["note"])
+        audit_record(
+            actor=None,
+            obj=plan,
+            action=AuditAction.UPDATE,
+            branch=plan.issuing_branch,
+            changes=diff(before, {"note": plan.note}),
+        )
 
 
 # --- Recomputing --------------------------------------------------------------------------

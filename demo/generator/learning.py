@@ -53,7 +53,10 @@ COLUMNS = {
     Household: ["id", "branch", "name_search", "head_name", "address", "people", "working_people"],
     Clan: ["id", "branch", "name_search", "name", "representative", "residence", "working_people"],
     Community: ["id", "branch", "name_search", "name", "households", "working_people"],
-    Citizen: ["id", "branch", "name_search", "full_name", "date_of_birth", "member"],
+    Citizen: [
+        "id", "branch", "name_search", "full_name", "date_of_birth", "member", "household", "community", "clan",
+        "organization",
+    ],
     EligibleCount: ["id", "branch", "kind", "year", "count"],
     Evaluation: [
         "id", "registration", "criteria_set", "total_points", "level", "passed", "evaluated_on", "evaluator", "note",
@@ -236,11 +239,13 @@ class LearningStages:
         per_community = apportion(households, [1.0 + rng.random() for _ in range(communities)])
         label = "Tổ dân phố" if ward else "Thôn"
         household_ids = []
+        household_community = []  # the community of each household, in the same order
         for number, count in enumerate(per_community, start=1):
             name = f"{label} số {number}"
             key = search_key(name)
             branch_id = residential[(number - 1) % len(residential)]
             working_total = 0
+            community_id = self._new_id(Community)
             for _ in range(count):
                 person = people[rng.randrange(pool)]
                 size = rng.randint(1, 7)
@@ -249,6 +254,7 @@ class LearningStages:
                 house = rng.randint(1, 299)
                 household_id = self._new_id(Household)
                 household_ids.append((household_id, branch_id))
+                household_community.append(community_id)
                 self.buffers[Household].append(
                     (
                         household_id,
@@ -260,7 +266,6 @@ class LearningStages:
                         working,
                     )
                 )
-            community_id = self._new_id(Community)
             community_rows.append((community_id, node["id"]))
             self.buffers[Community].append((community_id, node["id"], key, name, count, working_total))
 
@@ -289,7 +294,17 @@ class LearningStages:
             branch_id = residential[number % len(residential)]
             citizen_id = self._new_id(Citizen)
             citizen_rows.append((citizen_id, branch_id))
-            self.buffers[Citizen].append((citizen_id, branch_id, key, full_name, born, member_id))
+            # Where she belongs, chosen without the random stream (the rest of the sample stays
+            # as it was): a household spread over the commune's and its village, a clan for one
+            # citizen in three, a workplace among the commune's units for one in four.
+            home = number * len(household_ids) // citizens if household_ids else None
+            household_id = household_ids[home][0] if home is not None else None
+            community_id = household_community[home] if home is not None else None
+            clan_id = clan_rows[number % len(clan_rows)][0] if clan_rows and number % 3 == 0 else None
+            workplace = units[number % len(units)][0] if units and number % 4 == 0 else None
+            self.buffers[Citizen].append(
+                (citizen_id, branch_id, key, full_name, born, member_id, household_id, community_id, clan_id, workplace)
+            )
 
         # Eligible totals of the commune: its households, villages / groups and clans.
         for code, count in (

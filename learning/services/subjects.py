@@ -50,10 +50,11 @@ COMMUNITY_LEVELS = frozenset({BranchLevel.COMMUNE})
 HOUSEHOLD_FIELDS = ("branch", "head_name", "address", "people", "working_people")
 CLAN_FIELDS = ("branch", "name", "representative", "residence", "working_people")
 COMMUNITY_FIELDS = ("branch", "name", "households", "working_people")
-CITIZEN_FIELDS = ("branch", "full_name", "date_of_birth", "citizen_id", "member", "organization")
+CITIZEN_FIELDS = ("branch", "full_name", "date_of_birth", "citizen_id", "member", "organization", "household", "clan",
+                  "community")  # fmt: skip
 _FIELDS = {Household: HOUSEHOLD_FIELDS, Clan: CLAN_FIELDS, Community: COMMUNITY_FIELDS, Citizen: CITIZEN_FIELDS}
 # Foreign keys are checked by the branch rule and the citizen-ID rule, not by a query per row.
-_NOT_CLEANED = ["branch", "member", "organization"]
+_NOT_CLEANED = ["branch", "member", "organization", "household", "clan", "community"]
 
 
 def levels_for(model: type[models.Model]) -> frozenset[str]:
@@ -138,6 +139,17 @@ def _link_member(*, actor, citizen: Citizen, current_member_id: int | None) -> N
     citizen.member = member
 
 
+def _subject_links_check(*, actor, citizen: Citizen) -> None:
+    """Her household, clan and village are ones the actor may see (the form lists only those)."""
+    errors = {}
+    for field, model in (("household", Household), ("clan", Clan), ("community", Community)):
+        linked = getattr(citizen, f"{field}_id")
+        if linked is not None and not model.objects.visible_to(actor).filter(pk=linked).exists():
+            errors[field] = _("Choose one of your area.")
+    if errors:
+        raise ValidationError(errors)
+
+
 def _subject_save(*, actor, subject: models.Model, data: dict) -> models.Model:
     model = type(subject)
     creating = subject.pk is None
@@ -156,6 +168,7 @@ def _subject_save(*, actor, subject: models.Model, data: dict) -> models.Model:
         raise ValidationError(errors)
     if isinstance(subject, Citizen):
         _link_member(actor=actor, citizen=subject, current_member_id=current_member_id)
+        _subject_links_check(actor=actor, citizen=subject)
     subject.full_clean(exclude=["name_search"])  # with the branch: the uniqueness of a community's name in its branch
     subject.save()
     after = snapshot(subject, _FIELDS[model])

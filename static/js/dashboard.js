@@ -9,7 +9,8 @@
     on_track: "#2f6fb3",
     behind: "#c77700",
     missed: "#b3261e",
-    no_data: "#8a8a8a"
+    no_data: "#8a8a8a",
+    not_judged: "#8a8a8a"
   };
 
   function readData() {

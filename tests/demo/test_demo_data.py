@@ -158,6 +158,15 @@ def test_the_city_dashboard_shows_plans_99_and_291_right_away(demo, client):
     assert "291/" in plans.content.decode()
 
 
+def test_the_city_dashboard_shows_plan_291s_two_cdht_targets_with_values(demo, client):
+    client.force_login(_user("lanhdao.hanoi"))
+    html = client.get("/plans/dashboard/").content.decode()
+    for key in ("cdht-among-workers-of-titled-families", "cdht-among-staff-of-titled-units"):
+        card = html.split(f'data-testid="target-{key}"')[1].split("</article>")[0]
+        assert 'data-testid="not-available"' not in card and 'data-testid="no-data"' not in card, key
+        assert 'data-testid="percent">' in card and 'data-testid="fraction">0 ' not in card, key
+
+
 def test_every_commune_of_today_has_a_learning_centre_and_some_held_activities(demo):
     today_communes = Branch.objects.active_on(_today()).filter(level=BranchLevel.COMMUNE)
     centres = Centre.objects.active_on(_today()).filter(branch__in=today_communes)

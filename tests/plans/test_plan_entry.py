@@ -248,7 +248,7 @@ def test_plan_291_is_loaded_once_with_its_targets_for_2025_and_2030_and_its_sour
         tree.city,
     )
     assert "thông tin công khai" in plan.source_note and "Sở Văn hóa và Thể thao" in plan.source_note
-    assert "chưa tính được" in plan.note
+    assert "hồ sơ công dân" in plan.note  # the two CDHT targets count what is entered on the citizens
     targets = list(plan.targets.select_related("definition").order_by("position"))
     assert len(targets) == 8
     milestones = {t.definition.code: {m.year: m.percent for m in t.milestones.all()} for t in targets}
@@ -266,8 +266,9 @@ def test_plan_291_is_loaded_once_with_its_targets_for_2025_and_2030_and_its_sour
     assert gdht.numerator_filters == {"title": ["gia-dinh-hoc-tap"]}
     gdht.full_clean()  # valid against the catalogue
     assert by_code["centre-chairs-on-board"].applies_to_level == "commune"
-    # The two citizen targets cannot be expressed honestly yet: not available, never a wrong figure.
-    assert not by_code["cdht-among-workers-of-titled-families"].definition.is_available
+    # The two citizen targets are counted by the learning app's measures (tests/learning/test_cdht_*.py).
+    assert by_code["cdht-among-workers-of-titled-families"].definition.is_available
+    assert by_code["cdht-among-staff-of-titled-units"].definition.is_available
     assert (by_code["cdht-among-workers-of-titled-families"].threshold_percent, plan.is_active) == (Decimal(60), True)
 
 
