@@ -177,7 +177,9 @@ def indicators_compute(*, target: Target, as_of: datetime.date) -> Counts:
     return indicators_compute_with_tree(target=target, as_of=as_of)[0]
 
 
-def indicators_compute_with_tree(*, target: Target, as_of: datetime.date) -> tuple[Counts, dict[int, str], bool]:
+def indicators_compute_with_tree(
+    *, target: Target, as_of: datetime.date, tree: tuple[dict[int, str], bool] | None = None
+) -> tuple[Counts, dict[int, str], bool]:
     """(values, {branch id: path} of the tree in force on `as_of`, whether a reorganisation
     took effect after `as_of`). The values are {branch id: (numerator, denominator)} for
     every branch of the target's subtree on `as_of`, on the map in force that day: each
@@ -185,9 +187,10 @@ def indicators_compute_with_tree(*, target: Target, as_of: datetime.date) -> tup
     the tree as it stood (`associations.history.paths_on`); branches not in force on
     `as_of` have no value.
     A day on or after the latest reorganisation groups by the foreign keys themselves (no
-    record moved since), as before any reorganisation."""
+    record moved since), as before any reorganisation. `tree`: `tree_and_changes_on(as_of)`
+    when the caller has it already."""
     root = target.root_branch
-    path_of, moved_since = tree_and_changes_on(as_of)
+    path_of, moved_since = tree or tree_and_changes_on(as_of)
     root_path = path_of.get(root.pk)
     if root_path is None:
         return {}, path_of, moved_since
@@ -216,7 +219,7 @@ def indicators_compute_on_todays_map(
 
 
 def indicators_compute_on_todays_map_with_tree(
-    *, target: Target, as_of: datetime.date, today: datetime.date
+    *, target: Target, as_of: datetime.date, today: datetime.date, tree: tuple | None = None
 ) -> tuple[Counts, Counts, dict[int, str]]:
     """(values, split lines, {branch id: path} of the branches in force today) of the
     target's subtree on `as_of`, counted on today's map.
@@ -228,7 +231,7 @@ def indicators_compute_on_todays_map_with_tree(
     {branch id: (numerator, denominator)}, also counted in that branch's total), never
     guessed onto one successor (`associations.history.todays_places`)."""
     root = target.root_branch
-    places, in_force_paths = todays_tree(today)
+    places, in_force_paths = tree or todays_tree(today)
     root_path = in_force_paths.get(root.pk)
     if root_path is None:
         return {}, {}, in_force_paths

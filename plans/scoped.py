@@ -40,7 +40,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from associations.history import last_reorganisation_day
+from associations.history import last_reorganisation_day, todays_tree, tree_and_changes_on
 from associations.models import Branch
 from associations.rollup import figures_store, roll_up_by_path
 from funds.models import Donation
@@ -161,12 +161,38 @@ def _current_paths(branch: Branch, root: Branch) -> dict[int, str]:
     )
 
 
+class Trees:
+    """The trees one run reads, each once whatever the number of targets: the tree in force
+    on each date (`tree_and_changes_on`) and today's places (`todays_tree`)."""
+
+    def __init__(self, today: datetime.date) -> None:
+        self.today = today
+        self._on: dict[datetime.date, tuple] = {}
+        self._todays: tuple | None = None
+
+    def on(self, day: datetime.date) -> tuple:
+        if day not in self._on:
+            self._on[day] = tree_and_changes_on(day)
+        return self._on[day]
+
+    def todays(self) -> tuple:
+        if self._todays is None:
+            self._todays = todays_tree(self.today)
+        return self._todays
+
+
 def target_scoped_recompute(
-    *, target: Target, branch: Branch, today: datetime.date, computed_at: datetime.datetime
+    *,
+    target: Target,
+    branch: Branch,
+    today: datetime.date,
+    computed_at: datetime.datetime,
+    trees: Trees | None = None,
 ) -> int:
     """Store the values of `target` that a change in `branch`'s subtree can move (the
     subtree's and its ancestors'), equal to what `target_recompute` would store for them.
     Answers the number of rows written or deleted."""
+    trees = trees or Trees(today)
     catalogue = target.is_catalogue
     if catalogue and not target.definition.is_available:
         return 0
@@ -199,7 +225,9 @@ def target_scoped_recompute(
             if catalogue:
                 new, path_of, moved_since = catalogue_compute(target=scoped, as_of=as_of), current_paths, False
             else:
-                new, path_of, moved_since = indicators_compute_with_tree(target=scoped, as_of=as_of)
+                new, path_of, moved_since = indicators_compute_with_tree(
+                    target=scoped, as_of=as_of, tree=trees.on(as_of)
+                )
             if moved_since:  # a record may count that day where it was then, outside the subtree
                 history.append(as_of)
                 continue
@@ -222,7 +250,9 @@ def target_scoped_recompute(
         # any other change to the city-wide run), so they count where they are, in the
         # subtree, and no line "From split units" moves.
         for as_of in todays_map_dates:
-            new, _splits, path_of = indicators_compute_on_todays_map_with_tree(target=scoped, as_of=as_of, today=today)
+            new, _splits, path_of = indicators_compute_on_todays_map_with_tree(
+                target=scoped, as_of=as_of, today=today, tree=trees.todays()
+            )
             values = _moved_values(
                 target=target, as_of=as_of, on_map=OnMap.TODAY, branch=branch, new=new, path_of=path_of
             )
@@ -331,6 +361,7 @@ def scoped_recompute(*, branch: Branch, changed: str, today: datetime.date | Non
     Answers the number of rows written or deleted."""
     today = today or timezone.localdate()
     computed_at = timezone.now()
+    trees = Trees(today)
     written = 0
     targets = Target.objects.filter(plan__is_active=True).select_related("plan", "root_branch", "definition")
     for target in targets:
@@ -338,7 +369,9 @@ def scoped_recompute(*, branch: Branch, changed: str, today: datetime.date | Non
             continue
         root = target.root_branch
         if branch.path.startswith(root.path):
-            written += target_scoped_recompute(target=target, branch=branch, today=today, computed_at=computed_at)
+            written += target_scoped_recompute(
+                target=target, branch=branch, today=today, computed_at=computed_at, trees=trees
+            )
         elif root.path.startswith(branch.path):
             written += _target_full(target, today=today, computed_at=computed_at)
     if changed == "money":
