@@ -173,7 +173,6 @@ def organization_create(*, actor, data: dict) -> Organization:
 def organization_update(*, actor, organization: Organization, data: dict) -> Organization:
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     before = snapshot(organization)
-    branch_before = organization.branch_id
     for field, value in data.items():
         setattr(organization, field, value)
     require_write_in(actor, organization.branch)
@@ -183,8 +182,7 @@ def organization_update(*, actor, organization: Organization, data: dict) -> Org
         audit_record(
             actor=actor, obj=organization, action=AuditAction.UPDATE, branch=organization.branch, changes=changes
         )
-        for branch_id in sorted({branch_before, organization.branch_id}):  # its members move with it
-            registry_changed.send(sender=Organization, branch_id=branch_id)
+        registry_changed.send(sender=Organization, branch_id=organization.branch_id)
     return organization
 
 

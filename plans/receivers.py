@@ -1,11 +1,11 @@
 """Listens to the registry and the money apps (which never import plans) and schedules a
 recompute after their transaction commits.
 
-A write of members, organisations, headcounts (the registry) or of donations and awards
-(money) schedules a run of only what it can change: the branches it announced, their
-subtrees and their ancestors (plans.scoped), one run per kind of write for the lowest
-branch above every branch the transaction announced. Any other change (the tree itself,
-learning titles, centres, a reorganisation) schedules the city-wide run.
+A write of members or headcounts (the registry) or of donations and awards (money)
+schedules a run of only what it can change (plans.scoped): the subtree and the ancestors
+of the lowest branch above every branch the transaction announced, one run per kind of
+write. Any other change (organisations, which the learning titles count too, the tree
+itself, learning titles, centres, a reorganisation) schedules the city-wide run.
 
 Within one transaction the hook is registered once, however many rows change: a
 100 000-row import sends its signals inside one transaction and so schedules one recompute
@@ -17,12 +17,14 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from associations.models import Branch, Member, Organization, OrganizationHeadcount
+from associations.models import Branch, Member, OrganizationHeadcount
 from khuyenhoc.signals import money_changed, registry_changed
 from plans import services
 
-# (signal, senders or None for any sender) → the kind of write plans.scoped recomputes.
-_REGISTRY_SENDERS = (Member, Organization, OrganizationHeadcount)
+# The registry's writes plans.scoped recomputes. Not organisations: the learning titles'
+# eligible totals count them too (learning.measures, learning.figures), so they take the
+# city-wide run, which also rebuilds the title figures.
+_REGISTRY_SENDERS = (Member, OrganizationHeadcount)
 
 
 def _kind(signal, sender) -> str:

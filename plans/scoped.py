@@ -47,8 +47,6 @@ from funds.models import Donation
 from plans.catalogue import catalogue_compute, catalogue_target_recompute
 from plans.indicators import (
     indicator_values_store,
-    indicators_compute,
-    indicators_compute_on_todays_map,
     indicators_compute_on_todays_map_with_tree,
     indicators_compute_with_tree,
     recompute_lock,
@@ -212,7 +210,12 @@ def target_scoped_recompute(
     scoped = copy.copy(target)
     scoped.root_branch = branch
     scoped.root_branch_id = branch.pk
-    whole = catalogue_compute if catalogue else indicators_compute
+
+    def whole(*, target: Target, as_of: datetime.date) -> Counts:
+        if catalogue:
+            return catalogue_compute(target=target, as_of=as_of)
+        return indicators_compute_with_tree(target=target, as_of=as_of, tree=trees.on(as_of))[0]
+
     written = 0
     history: list[datetime.date] = []
     # First the dates a restricted computation settles (today's value among them), in one
@@ -222,15 +225,13 @@ def target_scoped_recompute(
         recompute_lock(("target", target.pk))
         current_paths = _current_paths(branch, target.root_branch) if catalogue else {}
         for as_of in dates:
-            if catalogue:
-                new, path_of, moved_since = catalogue_compute(target=scoped, as_of=as_of), current_paths, False
-            else:
-                new, path_of, moved_since = indicators_compute_with_tree(
-                    target=scoped, as_of=as_of, tree=trees.on(as_of)
-                )
-            if moved_since:  # a record may count that day where it was then, outside the subtree
-                history.append(as_of)
+            if not catalogue and trees.on(as_of)[1]:
+                history.append(as_of)  # a record may count that day where it was then, outside the subtree
                 continue
+            if catalogue:
+                new, path_of = catalogue_compute(target=scoped, as_of=as_of), current_paths
+            else:
+                new, path_of, _moved = indicators_compute_with_tree(target=scoped, as_of=as_of, tree=trees.on(as_of))
             if not catalogue and branch.pk not in path_of and not new:
                 continue  # Plan 99 on the map of that day: a branch not in the tree then counts nowhere
             values = _moved_values(
@@ -261,7 +262,9 @@ def target_scoped_recompute(
                     target=target, as_of=as_of, values=values, computed_at=computed_at, on_map=OnMap.TODAY
                 )
                 continue
-            values, splits = indicators_compute_on_todays_map(target=target, as_of=as_of, today=today)
+            values, splits, _paths = indicators_compute_on_todays_map_with_tree(
+                target=target, as_of=as_of, today=today, tree=trees.todays()
+            )
             for on_map, figures in ((OnMap.TODAY, values), (OnMap.SPLIT, splits)):
                 written += _store_changed(
                     target=target, as_of=as_of, on_map=on_map, values=figures, computed_at=computed_at

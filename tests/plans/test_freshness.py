@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from associations.models import MemberCategory
+from associations.models import MemberCategory, Organization
 from associations.services import member_create, member_update
 from funds import services as fund_services
 from khuyenhoc.signals import money_changed, registry_changed
@@ -283,6 +283,16 @@ def test_a_change_to_the_tree_schedules_the_city_wide_run(tree, django_capture_o
     def writes():
         registry_changed.send(sender=Branch, branch_id=tree.phuc_xa.pk)
         money_changed.send(sender=Award, branch_id=tree.phuc_xa.pk)
+
+    calls, city_wide = _schedule_calls(django_capture_on_commit_callbacks, writes)
+    assert calls == [] and city_wide == 1
+
+
+def test_an_organisation_changed_schedules_the_city_wide_run_which_also_counts_the_titles(
+    tree, django_capture_on_commit_callbacks
+):
+    def writes():
+        registry_changed.send(sender=Organization, branch_id=tree.phuc_xa.pk)
 
     calls, city_wide = _schedule_calls(django_capture_on_commit_callbacks, writes)
     assert calls == [] and city_wide == 1
