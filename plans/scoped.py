@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import copy
 import datetime
+import logging
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import ExtractYear
@@ -65,6 +67,7 @@ from plans.models import (
 from scholarships.models import Award
 
 Counts = dict[int, tuple[int, int]]
+logger = logging.getLogger(__name__)
 
 # What a kind of write can change: the catalogue's measures by code prefix; Plan 99's two
 # indicators count the registry; the stored money panels count donations and awards.
@@ -179,6 +182,29 @@ class Trees:
         return self._todays
 
 
+def _history_key(target: Target) -> str:
+    return f"plans:history-started:{target.pk}"
+
+
+def _history_due(target: Target, since: datetime.datetime | None) -> bool:
+    """Whether the dates computed whole still need it for a write committed before `since`:
+    not when another run began computing them after it (its figures include the write)."""
+    if since is None:
+        return True
+    try:
+        started = cache.get(_history_key(target))
+    except Exception:  # the cache being down: compute, as without it
+        return True
+    return started is None or started <= since
+
+
+def _history_starts(target: Target) -> None:
+    try:
+        cache.set(_history_key(target), timezone.now(), timeout=24 * 3600)
+    except Exception:  # the cache being down only costs a repeated computation
+        logger.warning("plans: could not record the start of a computation", exc_info=True)
+
+
 def target_scoped_recompute(
     *,
     target: Target,
@@ -186,6 +212,7 @@ def target_scoped_recompute(
     today: datetime.date,
     computed_at: datetime.datetime,
     trees: Trees | None = None,
+    since: datetime.datetime | None = None,
 ) -> int:
     """Store the values of `target` that a change in `branch`'s subtree can move (the
     subtree's and its ancestors'), equal to what `target_recompute` would store for them.
@@ -225,7 +252,7 @@ def target_scoped_recompute(
         recompute_lock(("target", target.pk))
         current_paths = _current_paths(branch, target.root_branch) if catalogue else {}
         for as_of in dates:
-            if not catalogue and trees.on(as_of)[1]:
+            if last_change is not None and as_of < last_change:
                 history.append(as_of)  # a record may count that day where it was then, outside the subtree
                 continue
             if catalogue:
@@ -272,6 +299,9 @@ def target_scoped_recompute(
     if history:
         with transaction.atomic():
             recompute_lock(("history", target.pk))
+            if not _history_due(target, since):
+                return written
+            _history_starts(target)
             for as_of in history:
                 written += _store_changed(
                     target=target,
@@ -357,11 +387,15 @@ def panel_totals_scoped_recompute(*, branch: Branch) -> int:
     return written
 
 
-def scoped_recompute(*, branch: Branch, changed: str, today: datetime.date | None = None) -> int:
+def scoped_recompute(
+    *, branch: Branch, changed: str, today: datetime.date | None = None, since: datetime.datetime | None = None
+) -> int:
     """Recompute what a write of kind `changed` ("registry" or "money") in `branch`'s subtree
     can move: the values of every active target touched, for the subtree and its ancestors
     (a target rooted inside the subtree: all of it), and for money the stored panel totals.
-    Answers the number of rows written or deleted."""
+    `since`: when the run was requested (after the write's commit); the dates computed whole
+    are left out when another run began computing them after it, so a burst of writes
+    computes them about once. Answers the number of rows written or deleted."""
     today = today or timezone.localdate()
     computed_at = timezone.now()
     trees = Trees(today)
@@ -373,7 +407,7 @@ def scoped_recompute(*, branch: Branch, changed: str, today: datetime.date | Non
         root = target.root_branch
         if branch.path.startswith(root.path):
             written += target_scoped_recompute(
-                target=target, branch=branch, today=today, computed_at=computed_at, trees=trees
+                target=target, branch=branch, today=today, computed_at=computed_at, trees=trees, since=since
             )
         elif root.path.startswith(branch.path):
             written += _target_full(target, today=today, computed_at=computed_at)

@@ -533,7 +533,7 @@ def _scoped_run_execute(run: RecomputeRun) -> RecomputeRun:
         return run
     RecomputeRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=now, error="")
     try:
-        written = scoped.scoped_recompute(branch=run.branch, changed=run.changed)
+        written = scoped.scoped_recompute(branch=run.branch, changed=run.changed, since=run.requested_at)
     except BaseException as error:
         RecomputeRun.objects.filter(pk=run.pk).update(
             status=RunStatus.FAILED, finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"[:2000]

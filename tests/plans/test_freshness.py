@@ -55,6 +55,7 @@ def _forget_locks():
         for pk in Branch.objects.values_list("pk", flat=True)
         for kind in scoped.CHANGED_KINDS
     ]
+    keys += [f"plans:history-started:{pk}" for pk in Target.objects.values_list("pk", flat=True)]
     cache.delete_many([RECOMPUTE_LOCK_KEY, *keys])
 
 
@@ -406,3 +407,19 @@ def test_a_write_announced_by_a_branch_no_longer_in_force_schedules_the_city_wid
 
     calls, city_wide = _schedule_calls(django_capture_on_commit_callbacks, writes)
     assert calls == [] and city_wide == 1
+
+
+def test_a_burst_of_writes_computes_the_dates_before_the_reorganisation_about_once(cast, city_2017):
+    wards = apply_2025_round(city_2017)
+    indicators_recompute_all()
+    with mock.patch("plans.tasks.indicators_recompute.apply_async"):
+        first = recompute_schedule_scoped(branch_id=wards.ba_dinh.pk, changed="registry")
+        second = recompute_schedule_scoped(branch_id=wards.hoan_kiem.pk, changed="registry")
+    MemberFactory(branch=wards.ba_dinh, organization=city_2017.town_hall, category=MemberCategory.PARTY_MEMBER)
+    with mock.patch.object(scoped, "_history_starts", wraps=scoped._history_starts) as computed:
+        recompute_run_execute(run_id=first.pk)
+        recompute_run_execute(run_id=second.pk)  # requested before the first began: included
+    assert computed.call_count == 2  # Plan 99's two targets, once each
+    after_scoped = stored()
+    indicators_recompute_all()
+    assert after_scoped == stored()
