@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from associations.history import last_reorganisation_day, todays_tree, tree_and_changes_on
 from associations.models import Branch
-from associations.rollup import figures_store, roll_up_by_path
+from associations.rollup import branch_paths, figures_store, roll_up_by_path
 from funds.models import Donation
 from plans.catalogue import catalogue_compute, catalogue_target_recompute
 from plans.indicators import (
@@ -129,10 +129,18 @@ def _moved_values(
 
 
 def _store_changed(
-    *, target: Target, as_of: datetime.date, on_map: str, values: Counts, computed_at: datetime.datetime
+    *,
+    target: Target,
+    as_of: datetime.date,
+    on_map: str,
+    values: Counts,
+    computed_at: datetime.datetime,
+    path_of: dict[int, str],
 ) -> int:
     """Make one date's stored values equal `values` (a whole target's), writing only the
-    rows that differ (so only they get the new computed_at) and deleting those not there."""
+    rows that differ and those of their ancestors (`path_of`: the tree the values roll up
+    on), so every branch whose dashboard shows a changed value — its own or a child's —
+    gets the new computed_at; deleting the rows not there."""
     stored = {
         branch_id: (pk, (numerator, denominator))
         for pk, branch_id, numerator, denominator in IndicatorValue.objects.order_by()
@@ -145,6 +153,15 @@ def _store_changed(
         if branch_id not in stored or stored[branch_id][1] != tuple(figures)
     }
     stale = [pk for branch_id, (pk, _figures) in stored.items() if branch_id not in values]
+    moved = set(changed) | {branch_id for branch_id in stored if branch_id not in values}
+    if moved:
+        id_of = {path: branch_id for branch_id, path in path_of.items()}
+        for branch_id in moved:
+            path = path_of.get(branch_id, "")
+            for end in range(Branch.steplen, len(path), Branch.steplen):
+                ancestor = id_of.get(path[:end])
+                if ancestor in values:
+                    changed[ancestor] = values[ancestor]
     if stale:
         IndicatorValue.objects.filter(pk__in=stale).delete()
     return len(stale) + indicator_values_store(
@@ -164,12 +181,19 @@ def _current_paths(branch: Branch, root: Branch) -> dict[int, str]:
 
 class Trees:
     """The trees one run reads, each once whatever the number of targets: the tree in force
-    on each date (`tree_and_changes_on`) and today's places (`todays_tree`)."""
+    on each date (`tree_and_changes_on`), today's places (`todays_tree`) and today's paths."""
 
     def __init__(self, today: datetime.date) -> None:
         self.today = today
         self._on: dict[datetime.date, tuple] = {}
         self._todays: tuple | None = None
+        self._current: dict[int, str] | None = None
+
+    def current(self) -> dict[int, str]:
+        """{branch id: path} of every branch today."""
+        if self._current is None:
+            self._current = branch_paths()
+        return self._current
 
     def on(self, day: datetime.date) -> tuple:
         if day not in self._on:
@@ -271,6 +295,7 @@ def target_scoped_recompute(
                     on_map=OnMap.IN_FORCE,
                     values=whole(target=target, as_of=as_of),
                     computed_at=computed_at,
+                    path_of=trees.current() if catalogue else trees.on(as_of)[0],
                 )
                 continue
             written += indicator_values_store(target=target, as_of=as_of, values=values, computed_at=computed_at)
@@ -294,7 +319,12 @@ def target_scoped_recompute(
             )
             for on_map, figures in ((OnMap.TODAY, values), (OnMap.SPLIT, splits)):
                 written += _store_changed(
-                    target=target, as_of=as_of, on_map=on_map, values=figures, computed_at=computed_at
+                    target=target,
+                    as_of=as_of,
+                    on_map=on_map,
+                    values=figures,
+                    computed_at=computed_at,
+                    path_of=trees.todays()[1],
                 )
     if history:
         with transaction.atomic():
@@ -309,6 +339,7 @@ def target_scoped_recompute(
                     on_map=OnMap.IN_FORCE,
                     values=whole(target=target, as_of=as_of),
                     computed_at=computed_at,
+                    path_of=trees.current() if catalogue else trees.on(as_of)[0],
                 )
     return written
 

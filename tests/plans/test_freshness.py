@@ -423,3 +423,18 @@ def test_a_burst_of_writes_computes_the_dates_before_the_reorganisation_about_on
     after_scoped = stored()
     indicators_recompute_all()
     assert after_scoped == stored()
+
+
+def test_a_member_moved_between_two_communes_of_a_district_moves_the_districts_key_too(cast, tree, city):
+    # The district's own figure is unchanged (one commune loses what the other gains), but
+    # its dashboard shows both communes: its stored row is rewritten, so a cache keyed on
+    # computed_at moves.
+    IndicatorValue.objects.update(computed_at=timezone.now() - datetime.timedelta(days=1))
+    membership = Target.objects.get(indicator="cadre_membership")
+    district = IndicatorValue.objects.get(target=membership, branch=tree.ba_dinh, as_of=TODAY, on_map="in_force")
+    member = city.town_hall.members.get()
+    member_update(actor=cast.manager, member=member, data={"organization": city.school, "branch": tree.truc_bach})
+    scoped.scoped_recompute(branch=tree.ba_dinh, changed="registry", today=TODAY)
+    district_after = IndicatorValue.objects.get(pk=district.pk)
+    assert (district_after.numerator, district_after.denominator) == (district.numerator, district.denominator)
+    assert district_after.computed_at > district.computed_at
