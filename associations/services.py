@@ -39,13 +39,27 @@ def _save_checked(obj) -> None:
     obj.save()
 
 
+def _member_branches(member: Member) -> set[int]:
+    """The branches whose figures count a member: their own, and their workplace's (the
+    membership indicator counts a member where their organisation is)."""
+    branches = {member.branch_id}
+    if member.organization_id:
+        branches.add(Organization.objects.filter(pk=member.organization_id).values_list("branch_id", flat=True)[0])
+    return branches
+
+
+def _member_announce(branch_ids: set[int]) -> None:
+    for branch_id in sorted(branch_ids):
+        registry_changed.send(sender=Member, branch_id=branch_id)
+
+
 @transaction.atomic
 def member_create(*, actor, data: dict) -> Member:
     member = Member(**data)
     require_write_in(actor, member.branch)
     _save_checked(member)
     audit_record(actor=actor, obj=member, action=AuditAction.CREATE, branch=member.branch, changes=snapshot(member))
-    registry_changed.send(sender=Member, branch_id=member.branch_id)
+    _member_announce(_member_branches(member))
     return member
 
 
@@ -53,6 +67,7 @@ def member_create(*, actor, data: dict) -> Member:
 def member_update(*, actor, member: Member, data: dict) -> Member:
     member = Member.objects.select_for_update().get(pk=member.pk)
     before = snapshot(member)
+    branches_before = _member_branches(member)
     for field, value in data.items():
         setattr(member, field, value)
     require_write_in(actor, member.branch)
@@ -60,7 +75,7 @@ def member_update(*, actor, member: Member, data: dict) -> Member:
     changes = diff(before, snapshot(member))
     if changes:
         audit_record(actor=actor, obj=member, action=AuditAction.UPDATE, branch=member.branch, changes=changes)
-        registry_changed.send(sender=Member, branch_id=member.branch_id)
+        _member_announce(branches_before | _member_branches(member))
     return member
 
 
@@ -79,7 +94,7 @@ def member_end(*, actor, member: Member, left_on: datetime.date, reason: str = "
     audit_record(
         actor=actor, obj=member, action=AuditAction.END, branch=member.branch, changes=diff(before, snapshot(member))
     )
-    registry_changed.send(sender=Member, branch_id=member.branch_id)
+    _member_announce(_member_branches(member))
     return member
 
 
@@ -130,8 +145,11 @@ def members_end(*, actor, member_ids: Collection[int], left_on: datetime.date, r
             reason_label: [member.left_reason or "", reason],
         },
     )
-    for branch_id in sorted({member.branch_id for member in members}):
-        registry_changed.send(sender=Member, branch_id=branch_id)
+    workplaces = {member.organization_id for member in members if member.organization_id}
+    _member_announce(
+        {member.branch_id for member in members}
+        | set(Organization.objects.filter(pk__in=workplaces).values_list("branch_id", flat=True))
+    )
     return len(members)
 
 

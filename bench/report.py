@@ -345,6 +345,36 @@ def main() -> None:
         add("")
         add(f"Goal: at least half the floor's rate — {goal(exports['goal_met'])}.")
         add("")
+    freshness = [result for result in (load("freshness_full"), load("freshness_small")) if result]
+    if freshness:
+        add("## Freshness after a write")
+        add("")
+        add(
+            "A clerk of one commune saves a member, a donation or an award through the services, 10 times each, "
+            "with a real Celery worker running; the time from the write's commit until both the commune's and the "
+            "city's stored value show it (Plan 99's membership of today, the stored money and scholarship totals "
+            "of the year), the database polled every 20 ms. It includes the 1 s debounce that folds the writes of "
+            "the same second into one run. The reference is a full-city recompute, what every write scheduled "
+            "before (60 s after it)."
+        )
+        add("")
+        add("| data | write | median | max | the scoped run itself (median) | full-city recompute | median / full |")
+        add("|---|---|---|---|---|---|---|")
+        for result in freshness:
+            full_seconds = result["full_recompute_seconds"]
+            for kind, figures in result["kinds"].items():
+                run = figures["scoped_run_median_seconds"]
+                add(
+                    f"| {result['scale']} | {kind} | {figures['median_seconds']:.2f} s | {figures['max_seconds']:.2f} s | "
+                    f"{run or 0:.2f} s | {full_seconds:.1f} s | {figures['median_seconds'] / full_seconds:.2f} |"
+                )
+        for result in freshness:
+            add("")
+            add(
+                f"Goal ({result['scale']} data): every median within {result['goal_seconds']:.0f} s — "
+                f"{goal(result['goal_met'])}."
+            )
+        add("")
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         add(notes.read_text().strip())

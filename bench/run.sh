@@ -62,6 +62,8 @@ $PY -m bench.load
 $PY -m bench.imports workbook
 $PY -m bench.imports floor
 $PY -m bench.imports engine
+DATABASE_URL=$SMALL_URL $PY -m bench.freshness small
+$PY -m bench.freshness full
 
 "$PG_BINDIR/postgres" --version >"$BENCH_OUT/postgres.version"
 $PY -m bench.report >BENCHMARKS.md

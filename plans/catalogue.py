@@ -37,7 +37,7 @@ from django.db.models import BooleanField, Case, Q, Value, When
 from associations.models import Branch
 from associations.rollup import roll_up_by_path
 from khuyenhoc import measures as catalogue
-from plans.indicators import indicator_values_store, target_as_of_dates
+from plans.indicators import indicator_values_store, recompute_lock, target_as_of_dates
 from plans.models import IndicatorDefinition, IndicatorValue, Target
 
 Counts = dict[int, tuple[int, int]]
@@ -125,6 +125,8 @@ def catalogue_target_recompute(*, target: Target, today: datetime.date, computed
     dates = target_as_of_dates(target, today=today)
     written = 0
     with transaction.atomic():
+        recompute_lock(("target", target.pk))
+        recompute_lock(("history", target.pk))
         for as_of in dates:
             values = catalogue_compute(target=target, as_of=as_of)
             written += indicator_values_store(target=target, as_of=as_of, values=values, computed_at=computed_at)

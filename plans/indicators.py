@@ -172,17 +172,28 @@ def _subtree(path_of: dict[int, str], root_path: str) -> list[tuple[int, str]]:
 
 
 def indicators_compute(*, target: Target, as_of: datetime.date) -> Counts:
-    """{branch id: (numerator, denominator)} for every branch of the target's subtree on
-    `as_of`, on the map in force that day: each record counted where it was on `as_of`
-    (`associations.history.branch_on`) and rolled up the tree as it stood
-    (`associations.history.paths_on`); branches not in force on `as_of` have no value.
+    """{branch id: (numerator, denominator)} of the target's subtree on `as_of`; see
+    `indicators_compute_with_tree`."""
+    return indicators_compute_with_tree(target=target, as_of=as_of)[0]
+
+
+def indicators_compute_with_tree(
+    *, target: Target, as_of: datetime.date, tree: tuple[dict[int, str], bool] | None = None
+) -> tuple[Counts, dict[int, str], bool]:
+    """(values, {branch id: path} of the tree in force on `as_of`, whether a reorganisation
+    took effect after `as_of`). The values are {branch id: (numerator, denominator)} for
+    every branch of the target's subtree on `as_of`, on the map in force that day: each
+    record counted where it was on `as_of` (`associations.history.branch_on`) and rolled up
+    the tree as it stood (`associations.history.paths_on`); branches not in force on
+    `as_of` have no value.
     A day on or after the latest reorganisation groups by the foreign keys themselves (no
-    record moved since), as before any reorganisation."""
+    record moved since), as before any reorganisation. `tree`: `tree_and_changes_on(as_of)`
+    when the caller has it already."""
     root = target.root_branch
-    path_of, moved_since = tree_and_changes_on(as_of)
+    path_of, moved_since = tree or tree_and_changes_on(as_of)
     root_path = path_of.get(root.pk)
     if root_path is None:
-        return {}
+        return {}, path_of, moved_since
     branches = _subtree(path_of, root_path)
     # The whole tree needs no filter; a smaller root keeps the branches under it that day.
     within = None if len(branches) == len(path_of) else [branch_id for branch_id, _path in branches]
@@ -195,13 +206,23 @@ def indicators_compute(*, target: Target, as_of: datetime.date) -> Counts:
         return branch_on(as_of, ORGANIZATION, record="organization_id", current="organization__branch_id")
 
     own = _own_counts(target, as_of=as_of, owner_of=owner_of, within=within)
-    return _roll_up(branches, own, root_path=root_path)
+    return _roll_up(branches, own, root_path=root_path), path_of, moved_since
 
 
 def indicators_compute_on_todays_map(
     *, target: Target, as_of: datetime.date, today: datetime.date
 ) -> tuple[Counts, Counts]:
-    """(values, split lines) of the target's subtree on `as_of`, counted on today's map.
+    """(values, split lines) of the target's subtree on `as_of`, counted on today's map; see
+    `indicators_compute_on_todays_map_with_tree`."""
+    values, splits, _paths = indicators_compute_on_todays_map_with_tree(target=target, as_of=as_of, today=today)
+    return values, splits
+
+
+def indicators_compute_on_todays_map_with_tree(
+    *, target: Target, as_of: datetime.date, today: datetime.date, tree: tuple | None = None
+) -> tuple[Counts, Counts, dict[int, str]]:
+    """(values, split lines, {branch id: path} of the branches in force today) of the
+    target's subtree on `as_of`, counted on today's map.
 
     Each record counts under the branch it is on today (where a reorganisation moved it);
     one that stayed on a dissolved branch (closed before the reorganisation) counts under
@@ -210,16 +231,19 @@ def indicators_compute_on_todays_map(
     {branch id: (numerator, denominator)}, also counted in that branch's total), never
     guessed onto one successor (`associations.history.todays_places`)."""
     root = target.root_branch
-    places, in_force_paths = todays_tree(today)
+    places, in_force_paths = tree or todays_tree(today)
     root_path = in_force_paths.get(root.pk)
     if root_path is None:
-        return {}, {}
+        return {}, {}, in_force_paths
     branches = _subtree(in_force_paths, root_path)
+    # A smaller root counts only the records whose place today lies in its subtree.
+    kept = {branch_id for branch_id, _path in branches}
+    within = None if len(kept) == len(in_force_paths) else [o for o, p in places.items() if p.branch_id in kept]
 
     def owner_of(*, own: bool):
         return F("branch_id") if own else F("organization__branch_id")
 
-    by_owner = _own_counts(target, as_of=as_of, owner_of=owner_of, within=None)
+    by_owner = _own_counts(target, as_of=as_of, owner_of=owner_of, within=within)
     own: dict[int, list[int]] = {}
     split: dict[int, list[int]] = {}
     for branch_id, figures in by_owner.items():
@@ -232,7 +256,7 @@ def indicators_compute_on_todays_map(
             total[1] += figures[1]
     values = _roll_up(branches, {key: tuple(value) for key, value in own.items()}, root_path=root_path)
     splits = {key: tuple(value) for key, value in split.items() if key in values}
-    return values, splits
+    return values, splits, in_force_paths
 
 
 def target_as_of_dates(target: Target, *, today: datetime.date) -> list[datetime.date]:
@@ -247,6 +271,22 @@ def target_as_of_dates(target: Target, *, today: datetime.date) -> list[datetime
     except ValueError:  # 29 February
         dates.add(today.replace(year=today.year - 1, day=28))
     return sorted(dates)
+
+
+def recompute_lock(key: tuple[str, int]) -> None:
+    """Serialise the recomputes of one target (or of the panels) until the transaction ends:
+    a run after one write adds its change to the stored values (plans.scoped), so it must
+    not interleave with another run of the same target. ("target", id) guards the values a
+    run after a write moves; ("history", id) the dates it computes whole (a full run takes
+    both, a run after a write one at a time, so its quick part never waits for another's
+    slow part). PostgreSQL's advisory lock; SQLite (the embedded mode) runs one writer at a
+    time anyway."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    namespace = {"target": 7301, "panels": 7302, "history": 7303}[key[0]]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, key[1]])
 
 
 def indicator_values_store(
@@ -316,6 +356,8 @@ def target_recompute(*, target: Target, today: datetime.date, computed_at: datet
     todays_map_dates = [day for day in dates if last_change is not None and day < last_change]
     written = 0
     with transaction.atomic():
+        recompute_lock(("target", target.pk))
+        recompute_lock(("history", target.pk))
         for as_of in dates:
             written += indicator_values_store(
                 target=target,
@@ -381,6 +423,7 @@ def panel_totals_recompute() -> int:
     """Compute and store both panels' yearly totals for every branch in one transaction, so
     a dashboard never reads half of a run; answers the number of rows written or deleted."""
     with transaction.atomic():
+        recompute_lock(("panels", 0))
         written = figures_store(
             MoneyYearTotal,
             keys=["branch_id", "year", "fund_model_id"],

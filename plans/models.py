@@ -574,6 +574,18 @@ class RecomputeRun(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     rows_written = models.PositiveIntegerField(_("values written"), default=0)
     error = models.TextField(_("error"), blank=True, default="")
+    # A run after one write recomputes only what it can change: this branch's subtree and
+    # its ancestors, for the measures of `changed` (plans.scoped). Empty: the whole city.
+    branch = models.ForeignKey(
+        Branch,
+        verbose_name=_("for the branch"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the whole city."),
+    )
+    changed = models.CharField(_("what changed"), max_length=10, blank=True, default="")
 
     objects = RecomputeRunQuerySet.as_manager()
 

@@ -17,7 +17,7 @@ from associations.access import require_manage, require_write_in, user_root_bran
 from associations.audit import audit_record, diff, snapshot
 from associations.models import AuditAction, Branch
 from learning.services import title_figures_recompute
-from plans import tasks  # tasks call services and services enqueue tasks: modules, not names
+from plans import scoped, tasks  # tasks call services and services enqueue tasks: modules, not names
 from plans.catalogue import catalogue_target_recompute
 from plans.indicators import panel_totals_recompute, target_recompute
 from plans.models import (
@@ -42,6 +42,15 @@ RECOMPUTE_LOCK_KEY = "plans:recompute-scheduled"
 
 def _debounce_seconds() -> int:
     return int(getattr(settings, "PLANS_RECOMPUTE_DEBOUNCE_SECONDS", 60))
+
+
+def _scoped_debounce_seconds() -> int:
+    """The wait before a run after a write: the writes of the same second fold into one run."""
+    return int(getattr(settings, "PLANS_SCOPED_RECOMPUTE_DEBOUNCE_SECONDS", 1))
+
+
+def _scoped_lock_key(*, branch_id: int, changed: str) -> str:
+    return f"{RECOMPUTE_LOCK_KEY}:{changed}:{branch_id}"
 
 
 # --- Plans and targets ------------------------------------------------------------------
@@ -566,8 +575,46 @@ def indicators_recompute_all(*, today: datetime.date | None = None) -> int:
     return written
 
 
+def _scoped_run_execute(run: RecomputeRun) -> RecomputeRun:
+    """Run a recompute scoped to a branch (plans.scoped). A city-wide run started after it
+    was requested already includes its change: it is then marked done without work."""
+    try:
+        cache.delete(_scoped_lock_key(branch_id=run.branch_id, changed=run.changed))
+    except Exception:  # the cache being down must not stop the computation
+        logger.warning("plans: could not release the scoped recompute lock", exc_info=True)
+    if run.status == RunStatus.DONE:  # delivered twice: the work is done
+        return run
+    now = timezone.now()
+    superseded = RecomputeRun.objects.filter(
+        branch__isnull=True, status__in=[RunStatus.RUNNING, RunStatus.DONE], started_at__gte=run.requested_at
+    ).exists()
+    if superseded:
+        RecomputeRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, started_at=now, finished_at=now)
+        run.refresh_from_db()
+        return run
+    RecomputeRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=now, error="")
+    try:
+        written = scoped.scoped_recompute(branch=run.branch, changed=run.changed, since=run.requested_at)
+    except BaseException as error:
+        RecomputeRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        raise
+    RecomputeRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.DONE, finished_at=timezone.now(), rows_written=written
+    )
+    run.refresh_from_db()
+    return run
+
+
 def recompute_run_execute(*, run_id: int | None, trigger: str = RecomputeRun.Trigger.NIGHTLY) -> RecomputeRun:
-    """Run a recompute, claiming every run still waiting (their changes are included now)."""
+    """Run a recompute, claiming every run still waiting (their changes are included now).
+    A run scoped to a branch (after one write) recomputes only that branch's subtree and
+    ancestors and claims nothing; a city-wide run claims the scoped runs still waiting too."""
+    if run_id is not None:
+        scoped_run = RecomputeRun.objects.filter(pk=run_id, branch__isnull=False).select_related("branch").first()
+        if scoped_run is not None:
+            return _scoped_run_execute(scoped_run)
     try:
         cache.delete(RECOMPUTE_LOCK_KEY)
     except Exception:  # the cache being down must not stop the computation
@@ -633,6 +680,39 @@ def recompute_schedule() -> RecomputeRun | None:
     if not scheduled_now:
         return None
     run = RecomputeRun.objects.create(trigger=RecomputeRun.Trigger.CHANGE)
+    _enqueue(run, countdown=delay)
+    return run
+
+
+def recompute_schedule_scoped(*, branch_id: int, changed: str) -> RecomputeRun | None:
+    """After a committed write of kind `changed` ("registry" or "money") in `branch_id`'s
+    subtree: schedule a run of that subtree and its ancestors in
+    PLANS_SCOPED_RECOMPUTE_DEBOUNCE_SECONDS (1 s), unless one for the same branch and kind
+    is scheduled and not started. The city's root, an unknown kind or a branch not in force
+    today get the city-wide schedule. Never raises: when the cache is down a pending run is
+    recorded (the city-wide one, as `recompute_schedule` does); when the broker is down the
+    scoped run stays pending, and the next city-wide run (every few minutes) includes it."""
+    branch = Branch.objects.filter(pk=branch_id).first()
+    today = timezone.localdate()
+    if (
+        changed not in scoped.CHANGED_KINDS
+        or branch is None
+        or branch.depth <= 1
+        or (branch.founded_on is not None and branch.founded_on > today)
+        or (branch.dissolved_on is not None and branch.dissolved_on <= today)
+    ):
+        return recompute_schedule()
+    delay = _scoped_debounce_seconds()
+    try:
+        # A short life: a run lost with its broker message holds back the next writes' runs
+        # for at most half a minute (a duplicate run, should the queue be slower, is harmless).
+        scheduled_now = cache.add(_scoped_lock_key(branch_id=branch_id, changed=changed), "1", timeout=delay + 30)
+    except Exception:
+        logger.warning("plans: cache unreachable, recording a pending recompute", exc_info=True)
+        return recompute_schedule()
+    if not scheduled_now:
+        return None
+    run = RecomputeRun.objects.create(trigger=RecomputeRun.Trigger.CHANGE, branch=branch, changed=changed)
     _enqueue(run, countdown=delay)
     return run
 
