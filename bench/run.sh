@@ -62,6 +62,8 @@ $PY -m bench.load
 $PY -m bench.imports workbook
 $PY -m bench.imports floor
 $PY -m bench.imports engine
+# make run's embedded mode (its own SQLite file and runserver): pages during a 20 000-row apply.
+$PY -m bench.embedded
 
 "$PG_BINDIR/postgres" --version >"$BENCH_OUT/postgres.version"
 $PY -m bench.report >BENCHMARKS.md

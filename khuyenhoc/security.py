@@ -12,6 +12,8 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from khuyenhoc import background
+
 
 def client_ip(request: HttpRequest) -> str | None:
     """The address of the person signing in, for the lockout key.
@@ -57,7 +59,10 @@ class SessionIdleTimeoutMiddleware:
     """Signs out a person who did nothing for SESSION_IDLE_TIMEOUT seconds; the session
     cookie's own age (SESSION_COOKIE_AGE) bounds a session however busy it is.
 
-    The time of the last request is written at most once a minute, not on every request."""
+    The time of the last request is written at most once a minute, not on every request, and
+    not while the embedded mode's background thread runs a task (khuyenhoc.background): on
+    SQLite that task may hold the only write lock for minutes (an import's apply), and a
+    request that only notes the time must not wait for it. The note is taken after the task."""
 
     write_interval = 60
 
@@ -71,7 +76,7 @@ class SessionIdleTimeoutMiddleware:
             last_seen = request.session.get(SESSION_LAST_SEEN_KEY)
             if last_seen is not None and now - int(last_seen) > settings.SESSION_IDLE_TIMEOUT:
                 logout(request)
-            elif last_seen is None or now - int(last_seen) >= self.write_interval:
+            elif (last_seen is None or now - int(last_seen) >= self.write_interval) and not background.busy():
                 request.session[SESSION_LAST_SEEN_KEY] = now
         return self.get_response(request)
 
