@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ROWS = 5000
 
 APPLY_WHILE_OTHERS_READ = """
-import datetime, io, json, threading, time
+import datetime, io, json, sqlite3, threading, time
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -44,6 +44,20 @@ uploader, reader = Client(), Client()
 for client, name, branch in ((uploader, "canbo.mot", mine), (reader, "canbo.hai", other)):
     StaffProfileFactory(user=UserFactory(username=name), branch=branch, role=StaffRole.CLERK)
     client.force_login(UserFactory(username=name))
+
+# A request that only notes the time in the session never waits for another writer: with the
+# write lock held elsewhere, it answers at once and the note waits for a later request.
+session = reader.session
+session[SESSION_LAST_SEEN_KEY] = long_ago = int(time.time()) - 3000
+session.save()
+holder = sqlite3.connect(settings.DATABASES["default"]["NAME"], isolation_level=None)
+holder.execute("BEGIN IMMEDIATE")
+assert reader.get("/registry/members/").status_code == 200
+assert reader.session[SESSION_LAST_SEEN_KEY] == long_ago
+holder.execute("ROLLBACK")
+holder.close()
+assert reader.get("/registry/members/").status_code == 200
+assert reader.session[SESSION_LAST_SEEN_KEY] > time.time() - 60
 
 book = Workbook(write_only=True)
 sheet = book.create_sheet("Hội viên")
