@@ -10,7 +10,9 @@ while the task runs (SQLite in WAL mode lets readers read while the task writes;
 DATABASES in khuyenhoc/settings.py).
 
 The switch is the setting TASKS_IN_BACKGROUND_THREAD (on when REDIS_URL is unset) together
-with Celery's task_always_eager; with a broker nothing changes, and tests that make tasks
+with Celery's task_always_eager, in a web process only (khuyenhoc.wsgi / asgi call
+`serve_in_background()`): a management command (demo_setup, reorganise…) still runs its tasks
+inline, so none is lost when it exits. With a broker nothing changes, and tests that make tasks
 eager (the `eager` fixture) still run them inline.
 
 The thread is a daemon: stopping the server abandons the task it was running, whose
@@ -37,6 +39,15 @@ _start_lock = threading.Lock()
 _worker: threading.Thread | None = None
 _pending = 0  # submitted and not yet finished
 _pending_lock = threading.Condition()
+
+
+_web_process = False
+
+
+def serve_in_background() -> None:
+    """Called by the WSGI/ASGI entry point: this process serves pages, its tasks leave the request."""
+    global _web_process
+    _web_process = True
 
 
 def submit(function: Callable[..., Any], /, *args, **kwargs) -> Future:
@@ -91,6 +102,6 @@ class PortalTask(Task):
     thread in the embedded mode; everything else is Celery's own behaviour."""
 
     def apply_async(self, args=None, kwargs=None, *more, **options):
-        if self.app.conf.task_always_eager and getattr(settings, "TASKS_IN_BACKGROUND_THREAD", False):
+        if _web_process and self.app.conf.task_always_eager and getattr(settings, "TASKS_IN_BACKGROUND_THREAD", False):
             return submit(super().apply_async, args, kwargs, *more, **options)
         return super().apply_async(args, kwargs, *more, **options)

@@ -141,8 +141,8 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-# Embedded mode: the eager tasks run in one background thread of the web process, not inside
-# the request that started them (khuyenhoc.background).
+# Embedded mode: the eager tasks of a web process run in one background thread, not inside
+# the request that started them; management commands still run theirs inline (khuyenhoc.background).
 TASKS_IN_BACKGROUND_THREAD = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT

@@ -6,12 +6,12 @@ from celery import shared_task
 
 from khuyenhoc import background
 
-RAN_IN: list[tuple[int, str]] = []
+ran_in_threads: list[tuple[int, str]] = []
 
 
 @shared_task
 def note_thread(value: int) -> int:
-    RAN_IN.append((value, threading.current_thread().name))
+    ran_in_threads.append((value, threading.current_thread().name))
     return value
 
 
@@ -44,17 +44,27 @@ def test_a_failing_function_is_reported_on_its_future_and_the_next_one_still_run
     assert isinstance(failed.exception(timeout=60), ValueError)
 
 
-def test_in_the_embedded_mode_an_eager_task_is_handed_to_the_background_thread(settings, eager):
+def test_in_the_embedded_mode_an_eager_task_is_handed_to_the_background_thread(settings, eager, monkeypatch):
     settings.TASKS_IN_BACKGROUND_THREAD = True
-    RAN_IN.clear()
+    monkeypatch.setattr(background, "_web_process", True)  # as khuyenhoc.wsgi sets it
+    ran_in_threads.clear()
     future = note_thread.delay(7)
     assert background.wait_idle(timeout=60)
-    assert RAN_IN == [(7, "khuyenhoc-background")]
+    assert ran_in_threads == [(7, "khuyenhoc-background")]
     assert future.result(timeout=60).get() == 7
 
 
-def test_with_a_worker_or_in_tests_an_eager_task_still_runs_in_the_request(settings, eager):
+def test_with_a_worker_or_in_tests_an_eager_task_still_runs_in_the_request(settings, eager, monkeypatch):
     settings.TASKS_IN_BACKGROUND_THREAD = False
-    RAN_IN.clear()
+    monkeypatch.setattr(background, "_web_process", True)
+    ran_in_threads.clear()
     assert note_thread.delay(8).get() == 8
-    assert RAN_IN == [(8, threading.current_thread().name)]
+    assert ran_in_threads == [(8, threading.current_thread().name)]
+
+
+def test_outside_a_web_process_an_eager_task_runs_inline_so_a_command_loses_none(settings, eager, monkeypatch):
+    settings.TASKS_IN_BACKGROUND_THREAD = True
+    monkeypatch.setattr(background, "_web_process", False)  # a management command
+    ran_in_threads.clear()
+    assert note_thread.delay(9).get() == 9
+    assert ran_in_threads == [(9, threading.current_thread().name)]

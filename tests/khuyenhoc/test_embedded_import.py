@@ -29,6 +29,7 @@ from khuyenhoc import background
 from khuyenhoc.imports import adapter_class
 from khuyenhoc.security import SESSION_LAST_SEEN_KEY
 from tests.factories import StaffProfileFactory, UserFactory, make_branch
+import khuyenhoc.wsgi  # a web process, as runserver's: its tasks go to the background thread
 
 ROWS = %(rows)d
 assert settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"), settings.DATABASES
