@@ -311,6 +311,41 @@ def main() -> None:
         )
         add("")
 
+    embedded = load("embedded")
+    if embedded:
+        rows = f"{embedded['rows']:,}".replace(",", " ")
+        add(f"## The embedded default (`make run`, SQLite) during a {rows}-row member import")
+        add("")
+        add(
+            f"Another clerk loads `{embedded['page']}` one request after another (0.2 s apart) while the first "
+            "clerk's import runs in the web process's background thread and her progress bar polls; runserver "
+            "on a SQLite file in WAL mode, as `make run` serves it."
+        )
+        add("")
+        add("| while | requests | p50 | p95 | max | p95 ratio to idle | progress poll p95 | errors |")
+        add("|---|---|---|---|---|---|---|---|")
+        add(
+            f"| idle | {embedded['idle_requests']} | {embedded['idle_p50_ms']:.0f} ms | {embedded['idle_p95_ms']:.0f} ms "
+            "| | 1 | | |"
+        )
+        for phase, label in (("check", "the check runs"), ("apply", "the apply runs")):
+            add(
+                f"| {label} ({embedded[phase + '_seconds']:.1f} s) | {embedded[phase + '_requests']} | "
+                f"{embedded[phase + '_p50_ms']:.0f} ms | {embedded[phase + '_p95_ms']:.0f} ms | "
+                f"{embedded[phase + '_max_ms']:.0f} ms | {embedded[phase + '_p95_ms'] / embedded['idle_p95_ms']:.1f} | "
+                f"{embedded[phase + '_poll_p95_ms']:.0f} ms | {len(embedded[phase + '_failures'])} |"
+            )
+        add("")
+        errors = len(embedded["check_failures"]) + len(embedded["apply_failures"])
+        add(
+            f"The import ended {embedded['final_status']} with {embedded['members_created']:,} members written; "
+            f"the clerk's Apply request answered in {embedded['apply_request_ms'] / 1000:.1f} s. "
+            f"Goal: the other clerk's page answers in under a second during the apply, without errors — "
+            f"{goal(embedded['apply_p95_ms'] < 1000 and errors == 0)} (p95 {embedded['apply_p95_ms']:.0f} ms, "
+            f"{errors} errors)."
+        )
+        add("")
+
     reports = load("reports")
     if reports:
         add("## Period reports on the full data")

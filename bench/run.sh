@@ -64,6 +64,8 @@ $PY -m bench.imports floor
 $PY -m bench.imports engine
 DATABASE_URL=$SMALL_URL $PY -m bench.freshness small
 $PY -m bench.freshness full
+# make run's embedded mode (its own SQLite file and runserver): pages during a 20 000-row apply.
+$PY -m bench.embedded
 
 "$PG_BINDIR/postgres" --version >"$BENCH_OUT/postgres.version"
 $PY -m bench.report >BENCHMARKS.md

@@ -1,7 +1,9 @@
 """Database helpers that differ between PostgreSQL and the embedded SQLite default."""
 
+from contextlib import contextmanager
 from functools import lru_cache
 
+from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Collate
 
@@ -53,3 +55,19 @@ def vietnamese_order(field: str, *, descending: bool = False):
     """Order by a text field in Vietnamese alphabetical order, on PostgreSQL and SQLite alike."""
     expression = VietnameseCollate(F(field))
     return expression.desc() if descending else expression.asc()
+
+
+@contextmanager
+def sqlite_busy_timeout(seconds: float):
+    """Within the block, a SQLite write waits at most `seconds` for another writer's lock (then
+    "database is locked"), instead of the connection's SQLITE_BUSY_TIMEOUT. No effect elsewhere."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    before = connection.connection.execute("PRAGMA busy_timeout").fetchone()[0]
+    connection.connection.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+    try:
+        yield
+    finally:
+        connection.connection.execute(f"PRAGMA busy_timeout = {int(before)}")

@@ -3,14 +3,22 @@ backend, idle sessions and the headers Django does not set by itself."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.sessions.backends.base import UpdateError
+from django.db import OperationalError, connection
 from django.dispatch import receiver
 from django.http import HttpRequest
+
+from khuyenhoc import background
+from khuyenhoc.db import sqlite_busy_timeout
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -57,9 +65,14 @@ class SessionIdleTimeoutMiddleware:
     """Signs out a person who did nothing for SESSION_IDLE_TIMEOUT seconds; the session
     cookie's own age (SESSION_COOKIE_AGE) bounds a session however busy it is.
 
-    The time of the last request is written at most once a minute, not on every request."""
+    The time of the last request is written at most once a minute, not on every request.
+    On SQLite (the embedded mode) a background task may hold the only write lock for minutes
+    (an import's apply, khuyenhoc.background), and a request that only notes the time must not
+    wait for it: the note is skipped while a task runs, and otherwise written at once, giving
+    up after `touch_wait` seconds; a skipped note is taken by a later request."""
 
     write_interval = 60
+    touch_wait = 0.2  # seconds
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -72,8 +85,28 @@ class SessionIdleTimeoutMiddleware:
             if last_seen is not None and now - int(last_seen) > settings.SESSION_IDLE_TIMEOUT:
                 logout(request)
             elif last_seen is None or now - int(last_seen) >= self.write_interval:
-                request.session[SESSION_LAST_SEEN_KEY] = now
+                if connection.vendor == "sqlite":
+                    self._note_now_on_sqlite(request.session, now, last_seen)
+                else:
+                    request.session[SESSION_LAST_SEEN_KEY] = now
         return self.get_response(request)
+
+    def _note_now_on_sqlite(self, session, now: int, last_seen) -> None:
+        if background.busy():
+            return
+        modified = session.modified
+        session[SESSION_LAST_SEEN_KEY] = now
+        try:
+            with sqlite_busy_timeout(self.touch_wait):
+                session.save()
+        except (OperationalError, UpdateError):  # "database is locked" (the db backend calls it UpdateError)
+            logger.info("The session's last-seen note is skipped: the database is busy")
+            if last_seen is None:
+                del session[SESSION_LAST_SEEN_KEY]
+            else:
+                session[SESSION_LAST_SEEN_KEY] = last_seen
+        # Written or given up: nothing for the response to save unless the view changes more.
+        session.modified = modified
 
 
 class SecurityHeadersMiddleware:

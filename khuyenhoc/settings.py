@@ -98,11 +98,21 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": database_from_url(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))}
 else:
+    # The embedded SQLite file, set up on every connection for a web process whose background
+    # thread (khuyenhoc.background) writes while requests read: WAL lets readers read during a
+    # long write (a 20 000-row import applies in one transaction); synchronous=NORMAL is WAL's
+    # safe setting (a power cut may lose the last commits, never corrupts); a transaction takes
+    # the write lock at BEGIN (IMMEDIATE), so two writers queue for it, up to the busy timeout,
+    # instead of one failing at once with "database is locked" when it upgrades a read.
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH") or str(BASE_DIR / "db.sqlite3"),
-            "OPTIONS": {"timeout": 20},
+            "OPTIONS": {
+                "timeout": env_int("SQLITE_BUSY_TIMEOUT", 60, minimum=1),
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -131,6 +141,9 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Embedded mode: the eager tasks of a web process run in one background thread, not inside
+# the request that started them; management commands still run theirs inline (khuyenhoc.background).
+TASKS_IN_BACKGROUND_THREAD = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
