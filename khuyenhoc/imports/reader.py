@@ -217,6 +217,45 @@ def _formulas_without_value(worksheet) -> frozenset[tuple[int, int]]:
     return frozenset(found)
 
 
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([^"]+)"')
+_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData[\s/>]")
+
+
+def _quick_size(worksheet) -> None:
+    """openpyxl's ReadOnlyWorksheet._get_size, without parsing the whole sheet when it has no
+    <dimension> (workbooks written by programs often have none: openpyxl then parses every
+    row once more before the first is read). The dimension, when present, comes before the
+    sheet's data: the XML is read up to <sheetData> only. Same result as the original."""
+    from openpyxl.utils.cell import range_boundaries
+
+    source = worksheet._get_source()
+    try:
+        head = b""
+        while chunk := source.read(1 << 16):
+            head += chunk
+            found = _DIMENSION.search(head)
+            if found:
+                try:
+                    bounds = range_boundaries(found.group(1).decode())
+                except (TypeError, ValueError):
+                    return  # a damaged dimension: the rows are counted as they are read
+                worksheet._min_column, worksheet._min_row, worksheet._max_column, worksheet._max_row = bounds
+                return
+            if _SHEET_DATA.search(head):
+                return
+    finally:
+        source.close()
+
+
+def _install_quick_size() -> None:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    ReadOnlyWorksheet._get_size = _quick_size
+
+
+_install_quick_size()
+
+
 def _too_many_rows() -> str:
     return _("The file has more than %(limit)s data rows: split it into several files.") % {
         "limit": f"{MAX_DATA_ROWS:,}".replace(",", ".")
