@@ -546,6 +546,7 @@ class DonationImport(ImportAdapter):
             plan.create.append(donation)
             rows[(fund_id, donation.received_on, name_key(donor_name), amount)] = number
         if rows:
+            moved = []
             for fund_id, day, donor_name, amount in (
                 Donation.objects.valid()
                 .filter(
@@ -557,7 +558,9 @@ class DonationImport(ImportAdapter):
             ):
                 number = rows.get((fund_id, day, name_key(donor_name), amount))
                 if number is not None:
-                    raise PlanMoved(_("the donation of row %(row)d was recorded meanwhile") % {"row": number})
+                    moved.append(number)
+            if moved:
+                raise PlanMoved(_("the donation of row %(row)d was recorded meanwhile") % {"row": min(moved)})
         matched = dict(frozen["matched"])
         if matched:
             valid = set(Donation.objects.valid().filter(pk__in=matched).values_list("pk", flat=True))

@@ -465,6 +465,7 @@ class AwardImport(ImportAdapter):
             )
             rows[(round_id, key)] = number
         if rows:
+            moved = []
             for round_id, key in (
                 Award.objects.valid()
                 .filter(round_id__in={key[0] for key in rows}, recipient_key__in={key[1] for key in rows})
@@ -472,7 +473,9 @@ class AwardImport(ImportAdapter):
             ):
                 number = rows.get((round_id, key))
                 if number is not None:
-                    raise PlanMoved(_("the award of row %(row)d was recorded meanwhile") % {"row": number})
+                    moved.append(number)
+            if moved:
+                raise PlanMoved(_("the award of row %(row)d was recorded meanwhile") % {"row": min(moved)})
         matched = dict(frozen["matched"])
         if matched:
             valid = set(Award.objects.valid().filter(pk__in=matched).values_list("pk", flat=True))
