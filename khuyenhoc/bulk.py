@@ -46,8 +46,9 @@ def _copy_text(value) -> str:
     return _escape(str(value))
 
 
-def bulk_insert(model: type[models.Model], objects: Sequence[models.Model], fields: Sequence[str]) -> None:
-    """Insert `objects` (unsaved) with the given concrete fields; their pk is set afterwards.
+def bulk_insert(model: type[models.Model], objects: Sequence[models.Model], fields: Sequence[str] = ()) -> None:
+    """Insert `objects` (unsaved) with the given concrete fields (by default every concrete
+    field but the primary key and those with a db_default); their pk is set afterwards.
 
     A DateTimeField with auto_now / auto_now_add among `fields` gets the time now, as save()
     would give it."""
@@ -57,7 +58,12 @@ def bulk_insert(model: type[models.Model], objects: Sequence[models.Model], fiel
         model.objects.bulk_create(objects, batch_size=1000)
         return
     meta = model._meta
-    concrete = [meta.get_field(name) for name in fields]
+    if fields:
+        concrete = [meta.get_field(name) for name in fields]
+    else:
+        concrete = [
+            field for field in meta.concrete_fields if not field.primary_key and field.db_default is models.NOT_PROVIDED
+        ]
     now = None
     for field in concrete:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
