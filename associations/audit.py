@@ -41,6 +41,32 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict:
     return result
 
 
+def snapshotter(model: type[models.Model], fields: Iterable[str] | None = None):
+    """`snapshot` for many records of one model (a batch's audit rows): the fields, their
+    labels and choice labels are looked up once, not once per record."""
+    names = fields or [
+        field.name
+        for field in model._meta.concrete_fields
+        if field.editable and not field.primary_key and field.name not in {"path", "depth", "numchild"}
+    ]
+    columns = []
+    for name in names:
+        field = model._meta.get_field(name)
+        labels = {value: str(label) for value, label in field.flatchoices} if getattr(field, "choices", None) else None
+        columns.append((name, str(field.verbose_name), labels))
+
+    def take(obj: models.Model) -> dict:
+        result = {}
+        for name, verbose, labels in columns:
+            value = getattr(obj, name)
+            if labels is not None and value not in (None, ""):
+                value = labels.get(value, value)
+            result[verbose] = _plain(value)
+        return result
+
+    return take
+
+
 def diff(before: dict, after: dict) -> dict:
     """{field: [before, after]} for the fields that changed."""
     return {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from associations.access import require_write_in, require_write_in_many
-from associations.audit import AUDIT_INSERT_FIELDS, audit_record, snapshot
+from associations.audit import AUDIT_INSERT_FIELDS, audit_record, snapshot, snapshotter
 from associations.models import AuditAction, AuditEntry, Branch
 from funds import services as fund_services
 from funds.models import Fund, Payment
@@ -110,6 +110,7 @@ def awards_pay(*, actor, awards: list[Award]) -> list[Award]:
         award.payment = payment
     bulk_insert(Award, awards)  # COPY on PostgreSQL
     content_type = ContentType.objects.get_for_model(Award)
+    changes_of = snapshotter(Award, AWARD_AUDIT_FIELDS)
     bulk_insert(
         AuditEntry,
         [
@@ -120,7 +121,7 @@ def awards_pay(*, actor, awards: list[Award]) -> list[Award]:
                 object_id=str(award.pk),
                 object_repr=str(award)[:255],
                 action=AuditAction.CREATE,
-                changes=snapshot(award, AWARD_AUDIT_FIELDS),
+                changes=changes_of(award),
             )
             for award in awards
         ],

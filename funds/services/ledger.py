@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from associations.access import require_write_in, require_write_in_many
-from associations.audit import AUDIT_INSERT_FIELDS, audit_record, snapshot
+from associations.audit import AUDIT_INSERT_FIELDS, audit_record, snapshotter
 from associations.models import AuditAction, AuditEntry, Branch
 from funds.models import Donation, Fund, LedgerEntry, LedgerKind, Payment, Transfer, Voidable
 from khuyenhoc.bulk import bulk_insert
@@ -116,6 +116,7 @@ def audit_created(*, actor, records: Sequence[models.Model], branch_ids: Sequenc
     if not records:
         return
     content_type = ContentType.objects.get_for_model(records[0])
+    changes_of = snapshotter(type(records[0]), fields)
     bulk_insert(
         AuditEntry,
         [
@@ -126,7 +127,7 @@ def audit_created(*, actor, records: Sequence[models.Model], branch_ids: Sequenc
                 object_id=str(record.pk),
                 object_repr=str(record)[:255],
                 action=AuditAction.CREATE,
-                changes=snapshot(record, fields),
+                changes=changes_of(record),
             )
             for record, branch_id in zip(records, branch_ids, strict=True)
         ],

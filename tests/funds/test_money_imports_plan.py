@@ -2,6 +2,7 @@
 workbook again, as long as nothing it relied on moved; receipts and balances stay right."""
 # ruff: noqa: F811  (the shared fixtures are imported, then requested by name)
 
+from associations.audit import snapshot, snapshotter
 from funds.models import Donation, LedgerEntry, LedgerKind, ReceiptCounter
 from imports import services
 from imports.models import ImportStatus
@@ -97,3 +98,10 @@ def test_an_award_recorded_meanwhile_for_the_same_recipient_refuses_the_apply(
     assert "the award of row 2 was recorded meanwhile" in second.message
     assert Award.objects.count() == 1
     assert_balances_match_ledgers()
+
+
+def test_a_batch_audits_each_record_as_a_single_save_would(cast, funds):
+    donation = donate(cast.commune_clerk, funds.phuc_xa, 150_000, method="bank")
+    fields = ["fund", "donor_name", "donor_kind", "amount", "received_on", "method", "note"]
+    assert snapshotter(Donation, fields)(donation) == snapshot(donation, fields)
+    assert snapshotter(Donation, fields)(donation)["method"] == "Bank transfer"
