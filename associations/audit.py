@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from associations.models import AuditEntry, Branch
+from khuyenhoc.bulk import bulk_insert
 
 
 def _plain(value):
@@ -40,6 +41,32 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict:
     return result
 
 
+def snapshotter(model: type[models.Model], fields: Iterable[str] | None = None):
+    """`snapshot` for many records of one model (a batch's audit rows): the fields, their
+    labels and choice labels are looked up once, not once per record."""
+    names = fields or [
+        field.name
+        for field in model._meta.concrete_fields
+        if field.editable and not field.primary_key and field.name not in {"path", "depth", "numchild"}
+    ]
+    columns = []
+    for name in names:
+        field = model._meta.get_field(name)
+        labels = {value: str(label) for value, label in field.flatchoices} if getattr(field, "choices", None) else None
+        columns.append((name, str(field.verbose_name), labels))
+
+    def take(obj: models.Model) -> dict:
+        result = {}
+        for name, verbose, labels in columns:
+            value = getattr(obj, name)
+            if labels is not None and value not in (None, ""):
+                value = labels.get(value, value)
+            result[verbose] = _plain(value)
+        return result
+
+    return take
+
+
 def diff(before: dict, after: dict) -> dict:
     """{field: [before, after]} for the fields that changed."""
     return {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}
@@ -59,14 +86,19 @@ def audit_record(
     )
 
 
+# The columns of a batch of audit rows (`at` takes its database default).
+AUDIT_INSERT_FIELDS = ("actor", "branch", "content_type", "object_id", "object_repr", "action", "changes")
+
+
 def audit_record_many(*, actor, records: Iterable[models.Model], action: str, changes_of) -> None:
-    """One audit row per record, in one INSERT: a batch write (an import chunk) is audited
-    row by row like a form save. `changes_of(record)` gives each row's changes."""
+    """One audit row per record, in one COPY on PostgreSQL (one INSERT elsewhere): a batch
+    write (an import chunk) is audited row by row like a form save. `changes_of(record)` gives each row's changes."""
     records = list(records)
     if not records:
         return
     content_type = ContentType.objects.get_for_model(records[0])
-    AuditEntry.objects.bulk_create(
+    bulk_insert(
+        AuditEntry,
         [
             AuditEntry(
                 actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -79,5 +111,5 @@ def audit_record_many(*, actor, records: Iterable[models.Model], action: str, ch
             )
             for record in records
         ],
-        batch_size=1000,
+        AUDIT_INSERT_FIELDS,
     )

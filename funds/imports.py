@@ -40,6 +40,7 @@ from khuyenhoc.imports import (
     ErrorLog,
     ImportAdapter,
     ParsedRow,
+    PlanMoved,
     is_blank,
     parse_amount,
     parse_choice,
@@ -265,6 +266,8 @@ class DonationImport(ImportAdapter):
         ),
     )
 
+    reuses_plan = True
+
     def __init__(self, job):
         super().__init__(job)
         self.headers = {column.key: column.header for column in self.columns}
@@ -344,6 +347,8 @@ class DonationImport(ImportAdapter):
 
     def plan(self, rows: list[ParsedRow], errors: ErrorLog) -> ChunkPlan:
         plan = ChunkPlan()
+        plan.matched = []  # the recorded donations rows stand for (unchanged), for a kept plan
+        plan.rows = []  # the row of each donation to create
         numbered, unnumbered = [], []
         for row in rows:
             values = row.values
@@ -428,6 +433,7 @@ class DonationImport(ImportAdapter):
                     note=values.get("note", ""),
                 )
             )
+            plan.rows.append(row.number)
             plan.preview.append(
                 {
                     "row": row.number,
@@ -485,6 +491,7 @@ class DonationImport(ImportAdapter):
 
     def _unchanged(self, row: ParsedRow, donation: Donation, plan: ChunkPlan) -> None:
         plan.unchanged += 1
+        plan.matched.append([donation.pk, row.number])
         plan.preview.append(
             {
                 "row": row.number,
@@ -493,6 +500,74 @@ class DonationImport(ImportAdapter):
                 "changes": [],
             }
         )
+
+    def freeze(self, plan: ChunkPlan) -> dict:
+        """The donations to create (their row and fields), and the recorded donations that
+        rows stand for unchanged."""
+        return {
+            "create": [
+                [
+                    number,
+                    donation.fund_id,
+                    donation.donor_name,
+                    donation.donor_kind,
+                    donation.amount,
+                    donation.received_on.isoformat(),
+                    donation.method,
+                    donation.in_kind_description,
+                    donation.note,
+                ]
+                for number, donation in zip(plan.rows, plan.create, strict=True)
+            ],
+            "matched": plan.matched,
+            "unchanged": plan.unchanged,
+        }
+
+    def thaw(self, frozen: dict) -> ChunkPlan:
+        """The chunk's donations again, after one query for donations recorded meanwhile
+        with a new row's fund, day, donor and amount, and one for the recorded donations the
+        unchanged rows stand for (PlanMoved when one was voided). The funds' dates, rights and
+        receipt numbers are checked by donations_record under each fund's lock."""
+        plan = ChunkPlan(unchanged=frozen["unchanged"])
+        rows = {}
+        for number, fund_id, donor_name, donor_kind, amount, day, method, in_kind, note in frozen["create"]:
+            if fund_id not in self.funds:
+                raise PlanMoved(_("the fund of row %(row)d no longer lies within your branch") % {"row": number})
+            donation = Donation(
+                fund_id=fund_id,
+                donor_name=donor_name,
+                donor_kind=donor_kind,
+                amount=amount,
+                received_on=datetime.date.fromisoformat(day),
+                method=method,
+                in_kind_description=in_kind,
+                note=note,
+            )
+            plan.create.append(donation)
+            rows[(fund_id, donation.received_on, name_key(donor_name), amount)] = number
+        if rows:
+            moved = []
+            for fund_id, day, donor_name, amount in (
+                Donation.objects.valid()
+                .filter(
+                    fund_id__in={key[0] for key in rows},
+                    received_on__in={key[1] for key in rows},
+                    amount__in={key[3] for key in rows},
+                )
+                .values_list("fund_id", "received_on", "donor_name", "amount")
+            ):
+                number = rows.get((fund_id, day, name_key(donor_name), amount))
+                if number is not None:
+                    moved.append(number)
+            if moved:
+                raise PlanMoved(_("the donation of row %(row)d was recorded meanwhile") % {"row": min(moved)})
+        matched = dict(frozen["matched"])
+        if matched:
+            valid = set(Donation.objects.valid().filter(pk__in=matched).values_list("pk", flat=True))
+            for pk, number in matched.items():
+                if pk not in valid:
+                    raise PlanMoved(_("the donation of row %(row)d was voided meanwhile") % {"row": number})
+        return plan
 
     def write(self, plan: ChunkPlan) -> None:
         donations_record(actor=self.actor, donations=plan.create)

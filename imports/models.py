@@ -59,6 +59,10 @@ class ImportJob(models.Model):
     original_name = models.CharField(_("file name"), max_length=255)
     # The uploaded workbook given back with an error column and its bad cells highlighted.
     annotated = models.FileField(_("file with its errors"), upload_to="imports/%Y/%m/", blank=True)
+    # The check's plan (gzipped JSON lines, one per chunk), applied as it is when the file and
+    # the database rows it matched are unchanged; and the SHA-256 of the file it was made from.
+    plan = models.FileField(_("checked plan"), upload_to="imports/%Y/%m/", blank=True)
+    file_sha256 = models.CharField(_("file checksum"), max_length=64, blank=True, default="")
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
     to_create = models.PositiveIntegerField(_("rows to create"), default=0)

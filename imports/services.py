@@ -1,17 +1,25 @@
 """The two passes over a file (check, apply) and the import job's life cycle.
 
-The same pass runs twice:
 - check (dry run): nothing is written; counts, the first errors and a preview are stored
-  on the ImportJob;
-- apply: the file is checked again inside ONE transaction and each chunk written with
-  bulk_create / bulk_update; any error rolls the whole import back.
+  on the ImportJob. When the register's adapter `reuses_plan`, the plan of every chunk is
+  kept too (`ImportJob.plan`, gzipped JSON lines) with the SHA-256 of the file;
+- apply, inside ONE transaction: when the job has a kept plan, the file's checksum is
+  compared with the check's and each chunk's plan is verified against the database (the
+  records it matched are unchanged, nothing new collides) and written, without reading the
+  workbook again; otherwise the file is checked again and each chunk written. Any error or
+  any change underneath rolls the whole import back, with a message saying why.
 """
 
 from __future__ import annotations
 
 import datetime
+import gzip
+import hashlib
+import json
+import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,10 +34,23 @@ from django.utils.translation import gettext as _
 
 from associations.models import AuditAction, AuditEntry
 from imports.models import ImportJob, ImportStatus
-from khuyenhoc.imports import ErrorLog, ImportAdapter, ImportFileError, Sheet, adapter_class, chunked, parse_row
+from khuyenhoc.imports import (
+    ChunkPlan,
+    ErrorLog,
+    ImportAdapter,
+    ImportFileError,
+    PlanMoved,
+    Sheet,
+    adapter_class,
+    chunked,
+    parse_row,
+)
 from khuyenhoc.imports.annotate import AnnotatedCopy
 
 CHUNK_SIZE = 1000
+# The apply of a kept plan writes this many chunks at once: the per-write costs (locking the
+# funds, moving receipt counters and balances) are paid once per batch, not once per chunk.
+WRITE_CHUNKS = 10
 PREVIEW_ROWS = 20
 
 
@@ -72,12 +93,19 @@ def progress_of(job) -> tuple[int, int]:
 
 
 def _scan(
-    job, adapter: ImportAdapter, *, write: bool, on_progress: Callable[[int, int], None], annotate: bool = False
+    job,
+    adapter: ImportAdapter,
+    *,
+    write: bool,
+    on_progress: Callable[[int, int], None],
+    annotate: bool = False,
+    keep_plan=None,
 ) -> ScanResult:
     """One pass over the file. Every error of every row is named: the rows whose cells could
     not all be read go to the adapter's check_rejected. With `annotate` (the check), a first
     error starts the annotated copy of the workbook (khuyenhoc.imports.annotate), kept in
-    result.annotated."""
+    result.annotated. With `keep_plan` (a text stream), each chunk's frozen plan is written
+    to it as one JSON line while no error has been found."""
     result = ScanResult()
     copy = None
     job.file.open("rb")
@@ -104,6 +132,9 @@ def _scan(
                     except PermissionDenied:
                         # The uploader's role or branch changed since the check.
                         result.errors.add(None, "", _("Your account may no longer change this branch's records."))
+                if keep_plan is not None and not result.errors.count:
+                    keep_plan.write(json.dumps({"rows": len(chunk), "plan": adapter.freeze(plan)}))
+                    keep_plan.write("\n")
                 found = result.errors.take_recent()
                 if annotate and (copy is not None or found):
                     if copy is None:
@@ -171,14 +202,24 @@ def job_check(job_id: int) -> None:
         _beat(job_id)
         ImportJob.objects.filter(pk=job_id).update(processed_rows=done, total_rows=total)
 
-    try:
-        result = _scan(job, adapter, write=False, on_progress=on_progress, annotate=True)
-    except ImportFileError as error:
-        job.status = ImportStatus.INVALID
-        job.message = error.message[:500]
-        job.finished_at = timezone.now()
-        job.save()
-        return
+    with tempfile.TemporaryFile() as kept:
+        try:
+            with (
+                gzip.open(kept, "wt", encoding="utf-8", compresslevel=1)
+                if adapter.reuses_plan
+                else nullcontext() as keep_plan
+            ):
+                result = _scan(job, adapter, write=False, on_progress=on_progress, annotate=True, keep_plan=keep_plan)
+        except ImportFileError as error:
+            job.status = ImportStatus.INVALID
+            job.message = error.message[:500]
+            job.finished_at = timezone.now()
+            job.save()
+            return
+        if adapter.reuses_plan and not result.errors.count:
+            kept.seek(0)
+            job.plan.save(plan_name(job), File(kept), save=False)
+            job.file_sha256 = file_sha256(job)
     status = ImportStatus.INVALID if result.errors.count else ImportStatus.CHECKED
     message = (
         _("%(rows)d rows have errors: correct them in the file and upload it again. Nothing was written.")
@@ -192,6 +233,80 @@ def job_check(job_id: int) -> None:
     _store(job, result, status=status, message=message, finished_at=timezone.now())
 
 
+def file_sha256(job) -> str:
+    """The checksum of the job's stored upload (read in blocks)."""
+    digest = hashlib.sha256()
+    with job.file.storage.open(job.file.name, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def plan_name(job) -> str:
+    stem = job.original_name.rsplit(".", 1)[0] or "nhap"
+    return f"{slugify(stem) or 'nhap'}-ke-hoach.jsonl.gz"
+
+
+def _apply_plan(job, adapter: ImportAdapter, *, on_progress: Callable[[int, int], None]) -> ScanResult:
+    """Write the plan the check kept, chunk by chunk, each verified against the database
+    first (adapter.thaw). Refuses (_RollBack, nothing written) when the file is not the one
+    checked or when the database moved underneath the plan."""
+    if file_sha256(job) != job.file_sha256:
+        raise _RollBack(
+            None,
+            _(
+                "The uploaded file changed after it was checked. Nothing was written: "
+                "upload the file again to check it."
+            ),
+        )
+    result = ScanResult(preview=list(job.preview))
+    total = job.total_rows
+    on_progress(0, total)
+    pending, pending_rows, pending_chunks = ChunkPlan(), 0, 0
+
+    def flush() -> None:
+        try:
+            adapter.write(pending)
+        except ValidationError as error:
+            raise _RollBack(None, " ".join(error.messages)) from error
+        except PermissionDenied as error:
+            raise _RollBack(None, _("Your account may no longer change this branch's records.")) from error
+        result.rows += pending_rows
+        result.create += len(pending.create)
+        result.update += len(pending.update)
+        result.unchanged += pending.unchanged
+        on_progress(result.rows, max(total, result.rows))
+
+    with job.plan.storage.open(job.plan.name, "rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            frozen = json.loads(line)
+            try:
+                plan = adapter.thaw(frozen["plan"])
+            except PlanMoved as moved:
+                raise _RollBack(
+                    None,
+                    _(
+                        "The data changed after the file was checked (%(reason)s). Nothing was written: "
+                        "upload the file again to check it against the current data."
+                    )
+                    % {"reason": moved.message},
+                    recheck=True,
+                ) from moved
+            pending.create.extend(plan.create)
+            pending.update.extend(plan.update)
+            pending.unchanged += plan.unchanged
+            pending_rows += frozen["rows"]
+            pending_chunks += 1
+            if pending_chunks >= WRITE_CHUNKS:
+                flush()
+                pending, pending_rows, pending_chunks = ChunkPlan(), 0, 0
+        if pending_chunks:
+            flush()
+    if (result.rows, result.create, result.update) != (job.total_rows, job.to_create, job.to_update):
+        raise _RollBack(None, _("The checked plan of this file is incomplete. Nothing was written: upload it again."))
+    return result
+
+
 def annotated_name(job) -> str:
     """ "hoi-vien-loi.xlsx" for "hoi-vien.xlsx": the name the corrected copy is offered under."""
     stem = job.original_name.rsplit(".", 1)[0] or "nhap"
@@ -199,9 +314,12 @@ def annotated_name(job) -> str:
 
 
 class _RollBack(Exception):
-    def __init__(self, result: ScanResult | None, message: str):
+    def __init__(self, result: ScanResult | None, message: str, *, recheck: bool = False):
         self.result = result
         self.message = message
+        # The database moved under the kept plan: once rolled back, the file is checked again
+        # (writing nothing) so that the job names the rows that now fail, if any.
+        self.recheck = recheck
 
 
 def _audit_import(job, result: ScanResult) -> None:
@@ -224,7 +342,9 @@ def _audit_import(job, result: ScanResult) -> None:
 
 
 def job_apply(job_id: int) -> None:
-    """Check the file again and write it, all in one transaction: everything or nothing.
+    """Write the checked file, all in one transaction: everything or nothing. The plan the
+    check kept is written when the file and the records it matched are unchanged; without
+    one, the file is checked again as it is written.
 
     Idempotent: only a job in status "applying" (set when the user pressed Apply) is run;
     an applied job is left alone. Transient database errors propagate for the task to retry.
@@ -241,10 +361,13 @@ def job_apply(job_id: int) -> None:
                 cache.set(_progress_key(job_id), (done, total), 3600)
                 _beat(job_id)
 
-            try:
-                result = _scan(job, adapter, write=True, on_progress=on_progress)
-            except ImportFileError as error:
-                raise _RollBack(None, error.message) from error
+            if adapter.reuses_plan and job.plan and job.file_sha256:
+                result = _apply_plan(job, adapter, on_progress=on_progress)
+            else:
+                try:
+                    result = _scan(job, adapter, write=True, on_progress=on_progress)
+                except ImportFileError as error:
+                    raise _RollBack(None, error.message) from error
             if result.errors.count:
                 raise _RollBack(
                     result,
@@ -256,7 +379,12 @@ def job_apply(job_id: int) -> None:
             adapter.finish(created=result.create, updated=result.update)
             _store(job, result, status=ImportStatus.APPLIED, message="", finished_at=timezone.now())
     except _RollBack as failure:
-        job = ImportJob.objects.get(pk=job_id)
+        job = ImportJob.objects.select_related("branch", "created_by").get(pk=job_id)
+        if failure.recheck:
+            try:
+                failure.result = _scan(job, adapter_class(job.kind)(job), write=False, on_progress=lambda *_: None)
+            except ImportFileError:
+                failure.result = None
         if failure.result is not None:
             _store(
                 job,

@@ -31,6 +31,7 @@ from khuyenhoc.imports import (
     ErrorLog,
     ImportAdapter,
     ParsedRow,
+    PlanMoved,
     parse_choice,
     parse_date,
     parse_text,
@@ -183,6 +184,8 @@ class AwardImport(ImportAdapter):
         ),
     )
 
+    reuses_plan = True
+
     def __init__(self, job):
         super().__init__(job)
         self.headers = {column.key: column.header for column in self.columns}
@@ -272,6 +275,8 @@ class AwardImport(ImportAdapter):
 
     def plan(self, rows: list[ParsedRow], errors: ErrorLog) -> ChunkPlan:
         plan = ChunkPlan()
+        plan.matched = []  # the recorded awards rows stand for (unchanged), for a kept plan
+        plan.rows = []  # the row of each award to create
         ready = []
         for row in rows:
             values = row.values
@@ -308,6 +313,7 @@ class AwardImport(ImportAdapter):
             if existing is not None:
                 if not self._differs(row, existing, errors):
                     plan.unchanged += 1
+                    plan.matched.append([existing.pk, row.number])
                     plan.preview.append(
                         {
                             "row": row.number,
@@ -337,6 +343,7 @@ class AwardImport(ImportAdapter):
                     paid_on=values["paid_on_effective"],
                 )
             )
+            plan.rows.append(row.number)
             plan.preview.append(
                 {
                     "row": row.number,
@@ -400,6 +407,82 @@ class AwardImport(ImportAdapter):
                     )
                     % {"total": show_amount(total), "fund": name, "balance": show_amount(balance)},
                 )
+
+    FROZEN_FIELDS = (
+        "recipient_kind",
+        "recipient_name",
+        "date_of_birth",
+        "school_or_workplace",
+        "grade",
+        "recipient_id",
+        "category",
+        "amount",
+        "form",
+        "in_kind_description",
+        "paid_on",
+    )
+
+    def freeze(self, plan: ChunkPlan) -> dict:
+        """The awards to create (their row, round and fields), and the recorded awards that
+        rows stand for unchanged."""
+        return {
+            "create": [
+                [
+                    number,
+                    award.round_id,
+                    *(
+                        value.isoformat() if isinstance(value, datetime.date) else value
+                        for value in (getattr(award, name) for name in self.FROZEN_FIELDS)
+                    ),
+                ]
+                for number, award in zip(plan.rows, plan.create, strict=True)
+            ],
+            "matched": plan.matched,
+            "unchanged": plan.unchanged,
+        }
+
+    def thaw(self, frozen: dict) -> ChunkPlan:
+        """The chunk's awards again, after one query for awards recorded meanwhile in a new
+        row's round for the same recipient, and one for the recorded awards the unchanged rows
+        stand for (PlanMoved when one was voided). The balances, dates and rights are checked
+        by awards_pay under each fund's lock."""
+        plan = ChunkPlan(unchanged=frozen["unchanged"])
+        rows = {}
+        for number, round_id, *values in frozen["create"]:
+            scholarship_round = self.rounds.get(round_id)
+            if scholarship_round is None or round_id in self.fund_outside:
+                raise PlanMoved(_("the round of row %(row)d no longer lies within your branch") % {"row": number})
+            fields = dict(zip(self.FROZEN_FIELDS, values, strict=True))
+            for name in ("date_of_birth", "paid_on"):
+                if fields[name]:
+                    fields[name] = datetime.date.fromisoformat(fields[name])
+            award = Award(round=scholarship_round, **fields)
+            plan.create.append(award)
+            key = Award.recipient_key_for(
+                recipient_id=award.recipient_id,
+                recipient_name=award.recipient_name,
+                date_of_birth=award.date_of_birth,
+            )
+            rows[(round_id, key)] = number
+        if rows:
+            moved = []
+            for round_id, key in (
+                Award.objects.valid()
+                .filter(round_id__in={key[0] for key in rows}, recipient_key__in={key[1] for key in rows})
+                .values_list("round_id", "recipient_key")
+            ):
+                number = rows.get((round_id, key))
+                if number is not None:
+                    moved.append(number)
+            if moved:
+                raise PlanMoved(_("the award of row %(row)d was recorded meanwhile") % {"row": min(moved)})
+        matched = dict(frozen["matched"])
+        if matched:
+            valid = set(Award.objects.valid().filter(pk__in=matched).values_list("pk", flat=True))
+            for pk, number in matched.items():
+                if pk not in valid:
+                    raise PlanMoved(_("the award of row %(row)d was voided meanwhile") % {"row": number})
+        return plan
 
     def write(self, plan: ChunkPlan) -> None:
         awards_pay(actor=self.actor, awards=plan.create)

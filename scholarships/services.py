@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from associations.access import require_write_in, require_write_in_many
-from associations.audit import audit_record, snapshot
+from associations.audit import AUDIT_INSERT_FIELDS, audit_record, snapshot, snapshotter
 from associations.models import AuditAction, AuditEntry, Branch
 from funds import services as fund_services
 from funds.models import Fund, Payment
 from funds.services.ledger import recorder
+from khuyenhoc.bulk import bulk_insert
 from khuyenhoc.signals import money_changed
 from khuyenhoc.text import clean_text, search_key
 from scholarships.models import Award, AwardForm, ScholarshipRound
@@ -107,9 +108,11 @@ def awards_pay(*, actor, awards: list[Award]) -> list[Award]:
     )
     for award, payment in zip(awards, payments, strict=True):
         award.payment = payment
-    Award.objects.bulk_create(awards, batch_size=1000)
+    bulk_insert(Award, awards)  # COPY on PostgreSQL
     content_type = ContentType.objects.get_for_model(Award)
-    AuditEntry.objects.bulk_create(
+    changes_of = snapshotter(Award, AWARD_AUDIT_FIELDS)
+    bulk_insert(
+        AuditEntry,
         [
             AuditEntry(
                 actor=recorder(actor),
@@ -118,11 +121,11 @@ def awards_pay(*, actor, awards: list[Award]) -> list[Award]:
                 object_id=str(award.pk),
                 object_repr=str(award)[:255],
                 action=AuditAction.CREATE,
-                changes=snapshot(award, AWARD_AUDIT_FIELDS),
+                changes=changes_of(award),
             )
             for award in awards
         ],
-        batch_size=1000,
+        AUDIT_INSERT_FIELDS,
     )
     for branch_id in sorted({award.round.branch_id for award in awards}):
         money_changed.send(sender=Award, branch_id=branch_id)

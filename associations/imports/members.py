@@ -6,6 +6,8 @@ date of birth + branch; a person appears once in the file.
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 from functools import partial
 
 from django.core.exceptions import ValidationError
@@ -35,6 +37,7 @@ from khuyenhoc.imports import (
     Column,
     ErrorLog,
     ParsedRow,
+    PlanMoved,
     parse_choice,
     parse_date,
     parse_digits,
@@ -153,6 +156,34 @@ MEMBER_FIELDS = {
     "left_on": "left_on",
 }
 
+# What a kept plan stores of a member to create or update, in this order (see freeze/thaw).
+STORED_FIELDS = (
+    "full_name",
+    "name_search",
+    "date_of_birth",
+    "gender",
+    "citizen_id",
+    "phone",
+    "address",
+    "category",
+    "organization_id",
+    "branch_id",
+    "joined_on",
+    "left_on",
+)
+DATE_FIELDS = frozenset({"date_of_birth", "joined_on", "left_on"})
+# What a member the check matched must still hold at the apply (see _fingerprint).
+FINGERPRINT_FIELDS = ("pk", *STORED_FIELDS, "left_reason", "updated_at")
+
+
+def _fingerprint(values: tuple) -> str:
+    """A short digest of a member's stored values: equal at check and apply when untouched."""
+    return hashlib.blake2b(repr(values).encode(), digest_size=8).hexdigest()
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
 
 class MemberImport(RegistryImport):
     kind = "members"
@@ -169,8 +200,12 @@ class MemberImport(RegistryImport):
         ),
     )
 
+    reuses_plan = True
+
     def __init__(self, job):
         super().__init__(job)
+        # Members written by this apply: not "new collisions" for the later chunks' keys.
+        self.written_ids: set[int] = set()
         # Keys already seen in the file: a person must appear once.
         self.seen_ids: dict[str, int] = {}
         self.seen_keys: dict[tuple, tuple[int, bool]] = {}
@@ -275,9 +310,28 @@ class MemberImport(RegistryImport):
                 if member.citizen_id:
                     by_id[member.citizen_id] = member
                 by_key.setdefault((member.name_search, member.date_of_birth, member.branch_id), []).append(member)
+        # What the plan relies on, for a kept plan: each member matching a row's key exactly,
+        # as it is now (fingerprinted before _plan_row changes the matched ones).
+        plan.keys = [(row.values["citizen_id"], key) for row, key in ready]
+        plan.matched = {}
+        for row, key in ready:
+            citizen_id = row.values["citizen_id"]
+            for member in (by_id.get(citizen_id) if citizen_id else None, *by_key.get(key, ())):
+                if member is not None and member.pk not in plan.matched:
+                    plan.matched[member.pk] = (
+                        _fingerprint(tuple(getattr(member, name) for name in FINGERPRINT_FIELDS)),
+                        row.number,
+                    )
 
         claimed: set[int] = set()
         outside: list[int] = []
+        # The messages once per chunk, not once per row.
+        taken_elsewhere = citizen_id_taken_elsewhere()
+        ambiguous = _(
+            "Several registered members of this unit have this name and date of birth: add the "
+            "citizen ID to tell them apart."
+        )
+        twice = _("Another row of this file already updates the same member.")
         for row, key in ready:
             values = row.values
             citizen_id = values["citizen_id"]
@@ -289,12 +343,9 @@ class MemberImport(RegistryImport):
                 candidates=by_key.get(key, []),
                 claimed=claimed,
                 outside=outside,
-                taken_elsewhere=citizen_id_taken_elsewhere(),
-                ambiguous=_(
-                    "Several registered members of this unit have this name and date of birth: add the "
-                    "citizen ID to tell them apart."
-                ),
-                twice=_("Another row of this file already updates the same member."),
+                taken_elsewhere=taken_elsewhere,
+                ambiguous=ambiguous,
+                twice=twice,
             )
             if not ok:
                 continue
@@ -407,7 +458,82 @@ class MemberImport(RegistryImport):
             if getattr(member, field) not in (None, "")
         }
 
+    def freeze(self, plan: ChunkPlan) -> dict:
+        """What to write (every stored field of each member to create or update, with the
+        audit changes of the updates), the rows' keys, and the fingerprint of every member
+        those keys matched, with the row that matched it."""
+        return {
+            "create": [[_plain(getattr(member, name)) for name in STORED_FIELDS] for member in plan.create],
+            "update": [
+                [member.pk, [_plain(getattr(member, name)) for name in STORED_FIELDS], member._import_changes]
+                for member in plan.update
+            ],
+            "unchanged": plan.unchanged,
+            "keys": [[citizen_id, name, _plain(born), branch_id] for citizen_id, (name, born, branch_id) in plan.keys],
+            "matched": [[pk, digest, row] for pk, (digest, row) in plan.matched.items()],
+            "organizations": sorted({member.organization_id for member in (*plan.create, *plan.update)} - {None}),
+        }
+
+    def thaw(self, frozen: dict) -> ChunkPlan:
+        """The chunk's plan again, after one query for the members matching its keys now
+        (PlanMoved when one the check matched was changed or deleted, or a new one matches)
+        and, when it names workplaces, one for them."""
+        keys = [
+            (citizen_id, (name, datetime.date.fromisoformat(born) if born else None, branch_id))
+            for citizen_id, name, born, branch_id in frozen["keys"]
+        ]
+        citizen_ids = {citizen_id for citizen_id, _key in keys if citizen_id}
+        exact = {key for _citizen_id, key in keys}
+        found: dict[int, str] = {}
+        if keys:
+            for values in Member.objects.filter(
+                Q(citizen_id__in=citizen_ids)
+                | Q(name_search__in={key[0] for key in exact}, branch_id__in={key[2] for key in exact})
+            ).values_list(*FINGERPRINT_FIELDS):
+                pk, name, born, branch_id = values[0], values[2], values[3], values[10]
+                if pk in self.written_ids:
+                    continue
+                if values[5] in citizen_ids or (name, born, branch_id) in exact:
+                    found[pk] = _fingerprint(values)
+        for pk, digest, row in frozen["matched"]:
+            if pk in self.written_ids:
+                continue  # written by an earlier chunk of this file
+            if found.pop(pk, None) != digest:
+                raise PlanMoved(_("the member matched by row %(row)d was changed or deleted") % {"row": row})
+        if found:
+            raise PlanMoved(_("a member with the citizen ID or the name, date of birth and unit of a row was added"))
+        branch_at = STORED_FIELDS.index("branch_id")
+        for values in (*frozen["create"], *(values for _pk, values, _changes in frozen["update"])):
+            if values[branch_at] not in self.branch_names:
+                raise PlanMoved(_("a unit of the file no longer lies within your branch"))
+        organizations = set(frozen["organizations"])
+        if organizations and Organization.objects.in_subtree(self.root).filter(pk__in=organizations).count() != len(
+            organizations
+        ):
+            raise PlanMoved(_("a workplace of the file was removed or moved out of your branch"))
+
+        plan = ChunkPlan(unchanged=frozen["unchanged"])
+        plan.create = [self._member(values) for values in frozen["create"]]
+        for pk, values, changes in frozen["update"]:
+            member = self._member(values, pk=pk)
+            member._import_changes = changes
+            member._import_fields = [MEMBER_FIELDS[key] for key in self._changed_keys(changes)]
+            plan.update.append(member)
+        return plan
+
+    def _member(self, values: list, pk: int | None = None) -> Member:
+        fields = dict(zip(STORED_FIELDS, values, strict=True))
+        for name in DATE_FIELDS:
+            if fields[name]:
+                fields[name] = datetime.date.fromisoformat(fields[name])
+        return Member(pk=pk, **fields)
+
+    def _changed_keys(self, changes: dict) -> list[str]:
+        by_verbose = {verbose: key for key, verbose in self.verbose.items()}
+        return [by_verbose[verbose] for verbose in changes]
+
     def write(self, plan: ChunkPlan) -> None:
+        self.written_ids.update(member.pk for member in plan.update)
         services.members_save(
             actor=self.actor,
             root=self.root,
@@ -417,3 +543,4 @@ class MemberImport(RegistryImport):
             created_changes=self._snapshot,
             updated_changes=lambda member: member._import_changes,
         )
+        self.written_ids.update(member.pk for member in plan.create)

@@ -25,6 +25,7 @@ from funds.services.ledger import (
     record_void,
     recorder,
 )
+from khuyenhoc.bulk import bulk_insert
 from khuyenhoc.text import clean_text
 
 DONATION_AUDIT_FIELDS = [
@@ -108,7 +109,7 @@ def donations_record(*, actor, donations: list[Donation]) -> list[Donation]:
         # by the caller; the receipt numbers are unique by construction and by constraint).
         donation.clean_fields(exclude=["fund", "member", "organization", "created_by", "voided_by"])
     ReceiptCounter.objects.bulk_update(list(counters.values()), ["last_number"], batch_size=500)
-    Donation.objects.bulk_create(donations, batch_size=1000)
+    bulk_insert(Donation, donations)  # COPY on PostgreSQL: an import records up to 200 000
     post_entries(
         funds,
         [

@@ -19,9 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from associations.access import require_write_in, require_write_in_many
-from associations.audit import audit_record, snapshot
+from associations.audit import AUDIT_INSERT_FIELDS, audit_record, snapshotter
 from associations.models import AuditAction, AuditEntry, Branch
 from funds.models import Donation, Fund, LedgerEntry, LedgerKind, Payment, Transfer, Voidable
+from khuyenhoc.bulk import bulk_insert
 from khuyenhoc.money import format_money
 from khuyenhoc.signals import money_changed
 from khuyenhoc.text import clean_text
@@ -97,7 +98,7 @@ def post_entries(funds: dict[int, Fund], entries: Sequence[LedgerEntry]) -> None
                 "The fund %(fund)s holds %(balance)s: these payments (%(amount)s) would take it below zero."
             ) % {"fund": fund, "balance": format_money(fund.balance), "amount": format_money(-total)}
         raise ValidationError(message, code="insufficient_balance")
-    LedgerEntry.objects.bulk_create(entries, batch_size=1000)
+    bulk_insert(LedgerEntry, entries)  # COPY on PostgreSQL
     changed = []
     for fund_id, total in totals.items():
         funds[fund_id].balance += total
@@ -115,7 +116,9 @@ def audit_created(*, actor, records: Sequence[models.Model], branch_ids: Sequenc
     if not records:
         return
     content_type = ContentType.objects.get_for_model(records[0])
-    AuditEntry.objects.bulk_create(
+    changes_of = snapshotter(type(records[0]), fields)
+    bulk_insert(
+        AuditEntry,
         [
             AuditEntry(
                 actor=recorder(actor),
@@ -124,11 +127,11 @@ def audit_created(*, actor, records: Sequence[models.Model], branch_ids: Sequenc
                 object_id=str(record.pk),
                 object_repr=str(record)[:255],
                 action=AuditAction.CREATE,
-                changes=snapshot(record, fields),
+                changes=changes_of(record),
             )
             for record, branch_id in zip(records, branch_ids, strict=True)
         ],
-        batch_size=1000,
+        AUDIT_INSERT_FIELDS,
     )
 
 

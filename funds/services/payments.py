@@ -17,6 +17,7 @@ from funds.services.ledger import (
     post_entries,
     recorder,
 )
+from khuyenhoc.bulk import bulk_insert
 from khuyenhoc.text import clean_text
 
 
@@ -46,7 +47,7 @@ def payments_record(*, actor, payments: list[Payment]) -> list[Payment]:
         payment.description = clean_text(payment.description)
         payment.created_by = recorder(actor)
         payment.clean_fields(exclude=["fund", "created_by", "voided_by"])
-    Payment.objects.bulk_create(payments, batch_size=1000)
+    bulk_insert(Payment, payments)  # COPY on PostgreSQL
     post_entries(
         funds,
         [

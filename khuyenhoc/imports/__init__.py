@@ -20,7 +20,7 @@ app's AppConfig.ready() with `register`; `adapter_class(kind)` and `registered()
 registry. The names below are re-exported so that `from khuyenhoc.imports import X` works.
 """
 
-from khuyenhoc.imports.adapters import ChunkPlan, ImportAdapter, adapter_class, register, registered
+from khuyenhoc.imports.adapters import ChunkPlan, ImportAdapter, PlanMoved, adapter_class, register, registered
 from khuyenhoc.imports.parsers import (
     EXCEL_ERRORS,
     MAX_AMOUNT,
@@ -74,6 +74,7 @@ __all__ = [
     "ImportAdapter",
     "ImportFileError",
     "ParsedRow",
+    "PlanMoved",
     "Sheet",
     "adapter_class",
     "build_template",

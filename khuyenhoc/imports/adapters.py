@@ -66,6 +66,31 @@ class ImportAdapter:
     def finish(self, *, created: int, updated: int) -> None:
         """After a successful apply, inside its transaction (e.g. send a signal once)."""
 
+    # Reusing the check's plan at apply (see imports.services): an adapter that sets
+    # `reuses_plan` turns each chunk's plan into JSON at the check (`freeze`) and back at the
+    # apply (`thaw`), so that the apply reads neither the workbook nor the cells again.
+    reuses_plan: bool = False
+
+    def freeze(self, plan: ChunkPlan) -> Any:
+        """A checked chunk's plan as JSON-friendly data: what to write, and what the check
+        relied on in the database (e.g. the version of each record it matched)."""
+        raise NotImplementedError
+
+    def thaw(self, frozen: Any) -> ChunkPlan:
+        """The chunk's plan again, ready for `write`, after verifying in a constant number
+        of queries that the database rows the check relied on are unchanged and that nothing
+        new collides. Raises PlanMoved (nothing of this chunk written) when they moved."""
+        raise NotImplementedError
+
+
+class PlanMoved(Exception):
+    """The database changed between the check and the apply in a way the check's plan
+    depends on: the file must be checked again."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
 
 # Import job kind → adapter class, filled by the apps' AppConfig.ready().
 _REGISTRY: dict[str, type[ImportAdapter]] = {}

@@ -196,10 +196,16 @@ def parse_choice(value: Any, choices: dict[str, str]) -> str:
     _refuse_excel_error(value)
     if is_blank(value):
         return ""
-    stored = _choice_keys(tuple(choices.items())).get(search_key(str(value)))
+    stored = _choice_keys(tuple(choices.items())).get(_typed_key(str(value)))
     if stored is None:
         raise CellError(_("Expected one of: %(choices)s.") % {"choices": ", ".join(choices)})
     return stored
+
+
+@functools.lru_cache(maxsize=4096)
+def _typed_key(text: str) -> str:
+    """A typed label's search key: the same few labels fill a whole column."""
+    return search_key(text)
 
 
 @functools.lru_cache(maxsize=64)

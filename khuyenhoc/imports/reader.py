@@ -109,7 +109,7 @@ class Sheet:
         # Some programs write a wrong <dimension>; read every row the sheet really has.
         self.worksheet.reset_dimensions()
         self._formulas_without_value = _formulas_without_value(self.worksheet)
-        self._rows = self.worksheet.iter_rows(values_only=True)
+        self._rows = fast_values(self.worksheet)
         self.positions = self._read_header()
 
     def close(self) -> None:
@@ -215,6 +215,174 @@ def _formulas_without_value(worksheet) -> frozenset[tuple[int, int]]:
     finally:
         source.close()
     return frozenset(found)
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([^"]+)"')
+_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData[\s/>]")
+
+
+def _quick_size(worksheet) -> None:
+    """openpyxl's ReadOnlyWorksheet._get_size, without parsing the whole sheet when it has no
+    <dimension> (workbooks written by programs often have none: openpyxl then parses every
+    row once more before the first is read). The dimension, when present, comes before the
+    sheet's data: the XML is read up to <sheetData> only. Same result as the original."""
+    from openpyxl.utils.cell import range_boundaries
+
+    source = worksheet._get_source()
+    try:
+        head = b""
+        while chunk := source.read(1 << 16):
+            head += chunk
+            found = _DIMENSION.search(head)
+            if found:
+                try:
+                    bounds = range_boundaries(found.group(1).decode())
+                except (TypeError, ValueError):
+                    return  # a damaged dimension: the rows are counted as they are read
+                worksheet._min_column, worksheet._min_row, worksheet._max_column, worksheet._max_row = bounds
+                return
+            if _SHEET_DATA.search(head):
+                return
+    finally:
+        source.close()
+
+
+def _install_quick_size() -> None:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    ReadOnlyWorksheet._get_size = _quick_size
+
+
+_install_quick_size()
+
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_ROW, _CELL_TAG, _V, _IS, _T, _R, _RPH = (f"{_MAIN_NS} {name}" for name in ("row", "c", "v", "is", "t", "r", "rPh"))
+
+
+def _column_index(reference: str) -> int:
+    """1 for "A7", 28 for "AB7"."""
+    index = 0
+    for char in reference:
+        if "A" <= char <= "Z":
+            index = index * 26 + ord(char) - 64
+        elif char.isdigit():
+            break
+        else:
+            raise ValueError(f"not a cell reference: {reference!r}")
+    return index
+
+
+def fast_values(worksheet) -> Iterator[tuple]:
+    """The rows of a read-only worksheet as openpyxl's `iter_rows(values_only=True)` gives them
+    after reset_dimensions() (the same values, types and empty rows), read with expat directly
+    instead of building an element tree and cell objects: a third of the time for large sheets.
+    Formulas give their computed value (the workbook is opened with data_only)."""
+    from xml.parsers import expat
+
+    from openpyxl.utils.datetime import from_excel, from_ISO8601
+    from openpyxl.worksheet._reader import _cast_number
+
+    parent = worksheet.parent
+    shared_strings = worksheet._shared_strings
+    date_formats, timedelta_formats, epoch = parent._date_formats, parent._timedelta_formats, parent.epoch
+    done: list[tuple[int, list]] = []
+    state = {"row": 0, "column": 0, "cells": None, "type": "n", "style": 0, "text": None, "inline": None, "rph": 0}
+    text: list[str] = []
+
+    def start(name, attrs):
+        if name == _CELL_TAG:
+            reference = attrs.get("r")
+            if reference:
+                state["column"] = _column_index(reference)
+            else:
+                state["column"] += 1
+            state["type"] = attrs.get("t", "n")
+            style = attrs.get("s")
+            state["style"] = int(style) if style else 0
+            state["text"] = state["inline"] = None
+        elif name == _V or (name == _T and state["inline"] is not None and not state["rph"]):
+            text.clear()
+            parser.CharacterDataHandler = text.append
+        elif name == _IS:
+            state["inline"] = []
+        elif name == _RPH:
+            state["rph"] += 1
+        elif name == _ROW:
+            number = attrs.get("r")
+            if number:
+                try:
+                    state["row"] = int(number)
+                except ValueError:
+                    value = float(number)
+                    if not value.is_integer():
+                        raise ValueError(f"{number} is not a valid row number") from None
+                    state["row"] = int(value)
+            else:
+                state["row"] += 1
+            state["column"] = 0
+            state["cells"] = []
+
+    def end(name):
+        if name == _V:
+            parser.CharacterDataHandler = None
+            state["text"] = "".join(text)
+        elif name == _T and parser.CharacterDataHandler is not None:
+            parser.CharacterDataHandler = None
+            state["inline"].append("".join(text))
+        elif name == _RPH:
+            state["rph"] -= 1
+        elif name == _CELL_TAG:
+            kind = state["type"]
+            if kind == "inlineStr":
+                value = "".join(state["inline"]) if state["inline"] is not None else None
+            else:
+                value = state["text"] or None
+                if value is not None:
+                    if kind == "n":
+                        value = _cast_number(value)
+                        if state["style"] in date_formats:
+                            try:
+                                value = from_excel(value, epoch, timedelta=state["style"] in timedelta_formats)
+                            except (OverflowError, ValueError):
+                                value = "#VALUE!"
+                    elif kind == "s":
+                        value = shared_strings[int(value)]
+                    elif kind == "b":
+                        value = bool(int(value))
+                    elif kind == "d":
+                        value = from_ISO8601(value)
+            state["cells"].append((state["column"], value))
+        elif name == _ROW:
+            done.append((state["row"], state["cells"]))
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.buffer_text = True
+    counter = 1
+    with worksheet._get_source() as source:
+        while True:
+            chunk = source.read(1 << 16)
+            parser.Parse(chunk, not chunk)
+            for number, cells in done:
+                while counter < number:  # rows missing from the sheet come as empty ones
+                    counter += 1
+                    yield []
+                if counter <= number:
+                    counter += 1
+                    if not cells:
+                        yield ()
+                        continue
+                    width = cells[-1][0]
+                    row = [None] * width
+                    for column, value in cells:
+                        if 1 <= column <= width:
+                            row[column - 1] = value
+                    yield tuple(row)
+            done.clear()
+            if not chunk:
+                break
 
 
 def _too_many_rows() -> str:
