@@ -101,12 +101,13 @@ def main(label: str) -> None:
             # One UPDATE per length of the re-hung tops' paths, each an equality on the path's
             # prefix (a hash join, as the apply's own rewrite does): `b.path LIKE top.path || '%'`
             # cannot use an index and compares every branch with every top.
-            lengths = (
+            lengths = set(
                 Branch.objects.filter(
                     pk__in=RecordMove.objects.filter(
                         reorganisation=reorganisation, record_type="associations.branch"
                     ).values("record_id")
                 )
+                .order_by()
                 .annotate(n=Length("path"))
                 .values_list("n", flat=True)
                 .distinct()
