@@ -62,6 +62,9 @@ BRANCH_FOREIGN_KEYS: dict[str, Handling] = {
     "plans.indicatorvalue.branch": Handling(KEPT, "Computed values, recomputed after the change."),
     "plans.moneyyeartotal.branch": Handling(KEPT, "Computed totals, recomputed after the change."),
     "plans.scholarshipyeartotal.branch": Handling(KEPT, "Computed totals, recomputed after the change."),
+    "plans.recomputerun.branch": Handling(
+        KEPT, "The scope of a recompute as it was asked for; a reorganisation asks for a city-wide run."
+    ),
     "plans.reportexport.branch": Handling(KEPT, "A report exported then."),
     # imports
     "imports.importjob.branch": Handling(KEPT, "An import run then, under the branch it ran for."),
