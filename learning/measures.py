@@ -81,9 +81,16 @@ class _Kind(NamedTuple):
     subject_type: str
     active: bool
     registered: bool  # registered (not withdrawn) in the year asked, when asked
+    moved_since: bool  # an applied reorganisation took effect after the day asked, when asked
 
 
-def _kinds(filters: Mapping[str, list[str]], *, subject_types=None, registered_in: int | None = None) -> list[_Kind]:
+def _kinds(
+    filters: Mapping[str, list[str]],
+    *,
+    subject_types=None,
+    registered_in: int | None = None,
+    moved_after: datetime.date | None = None,
+) -> list[_Kind]:
     """The chosen titles (among those awarded to `subject_types` when given): one query over
     the short table of titles. Unknown codes are ignored, and with no known code left every
     title counts. The measures then filter by these ids as literals, so PostgreSQL plans the
@@ -99,14 +106,24 @@ def _kinds(filters: Mapping[str, list[str]], *, subject_types=None, registered_i
         )
     else:
         kinds = kinds.annotate(registered=Value(False))
-    rows = list(kinds.values_list("code", "id", "subject_type", "active", "registered"))
+    if moved_after is not None:  # uncorrelated: evaluated once, answered on every row
+        kinds = kinds.annotate(
+            moved_since=Exists(
+                Reorganisation.objects.filter(status=Reorganisation.Status.APPLIED, effective_on__gt=moved_after)
+            )
+        )
+    else:
+        kinds = kinds.annotate(moved_since=Value(False))
+    rows = list(kinds.values_list("code", "id", "subject_type", "active", "registered", "moved_since"))
     chosen = [_Kind(*row[1:]) for row in rows if row[0] in codes]
     return chosen or [_Kind(*row[1:]) for row in rows]
 
 
 def _registrations(root: Branch, end: datetime.date, filters: Mapping[str, list[str]]) -> QuerySet:
-    kind_ids = [kind.id for kind in _kinds(filters)]
-    return Registration.objects.counted().order_by().in_subtree(root).filter(kind_id__in=kind_ids, year=end.year)
+    registrations = Registration.objects.counted().order_by().in_subtree(root).filter(year=end.year)
+    if not any(isinstance(code, str) for code in filters.get("title") or ()):
+        return registrations  # every title: no list of them needed
+    return registrations.filter(kind_id__in=[kind.id for kind in _kinds(filters)])
 
 
 def _by_branch(rows: QuerySet, figure) -> dict[int, int]:
@@ -126,18 +143,16 @@ def _recognised(*, root: Branch, start, end: datetime.date, filters, on_map: str
     return _by_branch(_registrations(root, end, filters).filter(stage=Stage.RECOGNISED), Count("id"))
 
 
-def _organizations_eligible(root: Branch, end: datetime.date, on_map: str) -> list[tuple[int, str, int]]:
+def _organizations_eligible(
+    root: Branch, end: datetime.date, *, moved_since: bool, on_map: str
+) -> list[tuple[int, str, int]]:
     """[(branch, its path, organisations active in `end`'s year)] of `root`'s subtree, each
     organisation at its branch today — or, on the map in force when an applied
     reorganisation took effect after `end`, at the branch it had on `end`
     (`associations.history.branch_on`; the subtree is then the organisations' branches on
-    `end`). Two queries, three when records moved since."""
+    `end`). One query, two when records moved since."""
     organizations = Organization.objects.order_by().filter(_active_in(end.year))
-    moved_since = (
-        on_map == IN_FORCE
-        and Reorganisation.objects.filter(status=Reorganisation.Status.APPLIED, effective_on__gt=end).exists()
-    )
-    if not moved_since:
+    if not (moved_since and on_map == IN_FORCE):
         return list(
             organizations.filter(branch__path__startswith=root.path)
             .values("branch_id", "branch__path")
@@ -158,7 +173,7 @@ def _eligible(*, root: Branch, start, end: datetime.date, filters, on_map: str =
     year = end.year
     steplen = Branch.steplen
     own: dict[int, int] = {}
-    kinds = _kinds(filters, registered_in=year)
+    kinds = _kinds(filters, registered_in=year, moved_after=end if on_map == IN_FORCE else None)
     unit_kinds = [
         kind.id for kind in kinds if kind.subject_type == SubjectType.UNIT and (kind.active or kind.registered)
     ]
@@ -178,7 +193,8 @@ def _eligible(*, root: Branch, start, end: datetime.date, filters, on_map: str =
             own[branch_id] = own.get(branch_id, 0) + count
 
     if unit_kinds:
-        for branch_id, path, count in _organizations_eligible(root, end, on_map):
+        moved_since = any(kind.moved_since for kind in kinds)
+        for branch_id, path, count in _organizations_eligible(root, end, moved_since=moved_since, on_map=on_map):
             for kind_id in unit_kinds:
                 if not _covered(path, entered_paths.get(kind_id, set()), steplen):
                     own[branch_id] = own.get(branch_id, 0) + count
