@@ -5,9 +5,10 @@ each target to one or the other.
 
 `catalogue_compute(target=, as_of=)` answers {branch id: (numerator, denominator)}:
 
-1. the tree: the subtree's branches (id, path today, in force on `as_of`) and the tree in
-   force on `as_of` (`associations.history.tree_and_changes_on`: a chapter re-hung since
-   hangs where it hung then): two queries, the tree not a data table;
+1. the tree: the subtree's branches (id, path today, in force on `as_of`, re-hung since),
+   and, when a chapter was re-hung after `as_of`, the tree in force on `as_of`
+   (`associations.history.tree_and_changes_on`: it hangs where it hung then): one or two
+   queries, the tree not a data table;
 2. each measure's `compute` once for the target's root (the numerator's, then the
    denominator's: a fixed handful of GROUP BY queries each, see khuyenhoc.measures); a
    dated measure (`Measure.dated`, the learning titles') keys each record by the branch it
@@ -44,10 +45,10 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
 
 from associations.history import last_reorganisation_day, todays_tree, tree_and_changes_on
-from associations.models import Branch
+from associations.models import Branch, RecordMove, Reorganisation
 from associations.rollup import roll_up_by_path
 from khuyenhoc import measures as catalogue
 from plans.indicators import _forget_stale_values, indicator_values_store, recompute_lock, target_as_of_dates
@@ -74,11 +75,20 @@ def _subtree_paths(
     """({branch id: path} of the whole subtree and the root's ancestors (the roll-up walks up
     to the tree's top), on the tree in force on `as_of` — a chapter re-hung since under the
     parent it had then — and today's path for a branch not in force that day; ids of the
-    subtree's branches in force on `as_of`): two queries (one when `tree`,
-    `tree_and_changes_on(as_of)`, is given)."""
+    subtree's branches in force on `as_of`): one query, and one more for the tree in force
+    (`associations.history.tree_and_changes_on`) only when a chapter of the subtree was
+    re-hung after `as_of` and `tree` is not given."""
     ancestors = [root.path[:end] for end in range(Branch.steplen, len(root.path), Branch.steplen)]
     in_force = Q(Q(founded_on__isnull=True) | Q(founded_on__lte=as_of)) & Q(
         Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=as_of)
+    )
+    rehung_since = Exists(
+        RecordMove.objects.filter(
+            record_type="associations.branch",
+            record_id=OuterRef("pk"),
+            reorganisation__effective_on__gt=as_of,
+            reorganisation__status=Reorganisation.Status.APPLIED,
+        )
     )
     rows = (
         Branch.objects.order_by()
@@ -88,19 +98,23 @@ def _subtree_paths(
                 When(in_force & Q(path__startswith=root.path), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
-            )
+            ),
+            rehung=rehung_since,
         )
-        .values_list("id", "path", "in_force")
+        .values_list("id", "path", "in_force", "rehung")
     )
     path_of: dict[int, str] = {}
     active: set[int] = set()
-    for branch_id, path, is_in_force in rows:
+    rehung = False
+    for branch_id, path, is_in_force, is_rehung in rows:
         path_of[branch_id] = path
         if is_in_force:
             active.add(branch_id)
-    paths_then, _moved = tree or tree_and_changes_on(as_of)
-    for branch_id in path_of.keys() & paths_then.keys():
-        path_of[branch_id] = paths_then[branch_id]
+            rehung = rehung or is_rehung
+    if rehung or tree is not None:
+        paths_then, _moved = tree or tree_and_changes_on(as_of)
+        for branch_id in path_of.keys() & paths_then.keys():
+            path_of[branch_id] = paths_then[branch_id]
     return path_of, active
 
 

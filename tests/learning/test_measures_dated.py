@@ -5,12 +5,13 @@ the switch to today's map — as Plan 99's do (tests/plans/test_history.py).
 The city of 2024, counted by hand on 31/12/2024:
 - Phường Phúc Xá: households H1, H2 recognised "Gia đình học tập" (GĐHT) 2024 of 10 eligible
   (entered); unit U1 recognised "Đơn vị học tập" (ĐVHT) 2024; U1 and U2 are its
-  organisations (2 eligible units).
+  organisations, U4 is its chapter's (3 eligible units).
 - Phường Trúc Bạch: household H3 recognised GĐHT of 5 eligible; organisation U3, not titled.
 - Phường Hàng Bạc: nothing.
 On 01/07/2025 Phúc Xá merges whole into the new Phường Ba Đình, Trúc Bạch is split between
 it and the new Phường Hoàn Kiếm, the districts are abolished; the organisations and
-households move, the registrations and eligible totals stay where they were made.
+households move, the registrations and eligible totals stay where they were made; Phúc Xá's
+chapter is re-hung under Phường Ba Đình with its organisation.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from learning.models import EligibleCount, TitleKind
 from plans.catalogue import catalogue_compute, catalogue_compute_on_todays_map
 from plans.models import IndicatorDefinition, Target
 from tests.associations.reorg_factories import PART, WHOLE, found, reorganise
-from tests.factories import OrganizationFactory
+from tests.factories import OrganizationFactory, make_branch
 from tests.learning.cdht_data import TITLES, register
 from tests.learning.factories import HouseholdFactory
 
@@ -57,8 +58,11 @@ def city_2024(tree):
     EligibleCount.objects.create(branch=tb, kind=gdht, year=2024, count=5)
     units = [OrganizationFactory(branch=px), OrganizationFactory(branch=px), OrganizationFactory(branch=tb)]
     register(units[0], "organization", px, year=2024)
+    chapter = make_branch("Chi hội Phúc Xá", BranchLevel.CHAPTER, px, founded_on=D(2010, 1, 1))
+    OrganizationFactory(branch=chapter)
     return SimpleNamespace(
         tree=tree,
+        chapter=chapter,
         households=households,
         units=units,
         gdht=Target(definition=_definition("gdht", TITLES["household"]), root_branch=tree.city),
@@ -80,6 +84,7 @@ def apply_2025_round(city) -> SimpleNamespace:
             (tree.hang_bac, hoan_kiem, WHOLE),
         ],
         records=[(record, where[record.branch_id]) for record in [*city.households, *city.units]],
+        rehang=[(city.chapter, ba_dinh)],
         dissolve=[tree.ba_dinh, tree.hoan_kiem],
     )
     return SimpleNamespace(ba_dinh=ba_dinh, hoan_kiem=hoan_kiem)
@@ -100,13 +105,15 @@ def test_the_2024_figures_stay_with_the_dissolved_commune_on_the_map_in_force_th
     tree = city_2024.tree
     wards = apply_2025_round(city_2024)
     values = _values(city_2024)
-    # By hand: Phúc Xá 2 of 10 households, 1 of its 2 units; Trúc Bạch 1 of 5, 0 of 1.
+    # By hand: Phúc Xá 2 of 10 households, 1 of its 3 units (its chapter's among them, the
+    # chapter then under it); Trúc Bạch 1 of 5, 0 of 1.
     assert values["gdht"][tree.phuc_xa.pk] == (2, 10)
     assert values["gdht"][tree.truc_bach.pk] == (1, 5)
     assert values["gdht"][tree.ba_dinh.pk] == (3, 15)
-    assert values["dvht"][tree.phuc_xa.pk] == (1, 2)
+    assert values["dvht"][tree.phuc_xa.pk] == (1, 3)
+    assert values["dvht"][city_2024.chapter.pk] == (0, 1)
     assert values["dvht"][tree.truc_bach.pk] == (0, 1)
-    assert values["dvht"][tree.city.pk] == (1, 3)
+    assert values["dvht"][tree.city.pk] == (1, 4)
     # The wards founded in 2025 were not there.
     assert wards.ba_dinh.pk not in values["gdht"] and wards.ba_dinh.pk not in values["dvht"]
 
@@ -122,8 +129,9 @@ def test_on_todays_map_the_2024_figures_move_with_their_commune(city_2024):
     assert gdht[tree.city.pk] == (3, 15)
     assert tree.phuc_xa.pk not in gdht and tree.ba_dinh.pk not in gdht
     dvht, dvht_split = catalogue_compute_on_todays_map(target=city_2024.dvht, as_of=DAY, today=TODAY)
-    # The units count where they are today: U1, U2 in Phường Ba Đình, U3 in Phường Hoàn Kiếm.
-    assert dvht[wards.ba_dinh.pk] == (1, 2)
+    # The units count where they are today: U1, U2 and the chapter's U4 in Phường Ba Đình, U3
+    # in Phường Hoàn Kiếm.
+    assert dvht[wards.ba_dinh.pk] == (1, 3)
     assert dvht[wards.hoan_kiem.pk] == (0, 1)
     assert dvht_split == {}
 
@@ -138,7 +146,7 @@ def test_a_date_after_the_reorganisation_counts_on_todays_tree(city_2024):
 
 def test_the_dated_computation_runs_a_fixed_few_queries(city_2024, django_assert_num_queries):
     apply_2025_round(city_2024)
-    # The tree (2); recognised: titles listed for the filter, the titles' ids, the count (3);
+    # The tree (2: a chapter re-hung since); recognised: titles listed for the filter, the titles' ids, the count (3);
     # eligible: titles listed, the titles' ids (and whether records moved since), entered
     # totals, the units by their branch then, those branches' paths (5).
     with django_assert_num_queries(10):
