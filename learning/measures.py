@@ -316,11 +316,12 @@ def _subjects(titled: QuerySet, link: str, *, once: bool) -> tuple[str, list]:
     return sql, list(params)
 
 
-def _citizens_recognised(year: int) -> QuerySet:
-    """Ids of the citizens recognised in `year` with a title awarded to citizens (CDHT)."""
+def _citizens_recognised(year: int, citizen_kinds: list[int]) -> QuerySet:
+    """Ids of the citizens recognised in `year` with a title awarded to citizens (CDHT), the
+    titles given by id (read on the registrations' figures index)."""
     return (
         Registration.objects.order_by()
-        .filter(stage=Stage.RECOGNISED, year=year, kind__subject_type=SubjectType.CITIZEN)
+        .filter(stage=Stage.RECOGNISED, year=year, kind_id__in=citizen_kinds)
         .values("citizen_id")
     )
 
@@ -341,20 +342,30 @@ def _grouped(parts: list[tuple[str, list]]) -> dict[int, int]:
     return total
 
 
-def _by_subject_type(filters, subject_types) -> dict[str, list[int]]:
-    """{subject type: ids of the chosen titles awarded to it} (every title of `subject_types`
-    when none of them is chosen): one query."""
+def _by_subject_type(filters, subject_types) -> tuple[dict[str, list[int]], list[int]]:
+    """({subject type: ids of the chosen titles awarded to it} (every title of
+    `subject_types` when none of them is chosen), ids of the titles awarded to citizens):
+    one query."""
+    codes = {code for code in filters.get("title") or () if isinstance(code, str)}
+    rows = list(
+        TitleKind.objects.order_by("pk")
+        .filter(subject_type__in=[*subject_types, SubjectType.CITIZEN])
+        .values_list("id", "code", "subject_type")
+    )
+    group = [row for row in rows if row[2] in subject_types]
     chosen: dict[str, list[int]] = {}
-    for kind in _kinds(filters, subject_types=subject_types):
-        chosen.setdefault(kind.subject_type, []).append(kind.id)
-    return chosen
+    for kind_id, _code, subject_type in [row for row in group if row[1] in codes] or group:
+        chosen.setdefault(subject_type, []).append(kind_id)
+    return chosen, [kind_id for kind_id, _code, subject_type in rows if subject_type == SubjectType.CITIZEN]
 
 
-def _citizens_through(root: Branch, year: int, kind_ids: list[int], link: str) -> tuple[str, list]:
+def _citizens_through(
+    root: Branch, year: int, kind_ids: list[int], link: str, citizen_kinds: list[int]
+) -> tuple[str, list]:
     """SQL of (branch of the titled registration, CDHT citizens linked to its subject), grouped
     by branch: the titled subjects joined to the citizens that name them."""
     subjects, subject_params = _subjects(_titled(root, year, kind_ids), link, once=len(kind_ids) > 1)
-    recognised, recognised_params = _citizens_recognised(year).query.sql_with_params()
+    recognised, recognised_params = _citizens_recognised(year, citizen_kinds).query.sql_with_params()
     citizen = Citizen._meta.db_table
     return (
         f"""SELECT s.at, COUNT(*) FROM ({subjects}) s
@@ -366,7 +377,7 @@ def _citizens_through(root: Branch, year: int, kind_ids: list[int], link: str) -
 
 def _workers_in_titled_communities(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE):
     parts = []
-    for subject_type, kind_ids in _by_subject_type(filters, _COMMUNITY_LINKS).items():
+    for subject_type, kind_ids in _by_subject_type(filters, _COMMUNITY_LINKS)[0].items():
         link = _COMMUNITY_LINKS[subject_type]
         subjects, params = _subjects(_titled(root, end.year, kind_ids), link, once=len(kind_ids) > 1)
         table = _SUBJECT_MODELS[subject_type]._meta.db_table
@@ -381,16 +392,17 @@ def _workers_in_titled_communities(*, root: Branch, start, end: datetime.date, f
 
 
 def _citizens_in_titled_communities(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE):
+    by_type, citizen_kinds = _by_subject_type(filters, _COMMUNITY_LINKS)
     return _grouped(
         [
-            _citizens_through(root, end.year, kind_ids, _COMMUNITY_LINKS[subject_type])
-            for subject_type, kind_ids in _by_subject_type(filters, _COMMUNITY_LINKS).items()
+            _citizens_through(root, end.year, kind_ids, _COMMUNITY_LINKS[subject_type], citizen_kinds)
+            for subject_type, kind_ids in by_type.items()
         ]
     )
 
 
 def _staff_of_titled_units(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE):
-    kind_ids = _by_subject_type(filters, [SubjectType.UNIT]).get(SubjectType.UNIT, [])
+    kind_ids = _by_subject_type(filters, [SubjectType.UNIT])[0].get(SubjectType.UNIT, [])
     latest_year = (
         OrganizationHeadcount.objects.order_by("-year")
         .filter(organization_id=OuterRef("organization_id"), year__lte=end.year)
@@ -415,8 +427,10 @@ def _staff_of_titled_units(*, root: Branch, start, end: datetime.date, filters, 
 
 
 def _citizens_in_titled_units(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE):
-    kind_ids = _by_subject_type(filters, [SubjectType.UNIT]).get(SubjectType.UNIT, [])
-    return _grouped([_citizens_through(root, end.year, kind_ids, "organization")])
+    by_type, citizen_kinds = _by_subject_type(filters, [SubjectType.UNIT])
+    return _grouped(
+        [_citizens_through(root, end.year, by_type.get(SubjectType.UNIT, []), "organization", citizen_kinds)]
+    )
 
 
 _PEOPLE_NOTE = _(

@@ -113,8 +113,19 @@ def _subtree_paths(
             rehung = rehung or is_rehung
     if rehung or tree is not None:
         paths_then, _moved = tree or tree_and_changes_on(as_of)
+        claimed = set()
         for branch_id in path_of.keys() & paths_then.keys():
+            if path_of[branch_id] != paths_then[branch_id]:
+                claimed.add(paths_then[branch_id])
             path_of[branch_id] = paths_then[branch_id]
+        # A re-hung chapter takes a free path of its old parent on that day; a branch not in
+        # force then whose path today lies there gives way (its records count nowhere that
+        # day, as on Plan 99's tree in force), so no two branches share a path.
+        step = Branch.steplen
+        for branch_id in path_of.keys() - paths_then.keys():
+            path = path_of[branch_id]
+            if any(path[:end] in claimed for end in range(step, len(path) + 1, step)):
+                del path_of[branch_id]
     return path_of, active
 
 
