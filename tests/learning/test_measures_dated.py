@@ -17,14 +17,16 @@ chapter is re-hung under Phường Ba Đình with its organisation.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
 from associations.models import BranchLevel, Organization
 from learning.models import EligibleCount, TitleKind
-from plans.catalogue import catalogue_compute, catalogue_compute_on_todays_map
-from plans.models import IndicatorDefinition, Target
+from plans.catalogue import catalogue_compute, catalogue_compute_on_todays_map, catalogue_target_recompute
+from plans.models import IndicatorDefinition, IndicatorValue, OnMap, Plan, Target
 from tests.associations.reorg_factories import PART, WHOLE, found, reorganise
 from tests.factories import OrganizationFactory, make_branch
 from tests.learning.cdht_data import TITLES, register
@@ -151,3 +153,34 @@ def test_the_dated_computation_runs_a_fixed_few_queries(city_2024, django_assert
     # totals, the units by their branch then, those branches' paths (5).
     with django_assert_num_queries(10):
         catalogue_compute(target=city_2024.dvht, as_of=DAY)
+
+
+def test_the_recompute_stores_a_year_before_the_reorganisation_on_both_maps(city_2024):
+    tree = city_2024.tree
+    plan = Plan.objects.create(
+        issuing_branch=tree.city,
+        code="9/KH-KHHN",
+        title="Kế hoạch thử",
+        issued_on=D(2021, 1, 5),
+        starts_on=D(2021, 1, 1),
+        ends_on=D(2030, 12, 31),
+    )
+    target = Target.objects.create(
+        plan=plan,
+        definition=city_2024.gdht.definition,
+        threshold_percent=Decimal(80),
+        deadline=D(2030, 12, 31),
+        root_branch=tree.city,
+    )
+    wards = apply_2025_round(city_2024)
+    catalogue_target_recompute(target=target, today=TODAY, computed_at=timezone.now())
+    stored = {
+        (value.branch_id, value.on_map): (value.numerator, value.denominator)
+        for value in IndicatorValue.objects.filter(target=target, as_of=DAY)
+    }
+    assert stored[(tree.phuc_xa.pk, OnMap.IN_FORCE)] == (2, 10)
+    assert stored[(wards.ba_dinh.pk, OnMap.TODAY)] == (2, 10)
+    assert stored[(tree.city.pk, OnMap.SPLIT)] == (1, 5)
+    assert (wards.ba_dinh.pk, OnMap.IN_FORCE) not in stored and (tree.phuc_xa.pk, OnMap.TODAY) not in stored
+    # After the reorganisation both maps are the same: one value, on the map in force.
+    assert not IndicatorValue.objects.filter(target=target, as_of=TODAY).exclude(on_map=OnMap.IN_FORCE).exists()
