@@ -19,6 +19,10 @@ Hanoi, the portal against a hand-written SQL floor measured in the same run.
 Medians of BENCH_REPEAT runs (default 3) after one warm-up.
 
     DATABASE_URL=… python -m bench.plans [small|full]
+
+BENCH_READ_ONLY=1 measures a database the bench must not change (a shared full city whose
+plans are loaded already): the plans are not loaded and the session is read-only, so any
+write would fail instead of happening.
 """
 
 from __future__ import annotations
@@ -156,8 +160,12 @@ def main(label: str) -> None:
     from plans.models import Indicator, Plan
     from plans.services import PLAN_291_CODE, plan_99_load, plan_291_load
 
-    plan_99_load()
-    plan_291_load()
+    if os.environ.get("BENCH_READ_ONLY") == "1":
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    else:
+        plan_99_load()
+        plan_291_load()
 
     def plan(code: str) -> Plan:
         return Plan.objects.filter(code=code, is_active=True).order_by("-version").first()

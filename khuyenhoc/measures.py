@@ -26,6 +26,13 @@ class Unit:
     TURNS = "turns"  # award turns, participant turns
 
 
+# The map a dated measure counts on (`Measure.dated`): IN_FORCE keys each record by the
+# branch it belonged to on the period's last day (the tree in force then); TODAY by the
+# branch it belongs to today (the reader places records still kept at a dissolved branch).
+IN_FORCE = "in_force"
+TODAY = "today"
+
+
 class Timing:
     AT_DATE = "at_date"  # a stock on a day: members on D
     OVER_PERIOD = "over_period"  # a flow between two days, both included: money raised in a year
@@ -59,6 +66,9 @@ class Measure:
     # {"kinds": (_("Organisation kinds"), OrganizationKind.choices)}.
     filters: Mapping[str, tuple[Any, list[tuple[str, Any]]]] = field(default_factory=dict)
     description: Any = ""
+    # True: `compute` takes `on_map` (IN_FORCE or TODAY) and keys records by the branch they
+    # had on `end` on the map in force; a measure without it keys them by today's branch.
+    dated: bool = False
 
 
 _REGISTRY: dict[str, Measure] = {}

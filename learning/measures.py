@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - the SQL below joins querysets compiled by Django and table names from model metadata; values are parameters.
 """The learning titles' measures in the catalogue (khuyenhoc.measures): eligible, registered,
 evaluated and recognised subjects, for the year of `end`.
 
@@ -17,22 +18,47 @@ counts every title together. The choices are read from the database when listed,
 province adds its own titles. Registered, evaluated and recognised take one query;
 eligible three (the unit titles, the entered totals, the organisations; two when no chosen
 title is awarded to units).
+
+Which map (`on_map`, khuyenhoc.measures): registrations, decisions and eligible totals stay
+at the branch they were made at when a reorganisation dissolves it (reorganisation/
+classification.py: KEPT), so they count there on either map; the catalogue places a
+dissolved branch's figures on today's map (plans.catalogue). Only the organisations counted
+as eligible for unit titles move with the apply: on the map in force (`IN_FORCE`, the
+default) each counts at the branch it had on `end` (`associations.history.branch_on`, only
+when a reorganisation took effect after `end`), on today's map (`TODAY`) at its branch today.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator, Mapping
+from typing import NamedTuple
 
-from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.utils.translation import gettext_lazy as _
 
-from associations.models import Branch, Organization, OrganizationHeadcount
-from khuyenhoc.measures import Measure, Timing, Unit, register
+from associations.history import branch_on
+from associations.models import Branch, Organization, OrganizationHeadcount, Reorganisation
+from khuyenhoc.measures import IN_FORCE, Measure, Timing, Unit, register
 from learning.figures import _active_in, _covered
 from learning.models import (
     Citizen,
+    Clan,
+    Community,
     EligibleCount,
+    Household,
     Registration,
     Stage,
     SubjectType,
@@ -50,17 +76,54 @@ class _TitleChoices:
 TITLE_FILTER = {"title": (_("Learning titles"), _TitleChoices())}
 
 
-def _title_q(filters: Mapping[str, list[str]], prefix: str = "kind__") -> Q:
-    """The chosen titles; unknown codes are ignored, and with no known code left every title
-    counts — decided in the same query, not by one more."""
-    codes = [code for code in filters.get("title") or () if isinstance(code, str)]
-    if not codes:
-        return Q()
-    return Q(**{f"{prefix}code__in": codes}) | ~Exists(TitleKind.objects.order_by().filter(code__in=codes))
+class _Kind(NamedTuple):
+    id: int
+    subject_type: str
+    active: bool
+    registered: bool  # registered (not withdrawn) in the year asked, when asked
+    moved_since: bool  # an applied reorganisation took effect after the day asked, when asked
+
+
+def _kinds(
+    filters: Mapping[str, list[str]],
+    *,
+    subject_types=None,
+    registered_in: int | None = None,
+    moved_after: datetime.date | None = None,
+) -> list[_Kind]:
+    """The chosen titles (among those awarded to `subject_types` when given): one query over
+    the short table of titles. Unknown codes are ignored, and with no known code left every
+    title counts. The measures then filter by these ids as literals, so PostgreSQL plans the
+    registrations of one year and title on their figures index (year, kind, branch, stage)
+    instead of a scan of every year's."""
+    codes = {code for code in filters.get("title") or () if isinstance(code, str)}
+    kinds = TitleKind.objects.order_by("pk")
+    if subject_types is not None:
+        kinds = kinds.filter(subject_type__in=list(subject_types))
+    if registered_in is not None:
+        kinds = kinds.annotate(
+            registered=Exists(Registration.objects.counted().filter(kind=OuterRef("pk"), year=registered_in))
+        )
+    else:
+        kinds = kinds.annotate(registered=Value(False))
+    if moved_after is not None:  # uncorrelated: evaluated once, answered on every row
+        kinds = kinds.annotate(
+            moved_since=Exists(
+                Reorganisation.objects.filter(status=Reorganisation.Status.APPLIED, effective_on__gt=moved_after)
+            )
+        )
+    else:
+        kinds = kinds.annotate(moved_since=Value(False))
+    rows = list(kinds.values_list("code", "id", "subject_type", "active", "registered", "moved_since"))
+    chosen = [_Kind(*row[1:]) for row in rows if row[0] in codes]
+    return chosen or [_Kind(*row[1:]) for row in rows]
 
 
 def _registrations(root: Branch, end: datetime.date, filters: Mapping[str, list[str]]) -> QuerySet:
-    return Registration.objects.counted().order_by().in_subtree(root).filter(_title_q(filters), year=end.year)
+    registrations = Registration.objects.counted().order_by().in_subtree(root).filter(year=end.year)
+    if not any(isinstance(code, str) for code in filters.get("title") or ()):
+        return registrations  # every title: no list of them needed
+    return registrations.filter(kind_id__in=[kind.id for kind in _kinds(filters)])
 
 
 def _by_branch(rows: QuerySet, figure) -> dict[int, int]:
@@ -68,38 +131,58 @@ def _by_branch(rows: QuerySet, figure) -> dict[int, int]:
     return {branch_id: n for branch_id, n in grouped if n}
 
 
-def _registered(*, root: Branch, start, end: datetime.date, filters: Mapping[str, list[str]]) -> dict[int, int]:
+def _registered(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE) -> dict[int, int]:
     return _by_branch(_registrations(root, end, filters), Count("id"))
 
 
-def _evaluated(*, root: Branch, start, end: datetime.date, filters: Mapping[str, list[str]]) -> dict[int, int]:
+def _evaluated(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE) -> dict[int, int]:
     return _by_branch(_registrations(root, end, filters), Count("evaluation"))
 
 
-def _recognised(*, root: Branch, start, end: datetime.date, filters: Mapping[str, list[str]]) -> dict[int, int]:
+def _recognised(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE) -> dict[int, int]:
     return _by_branch(_registrations(root, end, filters).filter(stage=Stage.RECOGNISED), Count("id"))
 
 
-def _eligible(*, root: Branch, start, end: datetime.date, filters: Mapping[str, list[str]]) -> dict[int, int]:
+def _organizations_eligible(
+    root: Branch, end: datetime.date, *, moved_since: bool, on_map: str
+) -> list[tuple[int, str, int]]:
+    """[(branch, its path, organisations active in `end`'s year)] of `root`'s subtree, each
+    organisation at its branch today — or, on the map in force when an applied
+    reorganisation took effect after `end`, at the branch it had on `end`
+    (`associations.history.branch_on`; the subtree is then the organisations' branches on
+    `end`). One query, two when records moved since."""
+    organizations = Organization.objects.order_by().filter(_active_in(end.year))
+    if not (moved_since and on_map == IN_FORCE):
+        return list(
+            organizations.filter(branch__path__startswith=root.path)
+            .values("branch_id", "branch__path")
+            .annotate(n=Count("id"))
+            .values_list("branch_id", "branch__path", "n")
+        )
+    counts = dict(
+        organizations.annotate(owner=branch_on(end, "associations.organization"))
+        .values("owner")
+        .annotate(n=Count("id"))
+        .values_list("owner", "n")
+    )
+    paths = Branch.objects.order_by().filter(pk__in=list(counts), path__startswith=root.path)
+    return [(branch_id, path, counts[branch_id]) for branch_id, path in paths.values_list("id", "path")]
+
+
+def _eligible(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE) -> dict[int, int]:
     year = end.year
     steplen = Branch.steplen
     own: dict[int, int] = {}
-
-    registered_that_year = Registration.objects.counted().filter(kind=OuterRef("pk"), year=year)
+    kinds = _kinds(filters, registered_in=year, moved_after=end if on_map == IN_FORCE else None)
     unit_kinds = [
-        kind_id
-        for kind_id, active, registered in TitleKind.objects.order_by()
-        .filter(_title_q(filters, prefix=""), subject_type=SubjectType.UNIT)
-        .annotate(registered=Exists(registered_that_year))
-        .values_list("id", "active", "registered")
-        if active or registered
+        kind.id for kind in kinds if kind.subject_type == SubjectType.UNIT and (kind.active or kind.registered)
     ]
 
     # Totals entered in the subtree count there; those entered above `root` only cover it.
     above = [root.path[:end] for end in range(steplen, len(root.path), steplen)]
     entered = (
         EligibleCount.objects.order_by()
-        .filter(_title_q(filters), year=year)
+        .filter(kind_id__in=[kind.id for kind in kinds], year=year)
         .filter(Q(branch__path__startswith=root.path) | Q(branch__path__in=above))
         .values_list("branch_id", "branch__path", "kind_id", "count")
     )
@@ -110,14 +193,8 @@ def _eligible(*, root: Branch, start, end: datetime.date, filters: Mapping[str, 
             own[branch_id] = own.get(branch_id, 0) + count
 
     if unit_kinds:
-        organizations = (
-            Organization.objects.order_by()
-            .filter(_active_in(year), branch__path__startswith=root.path)
-            .values("branch_id", "branch__path")
-            .annotate(n=Count("id"))
-            .values_list("branch_id", "branch__path", "n")
-        )
-        for branch_id, path, count in organizations:
+        moved_since = any(kind.moved_since for kind in kinds)
+        for branch_id, path, count in _organizations_eligible(root, end, moved_since=moved_since, on_map=on_map):
             for kind_id in unit_kinds:
                 if not _covered(path, entered_paths.get(kind_id, set()), steplen):
                     own[branch_id] = own.get(branch_id, 0) + count
@@ -135,6 +212,7 @@ ELIGIBLE = Measure(
     compute=_eligible,
     filters=TITLE_FILTER,
     description=_SOURCE_NOTE,
+    dated=True,
 )
 REGISTERED = Measure(
     code="learning.registered",
@@ -145,6 +223,7 @@ REGISTERED = Measure(
     compute=_registered,
     filters=TITLE_FILTER,
     description=_SOURCE_NOTE,
+    dated=True,
 )
 EVALUATED = Measure(
     code="learning.evaluated",
@@ -155,6 +234,7 @@ EVALUATED = Measure(
     compute=_evaluated,
     filters=TITLE_FILTER,
     description=_SOURCE_NOTE,
+    dated=True,
 )
 RECOGNISED = Measure(
     code="learning.recognised",
@@ -165,6 +245,7 @@ RECOGNISED = Measure(
     compute=_recognised,
     filters=TITLE_FILTER,
     description=_SOURCE_NOTE,
+    dated=True,
 )
 
 # --- People by the title of their household, clan, village or unit (Plan 291/KH-UBND) ------------
@@ -213,111 +294,143 @@ COMMUNITY_TITLE_FILTER = {"title": (_("Learning titles"), _GroupTitleChoices(_CO
 UNIT_TITLE_FILTER = {"title": (_("Learning titles"), _GroupTitleChoices([SubjectType.UNIT]))}
 
 
-def _titled(root: Branch, year: int, filters, subject_type: str) -> QuerySet:
-    """The registrations recognised in `year` in `root`'s subtree of a chosen title awarded to
-    `subject_type` (every such title when none is chosen)."""
+_SUBJECT_MODELS = {SubjectType.HOUSEHOLD: Household, SubjectType.CLAN: Clan, SubjectType.COMMUNITY: Community}
+
+
+def _titled(root: Branch, year: int, kind_ids: list[int]) -> QuerySet:
+    """The registrations recognised in `year` in `root`'s subtree of the titles `kind_ids`."""
     return (
-        Registration.objects.order_by()
-        .in_subtree(root)
-        .filter(_title_q(filters), stage=Stage.RECOGNISED, year=year, kind__subject_type=subject_type)
+        Registration.objects.order_by().in_subtree(root).filter(stage=Stage.RECOGNISED, year=year, kind_id__in=kind_ids)
     )
 
 
-def _citizens_recognised(year: int) -> QuerySet:
-    """Ids of the citizens recognised in `year` with a title awarded to citizens (CDHT)."""
+def _subjects(titled: QuerySet, link: str, *, once: bool) -> tuple[str, list]:
+    """SQL of one row per titled subject and title, (subject, at): the subject's id and the
+    branch of its recognised registration. `once`: the group has several titles for this
+    kind of subject, so a subject recognised with two of them counts once, at the branch of
+    its first registration (a GROUP BY per subject); with one title a subject has at most
+    one registration a year (registration_once_per_*_title_year) and no grouping is needed."""
+    rows = titled.annotate(subject=F(f"{link}_id"))
+    rows = rows.values("subject").annotate(at=Min("branch_id")) if once else rows.annotate(at=F("branch_id"))
+    sql, params = rows.values_list("subject", "at").query.sql_with_params()
+    return sql, list(params)
+
+
+def _citizens_recognised(year: int, citizen_kinds: list[int]) -> QuerySet:
+    """Ids of the citizens recognised in `year` with a title awarded to citizens (CDHT), the
+    titles given by id (read on the registrations' figures index)."""
     return (
         Registration.objects.order_by()
-        .filter(stage=Stage.RECOGNISED, year=year, kind__subject_type=SubjectType.CITIZEN)
+        .filter(stage=Stage.RECOGNISED, year=year, kind_id__in=citizen_kinds)
         .values("citizen_id")
     )
 
 
-def _add(total: dict[int, int], rows) -> None:
-    for branch_id, n in rows:
-        if n:
-            total[branch_id] = total.get(branch_id, 0) + n
+def _grouped(parts: list[tuple[str, list]]) -> dict[int, int]:
+    """{branch: figure} of the UNION ALL of `parts` (each SELECT answering (at, figure) rows
+    grouped by `at`), added up by branch: one query, a row per branch and part."""
+    if not parts:
+        return {}
+    sql = " UNION ALL ".join(f"SELECT * FROM ({part}) p{index}" for index, (part, _params) in enumerate(parts))
+    params = [param for _part, part_params in parts for param in part_params]
+    total: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for branch_id, n in cursor.fetchall():
+            if n:
+                total[branch_id] = total.get(branch_id, 0) + int(n)
+    return total
 
 
-def _citizens_through(titled: QuerySet, link: str, year: int) -> list[tuple[int, int]]:
-    """{branch of the titled registration: CDHT citizens linked to its subject} as pairs: one
-    query, from the titled registrations to the citizens that name their subject."""
-    subjects = titled.values(link)
-    citizens = (
-        Citizen.objects.order_by()
-        .filter(**{f"{link}_id__in": subjects}, pk__in=_citizens_recognised(year))
-        .annotate(
-            at=Subquery(titled.filter(**{link: OuterRef(f"{link}_id")}).order_by("branch_id").values("branch_id")[:1])
-        )
-        .values("at")
-        .annotate(n=Count("id"))
-        .values_list("at", "n")
+def _by_subject_type(filters, subject_types) -> tuple[dict[str, list[int]], list[int]]:
+    """({subject type: ids of the chosen titles awarded to it} (every title of
+    `subject_types` when none of them is chosen), ids of the titles awarded to citizens):
+    one query."""
+    codes = {code for code in filters.get("title") or () if isinstance(code, str)}
+    rows = list(
+        TitleKind.objects.order_by("pk")
+        .filter(subject_type__in=[*subject_types, SubjectType.CITIZEN])
+        .values_list("id", "code", "subject_type")
     )
-    return list(citizens)
+    group = [row for row in rows if row[2] in subject_types]
+    chosen: dict[str, list[int]] = {}
+    for kind_id, _code, subject_type in [row for row in group if row[1] in codes] or group:
+        chosen.setdefault(subject_type, []).append(kind_id)
+    return chosen, [kind_id for kind_id, _code, subject_type in rows if subject_type == SubjectType.CITIZEN]
 
 
-def _group_types(filters, subject_types) -> list[str]:
-    """The subject types of the chosen titles among `subject_types` (all of them when none chosen)."""
-    codes = [code for code in filters.get("title") or () if isinstance(code, str)]
-    if not codes:
-        return list(subject_types)
-    chosen = set(TitleKind.objects.filter(code__in=codes).values_list("subject_type", flat=True))
-    return [kind for kind in subject_types if kind in chosen] or list(subject_types)
+def _citizens_through(
+    root: Branch, year: int, kind_ids: list[int], link: str, citizen_kinds: list[int]
+) -> tuple[str, list]:
+    """SQL of (branch of the titled registration, CDHT citizens linked to its subject), grouped
+    by branch: the titled subjects joined to the citizens that name them."""
+    subjects, subject_params = _subjects(_titled(root, year, kind_ids), link, once=len(kind_ids) > 1)
+    recognised, recognised_params = _citizens_recognised(year, citizen_kinds).query.sql_with_params()
+    citizen = Citizen._meta.db_table
+    return (
+        f"""SELECT s.at, COUNT(*) FROM ({subjects}) s
+            JOIN {citizen} c ON c.{link}_id = s.subject
+            WHERE c.id IN ({recognised}) GROUP BY s.at""",
+        [*subject_params, *recognised_params],
+    )
 
 
-def _workers_in_titled_communities(*, root: Branch, start, end: datetime.date, filters) -> dict[int, int]:
-    total: dict[int, int] = {}
-    for subject_type in _group_types(filters, _COMMUNITY_LINKS):
+def _workers_in_titled_communities(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE):
+    parts = []
+    for subject_type, kind_ids in _by_subject_type(filters, _COMMUNITY_LINKS)[0].items():
         link = _COMMUNITY_LINKS[subject_type]
-        # One per subject: the branch of its (first) recognised registration of the group.
-        rows = (
-            _titled(root, end.year, filters, subject_type)
-            .values(link)
-            .annotate(at=Min("branch_id"), people=Max(f"{link}__working_people"))
-            .values_list("at", "people")
+        subjects, params = _subjects(_titled(root, end.year, kind_ids), link, once=len(kind_ids) > 1)
+        table = _SUBJECT_MODELS[subject_type]._meta.db_table
+        parts.append(
+            (
+                f"SELECT s.at, SUM(t.working_people) FROM ({subjects}) s JOIN {table} t ON t.id = s.subject "
+                "GROUP BY s.at",
+                params,
+            )
         )
-        _add(total, rows)
-    return total
+    return _grouped(parts)
 
 
-def _citizens_in_titled_communities(*, root: Branch, start, end: datetime.date, filters) -> dict[int, int]:
-    total: dict[int, int] = {}
-    for subject_type in _group_types(filters, _COMMUNITY_LINKS):
-        link = _COMMUNITY_LINKS[subject_type]
-        _add(total, _citizens_through(_titled(root, end.year, filters, subject_type), link, end.year))
-    return total
+def _citizens_in_titled_communities(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE):
+    by_type, citizen_kinds = _by_subject_type(filters, _COMMUNITY_LINKS)
+    return _grouped(
+        [
+            _citizens_through(root, end.year, kind_ids, _COMMUNITY_LINKS[subject_type], citizen_kinds)
+            for subject_type, kind_ids in by_type.items()
+        ]
+    )
 
 
-def _staff_of_titled_units(*, root: Branch, start, end: datetime.date, filters) -> dict[int, int]:
+def _staff_of_titled_units(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE):
+    kind_ids = _by_subject_type(filters, [SubjectType.UNIT])[0].get(SubjectType.UNIT, [])
     latest_year = (
         OrganizationHeadcount.objects.order_by("-year")
         .filter(organization_id=OuterRef("organization_id"), year__lte=end.year)
         .values("year")[:1]
     )
-    staff = Max(
-        F("organization__headcounts__party_members")
-        + F("organization__headcounts__cadres")
-        + F("organization__headcounts__civil_servants")
-        + F("organization__headcounts__public_employees")
-        + F("organization__headcounts__workers"),
-        output_field=IntegerField(),
+    staff = F("party_members") + F("cadres") + F("civil_servants") + F("public_employees") + F("workers")
+    headcounts = OrganizationHeadcount.objects.order_by().filter(
+        organization_id=OuterRef("subject"), year=Subquery(latest_year)
     )
+    people = Subquery(headcounts.annotate(people=staff).values("people")[:1], output_field=IntegerField())
     # One per organisation, at the branch of its (first) recognised registration.
     per_unit = (
-        _titled(root, end.year, filters, SubjectType.UNIT)
-        .filter(organization__headcounts__year=Subquery(latest_year))
-        .values("organization_id")
-        .annotate(at=Min("branch_id"), people=staff)
+        _titled(root, end.year, kind_ids)
+        .annotate(subject=F("organization_id"))
+        .values("subject")
+        .annotate(at=Min("branch_id"))
+        .annotate(people=people)
         .values_list("at", "people")
     )
-    total: dict[int, int] = {}
-    _add(total, per_unit)
-    return total
+    sql, params = per_unit.query.sql_with_params()
+    return _grouped([(f"SELECT u.at, SUM(u.people) FROM ({sql}) u GROUP BY u.at", list(params))])
 
 
-def _citizens_in_titled_units(*, root: Branch, start, end: datetime.date, filters) -> dict[int, int]:
-    total: dict[int, int] = {}
-    _add(total, _citizens_through(_titled(root, end.year, filters, SubjectType.UNIT), "organization", end.year))
-    return total
+def _citizens_in_titled_units(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE):
+    by_type, citizen_kinds = _by_subject_type(filters, [SubjectType.UNIT])
+    return _grouped(
+        [_citizens_through(root, end.year, by_type.get(SubjectType.UNIT, []), "organization", citizen_kinds)]
+    )
 
 
 _PEOPLE_NOTE = _(
@@ -337,6 +450,7 @@ WORKERS_IN_TITLED_COMMUNITIES = Measure(
     compute=_workers_in_titled_communities,
     filters=COMMUNITY_TITLE_FILTER,
     description=_PEOPLE_NOTE,
+    dated=True,
 )
 CITIZENS_IN_TITLED_COMMUNITIES = Measure(
     code="learning.citizens_recognised_in_titled_communities",
@@ -350,6 +464,7 @@ CITIZENS_IN_TITLED_COMMUNITIES = Measure(
     compute=_citizens_in_titled_communities,
     filters=COMMUNITY_TITLE_FILTER,
     description=_PEOPLE_NOTE,
+    dated=True,
 )
 STAFF_OF_TITLED_UNITS = Measure(
     code="learning.staff_of_titled_units",
@@ -363,6 +478,7 @@ STAFF_OF_TITLED_UNITS = Measure(
     compute=_staff_of_titled_units,
     filters=UNIT_TITLE_FILTER,
     description=_PEOPLE_NOTE,
+    dated=True,
 )
 CITIZENS_IN_TITLED_UNITS = Measure(
     code="learning.citizens_recognised_in_titled_units",
@@ -376,6 +492,7 @@ CITIZENS_IN_TITLED_UNITS = Measure(
     compute=_citizens_in_titled_units,
     filters=UNIT_TITLE_FILTER,
     description=_PEOPLE_NOTE,
+    dated=True,
 )
 
 MEASURES = (

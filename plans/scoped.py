@@ -46,7 +46,7 @@ from associations.history import last_reorganisation_day, todays_tree, tree_and_
 from associations.models import Branch
 from associations.rollup import branch_paths, figures_store, roll_up_by_path
 from funds.models import Donation
-from plans.catalogue import catalogue_compute, catalogue_target_recompute
+from plans.catalogue import catalogue_compute, catalogue_compute_on_todays_map, catalogue_target_recompute
 from plans.indicators import (
     indicator_values_store,
     indicators_compute_on_todays_map_with_tree,
@@ -246,7 +246,7 @@ def target_scoped_recompute(
     if catalogue and not target.definition.is_available:
         return 0
     dates = target_as_of_dates(target, today=today)
-    last_change = None if catalogue else last_reorganisation_day()
+    last_change = last_reorganisation_day()  # a catalogue target is dated too (plans.catalogue)
     todays_map_dates = [day for day in dates if last_change is not None and day < last_change]
     stored_dates = set(
         IndicatorValue.objects.order_by()
@@ -303,6 +303,18 @@ def target_scoped_recompute(
         # any other change to the city-wide run), so they count where they are, in the
         # subtree, and no line "From split units" moves.
         for as_of in todays_map_dates:
+            if catalogue:  # computed whole, as the history dates are
+                lines = catalogue_compute_on_todays_map(target=target, as_of=as_of, today=today, tree=trees.todays())
+                for on_map, figures in zip((OnMap.TODAY, OnMap.SPLIT), lines, strict=True):
+                    written += _store_changed(
+                        target=target,
+                        as_of=as_of,
+                        on_map=on_map,
+                        values=figures,
+                        computed_at=computed_at,
+                        path_of=trees.todays()[1],
+                    )
+                continue
             new, _splits, path_of = indicators_compute_on_todays_map_with_tree(
                 target=scoped, as_of=as_of, today=today, tree=trees.todays()
             )

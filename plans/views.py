@@ -54,7 +54,7 @@ from plans.services import (
     require_indicator_writer,
     target_save,
 )
-from plans.timeline import plan_choices, timeline_chart_data, year_rows
+from plans.timeline import level_year_shares, plan_choices, timeline_chart_data, year_rows
 
 logger = logging.getLogger(__name__)
 
@@ -194,8 +194,9 @@ def _board(context: dict, targets: list) -> Dashboard:
         as_of=context["as_of"],
         targets=targets,
     )
+    shares = level_year_shares(context["branch"], board.targets, on_map=context["on_map"])
     for item in board.targets:
-        item.year_rows = year_rows(item)
+        item.year_rows = year_rows(item, shares=shares.get(item.target.pk))
     return board
 
 
