@@ -258,15 +258,21 @@ def writable_branches_sql(path: str) -> RawSQL:
 def _history_prefixes_sql(path: str) -> tuple[str, list]:
     """The paths of the branches the subtree at `path` came from through applied
     reorganisations (transitively) that lie outside it, as one statement: the CTE of
-    `_history_parts`, its ids looked up by primary key. (Joined to the branch table instead,
-    the planner hashes every branch; a lookup per row of the CTE, estimated at its
-    recursive row count, costs enough to switch JIT compilation on: 0.7 s for nothing.)"""
+    `_history_parts`, its ids looked up by primary key, and only when some lineage edge starts
+    outside the subtree (two ranges of the path index: for a city that is the whole tree,
+    none, and the recursion is never run). Joined to the branch table instead, the planner
+    hashes every branch; a lookup per row of the CTE, estimated at its recursive row count,
+    costs enough to switch JIT compilation on (0.7 s for nothing)."""
     cte, _ = _history_parts(path)
-    branch = _table("Branch")
+    branch, edge = _table("Branch"), _table("LineageEdge")
     ids = "= ANY(ARRAY(SELECT id FROM earlier))" if connection.vendor == "postgresql" else "IN (SELECT id FROM earlier)"
     sql = f"""WITH RECURSIVE {cte}
-        SELECT DISTINCT p.path FROM {branch} p WHERE p.id {ids} AND p.path NOT LIKE %s"""  # noqa: S608
-    return sql, [path + "%", path + "%"]
+        SELECT DISTINCT p.path FROM {branch} p WHERE p.id {ids} AND p.path NOT LIKE %s
+           AND EXISTS (
+               SELECT 1 FROM {branch} o JOIN {edge} oe ON oe.predecessor_id = o.id
+                WHERE o.path < %s OR o.path > %s
+           )"""  # noqa: S608
+    return sql, [path + "%", path + "%", path, path + _PATH_END]
 
 
 def visible_prefixes(user) -> list[str] | None:

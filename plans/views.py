@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -137,7 +138,11 @@ def dashboard(request, branch_id: int | None = None):
     targets = dashboard_targets(branch, plan=chosen, plans=None if chosen else choices.current or None)
     version, latest_run = dashboard_version_and_run(branch, targets)
     fragment = _targets_fragment(request, context, targets=targets, today=today, version=version)
-    context["plans_html"] = fragment["html"]
+    # Markers the cached parts replace in the rendered page; unguessable, so no text of the
+    # page (a branch's name) can stand in for one.
+    token = secrets.token_hex(16)
+    plans_marker, charts_marker = f"<!--plans-{token}-->", f"charts-{token}"
+    context["plans_html"] = mark_safe(plans_marker)  # noqa: S308 — our own marker
     context["dashboard"] = DashboardHeader(
         computed_at=fragment["computed_at"],
         latest_run=latest_run,
@@ -160,9 +165,11 @@ def dashboard(request, branch_id: int | None = None):
     # The chart data as json_script writes it, from the two cached parts already encoded
     # (decoding and encoding the targets' series cost more than the rest of a cached page).
     rest_json = json.dumps(rest, cls=DjangoJSONEncoder)[1:]
-    encoded = f'{{"targets": {fragment["charts_json"]}, {panels["charts_json"]}, {rest_json}'
+    encoded = f'{{"targets": {charts_marker}, {panels["charts_json"]}, {rest_json}'
     context["chart_json"] = mark_safe(encoded.translate(_json_script_escapes))  # noqa: S308 — escaped as json_script does
-    return render(request, "plans/dashboard.html", context)
+    response = render(request, "plans/dashboard.html", context)
+    _splice(response, {plans_marker: fragment["html"], charts_marker: fragment["charts_json"]})
+    return response
 
 
 # The rendered targets of a dashboard are kept this long at most; a recompute changes their
@@ -247,28 +254,40 @@ def _targets_fragment(request, context: dict, *, targets: list, today: datetime.
             for target in targets
         ],
     )
-    key = "plans:dashboard:v2:" + hashlib.sha256(repr(signature).encode()).hexdigest()
+    key = "plans:dashboard:v3:" + hashlib.sha256(repr(signature).encode()).hexdigest()
     try:
         cached = cache.get(key)
     except Exception:
         logger.warning("plans: the dashboard cache could not be read", exc_info=True)
         cached = None
     if cached is not None:
-        return {**cached, "html": mark_safe(cached["html"])}  # noqa: S308 — our own rendering, cached
+        return cached
     board = _board(context, targets)
     html = render_to_string("plans/partials/dashboard_plans.html", {**context, "dashboard": board}, request=request)
+    charts = json.dumps(
+        [{**item.chart_data(), **timeline_chart_data(item)} for item in board.targets], cls=DjangoJSONEncoder
+    )
     fragment = {
-        "html": str(html),
-        "charts_json": json.dumps(
-            [{**item.chart_data(), **timeline_chart_data(item)} for item in board.targets], cls=DjangoJSONEncoder
-        ),
+        # Kept encoded, as the response's bytes: the page splices them in (`_splice`).
+        "html": str(html).encode(),
+        "charts_json": charts.translate(_json_script_escapes).encode(),
         "computed_at": board.computed_at,
     }
     try:
         cache.set(key, fragment, FRAGMENT_SECONDS)
     except Exception:
         logger.warning("plans: the dashboard cache could not be written", exc_info=True)
-    return {**fragment, "html": html}
+    return fragment
+
+
+def _splice(response, parts: dict[str, bytes]) -> None:
+    """Put each cached part (already the response's UTF-8 bytes) in place of its marker in the
+    rendered page: the targets of a district are megabytes of HTML and JSON, which the
+    template engine would otherwise join, and the response encode, on every request."""
+    content = response.content
+    for marker, part in parts.items():
+        content = content.replace(marker.encode(), part, 1)
+    response.content = content
 
 
 def _panels_fragment(request, context: dict) -> dict:
