@@ -9,7 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Prefetch, Q
+from django.db.models import Count, F, IntegerField, Max, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
@@ -699,3 +700,51 @@ def scholarship_panel(branch: Branch) -> ScholarshipPanel:
     scholarships/reports.py."""
     rows = ScholarshipYearTotal.objects.filter(branch=branch).order_by("year").values_list("year", "turns", "amount")
     return ScholarshipPanel(available=True, rows=[tuple(row) for row in rows])
+
+
+def dashboard_panels(branch: Branch) -> tuple[MoneyPanel, ScholarshipPanel]:
+    """`money_panel(branch)` and `scholarship_panel(branch)` in one query (a UNION ALL of the
+    two stored yearly totals), for the dashboard's cached path."""
+    money = MoneyYearTotal.objects.filter(branch=branch).values_list(
+        Value(0, output_field=IntegerField()), "year", "fund_model__name", "fund_model__ordering", "amount", "donations"
+    )
+    awards = ScholarshipYearTotal.objects.filter(branch=branch).values_list(
+        Value(1, output_field=IntegerField()),
+        "year",
+        Value(""),
+        Value(0, output_field=IntegerField()),
+        "amount",
+        "turns",
+    )
+    rows = list(money.union(awards, all=True))
+    money_rows = sorted((row[1:] for row in rows if row[0] == 0), key=lambda r: (r[0], r[2], r[1]))
+    panel = MoneyPanel(available=True)
+    models_in_order: dict[str, None] = {}
+    for _year, name, _ordering, _amount, _count in sorted(money_rows, key=lambda r: (r[2], r[1])):
+        models_in_order.setdefault(name, None)
+    for year, name, _ordering, amount, count in money_rows:
+        panel.cells[(year, name)] = (amount, count)
+    panel.years = sorted({year for year, _name in panel.cells})
+    panel.fund_models = list(models_in_order)
+    scholarships = ScholarshipPanel(
+        available=True, rows=sorted((year, turns, amount) for kind, year, _n, _o, amount, turns in rows if kind == 1)
+    )
+    return panel, scholarships
+
+
+def dashboard_version_and_run(branch: Branch, targets: list[Target]) -> tuple[tuple, RecomputeRun | None]:
+    """`dashboard_values_version(branch, targets)` and the latest recompute run (what the
+    page's heading shows), in one query while a run exists (the version as subqueries of the
+    run's row); two before the first run."""
+    runs = RecomputeRun.objects.order_by("-requested_at", "-id")
+    if not targets:
+        return (None, 0), runs.first()
+    values = IndicatorValue.objects.filter(branch=branch, target__in=targets).order_by().values("branch")
+    run = runs.annotate(
+        values_latest=Subquery(values.annotate(latest=Max("computed_at")).values("latest")[:1]),
+        values_rows=Coalesce(Subquery(values.annotate(rows=Count("id")).values("rows")[:1]), 0),
+    ).first()
+    if run is None:
+        return dashboard_values_version(branch, targets), None
+    latest = run.values_latest
+    return (latest.isoformat() if latest else None, run.values_rows), run

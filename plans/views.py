@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,6 +18,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
@@ -23,6 +26,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import _json_script_escapes
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -39,12 +43,11 @@ from plans.selectors import (
     STALE_AFTER,
     Dashboard,
     dashboard_for,
+    dashboard_panels,
     dashboard_targets,
     dashboard_values,
-    dashboard_values_version,
-    money_panel,
+    dashboard_version_and_run,
     plan_for_branch_or_none,
-    scholarship_panel,
 )
 from plans.services import (
     indicator_definition_save,
@@ -78,9 +81,12 @@ def _branch(request, branch_id: int | None) -> Branch:
 
 
 def _breadcrumb(user, branch: Branch) -> list[Branch]:
-    """From the user's own branch (the top they may open) down to this one."""
-    crumbs = branch.ancestors_and_self()
+    """From the user's own branch (the top they may open) down to this one (no query on the
+    user's own branch: the crumb is the branch itself)."""
     root = user_root_branch(user)
+    if root is not None and root.pk == branch.pk:
+        return [branch]
+    crumbs = branch.ancestors_and_self()
     if root is not None:
         crumbs = crumbs.filter(path__startswith=root.path)
     return list(crumbs)
@@ -114,6 +120,7 @@ def dashboard(request, branch_id: int | None = None):
         keep["as_of"] = as_of.isoformat()
     if chosen is not None:
         keep["plan"] = chosen.pk
+    money, scholarships = dashboard_panels(branch)
     context = {
         "branch": branch,
         "on_map": on_map,
@@ -123,25 +130,29 @@ def dashboard(request, branch_id: int | None = None):
         "breadcrumb": _breadcrumb(request.user, branch),
         "chosen_plan": chosen,
         "plan_choices": choices,
-        "money": money_panel(branch),
-        "scholarships": scholarship_panel(branch),
+        "money": money,
+        "scholarships": scholarships,
         "can_recompute": can_manage(request.user),
     }
     # Without a choice: the current plans; when none is current, every active one (as before).
     targets = dashboard_targets(branch, plan=chosen, plans=None if chosen else choices.current or None)
-    fragment = _targets_fragment(request, context, targets=targets, today=today)
-    context["plans_html"] = fragment["html"]
+    version, latest_run = dashboard_version_and_run(branch, targets)
+    fragment = _targets_fragment(request, context, targets=targets, today=today, version=version)
+    # Markers the cached parts replace in the rendered page; unguessable, so no text of the
+    # page (a branch's name) can stand in for one.
+    token = secrets.token_hex(16)
+    plans_marker, charts_marker = f"<!--plans-{token}-->", f"charts-{token}"
+    context["plans_html"] = mark_safe(plans_marker)  # noqa: S308 — our own marker
     context["dashboard"] = DashboardHeader(
         computed_at=fragment["computed_at"],
-        latest_run=RecomputeRun.objects.order_by("-requested_at", "-id").first(),
+        latest_run=latest_run,
         compute=lambda: _board(context, targets),
     )
-    context["chart_data"] = {
-        "targets": fragment["charts"],
+    panels = _panels_fragment(request, context)
+    context["panels_html"] = panels["html"]
+    rest = {
         "dashboardUrl": reverse("plans:dashboard_branch", args=[0]).removesuffix("0/"),
         "viewQuery": context["view_query"],
-        "money": context["money"].chart_data() if context["money"].available else None,
-        "scholarships": context["scholarships"].chart_data() if context["scholarships"].available else None,
         "labels": {
             "target": _("Target"),
             "milestone": _("Milestone"),
@@ -151,7 +162,14 @@ def dashboard(request, branch_id: int | None = None):
             "amount": _("Amount (đồng)"),
         },
     }
-    return render(request, "plans/dashboard.html", context)
+    # The chart data as json_script writes it, from the two cached parts already encoded
+    # (decoding and encoding the targets' series cost more than the rest of a cached page).
+    rest_json = json.dumps(rest, cls=DjangoJSONEncoder)[1:]
+    encoded = f'{{"targets": {charts_marker}, {panels["charts_json"]}, {rest_json}'
+    context["chart_json"] = mark_safe(encoded.translate(_json_script_escapes))  # noqa: S308 — escaped as json_script does
+    response = render(request, "plans/dashboard.html", context)
+    _splice(response, {plans_marker: fragment["html"], charts_marker: fragment["charts_json"]})
+    return response
 
 
 # The rendered targets of a dashboard are kept this long at most; a recompute changes their
@@ -205,7 +223,7 @@ def _fingerprint(obj) -> tuple:
     return tuple(sorted((key, repr(value)) for key, value in vars(obj).items() if not key.startswith("_")))
 
 
-def _targets_fragment(request, context: dict, *, targets: list, today: datetime.date) -> dict:
+def _targets_fragment(request, context: dict, *, targets: list, today: datetime.date, version: tuple) -> dict:
     """The dashboard's targets, rendered (`html`), their charts' data and the time their
     values were computed: from the cache when the same targets were rendered from the same
     stored values, else computed, rendered and cached.
@@ -226,7 +244,7 @@ def _targets_fragment(request, context: dict, *, targets: list, today: datetime.
         context["chosen_plan"].pk if context["chosen_plan"] else None,
         request.LANGUAGE_CODE,
         today,
-        dashboard_values_version(branch, targets),
+        version,
         [
             (
                 _fingerprint(target),
@@ -237,7 +255,58 @@ def _targets_fragment(request, context: dict, *, targets: list, today: datetime.
             for target in targets
         ],
     )
-    key = "plans:dashboard:" + hashlib.sha256(repr(signature).encode()).hexdigest()
+    key = "plans:dashboard:v3:" + hashlib.sha256(repr(signature).encode()).hexdigest()
+    try:
+        cached = cache.get(key)
+    except Exception:
+        logger.warning("plans: the dashboard cache could not be read", exc_info=True)
+        cached = None
+    if cached is not None:
+        return cached
+    board = _board(context, targets)
+    html = render_to_string("plans/partials/dashboard_plans.html", {**context, "dashboard": board}, request=request)
+    charts = json.dumps(
+        [{**item.chart_data(), **timeline_chart_data(item)} for item in board.targets], cls=DjangoJSONEncoder
+    )
+    fragment = {
+        # Kept encoded, as the response's bytes: the page splices them in (`_splice`).
+        "html": str(html).encode(),
+        "charts_json": charts.translate(_json_script_escapes).encode(),
+        "computed_at": board.computed_at,
+    }
+    try:
+        cache.set(key, fragment, FRAGMENT_SECONDS)
+    except Exception:
+        logger.warning("plans: the dashboard cache could not be written", exc_info=True)
+    return fragment
+
+
+def _splice(response, parts: dict[str, bytes]) -> None:
+    """Put each cached part (already the response's UTF-8 bytes) in place of its marker in the
+    rendered page: the targets of a district are megabytes of HTML and JSON, which the
+    template engine would otherwise join, and the response encode, on every request."""
+    content = response.content
+    for marker, part in parts.items():
+        content = content.replace(marker.encode(), part, 1)
+    response.content = content
+
+
+def _panels_fragment(request, context: dict) -> dict:
+    """The money and scholarship panels, rendered (`html`), and their charts' data as JSON
+    members (`charts_json`): from the cache when the same stored totals were rendered in the
+    same language, else rendered and cached. The key is the totals themselves (read on every
+    request, one query with the panels' rows), so a recompute that changes any of them is
+    shown on the next request."""
+    money, scholarships = context["money"], context["scholarships"]
+    signature = (
+        request.LANGUAGE_CODE,
+        money.available,
+        sorted(money.cells.items()),
+        money.fund_models,
+        scholarships.available,
+        scholarships.rows,
+    )
+    key = "plans:dashboard-panels:v1:" + hashlib.sha256(repr(signature).encode()).hexdigest()
     try:
         cached = cache.get(key)
     except Exception:
@@ -245,12 +314,15 @@ def _targets_fragment(request, context: dict, *, targets: list, today: datetime.
         cached = None
     if cached is not None:
         return {**cached, "html": mark_safe(cached["html"])}  # noqa: S308 — our own rendering, cached
-    board = _board(context, targets)
-    html = render_to_string("plans/partials/dashboard_plans.html", {**context, "dashboard": board}, request=request)
+    html = render_to_string("plans/partials/dashboard_panels.html", context, request=request)
     fragment = {
         "html": str(html),
-        "charts": [{**item.chart_data(), **timeline_chart_data(item)} for item in board.targets],
-        "computed_at": board.computed_at,
+        "charts_json": (
+            '"money": '
+            + json.dumps(money.chart_data() if money.available else None, cls=DjangoJSONEncoder)
+            + ', "scholarships": '
+            + json.dumps(scholarships.chart_data() if scholarships.available else None, cls=DjangoJSONEncoder)
+        ),
     }
     try:
         cache.set(key, fragment, FRAGMENT_SECONDS)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from associations import services
 from associations.access import can_write, get_visible_or_404, require_write
 from associations.forms import MemberEndForm, MemberFilterForm, MemberForm, MembersEndForm
-from associations.models import Member
+from associations.models import Member, MemberCategory
 from associations.selectors import history_of, members_filtered, members_like
 from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
@@ -23,13 +23,21 @@ from khuyenhoc.pagination import CappedPaginator, paged
 def member_list(request):
     members = members_filtered(request.user, request.GET)
     filters = MemberFilterForm(request.GET or None, user=request.user)
+    listing = paged(request, members, paginator_class=CappedPaginator)
+    # Each row's category label from one dict (get_category_display rebuilds the choices, their
+    # lazy labels translated again, for every row).
+    labels = {value: str(label) for value, label in MemberCategory.choices}
+    page = listing["page"]
+    page.object_list = list(page.object_list)
+    for member in page.object_list:
+        member.category_label = labels.get(member.category, member.category)
     return render(
         request,
         "associations/member_list.html",
         {
             "filters": filters,
             "end_form": MembersEndForm(initial={"left_on": timezone.localdate()}),
-            **paged(request, members, paginator_class=CappedPaginator),
+            **listing,
         },
     )
 

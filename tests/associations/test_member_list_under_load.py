@@ -11,7 +11,9 @@ from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 
-MEMBER_LIST_QUERIES = 5
+# Session, user, staff profile, the history's path prefixes (associations.access.visible_prefixes),
+# the capped count, the page.
+MEMBER_LIST_QUERIES = 6
 
 
 def _options(page: str, name: str) -> list[str]:
