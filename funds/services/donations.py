@@ -131,7 +131,11 @@ def donations_record(*, actor, donations: list[Donation]) -> list[Donation]:
         branch_ids=[donation.fund.branch_id for donation in donations],
         fields=DONATION_AUDIT_FIELDS,
     )
-    announce((fund.branch_id for fund in funds.values()), Donation)
+    announce(
+        (fund.branch_id for fund in funds.values()),
+        Donation,
+        from_day=min(donation.received_on for donation in donations),
+    )
     return donations
 
 

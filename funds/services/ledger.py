@@ -106,9 +106,11 @@ def post_entries(funds: dict[int, Fund], entries: Sequence[LedgerEntry]) -> None
     Fund.objects.bulk_update(changed, ["balance"], batch_size=500)
 
 
-def announce(branch_ids: Iterable[int], sender) -> None:
+def announce(branch_ids: Iterable[int], sender, *, from_day: datetime.date | None = None) -> None:
+    """`from_day`: the earliest day whose figures the records can move (their day of receipt
+    or payment); None: any day."""
     for branch_id in sorted(set(branch_ids)):
-        money_changed.send(sender=sender, branch_id=branch_id)
+        money_changed.send(sender=sender, branch_id=branch_id, from_day=from_day)
 
 
 def audit_created(*, actor, records: Sequence[models.Model], branch_ids: Sequence[int], fields: list[str]) -> None:
