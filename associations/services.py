@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import tempfile
 from collections.abc import Callable, Collection
@@ -49,9 +50,24 @@ def _member_branches(member: Member) -> set[int]:
     return branches
 
 
-def _member_announce(branch_ids: set[int]) -> None:
+def _member_announce(branch_ids: set[int], *, from_day: datetime.date | None) -> None:
     for branch_id in sorted(branch_ids):
-        registry_changed.send(sender=Member, branch_id=branch_id)
+        registry_changed.send(sender=Member, branch_id=branch_id, from_day=from_day)
+
+
+def _member_changed_from(old: Member, member: Member, fields: Collection[str]) -> datetime.date:
+    """The earliest day whose figures a change of `old` into `member` can move. A member
+    counts on a day only from the day they joined (and until the day they left): a change
+    of those days alone moves the days from the earliest one that moved; any other change,
+    every day the member counted, before or after it."""
+    attnames = {field.name: field.attname for field in Member._meta.concrete_fields}
+    moved = {
+        name for name in fields if getattr(old, attnames.get(name, name)) != getattr(member, attnames.get(name, name))
+    }
+    if moved - {"joined_on", "left_on"}:
+        return min(old.joined_on, member.joined_on)
+    days = [day for name in moved for day in (getattr(old, name), getattr(member, name)) if day is not None]
+    return min(days, default=member.joined_on)
 
 
 @transaction.atomic
@@ -60,7 +76,7 @@ def member_create(*, actor, data: dict) -> Member:
     require_write_in(actor, member.branch)
     _save_checked(member)
     audit_record(actor=actor, obj=member, action=AuditAction.CREATE, branch=member.branch, changes=snapshot(member))
-    _member_announce(_member_branches(member))
+    _member_announce(_member_branches(member), from_day=member.joined_on)
     return member
 
 
@@ -68,6 +84,7 @@ def member_create(*, actor, data: dict) -> Member:
 def member_update(*, actor, member: Member, data: dict) -> Member:
     member = Member.objects.select_for_update().get(pk=member.pk)
     before = snapshot(member)
+    old = copy.copy(member)
     branches_before = _member_branches(member)
     for field, value in data.items():
         setattr(member, field, value)
@@ -76,7 +93,9 @@ def member_update(*, actor, member: Member, data: dict) -> Member:
     changes = diff(before, snapshot(member))
     if changes:
         audit_record(actor=actor, obj=member, action=AuditAction.UPDATE, branch=member.branch, changes=changes)
-        _member_announce(branches_before | _member_branches(member))
+        _member_announce(
+            branches_before | _member_branches(member), from_day=_member_changed_from(old, member, list(data))
+        )
     return member
 
 
@@ -95,7 +114,7 @@ def member_end(*, actor, member: Member, left_on: datetime.date, reason: str = "
     audit_record(
         actor=actor, obj=member, action=AuditAction.END, branch=member.branch, changes=diff(before, snapshot(member))
     )
-    _member_announce(_member_branches(member))
+    _member_announce(_member_branches(member), from_day=left_on)
     return member
 
 
@@ -149,7 +168,8 @@ def members_end(*, actor, member_ids: Collection[int], left_on: datetime.date, r
     workplaces = {member.organization_id for member in members if member.organization_id}
     _member_announce(
         {member.branch_id for member in members}
-        | set(Organization.objects.filter(pk__in=workplaces).values_list("branch_id", flat=True))
+        | set(Organization.objects.filter(pk__in=workplaces).values_list("branch_id", flat=True)),
+        from_day=left_on,
     )
     return len(members)
 

@@ -9,6 +9,7 @@ the others:
     python -m bench.imports workbook   # writes the .xlsx (not timed)
     python -m bench.imports floor      # parse outside the clock, time bulk_create, roll back
     python -m bench.imports engine     # check (dry run) + apply, timed; peak memory
+                                       # (BENCH_PROFILE=1: a cProfile of the apply, printed)
 
 and the same with `donations-workbook`, `donations-floor`, `donations-engine`, `awards-…`. The
 award workbook step also tops up the paying funds (a donation each, not timed) so that the
@@ -21,6 +22,7 @@ Peak memory is the process's maximum resident set size from `resource.getrusage`
 from __future__ import annotations
 
 import datetime
+import os
 import random
 import resource
 import sys
@@ -179,8 +181,18 @@ def engine(kind: str = "members") -> None:
     job.refresh_from_db()
     assert job.status == ImportStatus.CHECKED, (job.status, job.message, job.errors[:5])
     assert job_start_apply(job)
-    job_apply(job.pk)
-    applied = time.perf_counter()
+    if os.environ.get("BENCH_PROFILE"):  # a cProfile of the apply (slower: not a figure for the goal)
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(job_apply, job.pk)
+        applied = time.perf_counter()
+        profile.dump_stats(out_dir() / f"{_result_name(kind, 'apply')}.prof")
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+    else:
+        job_apply(job.pk)
+        applied = time.perf_counter()
     job = ImportJob.objects.get(pk=job.pk)
     assert job.status == ImportStatus.APPLIED, (job.status, job.message)
     data = {
@@ -195,7 +207,7 @@ def engine(kind: str = "members") -> None:
     }
     if kind != "members":
         data.update(_money_checks(kind, job))
-    save(_result_name(kind, "engine"), data)
+    save(_result_name(kind, "engine_profiled" if os.environ.get("BENCH_PROFILE") else "engine"), data)
     print(
         f"{kind} engine: check {data['check_seconds']:.1f} s, apply {data['apply_seconds']:.1f} s, "
         f"peak RSS {data['peak_rss_mb']:.0f} MB (baseline {baseline:.0f} MB)"

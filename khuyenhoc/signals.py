@@ -1,7 +1,9 @@
 """Events the apps announce after a write. Plans listens, so the registry and the money
 apps never import plans (plans reads the others; nothing reads plans).
 
-Senders pass `branch_id` (the branch whose subtree changed). Receivers must only schedule
+Senders pass `branch_id` (the branch whose subtree changed) and may pass `from_day`: the
+earliest day whose figures the write can change (a member's day of joining, a donation's
+day of receipt …); without it, any day may have changed. Receivers must only schedule
 work (e.g. a debounced recompute after commit), never write inside the sender's transaction.
 """
 

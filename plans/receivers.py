@@ -7,12 +7,18 @@ of the lowest branch above every branch the transaction announced, one run per k
 write. Any other change (organisations, which the learning titles count too, the tree
 itself, learning titles, centres, a reorganisation) schedules the city-wide run.
 
+A write may say from which day its figures can change (`from_day`: a member's day of
+joining, a donation's day of receipt); the transaction's run recomputes the stored dates
+from the earliest such day of its writes (every date when one write does not say).
+
 Within one transaction the hook is registered once, however many rows change: a
 100 000-row import sends its signals inside one transaction and so schedules one recompute
 (and the schedule's lock folds the changes of many transactions into one run).
 """
 
 from __future__ import annotations
+
+import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -64,12 +70,18 @@ class ChangesAfterCommit:
     def __init__(self) -> None:
         self.city_wide = False
         self.branches: dict[str, set[int]] = {}
+        # Per kind, the earliest day a write can change; None: any day.
+        self.from_days: dict[str, datetime.date | None] = {}
 
-    def add(self, *, kind: str, branch_id: int | None) -> None:
+    def add(self, *, kind: str, branch_id: int | None, from_day: datetime.date | None = None) -> None:
         if not kind or branch_id is None:
             self.city_wide = True
-        else:
-            self.branches.setdefault(kind, set()).add(branch_id)
+            return
+        self.branches.setdefault(kind, set()).add(branch_id)
+        if kind not in self.from_days:
+            self.from_days[kind] = from_day
+        elif self.from_days[kind] is not None:
+            self.from_days[kind] = None if from_day is None else min(self.from_days[kind], from_day)
 
     def __call__(self) -> None:
         if self.city_wide:
@@ -80,17 +92,19 @@ class ChangesAfterCommit:
             if branch_id is None:
                 services.recompute_schedule()
             else:
-                services.recompute_schedule_scoped(branch_id=branch_id, changed=kind)
+                services.recompute_schedule_scoped(branch_id=branch_id, changed=kind, from_day=self.from_days[kind])
 
 
-def data_changed(sender, signal=None, branch_id: int | None = None, **kwargs) -> None:
+def data_changed(
+    sender, signal=None, branch_id: int | None = None, from_day: datetime.date | None = None, **kwargs
+) -> None:
     connection = transaction.get_connection()
     kind = _kind(signal, sender)
     if connection.in_atomic_block:
         for _sids, func, _robust in connection.run_on_commit:
             if isinstance(func, ChangesAfterCommit):
-                func.add(kind=kind, branch_id=branch_id)
+                func.add(kind=kind, branch_id=branch_id, from_day=from_day)
                 return
     changes = ChangesAfterCommit()
-    changes.add(kind=kind, branch_id=branch_id)
+    changes.add(kind=kind, branch_id=branch_id, from_day=from_day)
     transaction.on_commit(changes, robust=True)

@@ -18,6 +18,12 @@ Plan 99's values on today's map move the same way: the receiver sends the change
 branches not in force today to the city-wide run, so the changed records count where they
 are, inside the subtree, and no line "From split units" moves.
 
+Only the dates a write can change are recomputed: a record counts on a day only from its
+own day on (a member from the day they joined, until the day they left; a donation from the
+day it was received; an award from the day it was paid), so a write that says the earliest
+day it touches (`from_day`, carried from the signal to the run) leaves every earlier stored
+date as it is — a back-dated write still recomputes the past dates it moves.
+
 Where that reasoning does not hold, the date is computed for the whole target, as the full
 run does, and only the values that differ are written (exact, slower): Plan 99's dates
 before the latest reorganisation on the map in force that day (a record counts where it
@@ -210,21 +216,26 @@ def _history_key(target: Target) -> str:
     return f"plans:history-started:{target.pk}"
 
 
-def _history_due(target: Target, since: datetime.datetime | None) -> bool:
-    """Whether the dates computed whole still need it for a write committed before `since`:
-    not when another run began computing them after it (its figures include the write)."""
+def _history_due(target: Target, since: datetime.datetime | None, from_day: datetime.date | None = None) -> bool:
+    """Whether the dates computed whole from `from_day` (None: all) still need it for a write
+    committed before `since`: not when another run began computing them — the same dates or
+    more — after it (its figures include the write)."""
     if since is None:
         return True
     try:
-        started = cache.get(_history_key(target))
+        marker = cache.get(_history_key(target))
     except Exception:  # the cache being down: compute, as without it
         return True
-    return started is None or started <= since
+    if not isinstance(marker, tuple):  # none, or one of a version that did not say its dates
+        return True
+    started, started_from = marker
+    covers = started_from is None or (from_day is not None and started_from <= from_day)
+    return not (covers and started > since)
 
 
-def _history_starts(target: Target) -> None:
+def _history_starts(target: Target, from_day: datetime.date | None = None) -> None:
     try:
-        cache.set(_history_key(target), timezone.now(), timeout=24 * 3600)
+        cache.set(_history_key(target), (timezone.now(), from_day), timeout=24 * 3600)
     except Exception:  # the cache being down only costs a repeated computation
         logger.warning("plans: could not record the start of a computation", exc_info=True)
 
@@ -237,10 +248,12 @@ def target_scoped_recompute(
     computed_at: datetime.datetime,
     trees: Trees | None = None,
     since: datetime.datetime | None = None,
+    from_day: datetime.date | None = None,
 ) -> int:
-    """Store the values of `target` that a change in `branch`'s subtree can move (the
-    subtree's and its ancestors'), equal to what `target_recompute` would store for them.
-    Answers the number of rows written or deleted."""
+    """Store the values of `target` that a change in `branch`'s subtree from `from_day` on
+    (None: on any day) can move — the subtree's and its ancestors', at the stored dates
+    from `from_day` — equal to what `target_recompute` would store for them. Answers the
+    number of rows written or deleted."""
     trees = trees or Trees(today)
     catalogue = target.is_catalogue
     if catalogue and not target.definition.is_available:
@@ -258,6 +271,9 @@ def target_scoped_recompute(
     expected = {(day, OnMap.IN_FORCE) for day in dates} | {(day, OnMap.TODAY) for day in todays_map_dates}
     if stored_dates != expected:
         return _target_full(target, today=today, computed_at=computed_at)
+    if from_day is not None:  # the earlier dates' values cannot have moved
+        dates = [day for day in dates if day >= from_day]
+        todays_map_dates = [day for day in todays_map_dates if day >= from_day]
     scoped = copy.copy(target)
     scoped.root_branch = branch
     scoped.root_branch_id = branch.pk
@@ -341,9 +357,9 @@ def target_scoped_recompute(
     if history:
         with transaction.atomic():
             recompute_lock(("history", target.pk))
-            if not _history_due(target, since):
+            if not _history_due(target, since, from_day):
                 return written
-            _history_starts(target)
+            _history_starts(target, from_day)
             for as_of in history:
                 written += _store_changed(
                     target=target,
@@ -431,14 +447,21 @@ def panel_totals_scoped_recompute(*, branch: Branch) -> int:
 
 
 def scoped_recompute(
-    *, branch: Branch, changed: str, today: datetime.date | None = None, since: datetime.datetime | None = None
+    *,
+    branch: Branch,
+    changed: str,
+    today: datetime.date | None = None,
+    since: datetime.datetime | None = None,
+    from_day: datetime.date | None = None,
 ) -> int:
     """Recompute what a write of kind `changed` ("registry" or "money") in `branch`'s subtree
     can move: the values of every active target touched, for the subtree and its ancestors
     (a target rooted inside the subtree: all of it), and for money the stored panel totals.
     `since`: when the run was requested (after the write's commit); the dates computed whole
     are left out when another run began computing them after it, so a burst of writes
-    computes them about once. Answers the number of rows written or deleted."""
+    computes them about once. `from_day`: the earliest day the writes can change (None: any
+    day); the stored dates before it are left as they are. Answers the number of rows
+    written or deleted."""
     today = today or timezone.localdate()
     computed_at = timezone.now()
     trees = Trees(today)
@@ -450,7 +473,13 @@ def scoped_recompute(
         root = target.root_branch
         if branch.path.startswith(root.path):
             written += target_scoped_recompute(
-                target=target, branch=branch, today=today, computed_at=computed_at, trees=trees, since=since
+                target=target,
+                branch=branch,
+                today=today,
+                computed_at=computed_at,
+                trees=trees,
+                since=since,
+                from_day=from_day,
             )
         elif root.path.startswith(branch.path):
             written += _target_full(target, today=today, computed_at=computed_at)

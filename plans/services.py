@@ -49,8 +49,15 @@ def _scoped_debounce_seconds() -> int:
     return int(getattr(settings, "PLANS_SCOPED_RECOMPUTE_DEBOUNCE_SECONDS", 1))
 
 
-def _scoped_lock_key(*, branch_id: int, changed: str) -> str:
-    return f"{RECOMPUTE_LOCK_KEY}:{changed}:{branch_id}"
+def _scoped_from_day(from_day: datetime.date | None) -> datetime.date | None:
+    """The first day a run after a write recomputes: the 1st of January of the write's
+    earliest day, so the writes of one year fold into one run (None: every day)."""
+    return None if from_day is None else datetime.date(from_day.year, 1, 1)
+
+
+def _scoped_lock_key(*, branch_id: int, changed: str, from_day: datetime.date | None = None) -> str:
+    key = f"{RECOMPUTE_LOCK_KEY}:{changed}:{branch_id}"
+    return key if from_day is None else f"{key}:{from_day.year}"
 
 
 # --- Plans and targets ------------------------------------------------------------------
@@ -575,11 +582,12 @@ def indicators_recompute_all(*, today: datetime.date | None = None) -> int:
     return written
 
 
-def _scoped_run_execute(run: RecomputeRun) -> RecomputeRun:
-    """Run a recompute scoped to a branch (plans.scoped). A city-wide run started after it
-    was requested already includes its change: it is then marked done without work."""
+def _scoped_run_execute(run: RecomputeRun, *, from_day: datetime.date | None = None) -> RecomputeRun:
+    """Run a recompute scoped to a branch (plans.scoped), of the stored dates from `from_day`
+    (None: every date). A city-wide run started after it was requested already includes its
+    change: it is then marked done without work."""
     try:
-        cache.delete(_scoped_lock_key(branch_id=run.branch_id, changed=run.changed))
+        cache.delete(_scoped_lock_key(branch_id=run.branch_id, changed=run.changed, from_day=from_day))
     except Exception:  # the cache being down must not stop the computation
         logger.warning("plans: could not release the scoped recompute lock", exc_info=True)
     if run.status == RunStatus.DONE:  # delivered twice: the work is done
@@ -594,7 +602,9 @@ def _scoped_run_execute(run: RecomputeRun) -> RecomputeRun:
         return run
     RecomputeRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=now, error="")
     try:
-        written = scoped.scoped_recompute(branch=run.branch, changed=run.changed, since=run.requested_at)
+        written = scoped.scoped_recompute(
+            branch=run.branch, changed=run.changed, since=run.requested_at, from_day=from_day
+        )
     except BaseException as error:
         RecomputeRun.objects.filter(pk=run.pk).update(
             status=RunStatus.FAILED, finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"[:2000]
@@ -607,14 +617,17 @@ def _scoped_run_execute(run: RecomputeRun) -> RecomputeRun:
     return run
 
 
-def recompute_run_execute(*, run_id: int | None, trigger: str = RecomputeRun.Trigger.NIGHTLY) -> RecomputeRun:
+def recompute_run_execute(
+    *, run_id: int | None, trigger: str = RecomputeRun.Trigger.NIGHTLY, from_day: datetime.date | None = None
+) -> RecomputeRun:
     """Run a recompute, claiming every run still waiting (their changes are included now).
     A run scoped to a branch (after one write) recomputes only that branch's subtree and
-    ancestors and claims nothing; a city-wide run claims the scoped runs still waiting too."""
+    ancestors, at the stored dates from `from_day` (None: every date), and claims nothing;
+    a city-wide run claims the scoped runs still waiting too."""
     if run_id is not None:
         scoped_run = RecomputeRun.objects.filter(pk=run_id, branch__isnull=False).select_related("branch").first()
         if scoped_run is not None:
-            return _scoped_run_execute(scoped_run)
+            return _scoped_run_execute(scoped_run, from_day=from_day)
     try:
         cache.delete(RECOMPUTE_LOCK_KEY)
     except Exception:  # the cache being down must not stop the computation
@@ -655,10 +668,11 @@ def recompute_pending_execute() -> RecomputeRun | None:
     return recompute_run_execute(run_id=None, trigger=RecomputeRun.Trigger.CHANGE)
 
 
-def _enqueue(run: RecomputeRun, *, countdown: int = 0) -> bool:
+def _enqueue(run: RecomputeRun, *, countdown: int = 0, from_day: datetime.date | None = None) -> bool:
     """Hand the run to Celery; when the broker is unreachable, leave it pending for the next run."""
+    kwargs = {"run_id": run.pk} if from_day is None else {"run_id": run.pk, "from_day": from_day.isoformat()}
     try:
-        tasks.indicators_recompute.apply_async(kwargs={"run_id": run.pk}, countdown=countdown)
+        tasks.indicators_recompute.apply_async(kwargs=kwargs, countdown=countdown)
     except Exception:
         logger.warning("plans: could not enqueue recompute run %s; it stays pending", run.pk, exc_info=True)
         return False
@@ -684,14 +698,19 @@ def recompute_schedule() -> RecomputeRun | None:
     return run
 
 
-def recompute_schedule_scoped(*, branch_id: int, changed: str) -> RecomputeRun | None:
+def recompute_schedule_scoped(
+    *, branch_id: int, changed: str, from_day: datetime.date | None = None
+) -> RecomputeRun | None:
     """After a committed write of kind `changed` ("registry" or "money") in `branch_id`'s
-    subtree: schedule a run of that subtree and its ancestors in
-    PLANS_SCOPED_RECOMPUTE_DEBOUNCE_SECONDS (1 s), unless one for the same branch and kind
-    is scheduled and not started. The city's root, an unknown kind or a branch not in force
-    today get the city-wide schedule. Never raises: when the cache is down a pending run is
-    recorded (the city-wide one, as `recompute_schedule` does); when the broker is down the
-    scoped run stays pending, and the next city-wide run (every few minutes) includes it."""
+    subtree that can change the figures from `from_day` on (None: on any day): schedule a
+    run of that subtree and its ancestors, at the stored dates from the 1st of January of
+    `from_day`'s year, in PLANS_SCOPED_RECOMPUTE_DEBOUNCE_SECONDS (1 s), unless one for the
+    same branch, kind and first date is scheduled and not started (the task carries the
+    first date, so a run never leaves out a date a write it folds in can change). The
+    city's root, an unknown kind or a branch not in force today get the city-wide schedule.
+    Never raises: when the cache is down a pending run is recorded (the city-wide one, as
+    `recompute_schedule` does); when the broker is down the scoped run stays pending, and
+    the next city-wide run (every few minutes) includes it."""
     branch = Branch.objects.filter(pk=branch_id).first()
     today = timezone.localdate()
     if (
@@ -703,17 +722,20 @@ def recompute_schedule_scoped(*, branch_id: int, changed: str) -> RecomputeRun |
     ):
         return recompute_schedule()
     delay = _scoped_debounce_seconds()
+    from_day = _scoped_from_day(from_day)
     try:
         # A short life: a run lost with its broker message holds back the next writes' runs
         # for at most half a minute (a duplicate run, should the queue be slower, is harmless).
-        scheduled_now = cache.add(_scoped_lock_key(branch_id=branch_id, changed=changed), "1", timeout=delay + 30)
+        scheduled_now = cache.add(
+            _scoped_lock_key(branch_id=branch_id, changed=changed, from_day=from_day), "1", timeout=delay + 30
+        )
     except Exception:
         logger.warning("plans: cache unreachable, recording a pending recompute", exc_info=True)
         return recompute_schedule()
     if not scheduled_now:
         return None
     run = RecomputeRun.objects.create(trigger=RecomputeRun.Trigger.CHANGE, branch=branch, changed=changed)
-    _enqueue(run, countdown=delay)
+    _enqueue(run, countdown=delay, from_day=from_day)
     return run
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
@@ -18,12 +20,17 @@ from plans.models import RecomputeRun
     time_limit=30 * 60,
     soft_time_limit=28 * 60,
 )
-def indicators_recompute(run_id: int | None = None) -> int:
+def indicators_recompute(run_id: int | None = None, from_day: str | None = None) -> int:
     """Recompute and upsert every stored indicator value; running it twice leaves the same rows.
 
     Without a run id it is the nightly run (the beat schedule) and also picks up runs left
-    pending while the worker or Redis was down."""
-    run = services.recompute_run_execute(run_id=run_id, trigger=RecomputeRun.Trigger.NIGHTLY)
+    pending while the worker or Redis was down. `from_day` (ISO date): a run after a write
+    recomputes the stored dates from that day only."""
+    run = services.recompute_run_execute(
+        run_id=run_id,
+        trigger=RecomputeRun.Trigger.NIGHTLY,
+        from_day=datetime.date.fromisoformat(from_day) if from_day else None,
+    )
     return run.rows_written
 
 

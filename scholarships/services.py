@@ -128,7 +128,7 @@ def awards_pay(*, actor, awards: list[Award]) -> list[Award]:
         AUDIT_INSERT_FIELDS,
     )
     for branch_id in sorted({award.round.branch_id for award in awards}):
-        money_changed.send(sender=Award, branch_id=branch_id)
+        money_changed.send(sender=Award, branch_id=branch_id, from_day=min(award.paid_on for award in awards))
     return awards
 
 

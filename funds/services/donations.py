@@ -20,6 +20,7 @@ from funds.services.ledger import (
     check_amount,
     check_not_future,
     check_open,
+    column_update,
     lock_funds,
     post_entries,
     record_void,
@@ -108,7 +109,7 @@ def donations_record(*, actor, donations: list[Donation]) -> list[Donation]:
         # Field rules without the per-row queries of full_clean (foreign keys were resolved
         # by the caller; the receipt numbers are unique by construction and by constraint).
         donation.clean_fields(exclude=["fund", "member", "organization", "created_by", "voided_by"])
-    ReceiptCounter.objects.bulk_update(list(counters.values()), ["last_number"], batch_size=500)
+    column_update(list(counters.values()), "last_number")
     bulk_insert(Donation, donations)  # COPY on PostgreSQL: an import records up to 200 000
     post_entries(
         funds,
@@ -131,7 +132,11 @@ def donations_record(*, actor, donations: list[Donation]) -> list[Donation]:
         branch_ids=[donation.fund.branch_id for donation in donations],
         fields=DONATION_AUDIT_FIELDS,
     )
-    announce((fund.branch_id for fund in funds.values()), Donation)
+    announce(
+        (fund.branch_id for fund in funds.values()),
+        Donation,
+        from_day=min(donation.received_on for donation in donations),
+    )
     return donations
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -76,6 +76,35 @@ def lock_funds(fund_ids: Iterable[int]) -> dict[int, Fund]:
     return {fund.pk: fund for fund in funds.order_by("pk")}
 
 
+UPDATE_ROWS = 1_000  # rows per UPDATE … FROM (VALUES …) statement
+
+
+def column_update(objects: Sequence[models.Model], field: str) -> None:
+    """Write `field` of each of `objects` (saved rows, already locked by the caller) in one
+    UPDATE … FROM (VALUES (pk, value), …) per thousand rows on PostgreSQL, a set-based
+    statement whose cost barely grows with the rows (Django's `bulk_update` builds a CASE
+    WHEN per row, in Python and in the plan); `bulk_update` elsewhere (SQLite, embedded)."""
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objects, [field], batch_size=500)
+        return
+    meta = model._meta
+    column = meta.get_field(field)
+    table, pk = connection.ops.quote_name(meta.db_table), connection.ops.quote_name(meta.pk.column)
+    row = f"(%s::{meta.pk.db_type(connection)}, %s::{column.db_type(connection)})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), UPDATE_ROWS):
+            chunk = objects[start : start + UPDATE_ROWS]
+            params = [value for obj in chunk for value in (obj.pk, getattr(obj, column.attname))]
+            cursor.execute(
+                f"UPDATE {table} AS t SET {connection.ops.quote_name(column.column)} = v.value "  # noqa: S608 — names from the model
+                f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v(pk, value) WHERE t.{pk} = v.pk",
+                params,
+            )
+
+
 def post_entries(funds: dict[int, Fund], entries: Sequence[LedgerEntry]) -> None:
     """Write ledger rows and move each locked fund's cached balance by their sum, or refuse
     (nothing written) when a fund would go below zero."""
@@ -103,12 +132,14 @@ def post_entries(funds: dict[int, Fund], entries: Sequence[LedgerEntry]) -> None
     for fund_id, total in totals.items():
         funds[fund_id].balance += total
         changed.append(funds[fund_id])
-    Fund.objects.bulk_update(changed, ["balance"], batch_size=500)
+    column_update(changed, "balance")
 
 
-def announce(branch_ids: Iterable[int], sender) -> None:
+def announce(branch_ids: Iterable[int], sender, *, from_day: datetime.date | None = None) -> None:
+    """`from_day`: the earliest day whose figures the records can move (their day of receipt
+    or payment); None: any day."""
     for branch_id in sorted(set(branch_ids)):
-        money_changed.send(sender=sender, branch_id=branch_id)
+        money_changed.send(sender=sender, branch_id=branch_id, from_day=from_day)
 
 
 def audit_created(*, actor, records: Sequence[models.Model], branch_ids: Sequence[int], fields: list[str]) -> None:

@@ -63,5 +63,7 @@ def payments_record(*, actor, payments: list[Payment]) -> list[Payment]:
             for payment in payments
         ],
     )
-    announce((fund.branch_id for fund in funds.values()), Payment)
+    announce(
+        (fund.branch_id for fund in funds.values()), Payment, from_day=min(payment.paid_on for payment in payments)
+    )
     return payments

@@ -27,6 +27,7 @@ from plans.models import (
     ScholarshipYearTotal,
     Target,
 )
+from plans.receivers import ChangesAfterCommit
 from plans.services import (
     RECOMPUTE_LOCK_KEY,
     indicators_recompute_all,
@@ -55,6 +56,7 @@ def _forget_locks():
         for pk in Branch.objects.values_list("pk", flat=True)
         for kind in scoped.CHANGED_KINDS
     ]
+    keys += [f"{key}:{year}" for key in keys for year in range(2015, 2031)]
     keys += [f"plans:history-started:{pk}" for pk in Target.objects.values_list("pk", flat=True)]
     cache.delete_many([RECOMPUTE_LOCK_KEY, *keys])
 
@@ -131,11 +133,11 @@ def computed_at_of(branches) -> dict:
     return dict(IndicatorValue.objects.filter(branch__in=branches).values_list("id", "computed_at").order_by("id"))
 
 
-def assert_scoped_equals_full(branch, changed, *, today, untouched):
+def assert_scoped_equals_full(branch, changed, *, today, untouched, from_day=None):
     """Run the scoped recompute, check it wrote nothing for `untouched` (siblings), then that a
     full recompute changes nothing."""
     before = computed_at_of(untouched)
-    scoped.scoped_recompute(branch=branch, changed=changed, today=today)
+    scoped.scoped_recompute(branch=branch, changed=changed, today=today, from_day=from_day)
     after_scoped = stored()
     assert computed_at_of(untouched) == before  # the siblings were not recomputed
     indicators_recompute_all(today=today)
@@ -274,7 +276,7 @@ def test_writes_in_two_communes_of_one_transaction_schedule_one_run_of_their_dis
             money_changed.send(sender=Award, branch_id=branch.pk)
 
     calls, city_wide = _schedule_calls(django_capture_on_commit_callbacks, writes)
-    assert [call.kwargs for call in calls] == [{"branch_id": tree.ba_dinh.pk, "changed": "money"}]
+    assert [call.kwargs for call in calls] == [{"branch_id": tree.ba_dinh.pk, "changed": "money", "from_day": None}]
     assert city_wide == 0
 
 
@@ -438,3 +440,184 @@ def test_a_member_moved_between_two_communes_of_a_district_moves_the_districts_k
     district_after = IndicatorValue.objects.get(pk=district.pk)
     assert (district_after.numerator, district_after.denominator) == (district.numerator, district.denominator)
     assert district_after.computed_at > district.computed_at
+
+
+# --- Only the dates a write can change -------------------------------------------------------
+def _computed_at_on(branch, days) -> dict:
+    return dict(
+        IndicatorValue.objects.filter(branch=branch, as_of__in=days).values_list("id", "computed_at").order_by("id")
+    )
+
+
+def test_a_member_joined_today_recomputes_only_todays_values_and_they_equal_a_full_recompute(cast, tree, city):
+    membership = Target.objects.get(indicator="cadre_membership")
+    earlier = [D(2017, 12, 31), D(2018, 12, 31), D(2019, 6, 30), D(2019, 12, 31)]
+    before = _computed_at_on(tree.city, earlier)
+    assert before and _value(membership, tree.city) == (3, 30)
+    MemberFactory(
+        branch=tree.phuc_xa, organization=city.town_hall, category=MemberCategory.CIVIL_SERVANT, joined_on=TODAY
+    )
+    scoped.scoped_recompute(branch=tree.phuc_xa, changed="registry", today=TODAY, from_day=D(2020, 1, 1))
+    assert _computed_at_on(tree.city, earlier) == before  # the earlier dates were not recomputed
+    assert _value(membership, tree.city) == (4, 30)
+    assert_scoped_equals_full(
+        tree.phuc_xa, "registry", today=TODAY, untouched=[tree.truc_bach, tree.hang_bac], from_day=D(2020, 1, 1)
+    )
+
+
+def test_a_back_dated_member_still_changes_the_past_values_it_counts_in(cast, tree, city):
+    membership = Target.objects.get(indicator="cadre_membership")
+    at_2018 = _value(membership, tree.city, as_of=D(2018, 12, 31))
+    at_2017 = _value(membership, tree.city, as_of=D(2017, 12, 31))
+    MemberFactory(
+        branch=tree.phuc_xa,
+        organization=city.town_hall,
+        category=MemberCategory.CIVIL_SERVANT,
+        joined_on=D(2018, 2, 1),
+    )
+    assert_scoped_equals_full(
+        tree.phuc_xa, "registry", today=TODAY, untouched=[tree.truc_bach, tree.hang_bac], from_day=D(2018, 1, 1)
+    )
+    assert _value(membership, tree.city, as_of=D(2018, 12, 31)) == (at_2018[0] + 1, at_2018[1])
+    assert _value(membership, tree.city, as_of=D(2017, 12, 31)) == at_2017
+
+
+def test_a_back_dated_donation_and_award_reach_the_catalogue_values_of_their_dates(cast, tree, city):
+    donate(cast.commune_clerk, city.funds.phuc_xa, 1_000_000, day=D(2019, 2, 1))
+    pay(cast.commune_clerk, city.round, 200_000, day=D(2020, 6, 2), recipient_name="Trần Văn Cường")
+    assert_scoped_equals_full(
+        tree.phuc_xa, "money", today=TODAY, untouched=[tree.truc_bach, tree.hoan_kiem], from_day=D(2019, 1, 1)
+    )
+
+
+def test_on_a_reorganised_city_a_write_of_today_and_a_back_dated_one_store_what_a_full_recompute_would(cast, city_2017):
+    wards = apply_2025_round(city_2017)
+    catalogue_plan(city_2017.tree)
+    indicators_recompute_all(today=TODAY_2026)
+    today_member = {
+        "branch": wards.ba_dinh,
+        "organization": city_2017.town_hall,
+        "category": MemberCategory.PARTY_MEMBER,
+    }
+    MemberFactory(**today_member, joined_on=TODAY_2026)
+    with mock.patch.object(scoped, "_history_starts", wraps=scoped._history_starts) as history:
+        assert_scoped_equals_full(
+            wards.ba_dinh, "registry", today=TODAY_2026, untouched=[wards.hoan_kiem], from_day=D(2026, 1, 1)
+        )
+    history.assert_not_called()  # no date before the reorganisation was computed whole
+    MemberFactory(**today_member, joined_on=D(2018, 3, 1))
+    assert_scoped_equals_full(
+        wards.ba_dinh, "registry", today=TODAY_2026, untouched=[wards.hoan_kiem], from_day=D(2018, 1, 1)
+    )
+
+
+def test_a_run_of_later_dates_does_not_stand_in_for_a_write_of_earlier_ones(cast, city_2017):
+    target = Target.objects.filter(plan__is_active=True).first() or SimpleNamespace(pk=0)
+    requested = timezone.now()
+    scoped._history_starts(target, D(2019, 1, 1))
+    assert scoped._history_due(target, requested, D(2018, 1, 1))  # 2018's dates still to compute
+    assert not scoped._history_due(target, requested, D(2019, 1, 1))
+    assert not scoped._history_due(target, requested, D(2020, 1, 1))
+    assert scoped._history_due(target, requested, None)
+    scoped._history_starts(target, None)
+    assert not scoped._history_due(target, requested, None)
+
+
+def _announced(capture, callback):
+    # The test's own transaction never commits: forget the hooks the fixtures' writes left in
+    # it, so this callback's writes register a hook of their own.
+    connection = transaction.get_connection()
+    connection.run_on_commit[:] = [
+        entry for entry in connection.run_on_commit if not isinstance(entry[1], ChangesAfterCommit)
+    ]
+    with (
+        mock.patch("plans.services.recompute_schedule_scoped") as scoped_schedule,
+        capture(execute=True),
+        transaction.atomic(),
+    ):
+        callback()
+    return [call.kwargs for call in scoped_schedule.call_args_list]
+
+
+def test_a_saved_member_carries_its_day_of_joining_to_the_scoped_run(
+    cast, tree, city, django_capture_on_commit_callbacks
+):
+    data = {
+        "full_name": "Phạm Thị Lan",
+        "category": MemberCategory.CIVIL_SERVANT,
+        "organization": city.town_hall,
+        "branch": tree.phuc_xa,
+        "joined_on": D(2019, 4, 5),
+    }
+    calls = _announced(django_capture_on_commit_callbacks, lambda: member_create(actor=cast.commune_clerk, data=data))
+    assert calls == [{"branch_id": tree.phuc_xa.pk, "changed": "registry", "from_day": D(2019, 4, 5)}]
+
+
+def test_a_membership_ended_carries_the_day_of_leaving_and_a_new_workplace_the_day_of_joining(
+    cast, tree, city, django_capture_on_commit_callbacks
+):
+    member = city.town_hall.members.get()
+    member.joined_on = D(2017, 3, 1)
+    member.save()
+    calls = _announced(
+        django_capture_on_commit_callbacks,
+        lambda: member_update(actor=cast.manager, member=member, data={"left_on": D(2020, 2, 1)}),
+    )
+    assert [call["from_day"] for call in calls] == [D(2020, 2, 1)]
+    calls = _announced(
+        django_capture_on_commit_callbacks,
+        lambda: member_update(actor=cast.manager, member=member, data={"joined_on": D(2017, 1, 1), "left_on": None}),
+    )
+    assert [call["from_day"] for call in calls] == [D(2017, 1, 1)]
+    calls = _announced(
+        django_capture_on_commit_callbacks,
+        lambda: member_update(
+            actor=cast.manager,
+            member=member,
+            data={"organization": city.school, "branch": tree.truc_bach, "joined_on": D(2017, 1, 1)},
+        ),
+    )
+    assert {call["from_day"] for call in calls} == {D(2017, 1, 1)}
+
+
+def test_writes_of_one_transaction_carry_the_earliest_day_and_any_undated_write_every_day(
+    tree, django_capture_on_commit_callbacks
+):
+    def dated():
+        money_changed.send(sender=Award, branch_id=tree.phuc_xa.pk, from_day=D(2020, 6, 1))
+        money_changed.send(sender=Award, branch_id=tree.truc_bach.pk, from_day=D(2018, 1, 5))
+
+    def one_undated():
+        money_changed.send(sender=Award, branch_id=tree.phuc_xa.pk, from_day=D(2020, 6, 1))
+        money_changed.send(sender=Award, branch_id=tree.phuc_xa.pk)
+
+    calls = _announced(django_capture_on_commit_callbacks, dated)
+    assert calls == [{"branch_id": tree.ba_dinh.pk, "changed": "money", "from_day": D(2018, 1, 5)}]
+    calls = _announced(django_capture_on_commit_callbacks, one_undated)
+    assert calls == [{"branch_id": tree.phuc_xa.pk, "changed": "money", "from_day": None}]
+
+
+def test_writes_of_one_year_fold_into_one_run_that_starts_on_the_first_of_january(tree):
+    with mock.patch("plans.tasks.indicators_recompute.apply_async") as enqueue:
+        first = recompute_schedule_scoped(branch_id=tree.phuc_xa.pk, changed="money", from_day=D(2020, 6, 1))
+        assert recompute_schedule_scoped(branch_id=tree.phuc_xa.pk, changed="money", from_day=D(2020, 2, 3)) is None
+        earlier = recompute_schedule_scoped(branch_id=tree.phuc_xa.pk, changed="money", from_day=D(2018, 5, 1))
+        every_day = recompute_schedule_scoped(branch_id=tree.phuc_xa.pk, changed="money")
+    assert [call.kwargs["kwargs"] for call in enqueue.call_args_list] == [
+        {"run_id": first.pk, "from_day": "2020-01-01"},
+        {"run_id": earlier.pk, "from_day": "2018-01-01"},
+        {"run_id": every_day.pk},
+    ]
+
+
+def test_the_task_hands_the_first_day_to_the_scoped_run_which_then_schedules_the_next_one(cast, tree, city):
+    with mock.patch("plans.tasks.indicators_recompute.apply_async"):
+        run = recompute_schedule_scoped(branch_id=tree.phuc_xa.pk, changed="registry", from_day=D(2020, 3, 1))
+    with mock.patch("plans.scoped.scoped_recompute", return_value=0) as work:
+        from plans.tasks import indicators_recompute
+
+        indicators_recompute(run_id=run.pk, from_day="2020-01-01")
+    assert work.call_args.kwargs["from_day"] == D(2020, 1, 1)
+    with mock.patch("plans.tasks.indicators_recompute.apply_async"):
+        # the run released its lock when it began: the next write of the year has a run of its own
+        assert recompute_schedule_scoped(branch_id=tree.phuc_xa.pk, changed="registry", from_day=D(2020, 4, 1))
