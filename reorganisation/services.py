@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -866,7 +866,7 @@ def reorganisation_apply(*, actor, reorganisation: Reorganisation) -> ApplyResul
         [UnitMapping(reorganisation=reorganisation, predecessor_id=pk, successor=s) for pk, s in whole.items()],
         batch_size=1000,
     )
-    moved_parents = _rehang_chapters(reorganisation, resolution, whole, counts)
+    moved_parents = _rehang_chapters(reorganisation, resolution, counts)
     _move_records(reorganisation, root, counts)
     _move_funds(actor, reorganisation, resolution, whole, counts)
     dissolved = resolution.dissolved_ids
@@ -953,84 +953,101 @@ def _resolve_decisions(reorganisation, resolution: Resolution, successors: dict[
             _("No unit with code %(code)s will be in force on %(day)s.")
             % {"code": code, "day": _day(reorganisation.effective_on)}
         )
-    ReorganisationDecision.objects.filter(reorganisation=reorganisation).exclude(successor_code="").update(
-        successor_id=Case(
-            *(When(successor_code=code, then=Value(by_portal_code[code])) for code in sorted(codes)),
-            output_field=BigIntegerField(),
-        )
+    # A join with the codes' list: a CASE over every code would compare each decision with each.
+    codes = sorted(codes)
+    decisions = _table(ReorganisationDecision)
+    _execute(
+        f"""UPDATE {decisions} SET successor_id = v.id
+            FROM (VALUES {", ".join(["(%s, %s::bigint)"] * len(codes))}) AS v(code, id)
+            WHERE {decisions}.reorganisation_id = %s AND {decisions}.successor_code = v.code""",
+        [*(x for code in codes for x in (code, by_portal_code[code])), reorganisation.pk],
     )
 
 
-def _rehang_chapters(reorganisation, resolution: Resolution, whole: dict[int, Branch], counts) -> set[int]:
-    """Re-hang the chapters and boards of dissolved units under their successors: new
-    paths allocated after each successor's last child, then one UPDATE for every subtree."""
+def _step_sql(number: str) -> str:
+    """SQL for treebeard's path step of a number (`Branch._get_path`): STEP characters of
+    Branch.alphabet, most significant first."""
+    base = len(Branch.alphabet)
+    return " || ".join(
+        f"substr('{Branch.alphabet}', mod(({number}) / {base**k}, {base})::int + 1, 1)" for k in reversed(range(STEP))
+    )
+
+
+def _step_number_sql(path: str) -> str:
+    """SQL for the number of a path's last step (`Branch._str2int` of its last STEP characters)."""
+    base = len(Branch.alphabet)
+    last = f"right({path}, {STEP})"
+    return " + ".join(
+        f"(strpos('{Branch.alphabet}', substr({last}, {i + 1}, 1)) - 1) * {base ** (STEP - 1 - i)}" for i in range(STEP)
+    )
+
+
+def _rehang_chapters(reorganisation, resolution: Resolution, counts) -> set[int]:
+    """Re-hang the chapters and boards of dissolved units under their successors (the unit's
+    whole successor, else the chapter's or its organisation's decision): new paths allocated
+    after each successor's last child in the order of the old paths, written as PathRewrite
+    and RecordMove rows by one statement, then one UPDATE for every subtree per length of the
+    tops' paths. Returns the successors that took chapters."""
     day = reorganisation.effective_on
-    tops: list[tuple[int, str, int, int, int]] = []  # id, path, depth, old parent, new parent
     ids = resolution.dissolved_ids
     if not ids:
         return set()
-    branch = _table(Branch)
+    branch, decisions = _table(Branch), _table(ReorganisationDecision)
     marks = ",".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT c.id, c.path, c.depth, p.id, COALESCE(d.successor_id, od.successor_id) FROM {branch} c
+    # The n-th top a successor takes gets the step after its last child's plus n.
+    position = "COALESCE({last}, 0) + row_number() OVER (PARTITION BY tops.target ORDER BY tops.path)"
+    new_step = _step_sql(position.format(last=_step_number_sql("l.path")))
+    tops = _execute(
+        f"""WITH tops AS (
+                SELECT c.id, c.path, c.depth, p.id AS parent_id,
+                       COALESCE(m.successor_id, d.successor_id, od.successor_id) AS target
+                FROM {branch} c
                 JOIN {branch} p ON p.path = substr(c.path, 1, length(c.path) - {STEP})
-                LEFT JOIN {_table(ReorganisationDecision)} d ON d.reorganisation_id = %s
+                LEFT JOIN {_table(UnitMapping)} m ON m.reorganisation_id = %s AND m.predecessor_id = p.id
+                LEFT JOIN {decisions} d ON d.reorganisation_id = %s
                      AND d.record_type = 'associations.branch' AND d.record_id = c.id
-                LEFT JOIN {_table(ReorganisationDecision)} od ON od.reorganisation_id = %s
+                LEFT JOIN {decisions} od ON od.reorganisation_id = %s
                      AND od.record_type = 'associations.organization' AND od.record_id = c.organization_id
                      AND od.from_branch_id = p.id
                 WHERE p.id IN ({marks}) AND c.level IN (%s, %s)
                   AND (c.dissolved_on IS NULL OR c.dissolved_on > %s)
-                ORDER BY c.path""",
-            [reorganisation.pk, reorganisation.pk, *ids, BranchLevel.CHAPTER, BranchLevel.BOARD, day],
-        )
-        for pk, path, depth, parent, decided in cursor.fetchall():
-            target = whole[parent].pk if parent in whole else decided
-            tops.append((pk, path, depth, parent, target))
+            ),
+            last AS (
+                SELECT t.id, MAX(c.path) AS path FROM {branch} t
+                JOIN {branch} c ON t.path = substr(c.path, 1, length(c.path) - {STEP})
+                WHERE t.id IN (SELECT target FROM tops) GROUP BY t.id
+            ),
+            placed AS (
+                SELECT tops.id, tops.path, tops.parent_id, tops.target, np.depth + 1 - tops.depth AS depth_change,
+                       np.path || ({new_step}) AS new_path
+                FROM tops JOIN {branch} np ON np.id = tops.target LEFT JOIN last l ON l.id = tops.target
+            ),
+            rewrites AS (
+                INSERT INTO {_table(PathRewrite)} (reorganisation_id, branch_id, old_path, new_path, depth_change)
+                SELECT %s, id, path, new_path, depth_change FROM placed
+            )
+            INSERT INTO {_table(RecordMove)} (reorganisation_id, record_type, record_id, from_branch_id, to_branch_id)
+            SELECT %s, 'associations.branch', id, parent_id, target FROM placed""",
+        [
+            reorganisation.pk,
+            reorganisation.pk,
+            reorganisation.pk,
+            *ids,
+            BranchLevel.CHAPTER,
+            BranchLevel.BOARD,
+            day,
+            reorganisation.pk,
+            reorganisation.pk,
+        ],
+    )
     if not tops:
         return set()
-    targets = {target for *_rest, target in tops}
-    parents = {b.pk: b for b in Branch.objects.filter(pk__in=targets)}
-    last: dict[int, int] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT p.id, MAX(c.path) FROM {branch} p JOIN {branch} c
-                ON p.path = substr(c.path, 1, length(c.path) - {STEP})
-                WHERE p.id IN ({",".join(["%s"] * len(targets))}) GROUP BY p.id""",
-            list(targets),
-        )
-        for pk, path in cursor.fetchall():
-            last[pk] = Branch._str2int(path[-Branch.steplen :])
-    rewrites, moves = [], []
-    for pk, path, depth, parent, target in tops:
-        new_parent = parents[target]
-        last[target] = last.get(target, 0) + 1
-        new_path = Branch._get_path(new_parent.path, new_parent.depth + 1, last[target])
-        rewrites.append(
-            PathRewrite(
-                reorganisation=reorganisation,
-                branch_id=pk,
-                old_path=path,
-                new_path=new_path,
-                depth_change=new_parent.depth + 1 - depth,
-            )
-        )
-        moves.append(
-            RecordMove(
-                reorganisation=reorganisation,
-                record_type="associations.branch",
-                record_id=pk,
-                from_branch_id=parent,
-                to_branch_id=target,
-            )
-        )
-    PathRewrite.objects.bulk_create(rewrites, batch_size=1000)
-    RecordMove.objects.bulk_create(moves, batch_size=1000)
-    counts["chapters_and_boards"] += len(tops)
+    counts["chapters_and_boards"] += tops
+    rewrites = PathRewrite.objects.filter(reorganisation=reorganisation)
     # One UPDATE per depth of the moved tops (an equality join on the path's prefix, which
     # the database can hash), usually one or two.
-    for length in sorted({len(rewrite.old_path) for rewrite in rewrites}):
+    lengths = rewrites.annotate(n=Length("old_path")).order_by("n").values_list("n", flat=True).distinct()
+    for length in lengths:
         counts["branches_rewritten"] += _execute(
             f"""UPDATE {branch} SET path = pr.new_path || substr({branch}.path, {length + 1}),
                     depth = {branch}.depth + pr.depth_change
@@ -1039,13 +1056,19 @@ def _rehang_chapters(reorganisation, resolution: Resolution, whole: dict[int, Br
                   AND pr.old_path = substr({branch}.path, 1, {length}) AND {branch}.depth >= {length // STEP}""",
             [reorganisation.pk],
         )
-    return targets
+    return set(
+        RecordMove.objects.filter(reorganisation=reorganisation, record_type="associations.branch")
+        .order_by()
+        .values_list("to_branch_id", flat=True)
+        .distinct()
+    )
 
 
 def _move_records(reorganisation, root: Branch, counts) -> None:
-    """Every alive record of a dissolved unit: RecordMove rows, then its branch changed, each
-    as one statement per kind of record and per way (whole merge, own decision, following its
-    organisation's decision)."""
+    """Every alive record of a dissolved unit: its RecordMove row written by one INSERT … SELECT
+    per kind of record and per way (whole merge, own decision, following its organisation's
+    decision; a record two ways would place keeps the first), then its branch changed by one
+    UPDATE per kind of record joined against those rows — the floor's own statement."""
     day = reorganisation.effective_on
     moves, mappings, decisions = _table(RecordMove), _table(UnitMapping), _table(ReorganisationDecision)
     insert = f"INSERT INTO {moves} (reorganisation_id, record_type, record_id, from_branch_id, to_branch_id) "
@@ -1055,44 +1078,33 @@ def _move_records(reorganisation, root: Branch, counts) -> None:
         params = {"r": reorganisation.pk, "type": record_type, "day": day}
         ways = [
             # whole merges: the unit's successor
-            (
-                f"JOIN {mappings} m ON m.reorganisation_id = %(r)s AND m.predecessor_id = t.branch_id",
-                "m.successor_id",
-                f"FROM {mappings} m WHERE m.reorganisation_id = %(r)s AND m.predecessor_id = {table}.branch_id",
-            ),
+            f"JOIN {mappings} m ON m.reorganisation_id = %(r)s AND m.predecessor_id = t.branch_id",
             # the record's own decision
-            (
-                f"""JOIN {decisions} m ON m.reorganisation_id = %(r)s AND m.record_type = %(type)s
-                    AND m.record_id = t.id AND m.from_branch_id = t.branch_id AND m.successor_id IS NOT NULL""",
-                "m.successor_id",
-                f"""FROM {decisions} m WHERE m.reorganisation_id = %(r)s AND m.record_type = %(type)s
-                    AND m.record_id = {table}.id AND m.from_branch_id = {table}.branch_id
-                    AND m.successor_id IS NOT NULL""",
-            ),
+            f"""JOIN {decisions} m ON m.reorganisation_id = %(r)s AND m.record_type = %(type)s
+                AND m.record_id = t.id AND m.from_branch_id = t.branch_id AND m.successor_id IS NOT NULL""",
         ]
         if record_type == "associations.member":
+            # Found through the organisation's index alone: `t.branch_id + 0` keeps the planner
+            # from AND-ing it with the branch index, which reads every member of a dissolved
+            # commune once per organisation decided there (quadratic at full size).
             ways.append(
-                (
-                    f"""JOIN {decisions} m ON m.reorganisation_id = %(r)s
-                        AND m.record_type = 'associations.organization' AND m.record_id = t.organization_id
-                        AND m.from_branch_id = t.branch_id AND m.successor_id IS NOT NULL""",
-                    "m.successor_id",
-                    f"""FROM {decisions} m WHERE m.reorganisation_id = %(r)s
-                        AND m.record_type = 'associations.organization' AND m.record_id = {table}.organization_id
-                        AND m.from_branch_id = {table}.branch_id AND m.successor_id IS NOT NULL""",
-                )
+                f"""JOIN {decisions} m ON m.reorganisation_id = %(r)s
+                    AND m.record_type = 'associations.organization' AND m.record_id = t.organization_id
+                    AND m.from_branch_id = t.branch_id + 0 AND m.successor_id IS NOT NULL"""
             )
-        for join, target, update_from in ways:
+        for index, join in enumerate(ways):
             _execute(
                 insert
-                + f"SELECT %(r)s, %(type)s, t.id, t.branch_id, {target} FROM {table} t {join} "
-                + f"WHERE {alive.format(t='t')}",
+                + f"SELECT %(r)s, %(type)s, t.id, t.branch_id, m.successor_id FROM {table} t {join} "
+                + f"WHERE {alive.format(t='t')}"
+                + (" ON CONFLICT (reorganisation_id, record_type, record_id) DO NOTHING" if index else ""),
                 params,
             )
-            moved = _execute(
-                f"UPDATE {table} SET branch_id = {target} {update_from} AND {alive.format(t=table)}", params
-            )
-            counts[record_type] += moved
+        counts[record_type] += _execute(
+            f"""UPDATE {table} SET branch_id = rm.to_branch_id FROM {moves} rm
+                WHERE rm.reorganisation_id = %(r)s AND rm.record_type = %(type)s AND rm.record_id = {table}.id""",
+            params,
+        )
         if record_type == "associations.staffprofile":
             _decide_accounts(reorganisation, root, counts)
 
