@@ -47,6 +47,7 @@ def main(label: str) -> None:
     setup_django()
     from django.apps import apps
     from django.db import connection, transaction
+    from django.db.migrations.executor import MigrationExecutor
     from django.db.models import Count
     from django.db.models.functions import Length
 
@@ -55,6 +56,11 @@ def main(label: str) -> None:
     from reorganisation import services
     from reorganisation.tables import hanoi_rounds
 
+    # A copy of an older city (a template made before the latest migrations) would apply, then
+    # fail in a commit hook of the newer code: say so before any work.
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise SystemExit("The database lacks migrations of this code: run `manage.py migrate` on it first.")
     round_ = hanoi_rounds()[2]
     with transaction.atomic():
         reorganisation = round_draft(round_)
@@ -135,6 +141,9 @@ def main(label: str) -> None:
                 if not result.applied:
                     raise SystemExit(result.message)
                 paired, _ = timed(lambda: floor(floor_statements()[1]), repeat=1)
+                print(
+                    f"apply {elapsed:.2f} s, its floor {paired:.2f} s ({'kept' if keep else 'rolled back'})", flush=True
+                )
                 if not keep:
                     raise Rollback
         except Rollback:

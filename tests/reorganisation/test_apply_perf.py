@@ -1,10 +1,7 @@
 """The apply's set-based statements (issue 11, item 7) give what the step-by-step version gave:
-re-hung chapters' paths as treebeard would allocate them, each record moved once."""
+re-hung chapters' paths as treebeard allocates them, each record moved once."""
 
 import datetime
-
-import pytest
-from django.db import connection
 
 from associations.models import Branch, BranchLevel, Member, RecordMove
 from reorganisation import services
@@ -17,19 +14,6 @@ INTO_TRUC_BACH = [
         row=3, old_code="00001", old_name="Phường Phúc Xá", new_code="00004", new_name="Phường Trúc Bạch", kind=WHOLE
     )
 ]
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("number", [1, 9, 10, 35, 36, 37, 1295, 1296, 46655, 46656, 1_679_615])
-def test_the_path_steps_written_in_sql_are_treebeards(number):
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {services._step_sql('x.n')} FROM (SELECT %s::bigint AS n) x", [number])
-        step = cursor.fetchone()[0]
-        cursor.execute(f"SELECT {services._step_number_sql('x.p')} FROM (SELECT %s::text AS p) x", ["0001" + step])
-        back = cursor.fetchone()[0]
-
-    assert step == Branch._get_path("", 1, number)
-    assert back == number == Branch._str2int(step)
 
 
 def test_chapters_re_hung_under_a_unit_with_children_follow_its_last_child_in_their_old_order(cast, tree):
