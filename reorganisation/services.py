@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -953,11 +953,14 @@ def _resolve_decisions(reorganisation, resolution: Resolution, successors: dict[
             _("No unit with code %(code)s will be in force on %(day)s.")
             % {"code": code, "day": _day(reorganisation.effective_on)}
         )
-    ReorganisationDecision.objects.filter(reorganisation=reorganisation).exclude(successor_code="").update(
-        successor_id=Case(
-            *(When(successor_code=code, then=Value(by_portal_code[code])) for code in sorted(codes)),
-            output_field=BigIntegerField(),
-        )
+    # A join with the codes' list: a CASE over every code would compare each decision with each.
+    codes = sorted(codes)
+    decisions = _table(ReorganisationDecision)
+    _execute(
+        f"""UPDATE {decisions} SET successor_id = v.id
+            FROM (VALUES {", ".join(["(%s, %s::bigint)"] * len(codes))}) AS v(code, id)
+            WHERE {decisions}.reorganisation_id = %s AND {decisions}.successor_code = v.code""",
+        [*(x for code in codes for x in (code, by_portal_code[code])), reorganisation.pk],
     )
 
 
@@ -1002,35 +1005,29 @@ def _rehang_chapters(reorganisation, resolution: Resolution, whole: dict[int, Br
         )
         for pk, path in cursor.fetchall():
             last[pk] = Branch._str2int(path[-Branch.steplen :])
-    rewrites, moves = [], []
+    # Plain tuples and two INSERTs from arrays: no model instance per chapter (29 000 of them
+    # in the full city's third round).
+    rewrites = []  # branch id, old path, new path, depth change, old parent, new parent
     for pk, path, depth, parent, target in tops:
         new_parent = parents[target]
         last[target] = last.get(target, 0) + 1
         new_path = Branch._get_path(new_parent.path, new_parent.depth + 1, last[target])
-        rewrites.append(
-            PathRewrite(
-                reorganisation=reorganisation,
-                branch_id=pk,
-                old_path=path,
-                new_path=new_path,
-                depth_change=new_parent.depth + 1 - depth,
-            )
-        )
-        moves.append(
-            RecordMove(
-                reorganisation=reorganisation,
-                record_type="associations.branch",
-                record_id=pk,
-                from_branch_id=parent,
-                to_branch_id=target,
-            )
-        )
-    PathRewrite.objects.bulk_create(rewrites, batch_size=1000)
-    RecordMove.objects.bulk_create(moves, batch_size=1000)
+        rewrites.append((pk, path, new_path, new_parent.depth + 1 - depth, parent, target))
+    columns = list(zip(*rewrites, strict=True))
+    _execute(
+        f"""INSERT INTO {_table(PathRewrite)} (reorganisation_id, branch_id, old_path, new_path, depth_change)
+            SELECT %s, * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::smallint[])""",
+        [reorganisation.pk, list(columns[0]), list(columns[1]), list(columns[2]), list(columns[3])],
+    )
+    _execute(
+        f"""INSERT INTO {_table(RecordMove)} (reorganisation_id, record_type, record_id, from_branch_id, to_branch_id)
+            SELECT %s, 'associations.branch', * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[])""",
+        [reorganisation.pk, list(columns[0]), list(columns[4]), list(columns[5])],
+    )
     counts["chapters_and_boards"] += len(tops)
     # One UPDATE per depth of the moved tops (an equality join on the path's prefix, which
     # the database can hash), usually one or two.
-    for length in sorted({len(rewrite.old_path) for rewrite in rewrites}):
+    for length in sorted({len(path) for _pk, path, *_rest in rewrites}):
         counts["branches_rewritten"] += _execute(
             f"""UPDATE {branch} SET path = pr.new_path || substr({branch}.path, {length + 1}),
                     depth = {branch}.depth + pr.depth_change
@@ -1043,9 +1040,10 @@ def _rehang_chapters(reorganisation, resolution: Resolution, whole: dict[int, Br
 
 
 def _move_records(reorganisation, root: Branch, counts) -> None:
-    """Every alive record of a dissolved unit: RecordMove rows, then its branch changed, each
-    as one statement per kind of record and per way (whole merge, own decision, following its
-    organisation's decision)."""
+    """Every alive record of a dissolved unit: its RecordMove row written by one INSERT … SELECT
+    per kind of record and per way (whole merge, own decision, following its organisation's
+    decision; a record two ways would place keeps the first), then its branch changed by one
+    UPDATE per kind of record joined against those rows — the floor's own statement."""
     day = reorganisation.effective_on
     moves, mappings, decisions = _table(RecordMove), _table(UnitMapping), _table(ReorganisationDecision)
     insert = f"INSERT INTO {moves} (reorganisation_id, record_type, record_id, from_branch_id, to_branch_id) "
@@ -1055,44 +1053,33 @@ def _move_records(reorganisation, root: Branch, counts) -> None:
         params = {"r": reorganisation.pk, "type": record_type, "day": day}
         ways = [
             # whole merges: the unit's successor
-            (
-                f"JOIN {mappings} m ON m.reorganisation_id = %(r)s AND m.predecessor_id = t.branch_id",
-                "m.successor_id",
-                f"FROM {mappings} m WHERE m.reorganisation_id = %(r)s AND m.predecessor_id = {table}.branch_id",
-            ),
+            f"JOIN {mappings} m ON m.reorganisation_id = %(r)s AND m.predecessor_id = t.branch_id",
             # the record's own decision
-            (
-                f"""JOIN {decisions} m ON m.reorganisation_id = %(r)s AND m.record_type = %(type)s
-                    AND m.record_id = t.id AND m.from_branch_id = t.branch_id AND m.successor_id IS NOT NULL""",
-                "m.successor_id",
-                f"""FROM {decisions} m WHERE m.reorganisation_id = %(r)s AND m.record_type = %(type)s
-                    AND m.record_id = {table}.id AND m.from_branch_id = {table}.branch_id
-                    AND m.successor_id IS NOT NULL""",
-            ),
+            f"""JOIN {decisions} m ON m.reorganisation_id = %(r)s AND m.record_type = %(type)s
+                AND m.record_id = t.id AND m.from_branch_id = t.branch_id AND m.successor_id IS NOT NULL""",
         ]
         if record_type == "associations.member":
+            # Found through the organisation's index alone: `t.branch_id + 0` keeps the planner
+            # from AND-ing it with the branch index, which reads every member of a dissolved
+            # commune once per organisation decided there (quadratic at full size).
             ways.append(
-                (
-                    f"""JOIN {decisions} m ON m.reorganisation_id = %(r)s
-                        AND m.record_type = 'associations.organization' AND m.record_id = t.organization_id
-                        AND m.from_branch_id = t.branch_id AND m.successor_id IS NOT NULL""",
-                    "m.successor_id",
-                    f"""FROM {decisions} m WHERE m.reorganisation_id = %(r)s
-                        AND m.record_type = 'associations.organization' AND m.record_id = {table}.organization_id
-                        AND m.from_branch_id = {table}.branch_id AND m.successor_id IS NOT NULL""",
-                )
+                f"""JOIN {decisions} m ON m.reorganisation_id = %(r)s
+                    AND m.record_type = 'associations.organization' AND m.record_id = t.organization_id
+                    AND m.from_branch_id = t.branch_id + 0 AND m.successor_id IS NOT NULL"""
             )
-        for join, target, update_from in ways:
+        for index, join in enumerate(ways):
             _execute(
                 insert
-                + f"SELECT %(r)s, %(type)s, t.id, t.branch_id, {target} FROM {table} t {join} "
-                + f"WHERE {alive.format(t='t')}",
+                + f"SELECT %(r)s, %(type)s, t.id, t.branch_id, m.successor_id FROM {table} t {join} "
+                + f"WHERE {alive.format(t='t')}"
+                + (" ON CONFLICT (reorganisation_id, record_type, record_id) DO NOTHING" if index else ""),
                 params,
             )
-            moved = _execute(
-                f"UPDATE {table} SET branch_id = {target} {update_from} AND {alive.format(t=table)}", params
-            )
-            counts[record_type] += moved
+        counts[record_type] += _execute(
+            f"""UPDATE {table} SET branch_id = rm.to_branch_id FROM {moves} rm
+                WHERE rm.reorganisation_id = %(r)s AND rm.record_type = %(type)s AND rm.record_id = {table}.id""",
+            params,
+        )
         if record_type == "associations.staffprofile":
             _decide_accounts(reorganisation, root, counts)
 
