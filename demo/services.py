@@ -40,6 +40,7 @@ from centres.models import Activity, ActivityKind, Centre, FundingSource
 from centres.services import activities_record, centres_create_for_communes
 from demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccountSpec
 from demo.generator import generate_hanoi
+from demo.generator.rounds import records_rehome, scheduled_recomputes_dropped
 from funds.models import Donation, Fund
 from plans.models import IndicatorValue, Plan
 from plans.services import indicators_recompute_all, plan_291_load
@@ -94,8 +95,9 @@ def demo_data_load() -> None:
     """The synthetic sample, once: skipped when the registry already holds organisations."""
     if not Organization.objects.exists():
         # On the 2017 map only: the demo's accounts are made there, then its own recorded
-        # decisions apply the rounds (generate_hanoi's default applies them by rule).
-        generate_hanoi(scale=DEMO_SCALE, seed=DEMO_SEED, rounds=0)
+        # decisions apply the rounds (generate_hanoi's default applies them by rule). The money
+        # of 2020 already avoids the funds the first round will close.
+        generate_hanoi(scale=DEMO_SCALE, seed=DEMO_SEED, rounds=0, rounds_later=True)
 
 
 def demo_data_counts() -> list[DemoData]:
@@ -203,8 +205,11 @@ def accounts_on_todays_map() -> list[DemoAccount]:
 
 def rounds_apply() -> bool:
     """Hanoi's three rounds with the demo's decisions; rounds already applied are a no-op.
+    After each round applied, the generated records it keeps as history but dated on or after
+    its effective day (the learning titles' registrations, decisions, eligible totals) are
+    re-homed to its successors, as `generate_hanoi` does, before the next round is planned.
     Answers whether a round was applied now."""
-    outcomes = hanoi_rounds_run(actor=None, policy=demo_decisions(), apply=True)
+    outcomes = hanoi_rounds_run(actor=None, policy=demo_decisions(), apply=True, after_apply=records_rehome)
     return any(outcome.result is not None and outcome.result.applied for outcome in outcomes)
 
 
@@ -295,4 +300,5 @@ def demo_setup() -> list[DemoAccount]:
     changed |= bool(reports_load(manager=manager, admin=admin))
     if changed:
         indicators_recompute_all(today=timezone.localdate())
+        scheduled_recomputes_dropped()  # just done: not again after the commit
     return accounts

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -96,10 +97,19 @@ def _apply_policy(actor, reorganisation: Reorganisation, round_: Round, policy: 
 
 
 @transaction.atomic
-def hanoi_rounds_run(*, actor, policy: list[PolicyRow], apply: bool, by_rule: bool = False) -> list[RoundOutcome]:
+def hanoi_rounds_run(
+    *,
+    actor,
+    policy: list[PolicyRow],
+    apply: bool,
+    by_rule: bool = False,
+    after_apply: Callable[[Reorganisation], None] | None = None,
+) -> list[RoundOutcome]:
     """Each round in order: its draft (reused if one of the same name and day exists), the
     policy's decisions, its dry run, and with `apply` the apply (a round already applied is
     a no-op). With `by_rule`, what the policy leaves undecided is decided by `rule_decisions`.
+    `after_apply` is called with each round applied now, before the next round is planned
+    (the demo re-homes its generated records dated after the round there).
     Without `apply` only the first round not yet applied is planned, and nothing is kept
     (the caller's dry run rolls back)."""
     outcomes = []
@@ -121,6 +131,8 @@ def hanoi_rounds_run(*, actor, policy: list[PolicyRow], apply: bool, by_rule: bo
                 rule_decisions(actor=actor, reorganisation=reorganisation)
         plan = services.reorganisation_plan(reorganisation=reorganisation)
         result = services.reorganisation_apply(actor=actor, reorganisation=reorganisation) if apply else None
+        if after_apply is not None and result is not None and result.applied:
+            after_apply(reorganisation)
         outcomes.append(RoundOutcome(round_, reorganisation, plan, result))
         if not apply and reorganisation.status == Reorganisation.Status.DRAFT:
             break  # the next round's units depend on this one being applied

@@ -19,7 +19,7 @@ import datetime
 import time
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.functions import Now
 
 from associations.models import Member
@@ -203,27 +203,50 @@ class LearningStages:
         """On PostgreSQL, the learning tables' plain indexes (not those of a primary key or a
         constraint) are dropped for the load and built again after it: a registration has
         some fifteen, and building them once beats maintaining them row by row. Building the
-        partial unique indexes again also checks that no subject registered twice."""
+        partial unique indexes again also checks that no subject registered twice.
+
+        When rounds are applied after the load by a superuser (foreign-key triggers off), the
+        registration table's indexes are built only after the rounds (`_deferred_indexes_build`):
+        the rounds' re-homing re-points registrations (2.8 million in the third round at full
+        size), which would otherwise update every index row by row or drop and rebuild them
+        all a second time."""
+        self.deferred_indexes: list[tuple[str, str]] = []
         if connection.vendor != "postgresql":
             yield
             return
         tables = [model._meta.db_table for model in LEARNING_TABLES]
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
                 "AND tablename = ANY(%s) AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname",
                 [sorted(set(tables))],
             )
             indexes = cursor.fetchall()
-            for name, _definition in indexes:
+            for _table, name, _definition in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
         yield
         started = time.perf_counter()
+        deferred_table = Registration._meta.db_table if getattr(self, "defer_registration_indexes", False) else None
+        built = 0
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            for _name, definition in indexes:
+            for table, name, definition in indexes:
+                if table == deferred_table:
+                    self.deferred_indexes.append((name, definition))
+                    continue
                 cursor.execute(definition)
-        self.log(f"    {'learning indexes built':<30} {len(indexes):>10,}      {time.perf_counter() - started:7.1f} s")
+                built += 1
+        self.log(f"    {'learning indexes built':<30} {built:>10,}      {time.perf_counter() - started:7.1f} s")
+
+    def _deferred_indexes_build(self) -> None:
+        """The registration indexes the load left for after the rounds (see above)."""
+        if not getattr(self, "deferred_indexes", None):
+            return
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for _name, definition in self.deferred_indexes:
+                cursor.execute(definition)
+        self.deferred_indexes = []
 
     # --- planning one commune -----------------------------------------------------------------
     def _plan_commune(self, rng, node, *, households, communities, clans, citizens, chapters, units, members) -> None:

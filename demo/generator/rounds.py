@@ -20,24 +20,40 @@ a unit it dissolved or a fund it closed:
   successor; decisions that then meet one of the successor's for the same title and year are
   merged into it (their registrations follow), eligible counts are summed; the dissolved
   unit's title figures of those years are dropped (the recompute makes the successor's).
-`check_rounds` fails the generation if any such record is left.
+`rounds_check` fails the generation if any record is left on a branch dated on or after its
+dissolution (`dated_after_dissolution`: money, scholarship rounds and awards, organisations and
+members, the learning titles' records, centres and their activities, reports), or an eligible
+total of 2025 or later on a unit not in force on its date.
+
+`make run`'s demo generates on the 2017 map with `rounds=0, rounds_later=True` (its money
+already avoids the funds the first round closes), makes its accounts there, then applies the
+rounds with its own recorded decisions, calling `records_rehome` after each round: the same
+data rules as here, checked by tests/demo/test_demo_rounds.py.
+
+At full size the rounds' cost is mostly the learning records: the generator drops the
+recompute each round's commit would schedule (it recomputes once at its end), runs ANALYZE
+before the rounds, and builds the registration table's indexes only after them (the re-homing
+then runs with the foreign-key triggers off: see `records_rehome`).
 """
 
 from __future__ import annotations
 
 import datetime
+import time
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Q, Sum
 
-from associations.models import Branch, LineageEdge, RecordMove, Reorganisation
+from associations.models import Branch, LineageEdge, Member, Organization, RecordMove, Reorganisation
+from centres.models import Activity, Centre
 from demo.generator.base import GeneratorError
-from funds.models import Donation, Fund, LedgerEntry
-from learning.models import Decision, EligibleCount, Registration, TitleFigure
+from funds.models import Donation, LedgerEntry, Payment
+from learning.models import Deadline, Decision, EligibleCount, Registration, TitleFigure
 from reorganisation import rounds, services
-from scholarships.models import ScholarshipRound
+from reporting.models import Report
+from scholarships.models import Award, ScholarshipRound
 
 LEARNING_YEAR_START = (1, 5)  # a learning year's records are dated from its first registration day
 
@@ -56,7 +72,7 @@ class RoundStages:
         dissolves, by id, with its effective day (the money avoids their funds from then)."""
         first = rounds.hanoi_rounds()[0]
         self.closing_day: dict[int, int] = {}
-        if not self.rounds_to_apply or first.effective_on > datetime.date(2020, 12, 31):
+        if not (self.rounds_to_apply or self.rounds_later) or first.effective_on > datetime.date(2020, 12, 31):
             return
         reorganisation = Reorganisation.objects.filter(name=first.name, effective_on=first.effective_on).first()
         if reorganisation is None:
@@ -88,13 +104,40 @@ class RoundStages:
 
     # --- after the load -------------------------------------------------------------------
     def _apply_rounds(self) -> None:
+        """Each round in its own transaction. The recompute a round's apply schedules for its
+        commit is dropped (at full size an eager one took minutes per round): the generator
+        recomputes everything once at its end."""
         for round_ in rounds.hanoi_rounds()[: self.rounds_to_apply]:
-            result = round_apply(round_)
+            timings: dict[str, float] = {}
+            started = time.perf_counter()
+            with transaction.atomic():
+                result = round_apply(
+                    round_, indexes_deferred=bool(getattr(self, "deferred_indexes", None)), timings=timings
+                )
+                scheduled_recomputes_dropped()
+                committing = time.perf_counter()
+            timings["commit"] = time.perf_counter() - committing
             moved = RecordMove.objects.filter(reorganisation=result.reorganisation).count()
             self.summary.rows[f"round {round_.key}: records moved"] = moved
+            parts = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items())
+            self.log(
+                f"    {'round ' + round_.key:<30} {moved:>10,} moved {time.perf_counter() - started:6.1f} s ({parts})"
+            )
 
     def _check_rounds(self) -> None:
         rounds_check()
+
+
+def scheduled_recomputes_dropped() -> int:
+    """Inside an atomic block: forget the recomputes of Plan 99's indicators (and the
+    learning titles' figures) that the plans app scheduled for its commit, for a caller that
+    recomputes everything itself afterwards (the generator, the demo's set-up). Answers how
+    many were dropped."""
+    hooks = connection.run_on_commit
+    kept = [hook for hook in hooks if not (getattr(hook[1], "__module__", None) or "").startswith("plans.")]
+    dropped = len(hooks) - len(kept)
+    hooks[:] = kept
+    return dropped
 
 
 def round_draft(round_) -> Reorganisation:
@@ -116,14 +159,24 @@ def round_draft(round_) -> Reorganisation:
 
 
 @transaction.atomic
-def round_apply(round_) -> services.ApplyResult:
+def round_apply(
+    round_, *, indexes_deferred: bool = False, timings: dict[str, float] | None = None
+) -> services.ApplyResult:
     """Apply one of Hanoi's rounds to the generated city by rule, then re-home its records
-    dated on or after the effective day (`records_rehome`)."""
+    dated on or after the effective day (`records_rehome`). `timings`, when given, receives
+    the seconds of each step (draft, apply, re-home)."""
+    timings = {} if timings is None else timings
+    started = time.perf_counter()
     reorganisation = round_draft(round_)
+    timings["draft"] = time.perf_counter() - started
+    started = time.perf_counter()
     result = services.reorganisation_apply(actor=None, reorganisation=reorganisation)
+    timings["apply"] = time.perf_counter() - started
     if not result.applied:
         raise GeneratorError(f"round {round_.key}: {result.message}")
-    records_rehome(reorganisation)
+    started = time.perf_counter()
+    records_rehome(reorganisation, indexes_deferred=indexes_deferred)
+    timings["re-home"] = time.perf_counter() - started
     return result
 
 
@@ -147,7 +200,12 @@ def _successors(reorganisation: Reorganisation, dissolved: list[int]) -> dict[in
     return successors
 
 
-def records_rehome(reorganisation: Reorganisation) -> None:
+def records_rehome(reorganisation: Reorganisation, *, indexes_deferred: bool = False) -> None:
+    """Re-home the learning records the apply of `reorganisation` keeps as history but dated on
+    or after its effective day (the module's docstring says where each goes). With
+    `indexes_deferred` (the generator's load left the registration table without its plain
+    indexes, to build them after the rounds) the decisions' merge runs with the foreign-key
+    triggers off whatever its size, as above the rebuild threshold, and rebuilds nothing."""
     day = reorganisation.effective_on
     dissolved = list(Branch.objects.filter(dissolved_on=day).values_list("id", flat=True))
     if not dissolved:
@@ -155,7 +213,10 @@ def records_rehome(reorganisation: Reorganisation) -> None:
     mapping = _successors(reorganisation, dissolved)
     first_year = _year_dated_from(day)
     values = ", ".join(f"({int(u)}, {int(s)})" for u, s in mapping.items())
-    with connection.cursor() as cursor:
+    # With the indexes deferred, the foreign-key triggers are off for this UPDATE too (it
+    # writes branch ids it reads from the subjects): at full size the third round re-points
+    # some two million registrations, each a deferred check at COMMIT otherwise.
+    with _indexes_rebuilt("learning_registration", indexes_deferred), connection.cursor() as cursor:
         # Registrations: to the branch their subject belongs to now.
         cursor.execute(
             f"""UPDATE learning_registration SET branch_id = COALESCE(
@@ -171,7 +232,10 @@ def records_rehome(reorganisation: Reorganisation) -> None:
         )
     if not mapping:
         return
-    _rehome_decisions(day, mapping, values)
+    if indexes_deferred:
+        _rehome_decisions(day, mapping, values, indexes_deferred=True)
+    else:
+        _rehome_decisions(day, mapping, values)  # the call tests/demo/test_generator_rehome.py replaces
     _rehome_counts(first_year, mapping)
     TitleFigure.objects.filter(branch_id__in=dissolved, year__gte=first_year).delete()
 
@@ -183,7 +247,7 @@ def records_rehome(reorganisation: Reorganisation) -> None:
 REBUILD_INDEXES_ABOVE = 200_000
 
 
-def _rehome_decisions(day, mapping: dict[int, int], values: str) -> None:
+def _rehome_decisions(day, mapping: dict[int, int], values: str, *, indexes_deferred: bool = False) -> None:
     moving = list(
         Decision.objects.filter(branch_id__in=mapping, decided_on__gte=day)
         .order_by("id")
@@ -216,7 +280,7 @@ def _rehome_decisions(day, mapping: dict[int, int], values: str) -> None:
             )
             (rows,) = cursor.fetchone()
             pairs = ", ".join(f"({int(a)}, {int(b)})" for a, b in merged)
-            with _indexes_rebuilt("learning_registration", rows > REBUILD_INDEXES_ABOVE):
+            with _indexes_rebuilt("learning_registration", indexes_deferred or rows > REBUILD_INDEXES_ABOVE):
                 cursor.execute(
                     f"""WITH m(old_id, new_id) AS (VALUES {pairs})
                         UPDATE learning_registration SET decision_id = m.new_id
@@ -298,27 +362,73 @@ def _rehome_counts(first_year: int, mapping: dict[int, int]) -> None:
     )
 
 
-def rounds_check() -> None:
-    """No record dated on or after a round's effective day on a unit it dissolved or a
-    fund it closed."""
-    problems = []
-    for reorganisation in Reorganisation.objects.filter(status=Reorganisation.Status.APPLIED):
-        day = reorganisation.effective_on
+def dated_after_dissolution() -> dict[str, int]:
+    """Every kind of record dated on or after the day its branch (or its fund's, its
+    centre's) was dissolved and still on it, counted per label ("2020-01-01 donations": n);
+    only non-zero counts. The whole rule of the generated city and the demo: a record follows
+    the map in force on its date. Learning eligible totals are dated their year's first
+    registration day (5 January), reports their period's first day, a deadline its year's
+    first registration day."""
+    problems: dict[str, int] = {}
+    days = Branch.objects.filter(dissolved_on__isnull=False).order_by().values_list("dissolved_on", flat=True)
+    for day in sorted(set(days)):
         dissolved = Branch.objects.filter(dissolved_on=day).values("id")
-        closed = Fund.objects.filter(closed_on__lte=day, branch__in=dissolved).values("id")
+        learning_year = _year_dated_from(day)
+        report_year = day.year if (day.month, day.day) == (1, 1) else day.year + 1
         checks = {
-            "donations": Donation.objects.filter(fund__in=closed, received_on__gte=day),
-            "ledger rows": LedgerEntry.objects.filter(fund__in=closed, occurred_on__gte=day).exclude(
+            "donations": Donation.objects.filter(fund__branch__in=dissolved, received_on__gte=day),
+            "ledger rows": LedgerEntry.objects.filter(fund__branch__in=dissolved, occurred_on__gte=day).exclude(
                 transfer__isnull=False
             ),
-            "scholarship rounds": ScholarshipRound.objects.filter(branch__in=dissolved, awarded_on__gte=day),
+            "payments": Payment.objects.filter(fund__branch__in=dissolved, paid_on__gte=day),
+            "scholarship rounds": ScholarshipRound.objects.filter(
+                Q(branch__in=dissolved) | Q(fund__branch__in=dissolved), awarded_on__gte=day
+            ),
+            "awards": Award.objects.filter(round__branch__in=dissolved, paid_on__gte=day),
+            "organisations founded": Organization.objects.filter(branch__in=dissolved, active_from__gte=day),
+            "members joined": Member.objects.filter(branch__in=dissolved, joined_on__gte=day),
             "registrations": Registration.objects.filter(branch__in=dissolved, registered_on__gte=day),
             "decisions": Decision.objects.filter(branch__in=dissolved, decided_on__gte=day),
-            "eligible counts": EligibleCount.objects.filter(branch__in=dissolved, year__gte=_year_dated_from(day)),
+            "eligible counts": EligibleCount.objects.filter(branch__in=dissolved, year__gte=learning_year),
+            "learning deadlines": Deadline.objects.filter(branch__in=dissolved, year__gte=learning_year),
+            "title figures": TitleFigure.objects.filter(branch__in=dissolved, year__gte=learning_year),
+            "centres founded": Centre.objects.filter(branch__in=dissolved, founded_on__gte=day),
+            "centre activities": Activity.objects.filter(centre__branch__in=dissolved, starts_on__gte=day),
+            "reports": Report.objects.filter(branch__in=dissolved, period__year__gte=report_year),
         }
         for label, queryset in checks.items():
             count = queryset.count()
             if count:
-                problems.append(f"{reorganisation.name}: {count} {label} dated after {day:%d/%m/%Y}")
+                problems[f"{day:%d/%m/%Y} {label}"] = count
+    for fund_label, queryset in {
+        "donations on a closed fund": Donation.objects.filter(fund__closed_on__lte=F("received_on")),
+        "scholarship rounds on a closed fund": ScholarshipRound.objects.filter(fund__closed_on__lte=F("awarded_on")),
+    }.items():
+        count = queryset.count()
+        if count:
+            problems[fund_label] = count
+    return problems
+
+
+def eligible_counts_off_the_map(first_year: int = 2025) -> int:
+    """Eligible totals of `first_year` on whose branch was not in force on the year's first
+    registration day (the base of the rate "trên tổng số" must sit on a unit of that map)."""
+    off = 0
+    for year in EligibleCount.objects.filter(year__gte=first_year).order_by().values_list("year", flat=True).distinct():
+        on = datetime.date(year, *LEARNING_YEAR_START)
+        in_force = Branch.objects.active_on(on).values("id")
+        off += EligibleCount.objects.filter(year=year).exclude(branch__in=in_force).count()
+    return off
+
+
+def rounds_check() -> None:
+    """No record dated on or after a branch's dissolution on it (`dated_after_dissolution`),
+    and the eligible totals from 2025 on units in force on their date."""
+    problems = [
+        f"{count} {label} dated after their branch's dissolution" for label, count in dated_after_dissolution().items()
+    ]
+    off = eligible_counts_off_the_map()
+    if off:
+        problems.append(f"{off} eligible totals of 2025 or later on a unit not in force on their date")
     if problems:
         raise GeneratorError("; ".join(problems))

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import datetime
 
-SCALES = {"full": 1.0, "small": 0.01}
+# "tenth": a mid scale for profiling the full generation's stages (its money and learning
+# drawn like the full scale's, at 1/10), in a few minutes.
+SCALES = {"full": 1.0, "tenth": 0.1, "small": 0.01}
 
 RESIDENTIAL_CHAPTERS = 8_200
 CLAN_CHAPTERS = 11_500  # "clan boards": chapters of a clan, with no organisation behind them
@@ -102,10 +104,10 @@ AWARD_UNIT = 1_000
 # few hundred thousand to a few million đồng, in whole 50 000 đồng (issue 15): its turns are
 # 1/20 of the scaled published turns. The full scale keeps the published turns, the size the
 # portal must serve (about 700 000 a year).
-AWARD_TURN_SHARE = {"full": 1.0, "small": 0.05}
-AWARD_UNITS = {"full": AWARD_UNIT, "small": 50_000}
+AWARD_TURN_SHARE = {"full": 1.0, "tenth": 1.0, "small": 0.05}
+AWARD_UNITS = {"full": AWARD_UNIT, "tenth": AWARD_UNIT, "small": 50_000}
 # How much more a hardship award weighs than an ordinary pupil's (drawn uniformly in range).
-HARDSHIP_WEIGHT = {"full": (25, 40), "small": (3, 6)}
+HARDSHIP_WEIGHT = {"full": (25, 40), "tenth": (25, 40), "small": (3, 6)}
 # How long a round may wait for donations when no fund up to the city can pay it yet.
 ROUND_MAX_WAIT_MONTHS = 6
 # Rounds of a school year: (month, day, name pattern), the year of the month follows.
@@ -160,7 +162,7 @@ LEARNING_YEARS = range(2021, 2027)
 # The learning stage's own scale factors: at small scale (the demo, loaded on SQLite by
 # `make run`) 1/250 rather than 1/100 — some 16 households a commune — so the demo's six
 # years of registrations, evaluations and scores load in seconds.
-LEARNING_SCALES = {"full": 1.0, "small": 0.004}
+LEARNING_SCALES = {"full": 1.0, "tenth": 0.1, "small": 0.004}
 HOUSEHOLDS = 2_400_000
 COMMUNITIES = 13_500  # villages (thôn) and residential groups (tổ dân phố)
 CLANS = 23_000
@@ -183,4 +185,4 @@ PASS_SHARE = 0.93  # of the evaluations
 # Score rows (one per criterion of each evaluation): written at small scale; at full scale
 # they would be some 40 million rows, beyond the 10-minute budget of the whole generation,
 # so the full data holds each evaluation's total, level and result without its scores.
-SCORE_ROWS = {"full": False, "small": True}
+SCORE_ROWS = {"full": False, "tenth": False, "small": True}
