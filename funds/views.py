@@ -132,8 +132,7 @@ def donation_list(request):
     if request.GET.get("format") == "xlsx":
         return list_export_response(request, "donations")
     donations = donations_listed(request.user, request.GET, form=form)
-    filtered = form.filter(Donation.objects.visible_to(request.user))
-    totals = filtered.valid().aggregate(amount=Sum("amount"), count=Count("id"))
+    totals = selectors.donation_totals(request.user, form)
     return render(
         request,
         "funds/donation_list.html",

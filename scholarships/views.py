@@ -120,7 +120,7 @@ def award_list(request):
     form = AwardFilterForm(request.GET or None, user=request.user)
     if request.GET.get("format") == "xlsx":
         return list_export_response(request, "awards")
-    totals = _award_totals(form.filter(Award.objects.visible_to(request.user)))
+    totals = selectors.award_totals(request.user, form)
     awards = awards_listed(request.user, request.GET, form=form)
     return render(
         request,
@@ -128,6 +128,7 @@ def award_list(request):
         {
             "form": form,
             "totals": totals,
+            "recipients_limit": f"{selectors.RECIPIENTS_LIMIT:,}".replace(",", "."),
             **paged(request, awards.select_related("round__branch"), paginator_class=CappedPaginator),
         },
     )
