@@ -155,7 +155,7 @@ def totals_void(spec: TotalsSpec, records: list) -> None:
 # --- rebuild and check ----------------------------------------------------------------------
 
 
-def _expected_sql(spec: TotalsSpec, apps=global_apps) -> tuple[str, list]:
+def _expected_sql(spec: TotalsSpec, apps=global_apps) -> tuple[str | None, list]:
     """One SELECT of every row the total model should hold: the records grouped per own
     branch, month and dimensions (one pass over the records), then rolled up to every
     ancestor by the prefixes of the branch's path, one UNION arm per tree level."""
@@ -190,8 +190,8 @@ def _expected_sql(spec: TotalsSpec, apps=global_apps) -> tuple[str, list]:
     )
     group = ", ".join(["b.id", f"up.{qn('t_month')}", *[f"up.{qn('t_' + column)}" for column in spec.columns]])
     sums = ", ".join(f"SUM(up.{qn('t_' + m)})" for m in MEASURES)
-    if not arms:
-        return "SELECT NULL WHERE 1 = 0", []
+    if not arms:  # no branch at all
+        return None, []
     sql = (
         f"WITH own AS ({own_sql}) "  # noqa: S608 — tables and columns of models, values as parameters
         f"SELECT {group}, {sums} FROM ({arms}) up JOIN {branch_table} b ON b.path = up.prefix GROUP BY {group}"
@@ -213,6 +213,8 @@ def totals_rebuild(spec: TotalsSpec, apps=global_apps) -> int:
     columns = ", ".join(connection.ops.quote_name(c) for c in _total_columns(spec, apps))
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 — a model's table
+        if select is None:
+            return 0
         # SQLite takes the WITH after INSERT … (columns) only inside the SELECT: wrap it.
         cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM ({select}) expected", params)  # noqa: S608
         return cursor.rowcount
@@ -231,6 +233,8 @@ def totals_check(spec: TotalsSpec, *, limit: int = 20) -> list[tuple]:
     columns = ", ".join(connection.ops.quote_name(c) for c in _total_columns(spec))
     nonzero = " OR ".join(f"{connection.ops.quote_name(m)} <> 0" for m in MEASURES)
     stored = f"SELECT {columns} FROM {table} WHERE {nonzero}"  # noqa: S608 — a model's table and columns
+    if select is None:
+        select = f"{stored} AND 1 = 0"
     expected = f"SELECT * FROM ({select}) e"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(

@@ -128,7 +128,7 @@ def award_list(request):
         {
             "form": form,
             "totals": totals,
-            "recipients_limit": f"{selectors.RECIPIENTS_LIMIT:,}".replace(",", "."),
+            "recipients_limit": selectors.RECIPIENTS_LIMIT,
             **paged(request, awards.select_related("round__branch"), paginator_class=CappedPaginator),
         },
     )
