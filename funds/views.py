@@ -286,6 +286,7 @@ def report(request):
     form, branch, period = report_scope(request, latest_day=reports.latest_donation_day)
     donations_url = reverse("funds:donation_list")
     funds_url = reverse("funds:fund_list")
+    balance_total, balances_by_branch, balances_by_model = reports.balances(branch)
     context = {
         "form": form,
         "year_links": year_links(request, period),
@@ -300,12 +301,10 @@ def report(request):
             reports.raised_by_branch(branch, period), url=donations_url, branch=branch, period=period
         ),
         "by_month": link_rows(reports.raised_by_month(branch, period), url=donations_url, branch=branch, period=period),
-        "balance_total": reports.balances_total(branch),
+        "balance_total": balance_total,
         "balance_total_url": total_link(funds_url, branch, None),
-        "balances_by_branch": link_rows(reports.balances_by_branch(branch), url=funds_url, branch=branch, period=None),
-        "balances_by_model": link_rows(
-            reports.balances_by_fund_model(branch), url=funds_url, branch=branch, period=None
-        ),
+        "balances_by_branch": link_rows(balances_by_branch, url=funds_url, branch=branch, period=None),
+        "balances_by_model": link_rows(balances_by_model, url=funds_url, branch=branch, period=None),
     }
     if request.GET.get("format") == "xlsx":
         return xlsx_response("bao-cao-quy.xlsx", _report_sheets(context))

@@ -3,16 +3,20 @@ equal to a live recount of the records, after every kind of write, for every fil
 query count that does not grow with the data."""
 
 import datetime
+import io
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from funds import services
+from funds import reports, services
 from funds.forms import DonationFilterForm
 from funds.models import Donation, DonationMonthTotal
+from funds.periods import Period
 from funds.selectors import donation_totals
 from funds.totals import DONATIONS, totals_check, totals_rebuild, whole_months
 from tests.factories import donate
@@ -156,3 +160,100 @@ def test_the_list_query_count_does_not_grow_with_the_donations(client_for, cast,
             donate(cast.admin, fund, 100_000 * month, day=D(2017, month, 14))
     with django_assert_num_queries(len(few)):
         client.get(url, params)
+
+
+def _rows(rows):
+    return [(row.label, row.figures, row.filters) for row in rows]
+
+
+def _live_by_model(branch, period):
+    grouped = (
+        reports.donations_in(branch, period)
+        .values("fund__fund_model_id", "fund__fund_model__name", "fund__fund_model__ordering")
+        .annotate(**reports.RAISED)
+        .order_by("fund__fund_model__ordering", "fund__fund_model__name")
+    )
+    return [
+        (
+            row["fund__fund_model__name"],
+            {"amount": row["amount"], "donations": row["donations"]},
+            {"fund_model": row["fund__fund_model_id"]},
+        )
+        for row in grouped
+    ]
+
+
+def _live_by_month(branch, period):
+    grouped = (
+        reports.donations_in(branch, period)
+        .annotate(month=TruncMonth("received_on"))
+        .values("month")
+        .annotate(**reports.RAISED)
+        .order_by("month")
+    )
+    return [(f"{row['month']:%m/%Y}", {"amount": row["amount"], "donations": row["donations"]}) for row in grouped]
+
+
+REPORT_PERIODS = [
+    Period.calendar_year(2017),
+    Period.first_months(2017, 3),
+    Period.date_range(D(2017, 1, 20), D(2017, 4, 30)),
+    Period.date_range(D(2017, 2, 2), D(2017, 2, 25)),
+    Period.calendar_year(2018),
+]
+
+
+def test_the_funds_report_from_stored_totals_equals_a_live_count(tree, funds, spread):
+    for branch in (tree.city, tree.ba_dinh, tree.phuc_xa, tree.hoan_kiem):
+        for period in REPORT_PERIODS:
+            live = reports.donations_in(branch, period).aggregate(**reports.RAISED)
+            assert reports.raised_total(branch, period) == {
+                "amount": live["amount"] or 0,
+                "donations": live["donations"],
+            }
+            assert _rows(reports.raised_by_branch(branch, period)) == _rows(
+                reports.group_by_child_branch(
+                    reports.donations_in(branch, period),
+                    branch=branch,
+                    path_lookup="fund__branch__path",
+                    **reports.RAISED,
+                )
+            ), (branch, period.label)
+            assert _rows(reports.raised_by_fund_model(branch, period)) == _live_by_model(branch, period)
+            by_month = [(row.label, row.figures) for row in reports.raised_by_month(branch, period)]
+            assert by_month == _live_by_month(branch, period), (branch, period.label)
+        total, by_branch, by_model = reports.balances(branch)
+        assert total == reports.balances_total(branch)
+        assert _rows(by_branch) == _rows(reports.balances_by_branch(branch))
+        assert _rows(by_model) == _rows(reports.balances_by_fund_model(branch))
+    assert reports.latest_donation_day(tree.city) == D(2017, 5, 1)
+    assert reports.latest_donation_day(tree.hoan_kiem) == D(2017, 3, 3)
+    assert reports.latest_donation_day(tree.hang_bac) is None
+
+
+def test_the_funds_report_page_takes_the_same_queries_whatever_the_donations(
+    client_for, cast, funds, django_assert_num_queries
+):
+    client = client_for(cast.city_leader)
+    url = reverse("funds:report")
+    donate(cast.commune_clerk, funds.phuc_xa, 100_000, day=D(2017, 2, 3))
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for month in range(1, 13):
+        for fund in (funds.phuc_xa, funds.truc_bach, funds.hoan_kiem, funds.phuc_xa_clan):
+            donate(cast.admin, fund, 100_000 * month, day=D(2017, month, 14))
+    with django_assert_num_queries(len(few)):
+        client.get(url)
+
+
+def test_the_command_checks_then_rebuilds_the_stored_totals(cast, funds, spread):
+    out = io.StringIO()
+    call_command("money_totals", stdout=out)
+    assert "donations: the stored totals equal a recount" in out.getvalue()
+    assert "awards: the stored totals equal a recount" in out.getvalue()
+    DonationMonthTotal.objects.filter(branch=funds.phuc_xa.branch).delete()
+    with pytest.raises(CommandError, match="donations"):
+        call_command("money_totals", stdout=io.StringIO())
+    call_command("money_totals", "--rebuild", stdout=io.StringIO())
+    assert totals_check(DONATIONS) == []
