@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from associations.models import Branch
 from funds.models import Donation, Fund, FundModel, LedgerEntry, VoidableQuerySet
 from funds.totals import DONATIONS, list_sums
+from funds.visibility import visible_records
 from khuyenhoc.search import LIMIT, SearchKey, words
 
 
@@ -124,7 +125,7 @@ def donation_totals(user, form) -> dict:
     """The donation list's totals line ({"count", "amount"} of the valid donations the
     filter form selects): from the stored totals (`funds.totals`) when its filters allow,
     else counted live (a fund, a text search, a branch's own donations)."""
-    records = form.filter(Donation.objects.visible_to(user))
+    records = form.filter(visible_records(Donation.objects.all(), user))
     data = form.cleaned_data if form.is_bound else {}
     if not (data.get("own") or data.get("fund") or (data.get("q") or "").strip()):
         fund_model = data.get("fund_model")

@@ -36,7 +36,8 @@ from django.db import connection, models
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
-from associations.access import predecessor_subtrees_sql, subtree_path, user_root_branch
+from associations.access import subtree_path, user_root_branch
+from funds.visibility import history_outside
 
 STEPLEN = 4  # treebeard's step length of associations.Branch paths
 MEASURES = ("count", "amount", "voided_count", "voided_amount")
@@ -362,8 +363,7 @@ def list_sums(spec: TotalsSpec, *, user, records: models.QuerySet, data: dict, d
             return None  # a branch of the history outside the user's subtree: counted live
     elif path != "":
         branch = user_root_branch(user)
-        history = branches.filter(pk__in=predecessor_subtrees_sql(path)).exclude(path__startswith=path)
-        if history.exists():
+        if history_outside(user):
             inside = branches.filter(path__startswith=path).values("pk")
             live_also = ~Q(**{f"{spec.branch_lookup}__in": inside})
     return stored_sums(

@@ -144,6 +144,9 @@ class Award(Voidable):
         indexes = [
             # Reports and lists filter a subtree's awards by payment date.
             models.Index(fields=["paid_on", "round"], name="award_paid_idx"),
+            # The list's order (latest payment first, then the newest id): a round pays tens of
+            # thousands of awards on one day, which the first page would otherwise sort.
+            models.Index(fields=["paid_on", "id"], name="award_paid_id_idx"),
         ]
 
     def __str__(self) -> str:

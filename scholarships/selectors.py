@@ -13,6 +13,7 @@ from associations.models import Branch
 from funds.models import Fund
 from funds.selectors import payment_ledger_entries
 from funds.totals import list_sums
+from funds.visibility import visible_records
 from khuyenhoc.search import LIMIT, SearchKey, words
 from khuyenhoc.text import search_key
 from scholarships.models import Award, ScholarshipRound
@@ -89,7 +90,7 @@ def award_totals(user, form) -> dict:
     selects — from the stored totals (`funds.totals`) when its filters allow, else counted
     live (a round, a fund, a text search, a branch's own awards) — and their distinct
     recipients, counted live when the turns are at most RECIPIENTS_LIMIT, else None."""
-    records = form.filter(Award.objects.visible_to(user))
+    records = form.filter(visible_records(Award.objects.all(), user))
     data = form.cleaned_data if form.is_bound else {}
     totals = None
     if not (data.get("own") or data.get("round") or data.get("fund") or (data.get("q") or "").strip()):
