@@ -147,12 +147,12 @@ def raised_by_branch(branch: Branch, period: Period) -> list[Row]:
     and its children (the own figure is the branch's subtree less its children's), the
     partial months live; then the branches' names. Two or three queries."""
     stored, live = _raised_parts(branch, period, stored_branch=False)
-    children = Q(path__startswith=branch.path, depth=branch.depth + 1)
     by_prefix: dict[str, dict] = {}
     subtree = {"amount": 0, "donations": 0}
-    # The branch and its children by id (an OR across the join would read every stored row).
-    near = Branch.objects.order_by().filter(Q(pk=branch.pk) | children).values("pk")
-    for row in stored.filter(branch__in=near).values("branch__path").annotate(**STORED).order_by():
+    # The branch and its children: the branches under its path no deeper than one step (no OR,
+    # which would read every stored row).
+    near = stored.filter(branch__path__startswith=branch.path, branch__depth__lte=branch.depth + 1)
+    for row in near.values("branch__path").annotate(**STORED).order_by():
         if row["branch__path"] == branch.path:
             subtree = {"amount": row["amount"] or 0, "donations": row["donations"] or 0}
         else:

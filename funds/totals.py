@@ -37,7 +37,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
 from associations.access import subtree_path, user_root_branch
-from funds.visibility import history_outside
+from funds.visibility import history_outside, visible_branch_ids
 
 STEPLEN = 4  # treebeard's step length of associations.Branch paths
 MEASURES = ("count", "amount", "voided_count", "voided_amount")
@@ -364,8 +364,12 @@ def list_sums(spec: TotalsSpec, *, user, records: models.QuerySet, data: dict, d
     elif path != "":
         branch = user_root_branch(user)
         if history_outside(user):
-            inside = branches.filter(path__startswith=path).values("pk")
-            live_also = ~Q(**{f"{spec.branch_lookup}__in": inside})
+            ids = visible_branch_ids(user)
+            if ids is None:
+                inside = branches.filter(path__startswith=path).values("pk")
+                live_also = ~Q(**{f"{spec.branch_lookup}__in": inside})
+            else:
+                live_also = Q(**{f"{spec.branch_lookup}__in": ids[1]})
     return stored_sums(
         spec,
         records=records.valid(),

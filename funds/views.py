@@ -27,7 +27,7 @@ from funds.forms import (
 )
 from funds.list_exports import donations_listed
 from funds.models import Donation, Fund, LedgerEntry, Transfer
-from funds.pages import fund_links, link_rows, report_scope, total_link, void_from_post, year_links
+from funds.pages import counted_paginator, fund_links, link_rows, report_scope, total_link, void_from_post, year_links
 from funds.receipts import donation_receipt_pdf
 from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
@@ -139,7 +139,11 @@ def donation_list(request):
         {
             "form": form,
             "totals": totals,
-            **paged(request, donations.select_related("fund__branch"), paginator_class=CappedPaginator),
+            **paged(
+                request,
+                donations.select_related("fund__branch"),
+                paginator_class=counted_paginator(request, form, totals["count"]),
+            ),
         },
     )
 

@@ -99,8 +99,22 @@ def award_totals(user, form) -> dict:
     if totals is None:
         totals = records.valid().aggregate(count=Count("id"), amount=Coalesce(Sum("amount"), 0))
     recipients = None
-    if totals["count"] <= RECIPIENTS_LIMIT:
+    if totals["count"] <= RECIPIENTS_LIMIT and _few_to_read(user, records, data):
         recipients = 0
         if totals["count"]:
             recipients = records.valid().aggregate(n=Count("recipient_key", distinct=True))["n"]
     return {"turns": totals["count"], "amount": totals["amount"], "recipients": recipients}
+
+
+def _few_to_read(user, records, data) -> bool:
+    """Whether counting the distinct recipients reads few awards. A round or a paying fund is
+    read through its index; a kind, a category or a text search narrows the awards only
+    after the whole branch and period have been read: their turns there (stored totals,
+    without those filters) must be within RECIPIENTS_LIMIT as well."""
+    narrowing = data.get("recipient_kind") or data.get("category") or (data.get("q") or "").strip()
+    if not narrowing or data.get("round"):
+        return True
+    if data.get("own"):
+        return False
+    scope = list_sums(AWARDS, user=user, records=records, data=data, dimensions={})
+    return scope is not None and scope["count"] <= RECIPIENTS_LIMIT

@@ -257,3 +257,12 @@ def test_the_command_checks_then_rebuilds_the_stored_totals(cast, funds, spread)
         call_command("money_totals", stdout=io.StringIO())
     call_command("money_totals", "--rebuild", stdout=io.StringIO())
     assert totals_check(DONATIONS) == []
+
+
+def test_the_list_counts_its_rows_with_the_totals_and_counts_them_live_otherwise(client_for, cast, spread):
+    client = client_for(cast.city_leader)
+    url = reverse("funds:donation_list")
+    assert client.get(url).context["paginator"].count == 7
+    assert client.get(url, {"start": "2017-01-20"}).context["paginator"].count == 6
+    assert client.get(url, {"state": "all"}).context["paginator"].count == 8
+    assert client.get(url, {"state": "voided"}).context["paginator"].count == 1

@@ -76,6 +76,9 @@ def test_above_the_limit_the_distinct_recipients_are_not_shown(client_for, cast,
     monkeypatch.setattr(selectors, "RECIPIENTS_LIMIT", 3)
     assert stored(cast.city_leader, {})["recipients"] is None
     assert stored(cast.city_leader, {"start": "2017-03-16"}) == {"turns": 2, "amount": 1_100_000, "recipients": 2}
+    # A category is read only after the branch and period: their 4 turns are above the limit.
+    assert stored(cast.city_leader, {"category": "excellent"}) == {"turns": 1, "amount": 700_000, "recipients": None}
+    assert stored(cast.city_leader, {"category": "excellent", "round": paid["rounds"][0].pk})["recipients"] == 1
     page = client_for(cast.city_leader).get(reverse("scholarships:award_list")).content.decode()
     assert 'data-testid="recipients-not-counted"' in page
     assert "distinct recipients" not in page.split('data-testid="totals"')[1].split("</span>")[0]
