@@ -46,11 +46,14 @@ def group_by_child_branch(queryset: QuerySet, *, branch: Branch, path_lookup: st
     return child_rows(branch, {row.pop("prefix"): row for row in grouped})
 
 
-def child_rows(branch: Branch, figures_by_prefix: dict[str, dict]) -> list[Row]:
+def child_rows(branch: Branch, figures_by_prefix: dict[str, dict], *, nodes: dict | None = None) -> list[Row]:
     """Report rows from figures keyed by the path of a child of `branch` (or the branch's own
-    path for its own records), in path order: one query for the branches' names."""
+    path for its own records), in path order: one query for the branches' names, unless
+    `nodes` (path → branch) has them."""
     prefixes = sorted(figures_by_prefix)
-    branches = {node.path: node for node in Branch.objects.filter(path__in=prefixes)} if prefixes else {}
+    branches = nodes
+    if branches is None:
+        branches = {node.path: node for node in Branch.objects.filter(path__in=prefixes)} if prefixes else {}
     rows = []
     for prefix in prefixes:
         node = branches.get(prefix)
@@ -143,20 +146,21 @@ def raised_by_fund_model(branch: Branch, period: Period) -> list[Row]:
 
 
 def raised_by_branch(branch: Branch, period: Period) -> list[Row]:
-    """Per child of `branch`, and the branch's own donations: the stored rows of the branch
-    and its children (the own figure is the branch's subtree less its children's), the
-    partial months live; then the branches' names. Two or three queries."""
+    """Per child of `branch`, and the branch's own donations: the branch and its children
+    (one query, which also names the rows), their stored rows by id (the own figure is the
+    branch's subtree less its children's), the partial months live. Two or three queries."""
     stored, live = _raised_parts(branch, period, stored_branch=False)
+    nodes = {
+        node.pk: node
+        for node in Branch.objects.filter(path__startswith=branch.path, depth__lte=branch.depth + 1).order_by("path")
+    }
     by_prefix: dict[str, dict] = {}
     subtree = {"amount": 0, "donations": 0}
-    # The branch and its children: the branches under its path no deeper than one step (no OR,
-    # which would read every stored row).
-    near = stored.filter(branch__path__startswith=branch.path, branch__depth__lte=branch.depth + 1)
-    for row in near.values("branch__path").annotate(**STORED).order_by():
-        if row["branch__path"] == branch.path:
+    for row in stored.filter(branch_id__in=list(nodes)).values("branch_id").annotate(**STORED).order_by():
+        if row["branch_id"] == branch.pk:
             subtree = {"amount": row["amount"] or 0, "donations": row["donations"] or 0}
         else:
-            _add(by_prefix, row["branch__path"], row)
+            _add(by_prefix, nodes[row["branch_id"]].path, row)
     own = {
         "amount": subtree["amount"] - sum(f["amount"] for f in by_prefix.values()),
         "donations": subtree["donations"] - sum(f["donations"] for f in by_prefix.values()),
@@ -167,7 +171,8 @@ def raised_by_branch(branch: Branch, period: Period) -> list[Row]:
         grouped = live.annotate(prefix=child_prefix(branch, "fund__branch__path")).values("prefix").annotate(**RAISED)
         for row in grouped.order_by():
             _add(by_prefix, row["prefix"], row)
-    return child_rows(branch, {prefix: f for prefix, f in by_prefix.items() if f["donations"]})
+    by_path = {node.path: node for node in nodes.values()}
+    return child_rows(branch, {prefix: f for prefix, f in by_prefix.items() if f["donations"]}, nodes=by_path)
 
 
 def raised_by_month(branch: Branch, period: Period) -> list[Row]:
