@@ -379,3 +379,34 @@ def list_sums(spec: TotalsSpec, *, user, records: models.QuerySet, data: dict, d
         dimensions=dimensions,
         live_also=live_also,
     )
+
+
+# --- a branch moved (associations.services.branch_move) ---------------------------------------
+
+
+def totals_move_subtree(spec: TotalsSpec, *, branch_id: int, old_parent_id: int | None, new_parent_id: int) -> None:
+    """A subtree moved under another parent: its stored rows (its own subtree's sums, which
+    the move does not change) leave the old parent and its ancestors and join the new parent
+    and its ancestors; the common ancestors keep theirs. Three queries."""
+    Branch = global_apps.get_model("associations", "Branch")
+    parents = {node.pk: node for node in Branch.objects.filter(pk__in={old_parent_id, new_parent_id} - {None})}
+    lines = {
+        pk: set(_ancestor_ids([parents[pk]])[pk]) if pk in parents else set() for pk in (old_parent_id, new_parent_id)
+    }
+    leaving, joining = lines[old_parent_id] - lines[new_parent_id], lines[new_parent_id] - lines[old_parent_id]
+    if not leaving and not joining:
+        return
+    model = spec.total_model()
+    deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for row in model.objects.filter(branch_id=branch_id).values("month", *spec.columns, *MEASURES):
+        dims = tuple(row[column] for column in spec.columns)
+        for ancestor, sign in [*((pk, -1) for pk in leaving), *((pk, 1) for pk in joining)]:
+            delta = deltas[(ancestor, row["month"], *dims)]
+            for i, measure in enumerate(MEASURES):
+                delta[i] += sign * row[measure]
+    _upsert(spec, deltas)
+
+
+def branch_moved_receiver(sender, *, branch_id, old_parent_id, new_parent_id, **kwargs) -> None:
+    for spec in SPECS.values():
+        totals_move_subtree(spec, branch_id=branch_id, old_parent_id=old_parent_id, new_parent_id=new_parent_id)

@@ -13,6 +13,7 @@ from django.db.models.functions import TruncMonth
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from associations.services import branch_move
 from funds import reports, services
 from funds.forms import DonationFilterForm
 from funds.models import Donation, DonationMonthTotal
@@ -266,3 +267,14 @@ def test_the_list_counts_its_rows_with_the_totals_and_counts_them_live_otherwise
     assert client.get(url, {"start": "2017-01-20"}).context["paginator"].count == 6
     assert client.get(url, {"state": "all"}).context["paginator"].count == 8
     assert client.get(url, {"state": "voided"}).context["paginator"].count == 1
+
+
+def test_a_branch_moved_in_the_registry_takes_its_totals_to_its_new_district(cast, tree, funds, spread):
+    before = stored(cast.city_leader, {})
+    branch_move(actor=cast.admin, branch=tree.phuc_xa, new_parent=tree.hoan_kiem)
+    assert totals_check(DONATIONS) == []
+    tree.hoan_kiem.refresh_from_db()
+    assert stored(cast.city_leader, {}) == before
+    # Phúc Xá's three valid donations (0.5 + 0.7 + 0.3 million) now count in Hoàn Kiếm.
+    assert stored(cast.sibling_clerk, {}) == {"count": 4, "amount": 2_300_000}
+    assert stored(cast.sibling_clerk, {}) == live(cast.sibling_clerk, {})
