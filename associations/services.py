@@ -33,7 +33,7 @@ from associations.models import (
 )
 from khuyenhoc.bulk import bulk_insert
 from khuyenhoc.exports import export_build, export_write
-from khuyenhoc.signals import registry_changed
+from khuyenhoc.signals import branch_moved, registry_changed
 
 
 def _save_checked(obj) -> None:
@@ -274,6 +274,12 @@ def branch_move(*, actor, branch: Branch, new_parent: Branch) -> Branch:
     old_parent = Branch.objects.get_parent(branch)
     Branch.objects.move(branch, new_parent, pos="sorted-child" if Branch.node_order_by else "last-child")
     branch.refresh_from_db()
+    branch_moved.send(
+        sender=Branch,
+        branch_id=branch.pk,
+        old_parent_id=old_parent.pk if old_parent else None,
+        new_parent_id=new_parent.pk,
+    )
     audit_record(
         actor=actor,
         obj=branch,

@@ -17,10 +17,14 @@ class FundsConfig(AppConfig):
         from funds.list_exports import donation_list_export
         from funds.measures import measures_register
         from funds.personal_data import DONATIONS
+        from funds.totals import branch_moved_receiver
         from khuyenhoc.exports import export_register
+        from khuyenhoc.signals import branch_moved
 
         register(DonationImport)
         member_records_register(DONATIONS)
         measures_register()
         attention_register(funds_near_zero)
         export_register("donations", donation_list_export)
+        # A moved subtree's donations and awards roll up under its new ancestors (funds.totals).
+        branch_moved.connect(branch_moved_receiver, dispatch_uid="funds.totals.branch_moved")

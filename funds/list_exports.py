@@ -14,6 +14,7 @@ from associations.models import PersonalDataExportKind
 from associations.selectors import selected_ids
 from funds.forms import DonationFilterForm
 from funds.models import Donation
+from funds.visibility import visible_records
 from khuyenhoc.exports import ListExport
 from khuyenhoc.sorting import sorted_by
 
@@ -30,7 +31,7 @@ DONATION_DEFAULT_SORT = "-received"
 def donations_listed(user, params, *, form: DonationFilterForm | None = None):
     """The donations the user sees, narrowed by the list's filters (or to the checked rows), sorted."""
     form = form or DonationFilterForm(params or None, user=user)
-    donations = form.filter(Donation.objects.visible_to(user))
+    donations = form.filter(visible_records(Donation.objects.all(), user))
     if (ids := selected_ids(params)) is not None:
         donations = Donation.objects.visible_to(user).filter(pk__in=ids)
     return sorted_by(donations, DONATION_SORTS, params.get("sort"), DONATION_DEFAULT_SORT, names=DONATION_NAME_SORTS)

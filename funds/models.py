@@ -149,6 +149,9 @@ class Voidable(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.month:%m/%Y}: {self.count} ({self.amount})"
+
     @property
     def is_voided(self) -> bool:
         return self.voided_at is not None
@@ -204,6 +207,9 @@ class Donation(Voidable):
         indexes = [
             # Reports and lists filter a subtree's donations by received date.
             models.Index(fields=["received_on", "fund"], name="donation_received_idx"),
+            # The list's order (newest first, then the newest id): its first page is read
+            # off this index without sorting a day's donations.
+            models.Index(fields=["received_on", "id"], name="donation_received_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -386,3 +392,40 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fund} {self.get_kind_display()} {self.amount}"
+
+
+class MonthTotal(models.Model):
+    """Stored sums of a kind of money record for one branch's subtree and one calendar month,
+    valid and voided apart (see `funds.totals`). Every service that records, voids or moves
+    such records updates these rows in the same transaction, so they are never stale; a
+    rebuild recomputes them from the records and a check compares the two."""
+
+    branch = models.ForeignKey("associations.Branch", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # the first day of the month
+    count = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+    voided_count = models.BigIntegerField(default=0)
+    voided_amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.month:%m/%Y}: {self.count} ({self.amount})"
+
+
+class DonationMonthTotal(MonthTotal):
+    """Donations of a branch's subtree in a month, by fund model, donor kind and method."""
+
+    fund_model = models.ForeignKey(FundModel, on_delete=models.CASCADE, related_name="+")
+    donor_kind = models.CharField(max_length=20)
+    method = models.CharField(max_length=10)
+
+    class Meta:
+        verbose_name = _("stored donation total")
+        verbose_name_plural = _("stored donation totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "month", "fund_model", "donor_kind", "method"], name="donationmonthtotal_key"
+            )
+        ]

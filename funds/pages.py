@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from associations.models import Branch
+from associations.selectors import selected_ids
 from funds.forms import ReportForm, VoidForm, report_root
 from funds.periods import Period
+from khuyenhoc.pagination import CappedPaginator
 
 
 @dataclass(frozen=True)
@@ -125,3 +127,19 @@ def link_rows(rows, *, url: str, branch, period: Period | None):
 
 def total_link(url: str, branch, period: Period | None) -> str:
     return url + "?" + urlencode({"branch": branch.pk, **(period.as_query() if period else {})})
+
+
+def counted_paginator(request, form, total: int) -> type[CappedPaginator]:
+    """The paginator of a money list whose rows are exactly the valid records its totals line
+    counted (the default state, no checked rows): it takes that count instead of counting the
+    rows again (up to the cap) and, beyond the cap, instead of the planner's estimate. Any
+    other list counts its rows as CappedPaginator does."""
+    state = form.cleaned_data.get("state") if form.is_bound else "valid"
+    if (state or "valid") != "valid" or selected_ids(request.GET) is not None:
+        return CappedPaginator
+
+    class CountedPaginator(CappedPaginator):
+        count = min(total, CappedPaginator.cap + 1)
+        estimate = total if total > CappedPaginator.cap else None
+
+    return CountedPaginator

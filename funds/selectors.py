@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from associations.models import Branch
-from funds.models import Fund, FundModel, LedgerEntry, VoidableQuerySet
+from funds.models import Donation, Fund, FundModel, LedgerEntry, VoidableQuerySet
+from funds.totals import DONATIONS, list_sums
+from funds.visibility import visible_records
 from khuyenhoc.search import LIMIT, SearchKey, words
 
 
@@ -116,3 +119,22 @@ def funds_for_picker(user, text: str) -> tuple[list[dict], bool]:
     rows = list(queryset.order_by("branch__path", "name", "pk").values("pk", "name", "branch__name")[: LIMIT + 1])
     results = [{"value": str(row["pk"]), "label": row["name"], "detail": row["branch__name"]} for row in rows[:LIMIT]]
     return results, len(rows) > LIMIT
+
+
+def donation_totals(user, form) -> dict:
+    """The donation list's totals line ({"count", "amount"} of the valid donations the
+    filter form selects): from the stored totals (`funds.totals`) when its filters allow,
+    else counted live (a fund, a text search, a branch's own donations)."""
+    records = form.filter(visible_records(Donation.objects.all(), user))
+    data = form.cleaned_data if form.is_bound else {}
+    if not (data.get("own") or data.get("fund") or (data.get("q") or "").strip()):
+        fund_model = data.get("fund_model")
+        dimensions = {
+            "fund_model_id": fund_model.pk if fund_model else None,
+            "donor_kind": data.get("donor_kind"),
+            "method": data.get("method"),
+        }
+        totals = list_sums(DONATIONS, user=user, records=records, data=data, dimensions=dimensions)
+        if totals is not None:
+            return totals
+    return records.valid().aggregate(amount=Coalesce(Sum("amount"), 0), count=Count("id"))

@@ -27,7 +27,7 @@ from funds.forms import (
 )
 from funds.list_exports import donations_listed
 from funds.models import Donation, Fund, LedgerEntry, Transfer
-from funds.pages import fund_links, link_rows, report_scope, total_link, void_from_post, year_links
+from funds.pages import counted_paginator, fund_links, link_rows, report_scope, total_link, void_from_post, year_links
 from funds.receipts import donation_receipt_pdf
 from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
@@ -132,15 +132,18 @@ def donation_list(request):
     if request.GET.get("format") == "xlsx":
         return list_export_response(request, "donations")
     donations = donations_listed(request.user, request.GET, form=form)
-    filtered = form.filter(Donation.objects.visible_to(request.user))
-    totals = filtered.valid().aggregate(amount=Sum("amount"), count=Count("id"))
+    totals = selectors.donation_totals(request.user, form)
     return render(
         request,
         "funds/donation_list.html",
         {
             "form": form,
             "totals": totals,
-            **paged(request, donations.select_related("fund__branch"), paginator_class=CappedPaginator),
+            **paged(
+                request,
+                donations.select_related("fund__branch"),
+                paginator_class=counted_paginator(request, form, totals["count"]),
+            ),
         },
     )
 
@@ -287,6 +290,7 @@ def report(request):
     form, branch, period = report_scope(request, latest_day=reports.latest_donation_day)
     donations_url = reverse("funds:donation_list")
     funds_url = reverse("funds:fund_list")
+    balance_total, balances_by_branch, balances_by_model = reports.balances(branch)
     context = {
         "form": form,
         "year_links": year_links(request, period),
@@ -301,12 +305,10 @@ def report(request):
             reports.raised_by_branch(branch, period), url=donations_url, branch=branch, period=period
         ),
         "by_month": link_rows(reports.raised_by_month(branch, period), url=donations_url, branch=branch, period=period),
-        "balance_total": reports.balances_total(branch),
+        "balance_total": balance_total,
         "balance_total_url": total_link(funds_url, branch, None),
-        "balances_by_branch": link_rows(reports.balances_by_branch(branch), url=funds_url, branch=branch, period=None),
-        "balances_by_model": link_rows(
-            reports.balances_by_fund_model(branch), url=funds_url, branch=branch, period=None
-        ),
+        "balances_by_branch": link_rows(balances_by_branch, url=funds_url, branch=branch, period=None),
+        "balances_by_model": link_rows(balances_by_model, url=funds_url, branch=branch, period=None),
     }
     if request.GET.get("format") == "xlsx":
         return xlsx_response("bao-cao-quy.xlsx", _report_sheets(context))

@@ -13,3 +13,7 @@ registry_changed = Signal()  # branches, organisations, headcounts, members
 money_changed = Signal()  # funds, donations, awards
 titles_changed = Signal()  # learning titles: subjects, registrations, evaluations, decisions, eligible totals
 centres_changed = Signal()  # community learning centres: centres, boards, staff, activities
+# A branch and its subtree were moved under another parent (sent inside the move's
+# transaction with branch_id, old_parent_id, new_parent_id). The one exception to the rule
+# above: its receivers keep stored sums by subtree (funds.totals) in that same transaction.
+branch_moved = Signal()

@@ -42,7 +42,13 @@ BRANCH_FOREIGN_KEYS: dict[str, Handling] = {
     "funds.fund.branch": Handling(
         KEPT, "A fund's ledger is the old branch's history: its balance moves by a transfer dated the effective day."
     ),
+    "funds.donationmonthtotal.branch": Handling(
+        KEPT, "Stored sums of a subtree's donations, recomputed by the apply (funds.totals) in its transaction."
+    ),
     # scholarships
+    "scholarships.awardmonthtotal.branch": Handling(
+        KEPT, "Stored sums of a subtree's award turns, recomputed by the apply (funds.totals) in its transaction."
+    ),
     "scholarships.scholarshipround.branch": Handling(
         MOVED, "A round awarded on or after the effective day moves with its fund; earlier rounds are history."
     ),

@@ -47,6 +47,7 @@ from associations.models import (
 )
 from funds.models import Fund, LedgerEntry, LedgerKind, ReceiptCounter, Transfer
 from funds.services.ledger import lock_funds, post_entries, recorder
+from funds.totals import totals_rebuild_all
 from khuyenhoc.signals import money_changed, registry_changed
 from learning.models import Citizen, Clan, Community, Household
 from reorganisation.models import AccountAction, ConversionRow, PathRewrite, ReorganisationDecision, UnitMapping
@@ -873,6 +874,9 @@ def reorganisation_apply(*, actor, reorganisation: Reorganisation) -> ApplyResul
     counts["dissolved"] = Branch.objects.filter(pk__in=dissolved).update(dissolved_on=day)
     _write_edges(reorganisation, resolution, successors)
     _recount_children({*dissolved, *moved_parents})
+    # Re-hung subtrees and moved rounds roll up to new ancestors: the stored money totals
+    # are recomputed in the same transaction (funds.totals).
+    totals_rebuild_all()
     reorganisation.status = Reorganisation.Status.APPLIED
     reorganisation.applied_at = timezone.now()
     reorganisation.applied_by = recorder(actor)

@@ -15,6 +15,7 @@ class ScholarshipsConfig(AppConfig):
         from scholarships.imports import AwardImport
         from scholarships.list_exports import award_list_export
         from scholarships.measures import measures_register
+        from scholarships.totals import AWARDS  # noqa: F401 — registers the award turns' stored totals
 
         register(AwardImport)
         # A fund's page links to the awards paid from it.

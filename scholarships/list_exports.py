@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from associations import privacy
 from associations.models import PersonalDataExportKind
 from associations.selectors import selected_ids
+from funds.visibility import visible_records
 from khuyenhoc.exports import ListExport
 from khuyenhoc.sorting import sorted_by
 from scholarships.forms import AwardFilterForm
@@ -31,7 +32,7 @@ AWARD_DEFAULT_SORT = "-paid"
 def awards_listed(user, params, *, form: AwardFilterForm | None = None):
     """The awards the user sees, narrowed by the list's filters (or to the checked rows), sorted."""
     form = form or AwardFilterForm(params or None, user=user)
-    awards = form.filter(Award.objects.visible_to(user))
+    awards = form.filter(visible_records(Award.objects.all(), user))
     if (ids := selected_ids(params)) is not None:
         awards = Award.objects.visible_to(user).filter(pk__in=ids)
     return sorted_by(awards, AWARD_SORTS, params.get("sort"), AWARD_DEFAULT_SORT, names=AWARD_NAME_SORTS)

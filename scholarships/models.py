@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from associations.access import SubtreeQuerySetMixin
-from funds.models import Voidable, VoidableQuerySet
+from funds.models import MonthTotal, Voidable, VoidableQuerySet
 from khuyenhoc.text import search_key
 
 SCHOOL_YEAR_RE = re.compile(r"^(\d{4})-(\d{4})$")
@@ -144,6 +144,9 @@ class Award(Voidable):
         indexes = [
             # Reports and lists filter a subtree's awards by payment date.
             models.Index(fields=["paid_on", "round"], name="award_paid_idx"),
+            # The list's order (latest payment first, then the newest id): a round pays tens of
+            # thousands of awards on one day, which the first page would otherwise sort.
+            models.Index(fields=["paid_on", "id"], name="award_paid_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -162,3 +165,20 @@ class Award(Voidable):
             recipient_id=self.recipient_id, recipient_name=self.recipient_name, date_of_birth=self.date_of_birth
         )
         super().save(*args, **kwargs)
+
+
+class AwardMonthTotal(MonthTotal):
+    """Award turns of a branch's subtree (the rounds' branches) in a month of payment, by
+    recipient kind and category (see `funds.totals`)."""
+
+    recipient_kind = models.CharField(max_length=10)
+    category = models.CharField(max_length=10)
+
+    class Meta:
+        verbose_name = _("stored award total")
+        verbose_name_plural = _("stored award totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "month", "recipient_kind", "category"], name="awardmonthtotal_key"
+            )
+        ]

@@ -17,10 +17,12 @@ from associations.models import AuditAction, AuditEntry, Branch
 from funds import services as fund_services
 from funds.models import Fund, Payment
 from funds.services.ledger import recorder
+from funds.totals import totals_add, totals_void
 from khuyenhoc.bulk import bulk_insert
 from khuyenhoc.signals import money_changed
 from khuyenhoc.text import clean_text, search_key
 from scholarships.models import Award, AwardForm, ScholarshipRound
+from scholarships.totals import AWARDS
 
 AWARD_AUDIT_FIELDS = [
     "round",
@@ -109,6 +111,7 @@ def awards_pay(*, actor, awards: list[Award]) -> list[Award]:
     for award, payment in zip(awards, payments, strict=True):
         award.payment = payment
     bulk_insert(Award, awards)  # COPY on PostgreSQL
+    totals_add(AWARDS, awards)  # the stored totals move in the same transaction
     content_type = ContentType.objects.get_for_model(Award)
     changes_of = snapshotter(Award, AWARD_AUDIT_FIELDS)
     bulk_insert(
@@ -176,7 +179,7 @@ def award_void(*, actor, award: Award, reason: str) -> Award:
     """Void an award: its payment is voided and reversed into the fund; the award, the
     payment and both ledger rows stay."""
     award = Award.objects.select_related("round__branch", "payment").get(pk=award.pk)
-    return fund_services.record_void(
+    voided = fund_services.record_void(
         actor=actor,
         record=award,
         reason=reason,
@@ -184,3 +187,5 @@ def award_void(*, actor, award: Award, reason: str) -> Award:
         paid_by=award.payment,
         refusal=_("This award cannot be voided: %(error)s"),
     )
+    totals_void(AWARDS, [award])
+    return voided

@@ -15,10 +15,10 @@ from associations.access import get_visible_or_404, require_write
 from associations.exports import list_export_response
 from associations.selectors import history_of
 from funds.forms import VoidForm
-from funds.pages import link_rows, report_scope, total_link, void_from_post, year_links
+from funds.pages import counted_paginator, link_rows, report_scope, total_link, void_from_post, year_links
 from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
-from khuyenhoc.pagination import CappedPaginator, paged
+from khuyenhoc.pagination import paged
 from khuyenhoc.search import picker_response
 from khuyenhoc.sorting import sorted_by
 from khuyenhoc.xlsx import Sheet, xlsx_response
@@ -120,7 +120,7 @@ def award_list(request):
     form = AwardFilterForm(request.GET or None, user=request.user)
     if request.GET.get("format") == "xlsx":
         return list_export_response(request, "awards")
-    totals = _award_totals(form.filter(Award.objects.visible_to(request.user)))
+    totals = selectors.award_totals(request.user, form)
     awards = awards_listed(request.user, request.GET, form=form)
     return render(
         request,
@@ -128,7 +128,12 @@ def award_list(request):
         {
             "form": form,
             "totals": totals,
-            **paged(request, awards.select_related("round__branch"), paginator_class=CappedPaginator),
+            "recipients_limit": selectors.RECIPIENTS_LIMIT,
+            **paged(
+                request,
+                awards.select_related("round__branch"),
+                paginator_class=counted_paginator(request, form, totals["turns"]),
+            ),
         },
     )
 

@@ -26,6 +26,7 @@ from funds.services.ledger import (
     record_void,
     recorder,
 )
+from funds.totals import DONATIONS, totals_add, totals_void
 from khuyenhoc.bulk import bulk_insert
 from khuyenhoc.text import clean_text
 
@@ -111,6 +112,7 @@ def donations_record(*, actor, donations: list[Donation]) -> list[Donation]:
         donation.clean_fields(exclude=["fund", "member", "organization", "created_by", "voided_by"])
     column_update(list(counters.values()), "last_number")
     bulk_insert(Donation, donations)  # COPY on PostgreSQL: an import records up to 200 000
+    totals_add(DONATIONS, donations)  # the stored totals move in the same transaction
     post_entries(
         funds,
         [
@@ -176,10 +178,12 @@ def donation_void(*, actor, donation: Donation, reason: str) -> Donation:
     """Void a donation: it keeps its receipt number (numbers are never reused) and its ledger
     row is reversed. Refused when the fund no longer holds the money."""
     donation = Donation.objects.select_related("fund__branch").get(pk=donation.pk)
-    return record_void(
+    voided = record_void(
         actor=actor,
         record=donation,
         reason=reason,
         branch=donation.fund.branch,
         refusal=_("This donation cannot be voided: %(error)s"),
     )
+    totals_void(DONATIONS, [donation])
+    return voided
