@@ -25,7 +25,8 @@ classification.py: KEPT), so they count there on either map; the catalogue place
 dissolved branch's figures on today's map (plans.catalogue). Only the organisations counted
 as eligible for unit titles move with the apply: on the map in force (`IN_FORCE`, the
 default) each counts at the branch it had on `end` (`associations.history.branch_on`, only
-when a reorganisation took effect after `end`), on today's map (`TODAY`) at its branch today.
+when a reorganisation took effect after `end`), on today's map (`TODAY`) at its branch today;
+on both, an entered total covers the organisations that were under its branch on `end`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from django.db.models import (
 )
 from django.utils.translation import gettext_lazy as _
 
-from associations.history import branch_on
+from associations.history import branch_on, paths_on
 from associations.models import Branch, Organization, OrganizationHeadcount, Reorganisation
 from khuyenhoc.measures import IN_FORCE, Measure, Timing, Unit, register
 from learning.figures import _active_in, _covered
@@ -145,35 +146,54 @@ def _recognised(*, root: Branch, start, end: datetime.date, filters, on_map: str
 
 def _organizations_eligible(
     root: Branch, end: datetime.date, *, moved_since: bool, on_map: str
-) -> list[tuple[int, str, int]]:
-    """[(branch, its path, organisations active in `end`'s year)] of `root`'s subtree, each
-    organisation at its branch today — or, on the map in force when an applied
-    reorganisation took effect after `end`, at the branch it had on `end`
-    (`associations.history.branch_on`; the subtree is then the organisations' branches on
-    `end`). One query, two when records moved since."""
+) -> list[tuple[int, str, str, int]]:
+    """[(branch, its path, the path that decides coverage, organisations active in `end`'s
+    year)] of `root`'s subtree. Each organisation counts at its branch today — or, on the
+    map in force when an applied reorganisation took effect after `end`, at the branch it
+    had on `end` (`associations.history.branch_on`; the subtree is then the organisations'
+    branches on `end`). Whether an entered total covers it is always judged at the branch
+    it had on `end`: on today's map the total entered at a dissolved commune goes to its
+    successor, and the organisations it covered then must not be added to it a second
+    time. One query, two when records moved since."""
     organizations = Organization.objects.order_by().filter(_active_in(end.year))
-    if not (moved_since and on_map == IN_FORCE):
-        return list(
-            organizations.filter(branch__path__startswith=root.path)
+    if not moved_since:
+        return [
+            (branch_id, path, path, n)
+            for branch_id, path, n in organizations.filter(branch__path__startswith=root.path)
             .values("branch_id", "branch__path")
             .annotate(n=Count("id"))
             .values_list("branch_id", "branch__path", "n")
+        ]
+    # Paths on `end`: a chapter re-hung since sits under the commune it had then.
+    if on_map == IN_FORCE:
+        counts = dict(
+            organizations.annotate(owner=branch_on(end, "associations.organization"))
+            .values("owner")
+            .annotate(n=Count("id"))
+            .values_list("owner", "n")
         )
-    counts = dict(
-        organizations.annotate(owner=branch_on(end, "associations.organization"))
-        .values("owner")
+        then = paths_on(end)
+        return [
+            (branch_id, then[branch_id], then[branch_id], n)
+            for branch_id, n in counts.items()
+            if branch_id in then and then[branch_id].startswith(root.path)
+        ]
+    pairs = list(
+        organizations.filter(branch__path__startswith=root.path)
+        .annotate(owner=branch_on(end, "associations.organization"))
+        .values("branch_id", "branch__path", "owner")
         .annotate(n=Count("id"))
-        .values_list("owner", "n")
+        .values_list("branch_id", "branch__path", "owner", "n")
     )
-    paths = Branch.objects.order_by().filter(pk__in=list(counts), path__startswith=root.path)
-    return [(branch_id, path, counts[branch_id]) for branch_id, path in paths.values_list("id", "path")]
+    then = paths_on(end)
+    return [(branch_id, path, then.get(owner, path), n) for branch_id, path, owner, n in pairs]
 
 
 def _eligible(*, root: Branch, start, end: datetime.date, filters, on_map: str = IN_FORCE) -> dict[int, int]:
     year = end.year
     steplen = Branch.steplen
     own: dict[int, int] = {}
-    kinds = _kinds(filters, registered_in=year, moved_after=end if on_map == IN_FORCE else None)
+    kinds = _kinds(filters, registered_in=year, moved_after=end)
     unit_kinds = [
         kind.id for kind in kinds if kind.subject_type == SubjectType.UNIT and (kind.active or kind.registered)
     ]
@@ -194,9 +214,11 @@ def _eligible(*, root: Branch, start, end: datetime.date, filters, on_map: str =
 
     if unit_kinds:
         moved_since = any(kind.moved_since for kind in kinds)
-        for branch_id, path, count in _organizations_eligible(root, end, moved_since=moved_since, on_map=on_map):
+        for branch_id, _path, path_then, count in _organizations_eligible(
+            root, end, moved_since=moved_since, on_map=on_map
+        ):
             for kind_id in unit_kinds:
-                if not _covered(path, entered_paths.get(kind_id, set()), steplen):
+                if not _covered(path_then, entered_paths.get(kind_id, set()), steplen):
                     own[branch_id] = own.get(branch_id, 0) + count
     return {branch_id: n for branch_id, n in own.items() if n}
 

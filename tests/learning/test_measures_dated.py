@@ -184,3 +184,21 @@ def test_the_recompute_stores_a_year_before_the_reorganisation_on_both_maps(city
     assert (wards.ba_dinh.pk, OnMap.IN_FORCE) not in stored and (tree.phuc_xa.pk, OnMap.TODAY) not in stored
     # After the reorganisation both maps are the same: one value, on the map in force.
     assert not IndicatorValue.objects.filter(target=target, as_of=TODAY).exclude(on_map=OnMap.IN_FORCE).exists()
+
+
+def test_on_todays_map_units_covered_by_a_total_entered_then_are_not_counted_again(city_2024):
+    # Phúc Xá entered 7 eligible units for 2024; its organisations (U1, U2 and its chapter's
+    # U4) were covered by that total. On today's map the total goes to Phường Ba Đình with
+    # the commune, and the same units, now in Phường Ba Đình, must not be added to it.
+    tree = city_2024.tree
+    dvht = TitleKind.objects.get(code=TITLES["organization"])
+    EligibleCount.objects.create(branch=tree.phuc_xa, kind=dvht, year=2024, count=7)
+    wards = apply_2025_round(city_2024)
+    in_force = catalogue_compute(target=city_2024.dvht, as_of=DAY)
+    assert in_force[tree.phuc_xa.pk] == (1, 7)
+    today, split = catalogue_compute_on_todays_map(target=city_2024.dvht, as_of=DAY, today=TODAY)
+    assert today[wards.ba_dinh.pk] == (1, 7)
+    # Trúc Bạch entered nothing: its U3 counts where it is today.
+    assert today[wards.hoan_kiem.pk] == (0, 1)
+    assert today[tree.city.pk] == (1, 8) == (in_force[tree.city.pk][0], in_force[tree.city.pk][1])
+    assert split == {}
