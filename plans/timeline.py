@@ -224,7 +224,8 @@ def timeline_chart_data(item) -> dict:
 
 def children_chart_data(item) -> list[dict]:
     """The branches chart, judged as the targets panel judges each branch: a branch above the
-    target's level is drawn at the share of its branches of that level that meet the target
+    target's level keeps its figure taken together ("Tính chung", the bar, comparable with
+    the target's line), is coloured by the status worked out from its branches of that level
     and labelled "N/M meet"; one below it keeps its figure and says it is not judged there."""
     children = []
     for row in item.children:
@@ -232,7 +233,6 @@ def children_chart_data(item) -> list[dict]:
         label = f"{row.status_symbol} {row.branch.name}"
         if row.level_share is not None:
             share = row.level_share
-            percent = share.percent
             label += " — " + gettext("%(met)s/%(total)s meet") % {"met": share.met, "total": share.total}
         children.append(
             {
