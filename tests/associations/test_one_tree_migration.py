@@ -16,7 +16,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from associations.maps import HANOI_MAPS, hanoi_map_load
 from associations.models import Branch, BranchLevel, StaffProfile
-from demo.services import accounts_before_rounds, demo_data_load
+from demo.generator import generate_hanoi
+from demo.services import DEMO_SCALE, DEMO_SEED, accounts_before_rounds
 from plans.models import IndicatorValue
 from plans.services import indicators_recompute_all
 
@@ -53,10 +54,12 @@ def _plan_values() -> set[tuple]:
 def _demo_before_the_rounds() -> None:
     """The demo database as the versions before the join made it: both maps, the generated
     sample on the 2017 map and accounts on it (today's `demo_setup` goes on to apply the
-    rounds and load Plan 291, which that schema cannot hold)."""
+    rounds and load Plan 291, which that schema cannot hold). The sample is generated as those
+    versions generated it: today's demo also drafts the first round while generating (to keep
+    2020's money off the funds it closes), and no version before the join had drafts."""
     for vintage in HANOI_MAPS:
         hanoi_map_load(vintage=vintage)
-    demo_data_load()
+    generate_hanoi(scale=DEMO_SCALE, seed=DEMO_SEED, rounds=0)
     accounts_before_rounds()
 
 
