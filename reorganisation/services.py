@@ -960,6 +960,15 @@ def _resolve_decisions(reorganisation, resolution: Resolution, successors: dict[
     # A join with the codes' list: a CASE over every code would compare each decision with each.
     codes = sorted(codes)
     decisions = _table(ReorganisationDecision)
+    if not codes:
+        return
+    if connection.vendor != "postgresql":  # the embedded SQLite of `make run`: a small city
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {decisions} SET successor_id = %s WHERE reorganisation_id = %s AND successor_code = %s",
+                [(by_portal_code[code], reorganisation.pk, code) for code in codes],
+            )
+        return
     _execute(
         f"""UPDATE {decisions} SET successor_id = v.id
             FROM (VALUES {", ".join(["(%s, %s::bigint)"] * len(codes))}) AS v(code, id)
@@ -1017,17 +1026,30 @@ def _rehang_chapters(reorganisation, resolution: Resolution, whole: dict[int, Br
         last[target] = last.get(target, 0) + 1
         new_path = Branch._get_path(new_parent.path, new_parent.depth + 1, last[target])
         rewrites.append((pk, path, new_path, new_parent.depth + 1 - depth, parent, target))
-    columns = list(zip(*rewrites, strict=True))
-    _execute(
-        f"""INSERT INTO {_table(PathRewrite)} (reorganisation_id, branch_id, old_path, new_path, depth_change)
-            SELECT %s, * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::smallint[])""",
-        [reorganisation.pk, list(columns[0]), list(columns[1]), list(columns[2]), list(columns[3])],
+    rewrite_sql = f"INSERT INTO {_table(PathRewrite)} (reorganisation_id, branch_id, old_path, new_path, depth_change)"
+    move_sql = (
+        f"INSERT INTO {_table(RecordMove)} (reorganisation_id, record_type, record_id, from_branch_id, to_branch_id)"
     )
-    _execute(
-        f"""INSERT INTO {_table(RecordMove)} (reorganisation_id, record_type, record_id, from_branch_id, to_branch_id)
-            SELECT %s, 'associations.branch', * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[])""",
-        [reorganisation.pk, list(columns[0]), list(columns[4]), list(columns[5])],
-    )
+    if connection.vendor == "postgresql":
+        columns = list(zip(*rewrites, strict=True))
+        _execute(
+            f"""{rewrite_sql} SELECT %s, * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::smallint[])""",
+            [reorganisation.pk, list(columns[0]), list(columns[1]), list(columns[2]), list(columns[3])],
+        )
+        _execute(
+            f"""{move_sql} SELECT %s, 'associations.branch', * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[])""",
+            [reorganisation.pk, list(columns[0]), list(columns[4]), list(columns[5])],
+        )
+    else:  # the embedded SQLite of `make run` has no arrays: the same rows, one statement each
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"{rewrite_sql} VALUES (%s, %s, %s, %s, %s)",
+                [(reorganisation.pk, pk, old, new, change) for pk, old, new, change, _parent, _target in rewrites],
+            )
+            cursor.executemany(
+                f"{move_sql} VALUES (%s, 'associations.branch', %s, %s, %s)",
+                [(reorganisation.pk, pk, parent, target) for pk, _old, _new, _change, parent, target in rewrites],
+            )
     counts["chapters_and_boards"] += len(tops)
     # One UPDATE per depth of the moved tops (an equality join on the path's prefix, which
     # the database can hash), usually one or two.
