@@ -17,12 +17,15 @@ year's eligible total is dated that day):
 - an eligible total (entered per commune) is added to its unit's successor when that
   successor is unique (a whole merge, or every record decided to one unit); the totals of a
   unit that was split are never divided nor guessed: they stay on the old unit, counted there
-  as history ("from split units") and listed by the dry run for the new units to enter again;
+  as history ("from split units") and listed by the dry run for the new units to enter again.
+  So do the totals of a unit merged whole into a successor that also takes part of a split
+  unit: that successor's total would otherwise miss the split part's households, and its rate
+  "trên tổng số" would read too high (`totals_kept`);
 - the dissolved units' title figures of those years are dropped (the recompute the apply
   schedules makes the successors').
 
 Applying twice changes nothing: a second run finds nothing dated after the day on the
-dissolved units but the split units' totals, which it leaves where they are.
+dissolved units but the kept totals, which it leaves where they are.
 
 A fixed number of set-based statements, whatever the number of records. Above
 REBUILD_INDEXES_ABOVE registrations to re-point (PostgreSQL), or with `indexes_deferred`
@@ -122,6 +125,27 @@ def split_units(reorganisation: Reorganisation, dissolved: list[int]) -> set[int
     return set(edges)
 
 
+def totals_kept(reorganisation: Reorganisation, dissolved: list[int]) -> set[int]:
+    """The dissolved units whose eligible totals stay where they are: the split units, and
+    the units merged whole into a successor that also receives part of a split unit (its
+    households are counted in part only: adding the whole units' totals would make a total
+    that is too small, and its rate "trên tổng số" too high, until its clerk enters it)."""
+    split = split_units(reorganisation, dissolved)
+    if not split:
+        return set()
+    shared = set(
+        LineageEdge.objects.filter(reorganisation=reorganisation, predecessor_id__in=split).values_list(
+            "successor_id", flat=True
+        )
+    )
+    joined = set(
+        LineageEdge.objects.filter(
+            reorganisation=reorganisation, predecessor_id__in=dissolved, successor_id__in=shared
+        ).values_list("predecessor_id", flat=True)
+    )
+    return split | joined
+
+
 def learning_records_rehome(reorganisation: Reorganisation, *, indexes_deferred: bool = False) -> dict[str, int]:
     """Re-home the learning records of the units `reorganisation` dissolved that are dated
     on or after its effective day (the module's docstring says where each goes). Answers
@@ -167,11 +191,11 @@ def learning_records_rehome(reorganisation: Reorganisation, *, indexes_deferred:
     if mapping:
         moved, merged = _rehome_decisions(day, mapping, indexes_deferred=indexes_deferred)
         counts["learning_decisions"], counts["learning_decisions_merged"] = moved, merged
-        split = split_units(reorganisation, dissolved)
-        whole = {unit: successor for unit, successor in mapping.items() if unit not in split}
+        kept = totals_kept(reorganisation, dissolved)
+        whole = {unit: successor for unit, successor in mapping.items() if unit not in kept}
         counts["learning_eligible_totals"] = eligible_totals_added(first_year, whole)
         counts["learning_eligible_totals_kept"] = EligibleCount.objects.filter(
-            branch_id__in=split, year__gte=first_year
+            branch_id__in=kept, year__gte=first_year
         ).count()
     counts["learning_title_figures_dropped"], _ = TitleFigure.objects.filter(
         branch_id__in=dissolved, year__gte=first_year
@@ -341,8 +365,10 @@ def learning_rehome_counts(
     ):
         for pk, n in queryset.order_by().values("branch_id").annotate(n=Count("id")).values_list("branch_id", "n"):
             result[pk][key] = n
+    # Kept: a split unit's, and those of a unit whose one successor also takes part of a split unit.
+    shared = set().union(*(codes for codes in named.values() if len(codes) > 1))
     for pk, counts in result.items():
-        if len(named[pk]) > 1:
+        if len(named[pk]) > 1 or named[pk] & shared:
             counts["learning_eligible_totals_kept"] = counts["learning_eligible_totals"]
             counts["learning_eligible_totals"] = 0
     return result

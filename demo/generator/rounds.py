@@ -181,17 +181,18 @@ def round_apply(
 def split_totals_reentered(reorganisation: Reorganisation) -> int:
     """After the apply of `reorganisation` (which re-homes the learning records dated from its
     day itself, `reorganisation.rehome`), what the generated city's clerks would do next: enter
-    the new units' eligible totals of the years the apply left on the units it split (the
-    portal never divides nor guesses them). Synthetic: each split unit's totals are entered
+    the new units' eligible totals of the years the apply left on the units it split and on
+    those merged with part of one (the portal never divides nor guesses them,
+    `reorganisation.rehome.totals_kept`). Synthetic: each such unit's totals are entered
     on the successor that received most of its records (`successors_of`), added to what is
-    there. Answers how many of the split units' totals were re-entered. The demo's and the
+    there. Answers how many of those totals were re-entered. The demo's and the
     generator's `after_apply`."""
     day = reorganisation.effective_on
     dissolved = list(Branch.objects.filter(dissolved_on=day).values_list("id", flat=True))
-    split = rehome.split_units(reorganisation, dissolved)
-    if not split:
+    kept = rehome.totals_kept(reorganisation, dissolved)
+    if not kept:
         return 0
-    mapping = rehome.successors_of(reorganisation, sorted(split))
+    mapping = rehome.successors_of(reorganisation, sorted(kept))
     return rehome.eligible_totals_added(rehome.year_dated_from(day), mapping)
 
 
