@@ -24,10 +24,13 @@ Queries: the tree (three: `todays_tree`'s two and the paths of every branch; pas
 from __future__ import annotations
 
 import datetime
+import hashlib
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import BigIntegerField, Case, F, Sum, Value, When
+from django.core.cache import cache
+from django.db.models import BigIntegerField, Case, Count, F, Max, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 
@@ -37,6 +40,7 @@ from associations.rollup import branch_paths
 from funds.totals import TotalsSpec
 
 STEPLEN = Branch.steplen
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -92,6 +96,46 @@ def todays_map_weights(branch: Branch, *, today: datetime.date | None = None) ->
     _own_weights(split_line, path_of, 1, weights.split)
     weights.total = {key: value for key, value in weights.total.items() if value}
     weights.split = {key: value for key, value in weights.split.items() if value}
+    return weights
+
+
+# The weights depend on the tree and its lineage only; computing them reads the whole tree
+# (~3 s at full size on a loaded machine), so they are kept in the cache under a stamp of the
+# tree read by one aggregate query: a branch added or dissolved (an applied reorganisation
+# founds successors and dissolves predecessors) makes a new key. A chapter moved elsewhere
+# keeps the stamp: its stored rows move with it (funds.totals.totals_move_subtree), and the
+# weights, which concern dissolved branches, stay right; the short life bounds any other case.
+WEIGHTS_SECONDS = 10 * 60
+
+
+def _tree_stamp() -> tuple:
+    """What changes when today's places can: one query."""
+    stamp = Branch.objects.order_by().aggregate(
+        branches=Count("id"),
+        last=Max("id"),
+        dissolved=Count("id", filter=Q(dissolved_on__isnull=False)),
+        last_dissolved=Max("dissolved_on"),
+        last_founded=Max("founded_on"),
+    )
+    return tuple(sorted(stamp.items()))
+
+
+def todays_map_weights_cached(branch: Branch, *, today: datetime.date | None = None) -> TodaysMapWeights:
+    """`todays_map_weights`, from the cache when the tree has not changed (one query then,
+    four on a miss). A cache that cannot be reached is skipped."""
+    today = today or timezone.localdate()
+    key = "funds:todays-map-weights:v1:" + hashlib.sha256(repr((branch.pk, today, _tree_stamp())).encode()).hexdigest()
+    try:
+        weights = cache.get(key)
+    except Exception:
+        logger.warning("funds: the cache could not be read", exc_info=True)
+        weights = None
+    if weights is None:
+        weights = todays_map_weights(branch, today=today)
+        try:
+            cache.set(key, weights, WEIGHTS_SECONDS)
+        except Exception:
+            logger.warning("funds: the cache could not be written", exc_info=True)
     return weights
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from associations.models import Branch, BranchLevel, RecordMove, Reorganisation
-from funds.todays_map import todays_map_sums, todays_map_weights
+from funds.todays_map import todays_map_sums, todays_map_weights_cached
 from funds.totals import DONATIONS
 from khuyenhoc.money import MoneyUnit, money_unit
 from plans.models import (
@@ -755,15 +755,16 @@ def dashboard_panels_on_todays_map(
     donations and award turns counted under the branch their records went to — a dissolved
     branch's closed funds and rounds under its successor through whole lineage edges, a
     split branch's on a line "From split units" of the branch above it, never guessed —
-    from the stored monthly totals (`funds.todays_map`): the tree (three queries) and one
-    query per kind of record, whatever the tree's size. A branch not in force today has
+    from the stored monthly totals (`funds.todays_map`): the tree's stamp and the weights
+    from the cache (one query; four when the tree changed) and one query per kind of
+    record, whatever the tree's size. A branch not in force today has
     no figures on today's map."""
     today = today or timezone.localdate()
     money = MoneyPanel(available=True, on_todays_map=True)
     scholarships = ScholarshipPanel(available=True, on_todays_map=True)
     if branch.is_dissolved_on(today) or _founded_after(branch, today):
         return money, scholarships
-    weights = todays_map_weights(branch, today=today)
+    weights = todays_map_weights_cached(branch, today=today)
     donations, donations_split = todays_map_sums(
         DONATIONS, weights=weights, group_by=("fund_model__name", "fund_model__ordering")
     )

@@ -6,6 +6,7 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -151,6 +152,7 @@ def test_a_ward_clerk_sees_only_her_wards_money_on_todays_map(money_2019, client
 
 def test_the_money_on_todays_map_runs_the_same_queries_whatever_the_trees_size(money_2019, cast, fund_model):
     def count():
+        cache.clear()
         with CaptureQueriesContext(connection) as queries:
             dashboard_panels_on_todays_map(money_2019.ba_dinh_ward, today=TODAY)
             dashboard_panels_on_todays_map(money_2019.tree.city, today=TODAY)
@@ -166,4 +168,21 @@ def test_the_money_on_todays_map_runs_the_same_queries_whatever_the_trees_size(m
         reorganise(effective_on=EFFECTIVE, edges=[(commune, ward, WHOLE)], dissolve=[district])
     totals_rebuild_all()
     assert count() == small
-    assert small == 2 * (3 + 2)  # per branch: the tree (three queries), one per kind of record
+    # Per branch: the tree's stamp, the tree (three queries), one query per kind of record.
+    assert small == 2 * (1 + 3 + 2)
+    with CaptureQueriesContext(connection) as queries:
+        dashboard_panels_on_todays_map(money_2019.tree.city, today=TODAY)
+    assert len(queries) == 1 + 2  # the tree unchanged: its weights from the cache
+
+
+def test_a_change_of_the_tree_is_not_missed_by_the_cached_weights(money_2019, cast, fund_model):
+    ward = money_2019.hoan_kiem_ward
+    assert dashboard_panels_on_todays_map(ward, today=TODAY)[1].rows == []
+    assert sum(a for a, _n in dashboard_panels_on_todays_map(ward, today=TODAY)[0].cells.values()) == 3_000_000
+    # A commune of the 2017 map, merged whole into Phường Hoàn Kiếm by a later round.
+    old = make_branch("Phường Chương Dương", BranchLevel.COMMUNE, money_2019.tree.city, founded_on=D(2010, 1, 1))
+    donate(cast.admin, _fund(old, "Quỹ phường Chương Dương", fund_model), 1_000_000, day=IN_2019)
+    reorganise(effective_on=EFFECTIVE, edges=[(old, ward, WHOLE)])
+    totals_rebuild_all()
+    money, _awards = dashboard_panels_on_todays_map(ward, today=TODAY)
+    assert sum(amount for amount, _n in money.cells.values()) == 4_000_000
