@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from khuyenhoc import measures
+from plans.forms import IndicatorDefinitionForm
 from tests.conftest import _staff
 
 pytestmark = pytest.mark.django_db
@@ -35,3 +36,10 @@ def test_the_catalogue_shows_each_measures_source_unit_timing_and_whether_it_sum
             assert f'data-testid="measure-sums-up">{gettext("Yes" if measure.sums_up_tree else "No")}<' in row
         raised = rows[[m.code for m in measures.registered()].index("funds.raised")]
         assert gettext("Amount (đồng)") in raised and gettext("Over a period") in raised
+
+
+def test_the_indicator_forms_filter_boxes_are_two_lines_high():
+    # They were ten: `attrs.setdefault("rows", 2)` kept Textarea's own rows="10".
+    form = IndicatorDefinitionForm(measure_choices=measures.choices())
+    for name in ("numerator_filters", "denominator_filters"):
+        assert 'rows="2"' in str(form[name])
