@@ -51,7 +51,13 @@ from associations.history import last_reorganisation_day, todays_tree, tree_and_
 from associations.models import Branch, RecordMove, Reorganisation
 from associations.rollup import roll_up_by_path
 from khuyenhoc import measures as catalogue
-from plans.indicators import _forget_stale_values, indicator_values_store, recompute_lock, target_as_of_dates
+from plans.indicators import (
+    _forget_stale_values,
+    computes_before_storing,
+    indicator_values_store,
+    recompute_lock,
+    target_as_of_dates,
+)
 from plans.models import IndicatorDefinition, OnMap, Target
 
 Counts = dict[int, tuple[int, int]]
@@ -240,20 +246,26 @@ def catalogue_target_recompute(*, target: Target, today: datetime.date, computed
     dates = target_as_of_dates(target, today=today)
     last_change = last_reorganisation_day()
     todays_map_dates = [day for day in dates if last_change is not None and day < last_change]
+
+    def computed():  # (date, map, values), computed as they are read
+        for as_of in dates:
+            yield as_of, OnMap.IN_FORCE, catalogue_compute(target=target, as_of=as_of)
+        todays = todays_tree(today) if todays_map_dates else None
+        for as_of in todays_map_dates:
+            values, splits = catalogue_compute_on_todays_map(target=target, as_of=as_of, today=today, tree=todays)
+            yield as_of, OnMap.TODAY, values
+            yield as_of, OnMap.SPLIT, splits
+
+    # On SQLite computed before the write lock is taken (plans.indicators.computes_before_storing).
+    rows = list(computed()) if computes_before_storing() else computed()
     written = 0
     with transaction.atomic():
         recompute_lock(("target", target.pk))
         recompute_lock(("history", target.pk))
-        for as_of in dates:
-            values = catalogue_compute(target=target, as_of=as_of)
-            written += indicator_values_store(target=target, as_of=as_of, values=values, computed_at=computed_at)
-        todays = todays_tree(today) if todays_map_dates else None
-        for as_of in todays_map_dates:
-            values, splits = catalogue_compute_on_todays_map(target=target, as_of=as_of, today=today, tree=todays)
-            for on_map, figures in ((OnMap.TODAY, values), (OnMap.SPLIT, splits)):
-                written += indicator_values_store(
-                    target=target, as_of=as_of, values=figures, computed_at=computed_at, on_map=on_map
-                )
+        for as_of, on_map, figures in rows:
+            written += indicator_values_store(
+                target=target, as_of=as_of, values=figures, computed_at=computed_at, on_map=on_map
+            )
         # Branches not in force on a date (dissolved since, or not yet founded) keep no value there.
         _forget_stale_values(target=target, dates=dates, todays_map_dates=todays_map_dates, today=today)
     return written

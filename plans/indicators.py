@@ -348,6 +348,17 @@ def _forget_stale_values(
     values.exclude(on_map=OnMap.IN_FORCE).filter(branch_id__in=_not_in_force_on(today)).delete()
 
 
+def computes_before_storing() -> bool:
+    """Whether a run computes a target's values before its write transaction, holding the
+    write lock only to store them. On SQLite (the embedded `make run`) every transaction
+    takes the database's one write lock at BEGIN (IMMEDIATE), so a target computed inside it
+    kept a manager's save waiting for the whole computation — past the busy timeout it failed
+    with "database is locked". Its runs go one after another in one background thread
+    (khuyenhoc.background), so none can store older figures over a newer run's. PostgreSQL
+    computes under the target's advisory lock (`recompute_lock`), which orders its runs."""
+    return transaction.get_connection().vendor == "sqlite"
+
+
 def target_recompute(*, target: Target, today: datetime.date, computed_at: datetime.datetime) -> int:
     """Compute and store every date of one target in one transaction, so a dashboard never
     reads half of a target's run; drop the dates no longer stored (e.g. yesterday's "today").
@@ -357,24 +368,23 @@ def target_recompute(*, target: Target, today: datetime.date, computed_at: datet
     dates = target_as_of_dates(target, today=today)
     last_change = last_reorganisation_day()
     todays_map_dates = [day for day in dates if last_change is not None and day < last_change]
+
+    def computed():  # (date, map, values), computed as they are read
+        for as_of in dates:
+            yield as_of, OnMap.IN_FORCE, indicators_compute(target=target, as_of=as_of)
+        for as_of in todays_map_dates:
+            values, splits = indicators_compute_on_todays_map(target=target, as_of=as_of, today=today)
+            yield as_of, OnMap.TODAY, values
+            yield as_of, OnMap.SPLIT, splits
+
+    rows = list(computed()) if computes_before_storing() else computed()
     written = 0
     with transaction.atomic():
         recompute_lock(("target", target.pk))
         recompute_lock(("history", target.pk))
-        for as_of in dates:
+        for as_of, on_map, values in rows:
             written += indicator_values_store(
-                target=target,
-                as_of=as_of,
-                values=indicators_compute(target=target, as_of=as_of),
-                computed_at=computed_at,
-            )
-        for as_of in todays_map_dates:
-            values, splits = indicators_compute_on_todays_map(target=target, as_of=as_of, today=today)
-            written += indicator_values_store(
-                target=target, as_of=as_of, values=values, computed_at=computed_at, on_map=OnMap.TODAY
-            )
-            written += indicator_values_store(
-                target=target, as_of=as_of, values=splits, computed_at=computed_at, on_map=OnMap.SPLIT
+                target=target, as_of=as_of, values=values, computed_at=computed_at, on_map=on_map
             )
         _forget_stale_values(target=target, dates=dates, todays_map_dates=todays_map_dates, today=today)
     return written

@@ -73,6 +73,9 @@ class YearStatus:
     }
 
 
+_AGAINST_TARGET = {YearStatus.MET: _("Target met"), YearStatus.BELOW: _("Below the target")}
+
+
 @dataclass
 class YearRow:
     year: int
@@ -88,6 +91,9 @@ class YearRow:
 
     @property
     def status_label(self):
+        # A year without a milestone of its own is judged against the target itself.
+        if self.milestone is None and self.status in _AGAINST_TARGET:
+            return _AGAINST_TARGET[self.status]
         return YearStatus.LABELS[self.status][0]
 
     @property

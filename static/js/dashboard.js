@@ -63,6 +63,18 @@
     return dd + "/" + mm + "/" + d.getUTCFullYear();
   }
 
+  // Day numbers of 01/01 of each year between two day numbers.
+  function yearTicks(min, max) {
+    var ticks = [];
+    var first = new Date(Math.ceil(min) * 86400000).getUTCFullYear();
+    for (var year = first; year <= 9999; year++) {
+      var day = Date.UTC(year, 0, 1) / 86400000;
+      if (day > max) { break; }
+      if (day >= min) { ticks.push({ value: day }); }
+    }
+    return ticks;
+  }
+
   // The trend on a true time axis: a linear scale of day numbers, so the milestones and
   // values stand apart as far as the time between them (no date adapter is shipped).
   function trendChart(target, labels) {
@@ -105,7 +117,9 @@
             min: timeline.min - 30,
             max: timeline.max + 30,
             title: { display: true, text: labels.date },
-            ticks: { callback: dayLabel, maxRotation: 0, autoSkip: true, maxTicksLimit: 8 }
+            ticks: { callback: dayLabel, maxRotation: 0, autoSkip: true, maxTicksLimit: 8 },
+            // A tick on 01/01 of each year, so the dates read as years pass.
+            afterBuildTicks: function (scale) { scale.ticks = yearTicks(scale.min, scale.max); }
           },
           y: { min: 0, max: 100, ticks: { callback: percentTick } }
         },
