@@ -6,6 +6,8 @@ switches to PostgreSQL and REDIS_URL to Redis for Celery and the cache.
 """
 
 import datetime
+import hashlib
+import tempfile
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -135,6 +137,23 @@ if REDIS_URL:
             },
         }
     }
+elif not DATABASE_URL:
+    # The embedded mode: tasks run in a worker process (TASKS_IN_WORKER_PROCESS below), so the
+    # cache is shared between processes through files: an import's progress written by the
+    # worker is read by the web process's progress page; a recompute's lock taken by a request
+    # is released by the task. One directory per SQLite file, in the temporary directory.
+    _sqlite_name = DATABASES["default"]["NAME"]
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env_str("CACHE_DIR")
+            or str(
+                Path(tempfile.gettempdir())
+                / f"khuyenhoc-cache-{hashlib.sha256(str(_sqlite_name).encode()).hexdigest()[:16]}"
+            ),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -144,6 +163,13 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 # Embedded mode: the eager tasks of a web process run in one background thread, not inside
 # the request that started them; management commands still run theirs inline (khuyenhoc.background).
 TASKS_IN_BACKGROUND_THREAD = not REDIS_URL
+# On the embedded SQLite, the background thread hands each task to one worker process started
+# by the web process (khuyenhoc.background): a long import apply then no longer shares the web
+# process's GIL, which doubled another user's page while it ran. TASKS_IN_PROCESS=0 keeps them
+# in the thread.
+TASKS_IN_WORKER_PROCESS = not REDIS_URL and not DATABASE_URL and env_bool("TASKS_IN_PROCESS", True)
+# The worker process's niceness (0–19): its tasks take the CPU the pages leave.
+TASKS_WORKER_NICE = env_int("TASKS_WORKER_NICE", 10, minimum=0)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
