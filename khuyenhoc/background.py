@@ -149,9 +149,9 @@ def _process_main(pipe) -> None:
     django.setup()
     from khuyenhoc.celery import app
 
-    # Background work yields the CPU to the pages: on a busy machine the web process's
-    # requests are scheduled first, the task takes what they leave.
-    os.nice(getattr(settings, "TASKS_WORKER_NICE", 0))
+    # TASKS_WORKER_NICE > 0 lets the pages' process be scheduled first on a busy machine.
+    if getattr(settings, "TASKS_WORKER_NICE", 0):
+        os.nice(settings.TASKS_WORKER_NICE)
     app.loader.import_default_modules()  # every app's tasks module, as a Celery worker imports them
 
     while True:

@@ -168,8 +168,10 @@ TASKS_IN_BACKGROUND_THREAD = not REDIS_URL
 # process's GIL, which doubled another user's page while it ran. TASKS_IN_PROCESS=0 keeps them
 # in the thread.
 TASKS_IN_WORKER_PROCESS = not REDIS_URL and not DATABASE_URL and env_bool("TASKS_IN_PROCESS", True)
-# The worker process's niceness (0–19): its tasks take the CPU the pages leave.
-TASKS_WORKER_NICE = env_int("TASKS_WORKER_NICE", 10, minimum=0)
+# The worker process's niceness (0–19). 0 by default: at 10, on a machine busy with other work,
+# a 20 000-row apply took 3× as long (holding the write lock as long) for no clear gain in the
+# pages (bench/NOTES.md, 01/12/2026).
+TASKS_WORKER_NICE = env_int("TASKS_WORKER_NICE", 0, minimum=0)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
