@@ -1,8 +1,8 @@
 """Settings of the Khuyến học portal, read from environment variables (see .env.example).
 
-With no variable set the portal runs embedded: a SQLite file, Celery tasks run eagerly in
-the web process and a local-memory cache, so `make run` needs nothing else. DATABASE_URL
-switches to PostgreSQL and REDIS_URL to Redis for Celery and the cache.
+With no variable set the portal runs embedded: a SQLite file, Celery tasks run eagerly in a
+worker process the web process starts, and a file cache both share, so `make run` needs
+nothing else. DATABASE_URL switches to PostgreSQL and REDIS_URL to Redis for Celery and the cache.
 """
 
 import datetime
