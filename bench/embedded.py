@@ -12,6 +12,12 @@ a short pause. The figure is the p95 of B's page during the apply against its p9
 plus every non-200 answer (a "database is locked" error is a 500). The same script measures a
 portal whose tasks ran inside the request: then the upload and the Apply requests themselves
 last the whole pass. Client and server share the machine's cores, as in the other benches.
+
+Since 01/12/2026 the embedded tasks run in a worker process the web process starts
+(TASKS_IN_WORKER_PROCESS); `TASKS_IN_PROCESS=0 python -m bench.embedded` measures the earlier
+background thread, whose task shared the web process's GIL. The JSON names the mode and the
+ratio of the page's p95 during the apply to its idle p95 (the machine is shared: compare the
+ratios of runs made back to back).
 """
 
 from __future__ import annotations
@@ -281,6 +287,7 @@ def main() -> None:
         "apply_seconds": apply_seconds,
         "final_status": final.get("status"),
         "members_created": created,
+        "tasks_in_worker_process": os.environ.get("TASKS_IN_PROCESS", "1") not in {"0", "false", "no", "off"},
     }
     for phase, run in (("check", checking), ("apply", applying)):
         data[f"{phase}_requests"] = len(run["page"])
@@ -290,12 +297,15 @@ def main() -> None:
         data[f"{phase}_poll_p95_ms"] = _p95(run["poll"]) * 1000
         data[f"{phase}_failures"] = run["failures"]
         data[f"{phase}_processed"] = sorted(set(run["processed"]))
+    for phase in ("check", "apply"):
+        data[f"{phase}_p95_over_idle"] = data[f"{phase}_p95_ms"] / data["idle_p95_ms"]
     save("embedded", data)
     print(
         f"embedded: {ROWS} rows, check {check_seconds:.1f} s, apply {apply_seconds:.1f} s ({final.get('status')}, "
         f"{created} members written); {OTHER_PAGE} p95 idle {data['idle_p95_ms']:.0f} ms, "
         f"during the check {data['check_p95_ms']:.0f} ms, during the apply {data['apply_p95_ms']:.0f} ms "
-        f"(max {data['apply_max_ms']:.0f} ms, {data['apply_requests']} requests); "
+        f"(×{data['apply_p95_over_idle']:.2f} idle; max {data['apply_max_ms']:.0f} ms, "
+        f"{data['apply_requests']} requests; progress poll p95 {data['apply_poll_p95_ms']:.0f} ms); "
         f"failures {len(checking['failures']) + len(applying['failures'])}"
     )
 

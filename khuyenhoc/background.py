@@ -15,13 +15,26 @@ with Celery's task_always_eager, in a web process only (khuyenhoc.wsgi / asgi ca
 inline, so none is lost when it exits. With a broker nothing changes, and tests that make tasks
 eager (the `eager` fixture) still run them inline.
 
-The thread is a daemon: stopping the server abandons the task it was running, whose
-transaction then rolls back (an import apply writes everything or nothing).
+On the embedded SQLite (TASKS_IN_WORKER_PROCESS) the thread does not run the task itself: it
+hands it to ONE worker process, started by the web process at its first task (multiprocessing,
+"spawn": a fresh interpreter that sets Django up, with the same environment and database), and
+waits for its answer. A CPU-bound task such as a 20 000-row apply then no longer shares the web
+process's GIL, which doubled the time of every other request while it ran. The worker runs the
+task eagerly, as a management command would (a task it starts runs inline); the cache is shared
+between the two through files (CACHES in khuyenhoc/settings.py), so the progress page reads what
+the worker writes. A worker that died is started again for the next task.
+
+The thread is a daemon and the worker process a daemonic child: stopping the server abandons
+the task it was running, whose transaction then rolls back (an import apply writes everything
+or nothing); a worker whose web process was killed ends after its task (its pipe closes).
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import pickle
 import queue
 import threading
 from collections.abc import Callable
@@ -97,11 +110,82 @@ def _work() -> None:
                 _pending_lock.notify_all()
 
 
+class TaskProcessError(RuntimeError):
+    """A task failed in the worker process (its exception, as text) or the process died."""
+
+
+_process: multiprocessing.process.BaseProcess | None = None
+_pipe = None  # the web process's end of the pipe to the worker process
+
+
+def run_in_worker_process(name: str, args, kwargs, options: dict):
+    """Run the Celery task `name` in the worker process and return its result. Called from the
+    background thread only, so one task at a time; starts the process when there is none."""
+    global _process, _pipe
+    if _process is None or not _process.is_alive():
+        context = multiprocessing.get_context("spawn")
+        _pipe, child_end = context.Pipe()
+        _process = context.Process(target=_process_main, args=(child_end,), name="khuyenhoc-worker", daemon=True)
+        _process.start()
+        child_end.close()
+    try:
+        _pipe.send((name, args or (), kwargs or {}, options))
+        succeeded, value = _pipe.recv()
+    except (EOFError, OSError) as error:
+        _process = None
+        raise TaskProcessError(f"The worker process ended while it ran {name}") from error
+    if not succeeded:
+        raise TaskProcessError(value)
+    return value
+
+
+def _process_main(pipe) -> None:
+    """The worker process: set Django up, then run the tasks received one after another until
+    the web process goes away."""
+    import importlib
+
+    import django
+
+    django.setup()
+    from khuyenhoc.celery import app
+
+    # TASKS_WORKER_NICE > 0 lets the pages' process be scheduled first on a busy machine.
+    if getattr(settings, "TASKS_WORKER_NICE", 0):
+        os.nice(settings.TASKS_WORKER_NICE)
+    app.loader.import_default_modules()  # every app's tasks module, as a Celery worker imports them
+
+    while True:
+        try:
+            name, args, kwargs, options = pipe.recv()
+        except (EOFError, OSError):
+            return
+        close_old_connections()
+        try:
+            if name not in app.tasks:
+                importlib.import_module(name.rsplit(".", 1)[0])
+            value = app.tasks[name].apply(args, kwargs, **options).get(disable_sync_subtasks=False)
+            answer = (True, value)
+        except BaseException as error:
+            logger.exception("Task %s failed in the worker process", name)
+            answer = (False, f"{type(error).__name__}: {error}")
+        finally:
+            connections.close_all()
+        try:
+            pipe.send(answer)
+        except (pickle.PicklingError, TypeError, AttributeError, ValueError):  # a result that does not pickle
+            pipe.send((True, None))
+        except (EOFError, OSError):
+            return
+
+
 class PortalTask(Task):
     """The portal's Celery task class (khuyenhoc.celery): eager tasks go to the background
-    thread in the embedded mode; everything else is Celery's own behaviour."""
+    thread in the embedded mode (and from it to the worker process on SQLite); everything
+    else is Celery's own behaviour."""
 
     def apply_async(self, args=None, kwargs=None, *more, **options):
         if _web_process and self.app.conf.task_always_eager and getattr(settings, "TASKS_IN_BACKGROUND_THREAD", False):
+            if getattr(settings, "TASKS_IN_WORKER_PROCESS", False) and not more:
+                return submit(run_in_worker_process, self.name, args, kwargs, options)
             return submit(super().apply_async, args, kwargs, *more, **options)
         return super().apply_async(args, kwargs, *more, **options)

@@ -1,11 +1,13 @@
 """Settings of the Khuyến học portal, read from environment variables (see .env.example).
 
-With no variable set the portal runs embedded: a SQLite file, Celery tasks run eagerly in
-the web process and a local-memory cache, so `make run` needs nothing else. DATABASE_URL
-switches to PostgreSQL and REDIS_URL to Redis for Celery and the cache.
+With no variable set the portal runs embedded: a SQLite file, Celery tasks run eagerly in a
+worker process the web process starts, and a file cache both share, so `make run` needs
+nothing else. DATABASE_URL switches to PostgreSQL and REDIS_URL to Redis for Celery and the cache.
 """
 
 import datetime
+import hashlib
+import tempfile
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -135,6 +137,23 @@ if REDIS_URL:
             },
         }
     }
+elif not DATABASE_URL:
+    # The embedded mode: tasks run in a worker process (TASKS_IN_WORKER_PROCESS below), so the
+    # cache is shared between processes through files: an import's progress written by the
+    # worker is read by the web process's progress page; a recompute's lock taken by a request
+    # is released by the task. One directory per SQLite file, in the temporary directory.
+    _sqlite_name = DATABASES["default"]["NAME"]
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env_str("CACHE_DIR")
+            or str(
+                Path(tempfile.gettempdir())
+                / f"khuyenhoc-cache-{hashlib.sha256(str(_sqlite_name).encode()).hexdigest()[:16]}"
+            ),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -144,6 +163,15 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 # Embedded mode: the eager tasks of a web process run in one background thread, not inside
 # the request that started them; management commands still run theirs inline (khuyenhoc.background).
 TASKS_IN_BACKGROUND_THREAD = not REDIS_URL
+# On the embedded SQLite, the background thread hands each task to one worker process started
+# by the web process (khuyenhoc.background): a long import apply then no longer shares the web
+# process's GIL, which doubled another user's page while it ran. TASKS_IN_PROCESS=0 keeps them
+# in the thread.
+TASKS_IN_WORKER_PROCESS = not REDIS_URL and not DATABASE_URL and env_bool("TASKS_IN_PROCESS", True)
+# The worker process's niceness (0–19). 0 by default: at 10, on a machine busy with other work,
+# a 20 000-row apply took 3× as long (holding the write lock as long) for no clear gain in the
+# pages (bench/NOTES.md, 01/12/2026).
+TASKS_WORKER_NICE = env_int("TASKS_WORKER_NICE", 0, minimum=0)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -1,5 +1,6 @@
-"""The embedded default (`make run`: SQLite file, no Redis) while an import applies: the apply
-runs in the web process's background thread, and other pages answer meanwhile."""
+"""The embedded default (`make run`: SQLite file, no Redis) while an import applies, with
+TASKS_IN_PROCESS=0: the apply runs in the web process's background thread, and other pages
+answer meanwhile."""
 
 import os
 import subprocess
@@ -144,6 +145,9 @@ def test_other_pages_and_the_progress_answer_while_an_import_applies_on_the_embe
     env["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
     # A request that waited for the apply's write lock would fail after 5 s, not hang for a minute.
     env["SQLITE_BUSY_TIMEOUT"] = "5"
+    # The apply is held by patching the adapter in this process: the tasks stay in the web
+    # process's background thread (the worker process is tested in tests/imports/test_embedded_apply.py).
+    env["TASKS_IN_PROCESS"] = "0"
 
     def manage(*args):
         result = subprocess.run(
