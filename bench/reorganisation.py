@@ -6,9 +6,10 @@ generator's rule (`demo.generator.rounds.round_draft`, untimed: the clerks' work
 
 - the dry run, `reorganisation_plan` (reads only), median of BENCH_REPEAT runs (default 3);
 - the apply, `reorganisation_apply`: BENCH_APPLY_REPEAT runs (default 1) in a transaction
-  rolled back, then one kept, median of all; afterwards the generator's re-homing of the
-  records dated after the effective day and its check, so the city ends on today's map as
-  `generate_hanoi` would leave it;
+  rolled back, then one kept, median of all (the apply re-homes the learning records dated
+  after the effective day itself); afterwards the generator's re-entry of the split units'
+  eligible totals and its check, so the city ends on today's map as `generate_hanoi` would
+  leave it;
 - the floor, measured in the same run after the kept apply: for each kind of record the
   apply moved, one SQL UPDATE setting the same rows' branch ids (from its RecordMove rows;
   for the re-hung chapters and boards, one UPDATE of the same subtrees' paths per length of
@@ -52,7 +53,7 @@ def main(label: str) -> None:
     from django.db.models.functions import Length
 
     from associations.models import Branch, RecordMove, Reorganisation
-    from demo.generator.rounds import records_rehome, round_draft, rounds_check
+    from demo.generator.rounds import round_draft, rounds_check, split_totals_reentered
     from reorganisation import services
     from reorganisation.tables import hanoi_rounds
 
@@ -157,7 +158,7 @@ def main(label: str) -> None:
     result = samples[-1][2]
     apply_peak = peak_rss_mb()
     with transaction.atomic():
-        records_rehome(reorganisation)
+        split_totals_reentered(reorganisation)
     rounds_check()
 
     moves, statements = floor_statements()

@@ -40,7 +40,7 @@ from centres.models import Activity, ActivityKind, Centre, FundingSource
 from centres.services import activities_record, centres_create_for_communes
 from demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccountSpec
 from demo.generator import generate_hanoi
-from demo.generator.rounds import records_rehome, scheduled_recomputes_dropped
+from demo.generator.rounds import scheduled_recomputes_dropped, split_totals_reentered
 from funds.models import Donation, Fund
 from plans.models import IndicatorValue, Plan
 from plans.services import indicators_recompute_all, plan_291_load
@@ -205,11 +205,12 @@ def accounts_on_todays_map() -> list[DemoAccount]:
 
 def rounds_apply() -> bool:
     """Hanoi's three rounds with the demo's decisions; rounds already applied are a no-op.
-    After each round applied, the generated records it keeps as history but dated on or after
-    its effective day (the learning titles' registrations, decisions, eligible totals) are
-    re-homed to its successors, as `generate_hanoi` does, before the next round is planned.
-    Answers whether a round was applied now."""
-    outcomes = hanoi_rounds_run(actor=None, policy=demo_decisions(), apply=True, after_apply=records_rehome)
+    Each apply re-homes the learning titles' records dated on or after its effective day
+    itself; after each round applied, the demo's clerks enter again, for a new unit, the
+    eligible totals the apply left on the units it split (`split_totals_reentered`, as
+    `generate_hanoi` does), before the next round is planned. Answers whether a round was
+    applied now."""
+    outcomes = hanoi_rounds_run(actor=None, policy=demo_decisions(), apply=True, after_apply=split_totals_reentered)
     return any(outcome.result is not None and outcome.result.applied for outcome in outcomes)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,8 +22,11 @@ from django.utils.translation import gettext as _
 from associations.models import Branch
 from associations.selectors import selected_ids
 from funds.forms import ReportForm, VoidForm, report_root
+from funds.models import DonationMethod, DonorKind, LedgerKind
 from funds.periods import Period
+from khuyenhoc.money import format_money
 from khuyenhoc.pagination import CappedPaginator
+from khuyenhoc.rows import choice_labels, pk_url
 
 
 @dataclass(frozen=True)
@@ -143,3 +147,73 @@ def counted_paginator(request, form, total: int) -> type[CappedPaginator]:
         estimate = total if total > CappedPaginator.cap else None
 
     return CountedPaginator
+
+
+LEDGER_FIELDS = (
+    "id", "amount", "kind", "occurred_on", "memo", "reverses_id", "donation_id", "payment_id", "transfer_id",
+    "donation__receipt_number", "donation__receipt_year", "donation__donor_name", "payment__description",
+    "created_by__username", "created_by__first_name", "created_by__last_name",
+)  # fmt: skip
+
+
+def ledger_display_rows(rows) -> list[SimpleNamespace]:
+    """What each row of a fund's ledger shows, from `LEDGER_FIELDS` values (the entry with its
+    donation, payment and author: four tables; the transfer's funds and the reversed row are
+    shown by id only). Joined to all eight related tables, as before, the statement took
+    ~60 ms to PLAN on every request (its execution: 0.6 ms)."""
+    kinds = choice_labels(LedgerKind)
+    donation_url, transfer_url = pk_url("funds:donation_detail"), pk_url("funds:transfer_detail")
+    shown = []
+    for row in rows:
+        amount = row["amount"]
+        record = url = ""
+        if row["donation_id"]:
+            label = f"{row['donation__receipt_number']:05d}/{row['donation__receipt_year']}"
+            record = _("Receipt %(number)s — %(donor)s") % {"number": label, "donor": row["donation__donor_name"]}
+            url = donation_url(row["donation_id"])
+        elif row["payment_id"]:
+            record = row["payment__description"] or _("Payment #%(number)s") % {"number": row["payment_id"]}
+        elif row["transfer_id"]:
+            record = f"{_('Transfer')} #{row['transfer_id']}"
+            url = transfer_url(row["transfer_id"])
+        author = f"{row['created_by__last_name'] or ''} {row['created_by__first_name'] or ''}".strip()
+        shown.append(
+            SimpleNamespace(
+                id=row["id"],
+                pk=row["id"],
+                donation_id=row["donation_id"],
+                payment_id=row["payment_id"],
+                transfer_id=row["transfer_id"],
+                occurred_on=row["occurred_on"].strftime("%d/%m/%Y"),
+                kind=row["kind"],
+                kind_label=kinds.get(row["kind"], row["kind"]),
+                reverses_id=row["reverses_id"],
+                record=record,
+                url=url,
+                memo=row["memo"] if row["kind"] == LedgerKind.REVERSAL else "",
+                amount=("+" if amount > 0 else "") + format_money(amount),
+                amount_class="text-danger" if amount < 0 else "text-success",
+                author=author or row["created_by__username"] or "",
+            )
+        )
+    return shown
+
+
+def donation_rows(donations) -> list:
+    """The page's donations with what their row shows computed once (a row's `{% url %}`,
+    two `get_FOO_display`, date and money filters and a translated label, 50 times, were most
+    of the list's template time under load)."""
+    kinds, methods = choice_labels(DonorKind), choice_labels(DonationMethod)
+    detail_url = pk_url("funds:donation_detail")
+    select = _("Select %(name)s")
+    rows = list(donations)
+    for donation in rows:
+        label = donation.receipt_label
+        donation.key = str(donation.pk)
+        donation.url = detail_url(donation.pk)
+        donation.select_label = select % {"name": label}
+        donation.received_shown = donation.received_on.strftime("%d/%m/%Y")
+        donation.kind_label = kinds.get(donation.donor_kind, donation.donor_kind)
+        donation.method_label = methods.get(donation.method, donation.method)
+        donation.amount_shown = format_money(donation.amount)
+    return rows

@@ -27,7 +27,18 @@ from funds.forms import (
 )
 from funds.list_exports import donations_listed
 from funds.models import Donation, Fund, LedgerEntry, Transfer
-from funds.pages import counted_paginator, fund_links, link_rows, report_scope, total_link, void_from_post, year_links
+from funds.pages import (
+    LEDGER_FIELDS,
+    counted_paginator,
+    donation_rows,
+    fund_links,
+    ledger_display_rows,
+    link_rows,
+    report_scope,
+    total_link,
+    void_from_post,
+    year_links,
+)
 from funds.receipts import donation_receipt_pdf
 from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
@@ -104,18 +115,16 @@ def fund_edit(request, pk: int):
 @login_required
 def fund_detail(request, pk: int):
     fund = get_visible_or_404(request.user, Fund.objects.select_related("branch", "fund_model"), pk=pk)
-    entries = (
-        LedgerEntry.objects.filter(fund=fund)
-        .select_related("donation", "payment", "transfer__from_fund", "transfer__to_fund", "reverses", "created_by")
-        .order_by("-id")
-    )
+    entries = LedgerEntry.objects.filter(fund=fund).order_by("-id").values(*LEDGER_FIELDS)
+    # A city fund pays every award of its rounds: counted only up to the cap.
+    listing = paged(request, entries, paginator_class=CappedPaginator)
+    listing["page"].object_list = ledger_display_rows(listing["page"].object_list)
     return render(
         request,
         "funds/fund_detail.html",
         {
             "fund": fund,
-            # A city fund pays every award of its rounds: counted only up to the cap.
-            **paged(request, entries, paginator_class=CappedPaginator),
+            **listing,
             "history": history_of(fund),
             "links": fund_links(fund),
             "breadcrumb": fund.branch.ancestors_and_self(),
@@ -133,19 +142,13 @@ def donation_list(request):
         return list_export_response(request, "donations")
     donations = donations_listed(request.user, request.GET, form=form)
     totals = selectors.donation_totals(request.user, form)
-    return render(
+    listing = paged(
         request,
-        "funds/donation_list.html",
-        {
-            "form": form,
-            "totals": totals,
-            **paged(
-                request,
-                donations.select_related("fund__branch"),
-                paginator_class=counted_paginator(request, form, totals["count"]),
-            ),
-        },
+        donations.select_related("fund__branch"),
+        paginator_class=counted_paginator(request, form, totals["count"]),
     )
+    listing["page"].object_list = donation_rows(listing["page"].object_list)
+    return render(request, "funds/donation_list.html", {"form": form, "totals": totals, **listing})
 
 
 @login_required

@@ -52,7 +52,7 @@ from associations.models import (
 )
 from associations.rollup import figures_store, roll_up_by_path
 from funds.models import Donation
-from plans.models import Indicator, IndicatorValue, MoneyYearTotal, OnMap, ScholarshipYearTotal, Target
+from plans.models import Indicator, IndicatorValue, MoneyYearTotal, OnDemandDate, OnMap, ScholarshipYearTotal, Target
 from scholarships.models import Award
 
 Counts = dict[int, tuple[int, int]]
@@ -261,11 +261,14 @@ def indicators_compute_on_todays_map_with_tree(
 
 def target_as_of_dates(target: Target, *, today: datetime.date) -> list[datetime.date]:
     """The dates stored for a target: the end of each plan year so far, the deadline once
-    reached, today, and a year before today (the pace of the last 12 months)."""
+    reached, today, a year before today (the pace of the last 12 months), and the past
+    dates picked on the dashboard lately (`plans.on_demand`). One query."""
     dates = {day for day in target.plan.year_ends() if day <= today}
     if target.deadline <= today:
         dates.add(target.deadline)
     dates.add(today)
+    # Past dates a user picked on the dashboard (plans.on_demand), kept while asked for lately.
+    dates.update(OnDemandDate.objects.kept_dates(target.plan_id, today=today))
     try:
         dates.add(today.replace(year=today.year - 1))
     except ValueError:  # 29 February

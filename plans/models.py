@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from associations.access import SubtreeQuerySetMixin, subtree_path, user_root_branch
@@ -637,3 +638,64 @@ class ReportExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan.code} — {self.branch}"
+
+
+class OnDemandDateQuerySet(models.QuerySet):
+    # A date asked for within this many days is kept (and recomputed) by the nightly run.
+    KEEP_DAYS = 30
+
+    def kept_dates(self, plan_id: int, *, today: datetime.date) -> list[datetime.date]:
+        """The on-demand dates of a plan that its targets store (one query): being computed
+        or computed, asked for in the last KEEP_DAYS days, not after `today`."""
+        since = timezone.now() - datetime.timedelta(days=self.KEEP_DAYS)
+        return list(
+            self.filter(
+                plan_id=plan_id,
+                status__in=["running", "done"],
+                last_requested_at__gte=since,
+                as_of__lte=today,
+            ).values_list("as_of", flat=True)
+        )
+
+
+class OnDemandDate(models.Model):
+    """A past date a user picked on the dashboard that the nightly run does not store: its
+    values (both maps) are computed once by a task (`plans.on_demand`) and stored as
+    IndicatorValue rows like the nightly run's. The row marks them as on demand so the
+    nightly run and the runs after a write keep them (and keep them true) instead of
+    pruning them (`OnDemandDateQuerySet.kept_dates`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="on_demand_dates")
+    as_of = models.DateField(_("as of"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(_("requested at"), db_default=Now())
+    # The nightly run recomputes the dates asked for lately and forgets the others.
+    last_requested_at = models.DateTimeField(_("last requested at"), db_default=Now())
+    computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+
+    objects = OnDemandDateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("date computed on demand")
+        verbose_name_plural = _("dates computed on demand")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "as_of"], name="ondemanddate_one_per_plan_and_day"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "running", "done", "failed"]),
+                name="ondemanddate_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.as_of:%d/%m/%Y}: {self.status}"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in {self.Status.PENDING, self.Status.RUNNING}

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from associations.models import Branch, BranchLevel, RecordMove, Reorganisation
+from funds.todays_map import todays_map_sums, todays_map_weights_cached
+from funds.totals import DONATIONS
 from khuyenhoc.money import MoneyUnit, money_unit
 from plans.models import (
     Indicator,
@@ -29,6 +31,7 @@ from plans.models import (
     Target,
     TargetMilestone,
 )
+from scholarships.totals import AWARDS
 
 TWO_PLACES = Decimal("0.01")
 # Stored values older than this are flagged: the nightly run has not happened.
@@ -629,6 +632,16 @@ class MoneyPanel:
     fund_models: list[str] = field(default_factory=list)
     # {(year, fund model): (amount in đồng, donations)}
     cells: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
+    # On today's map (`dashboard_panels_on_todays_map`): the records of split units closed
+    # before the reorganisation, kept apart ("From split units", also in the totals):
+    # {year: (amount in đồng, donations)}.
+    on_todays_map: bool = False
+    split_years: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def split_rows(self) -> list[tuple[int, int, int]]:
+        """[(year, amount in đồng, donations)] of the line "From split units"."""
+        return [(year, amount, count) for year, (amount, count) in sorted(self.split_years.items())]
 
     def rows(self):
         for year in self.years:
@@ -684,6 +697,9 @@ class ScholarshipPanel:
     available: bool
     # [(year, turns, amount in đồng)]
     rows: list[tuple[int, int, int]] = field(default_factory=list)
+    on_todays_map: bool = False
+    # On today's map: the split units' awards of each year, also in `rows` ("From split units").
+    split_rows: list[tuple[int, int, int]] = field(default_factory=list)
 
     @property
     def amount_unit(self) -> MoneyUnit:
@@ -734,6 +750,42 @@ def dashboard_panels(branch: Branch) -> tuple[MoneyPanel, ScholarshipPanel]:
         available=True, rows=sorted((year, turns, amount) for kind, year, _n, _o, amount, turns in rows if kind == 1)
     )
     return panel, scholarships
+
+
+def dashboard_panels_on_todays_map(
+    branch: Branch, *, today: datetime.date | None = None
+) -> tuple[MoneyPanel, ScholarshipPanel]:
+    """The money and scholarship panels of `branch` on today's map (issue 11): each year's
+    donations and award turns counted under the branch their records went to — a dissolved
+    branch's closed funds and rounds under its successor through whole lineage edges, a
+    split branch's on a line "From split units" of the branch above it, never guessed —
+    from the stored monthly totals (`funds.todays_map`): the tree's stamp and the weights
+    from the cache (one query; four when the tree changed) and one query per kind of
+    record, whatever the tree's size. A branch not in force today has
+    no figures on today's map."""
+    today = today or timezone.localdate()
+    money = MoneyPanel(available=True, on_todays_map=True)
+    scholarships = ScholarshipPanel(available=True, on_todays_map=True)
+    if branch.is_dissolved_on(today) or _founded_after(branch, today):
+        return money, scholarships
+    weights = todays_map_weights_cached(branch, today=today)
+    donations, donations_split = todays_map_sums(
+        DONATIONS, weights=weights, group_by=("fund_model__name", "fund_model__ordering")
+    )
+    models_in_order: dict[str, None] = {}
+    for _year, name, _ordering in sorted(donations, key=lambda key: (key[2], key[1])):
+        models_in_order.setdefault(name, None)
+    for (year, name, _ordering), (count, amount) in donations.items():
+        money.cells[(year, name)] = (amount, count)
+    for (year, _name, _ordering), (count, amount) in donations_split.items():
+        before = money.split_years.get(year, (0, 0))
+        money.split_years[year] = (before[0] + amount, before[1] + count)
+    money.years = sorted({year for year, _name in money.cells})
+    money.fund_models = list(models_in_order)
+    awards, awards_split = todays_map_sums(AWARDS, weights=weights)
+    scholarships.rows = sorted((year, turns, amount) for (year,), (turns, amount) in awards.items())
+    scholarships.split_rows = sorted((year, turns, amount) for (year,), (turns, amount) in awards_split.items())
+    return money, scholarships
 
 
 def dashboard_version_and_run(branch: Branch, targets: list[Target]) -> tuple[tuple, RecomputeRun | None]:

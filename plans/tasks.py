@@ -7,7 +7,7 @@ import datetime
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
-from plans import exports, services
+from plans import exports, on_demand, services
 from plans.models import RecomputeRun
 
 
@@ -58,3 +58,16 @@ def indicators_recompute_pending() -> int:
 def report_pdf_build(export_id: int) -> None:
     """Build a large PDF report in the background; the page polls until its link appears."""
     exports.report_export_build(export_id=export_id)
+
+
+@shared_task(
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=30 * 60,
+    soft_time_limit=28 * 60,
+)
+def picked_date_compute(plan_id: int, as_of: str) -> int:
+    """Compute and store a date picked on the dashboard (both maps) for a plan's targets;
+    the page polls until it is stored. Running it twice writes the same rows."""
+    return on_demand.picked_date_compute(plan_id=plan_id, as_of=datetime.date.fromisoformat(as_of))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans import views
+from plans import on_demand_views, views
 
 app_name = "plans"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     ),
     path("dashboard/<int:branch_id>/plan/<int:plan_id>/report.xlsx", views.export_xlsx, name="export_xlsx"),
     path("dashboard/<int:branch_id>/plan/<int:plan_id>/report.pdf", views.export_pdf, name="export_pdf"),
+    path("dashboard/<int:branch_id>/date/", on_demand_views.picked_date, name="picked_date"),
+    path("dashboard/<int:branch_id>/date/status/", on_demand_views.picked_date_status, name="picked_date_status"),
     path("reports/<int:pk>/", views.report_export, name="report_export"),
     path("reports/<int:pk>/download/", views.report_export_download, name="report_export_download"),
     path("recompute/", views.recompute_start, name="recompute"),

@@ -40,11 +40,14 @@ from khuyenhoc.xlsx import xlsx_response
 from plans import exports, tasks
 from plans.forms import IndicatorDefinitionForm, PlanForm, TargetForm
 from plans.models import IndicatorDefinition, OnMap, Plan, RecomputeRun, ReportExport, RunStatus, Target
+from plans.on_demand import picked_date_state
+from plans.on_demand_views import picked_date_context
 from plans.selectors import (
     STALE_AFTER,
     Dashboard,
     dashboard_for,
     dashboard_panels,
+    dashboard_panels_on_todays_map,
     dashboard_target_or_none,
     dashboard_targets,
     dashboard_values,
@@ -118,7 +121,10 @@ def dashboard(request, branch_id: int | None = None):
             raise Http404
     today = timezone.localdate()
     choices = plan_choices(branch, today=today)
-    money, scholarships = dashboard_panels(branch)
+    # Money on today's map (issue 11): closed records under their successors, split units apart.
+    money, scholarships = (
+        dashboard_panels_on_todays_map(branch, today=today) if on_map == OnMap.TODAY else dashboard_panels(branch)
+    )
     context = {
         "branch": branch,
         "on_map": on_map,
@@ -134,6 +140,9 @@ def dashboard(request, branch_id: int | None = None):
     }
     # Without a choice: the current plans; when none is current, every active one (as before).
     targets = dashboard_targets(branch, plan=chosen, plans=None if chosen else choices.current or None)
+    # The date picker (issue 11): a picked date not stored yet is being computed (plans.on_demand).
+    picked = picked_date_state(targets=targets, as_of=as_of, today=today) if as_of is not None else None
+    context.update(picked_date_context(branch, picked, on_map=on_map, plan_id=chosen.pk if chosen else None))
     version, latest_run = dashboard_version_and_run(branch, targets)
     fragment = _targets_fragment(request, context, targets=targets, today=today, version=version)
     # Markers the cached parts replace in the rendered page; unguessable, so no text of the
@@ -417,6 +426,9 @@ def _panels_fragment(request, context: dict) -> dict:
         money.fund_models,
         scholarships.available,
         scholarships.rows,
+        money.on_todays_map,
+        sorted(money.split_years.items()),
+        scholarships.split_rows,
     )
     key = "plans:dashboard-panels:v1:" + hashlib.sha256(repr(signature).encode()).hexdigest()
     try:

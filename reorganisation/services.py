@@ -51,6 +51,7 @@ from funds.totals import totals_rebuild_all
 from khuyenhoc.signals import money_changed, registry_changed
 from learning.models import Citizen, Clan, Community, Household
 from reorganisation.models import AccountAction, ConversionRow, PathRewrite, ReorganisationDecision, UnitMapping
+from reorganisation.rehome import LEARNING_COUNT_KEYS, learning_records_rehome, learning_rehome_counts
 from reorganisation.tables import PART, WHOLE, TableRow
 from scholarships.models import ScholarshipRound
 
@@ -503,9 +504,12 @@ def reorganisation_plan(*, reorganisation: Reorganisation) -> Plan:
     resolution = _resolve(reorganisation)
     ids = resolution.dissolved_ids
     counts = _counts(ids, reorganisation.effective_on)
+    learning = learning_rehome_counts(reorganisation, {pk: resolution.units[pk].successor_codes for pk in ids})
+    for pk, extra in learning.items():
+        counts[pk].update(extra)
     for pk, unit in resolution.units.items():
-        unit.counts = counts.get(pk, dict.fromkeys(COUNT_KEYS, 0))
-    totals = {key: sum(c[key] for c in counts.values()) for key in COUNT_KEYS}
+        unit.counts = counts.get(pk, dict.fromkeys((*COUNT_KEYS, *LEARNING_COUNT_KEYS), 0))
+    totals = {key: sum(c[key] for c in counts.values()) for key in (*COUNT_KEYS, *LEARNING_COUNT_KEYS)}
     items = _count_items(resolution)
     undecided = items - _decided_count(reorganisation, resolution)
     return Plan(
@@ -873,6 +877,7 @@ def reorganisation_apply(*, actor, reorganisation: Reorganisation) -> ApplyResul
     dissolved = resolution.dissolved_ids
     counts["dissolved"] = Branch.objects.filter(pk__in=dissolved).update(dissolved_on=day)
     _write_edges(reorganisation, resolution, successors)
+    counts.update(learning_records_rehome(reorganisation))  # the learning titles' records dated from the day
     _recount_children({*dissolved, *moved_parents})
     # Re-hung subtrees and moved rounds roll up to new ancestors: the stored money totals
     # are recomputed in the same transaction (funds.totals).

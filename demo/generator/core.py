@@ -280,7 +280,7 @@ def generate_hanoi(
     `rounds` says how many of the three to apply, 0 leaves the city on the 2017 map), then Plan 99 and its indicator
     values, computed by the plans app (whose recompute stores the learning titles' figures
     too). With `rounds_later` (and `rounds=0`) the caller applies the rounds afterwards (the
-    demo, with its own decisions, re-homing with `demo.generator.rounds.records_rehome`): the
+    demo, with its own decisions, then `demo.generator.rounds.split_totals_reentered`): the
     money of 2020 already avoids the funds the first round closes."""
     generator = HanoiGenerator(scale=scale, seed=seed, log=log, rounds=rounds, rounds_later=rounds_later)
     summary = generator.run()

@@ -12,14 +12,14 @@ a unit it dissolved or a fund it closed:
   effective day with its balance moved by a transfer.
 - the registry's current records (organisations, members, chapters, boards, households,
   clans, communities, citizens) are moved by the apply itself.
-- the learning titles' yearly records (2021–2026) that the apply keeps as history are
-  re-homed afterwards when they are dated on or after the effective day (a year's eligible
-  count is dated the year's first registration day, 5 January): a registration goes to the
-  branch its subject now belongs to; a decision and an eligible count go to the successor
-  that received most of the dissolved unit's records (`RecordMove`), else its first lineage
-  successor; decisions that then meet one of the successor's for the same title and year are
-  merged into it (their registrations follow), eligible counts are summed; the dissolved
-  unit's title figures of those years are dropped (the recompute makes the successor's).
+- the learning titles' yearly records (2021–2026) dated on or after the effective day (a
+  year's eligible count is dated the year's first registration day, 5 January) are re-homed
+  by the apply too (`reorganisation.rehome.learning_records_rehome`: a registration goes to
+  the branch its subject now belongs to, decisions are merged per successor, title and year,
+  eligible counts of a unit with one successor are summed onto it). The eligible counts of a
+  unit split between several successors the apply leaves where they are (never guessed):
+  the generated clerks then enter them again for a new unit (`split_totals_reentered`,
+  synthetic: onto the successor that received most of the unit's records).
 `rounds_check` fails the generation if any record is left on a branch dated on or after its
 dissolution (`dated_after_dissolution`: money, scholarship rounds and awards, organisations and
 members, the learning titles' records, centres and their activities, reports), or an eligible
@@ -27,40 +27,35 @@ total of 2025 or later on a unit not in force on its date.
 
 `make run`'s demo generates on the 2017 map with `rounds=0, rounds_later=True` (its money
 already avoids the funds the first round closes), makes its accounts there, then applies the
-rounds with its own recorded decisions, calling `records_rehome` after each round: the same
-data rules as here, checked by tests/demo/test_demo_rounds.py.
+rounds with its own recorded decisions, calling `split_totals_reentered` after each round:
+the same data rules as here, checked by tests/demo/test_demo_rounds.py.
 
 At full size the rounds' cost is mostly the learning records: the generator drops the
 recompute each round's commit would schedule (it recomputes once at its end), runs ANALYZE
 before the rounds, and builds the registration table's indexes only after them (the re-homing
-then runs with the foreign-key triggers off: see `records_rehome`).
+then runs with the foreign-key triggers off: `round_apply` runs the apply within
+`reorganisation.rehome.indexes_deferred_for`).
 """
 
 from __future__ import annotations
 
 import datetime
 import time
-from collections import Counter, defaultdict
-from contextlib import contextmanager
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F, Q
 
-from associations.models import Branch, LineageEdge, Member, Organization, RecordMove, Reorganisation
+from associations.models import Branch, Member, Organization, RecordMove, Reorganisation
 from centres.models import Activity, Centre
 from demo.generator.base import GeneratorError
 from funds.models import Donation, LedgerEntry, Payment
 from learning.models import Deadline, Decision, EligibleCount, Registration, TitleFigure
-from reorganisation import rounds, services
+from reorganisation import rehome, rounds, services
 from reporting.models import Report
 from scholarships.models import Award, ScholarshipRound
 
-LEARNING_YEAR_START = (1, 5)  # a learning year's records are dated from its first registration day
-
-
-def _year_dated_from(day: datetime.date) -> int:
-    """The first learning year whose records are all dated on or after `day`."""
-    return day.year if (day.month, day.day) <= LEARNING_YEAR_START else day.year + 1
+LEARNING_YEAR_START = rehome.LEARNING_YEAR_START
+_year_dated_from = rehome.year_dated_from
 
 
 class RoundStages:
@@ -162,204 +157,43 @@ def round_draft(round_) -> Reorganisation:
 def round_apply(
     round_, *, indexes_deferred: bool = False, timings: dict[str, float] | None = None
 ) -> services.ApplyResult:
-    """Apply one of Hanoi's rounds to the generated city by rule, then re-home its records
-    dated on or after the effective day (`records_rehome`). `timings`, when given, receives
-    the seconds of each step (draft, apply, re-home)."""
+    """Apply one of Hanoi's rounds to the generated city by rule (the apply re-homes the
+    learning records dated on or after the effective day; with `indexes_deferred` it runs its
+    re-homing as the generator's load needs), then re-enter the eligible totals it leaves on
+    split units (`split_totals_reentered`). `timings`, when given, receives the seconds of
+    each step (draft, apply, split totals)."""
     timings = {} if timings is None else timings
     started = time.perf_counter()
     reorganisation = round_draft(round_)
     timings["draft"] = time.perf_counter() - started
     started = time.perf_counter()
-    result = services.reorganisation_apply(actor=None, reorganisation=reorganisation)
+    with rehome.indexes_deferred_for(indexes_deferred):
+        result = services.reorganisation_apply(actor=None, reorganisation=reorganisation)
     timings["apply"] = time.perf_counter() - started
     if not result.applied:
         raise GeneratorError(f"round {round_.key}: {result.message}")
     started = time.perf_counter()
-    records_rehome(reorganisation, indexes_deferred=indexes_deferred)
-    timings["re-home"] = time.perf_counter() - started
+    split_totals_reentered(reorganisation)
+    timings["split totals"] = time.perf_counter() - started
     return result
 
 
-def _successors(reorganisation: Reorganisation, dissolved: list[int]) -> dict[int, int]:
-    """Each dissolved unit → the successor that received most of its records."""
-    tally: dict[int, Counter] = defaultdict(Counter)
-    moved = (
-        RecordMove.objects.filter(reorganisation=reorganisation, from_branch_id__in=dissolved)
-        .values_list("from_branch_id", "to_branch_id")
-        .annotate(n=Count("id"))
-    )
-    for source, target, n in moved:
-        tally[source][target] += n
-    successors = {source: counter.most_common(1)[0][0] for source, counter in tally.items()}
-    for source, target in (
-        LineageEdge.objects.filter(reorganisation=reorganisation, predecessor_id__in=dissolved)
-        .order_by("-id")
-        .values_list("predecessor_id", "successor_id")
-    ):
-        successors.setdefault(source, target)
-    return successors
-
-
-def records_rehome(reorganisation: Reorganisation, *, indexes_deferred: bool = False) -> None:
-    """Re-home the learning records the apply of `reorganisation` keeps as history but dated on
-    or after its effective day (the module's docstring says where each goes). With
-    `indexes_deferred` (the generator's load left the registration table without its plain
-    indexes, to build them after the rounds) the decisions' merge runs with the foreign-key
-    triggers off whatever its size, as above the rebuild threshold, and rebuilds nothing."""
+def split_totals_reentered(reorganisation: Reorganisation) -> int:
+    """After the apply of `reorganisation` (which re-homes the learning records dated from its
+    day itself, `reorganisation.rehome`), what the generated city's clerks would do next: enter
+    the new units' eligible totals of the years the apply left on the units it split and on
+    those merged with part of one (the portal never divides nor guesses them,
+    `reorganisation.rehome.totals_kept`). Synthetic: each such unit's totals are entered
+    on the successor that received most of its records (`successors_of`), added to what is
+    there. Answers how many of those totals were re-entered. The demo's and the
+    generator's `after_apply`."""
     day = reorganisation.effective_on
     dissolved = list(Branch.objects.filter(dissolved_on=day).values_list("id", flat=True))
-    if not dissolved:
-        return
-    mapping = _successors(reorganisation, dissolved)
-    first_year = _year_dated_from(day)
-    values = ", ".join(f"({int(u)}, {int(s)})" for u, s in mapping.items())
-    # With the indexes deferred, the foreign-key triggers are off for this UPDATE too (it
-    # writes branch ids it reads from the subjects): at full size the third round re-points
-    # some two million registrations, each a deferred check at COMMIT otherwise.
-    with _indexes_rebuilt("learning_registration", indexes_deferred), connection.cursor() as cursor:
-        # Registrations: to the branch their subject belongs to now.
-        cursor.execute(
-            f"""UPDATE learning_registration SET branch_id = COALESCE(
-                    (SELECT branch_id FROM learning_household s WHERE s.id = learning_registration.household_id),
-                    (SELECT branch_id FROM learning_clan s WHERE s.id = learning_registration.clan_id),
-                    (SELECT branch_id FROM learning_community s WHERE s.id = learning_registration.community_id),
-                    (SELECT branch_id FROM learning_citizen s WHERE s.id = learning_registration.citizen_id),
-                    (SELECT branch_id FROM associations_organization s
-                        WHERE s.id = learning_registration.organization_id),
-                    learning_registration.branch_id)
-                WHERE branch_id IN ({",".join(str(int(u)) for u in dissolved)}) AND registered_on >= %s""",  # noqa: S608 — ids are ints
-            [day],
-        )
-    if not mapping:
-        return
-    if indexes_deferred:
-        _rehome_decisions(day, mapping, values, indexes_deferred=True)
-    else:
-        _rehome_decisions(day, mapping, values)  # the call tests/demo/test_generator_rehome.py replaces
-    _rehome_counts(first_year, mapping)
-    TitleFigure.objects.filter(branch_id__in=dissolved, year__gte=first_year).delete()
-
-
-# Above this many registrations to re-point, the merge drops the registration table's plain
-# indexes and builds them again afterwards (PostgreSQL): at full size the third round merges
-# some 4 000 decisions whose 2.8 million registrations would otherwise each update 17 indexes
-# (334 s for that one UPDATE on the shared machine, against a rebuild of about a minute).
-REBUILD_INDEXES_ABOVE = 200_000
-
-
-def _rehome_decisions(day, mapping: dict[int, int], values: str, *, indexes_deferred: bool = False) -> None:
-    moving = list(
-        Decision.objects.filter(branch_id__in=mapping, decided_on__gte=day)
-        .order_by("id")
-        .values_list("id", "branch_id", "kind_id", "year")
-    )
-    if not moving:
-        return
-    keys = {(mapping[branch], kind, year) for _id, branch, kind, year in moving}
-    keeper: dict[tuple, int] = {}
-    for pk, branch, kind, year in (
-        Decision.objects.filter(branch_id__in={key[0] for key in keys}, year__in={key[2] for key in keys})
-        .order_by("id")
-        .values_list("id", "branch_id", "kind_id", "year")
-    ):
-        if (branch, kind, year) in keys:
-            keeper.setdefault((branch, kind, year), pk)
-    merged: list[tuple[int, int]] = []
-    for pk, branch, kind, year in moving:
-        key = (mapping[branch], kind, year)
-        if key in keeper:
-            merged.append((pk, keeper[key]))
-        else:
-            keeper[key] = pk
-    with connection.cursor() as cursor:
-        if merged:
-            old_ids = [a for a, _b in merged]
-            cursor.execute(
-                f"SELECT COUNT(*) FROM learning_registration WHERE decision_id IN ({','.join(['%s'] * len(old_ids))})",  # noqa: S608 — placeholders
-                old_ids,
-            )
-            (rows,) = cursor.fetchone()
-            pairs = ", ".join(f"({int(a)}, {int(b)})" for a, b in merged)
-            with _indexes_rebuilt("learning_registration", indexes_deferred or rows > REBUILD_INDEXES_ABOVE):
-                cursor.execute(
-                    f"""WITH m(old_id, new_id) AS (VALUES {pairs})
-                        UPDATE learning_registration SET decision_id = m.new_id
-                        FROM m WHERE learning_registration.decision_id = m.old_id"""  # noqa: S608 — ids are ints
-                )
-                # Raw, in the block: no registration names them any more (the UPDATE moved every
-                # one); the ORM's delete, or a deferred check after the rebuild, would look for
-                # them again through an index that still holds the rows' old versions.
-                cursor.execute(
-                    f"DELETE FROM learning_decision WHERE id IN ({','.join(['%s'] * len(old_ids))})",  # noqa: S608 — placeholders
-                    old_ids,
-                )
-        cursor.execute(
-            f"""WITH m(unit, successor) AS (VALUES {values})
-                UPDATE learning_decision SET branch_id = m.successor
-                FROM m WHERE learning_decision.branch_id = m.unit AND learning_decision.decided_on >= %s""",  # noqa: S608 — ids are ints
-            [day],
-        )
-
-
-@contextmanager
-def _indexes_rebuilt(table: str, rebuild: bool):
-    """With `rebuild` on PostgreSQL: the table's plain indexes (not those of a primary key or
-    a constraint) dropped for the block and built again after it, and, for a superuser, the
-    foreign-key triggers off during the block (the generator's own load does the same; the
-    block writes only ids it has just read from the referenced table). The checks already
-    pending are run first: PostgreSQL builds no index on a table with pending trigger events.
-    Otherwise nothing."""
-    if not rebuild or connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND tablename = %s AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname",
-            [table],
-        )
-        indexes = cursor.fetchall()
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        (superuser,) = cursor.fetchone()
-        if superuser:
-            cursor.execute("SET LOCAL session_replication_role = replica")
-    yield
-    with connection.cursor() as cursor:
-        if superuser:
-            cursor.execute("SET LOCAL session_replication_role = origin")
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for _name, definition in indexes:
-            cursor.execute(definition)
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys are initially deferred
-
-
-def _rehome_counts(first_year: int, mapping: dict[int, int]) -> None:
-    rows = (
-        EligibleCount.objects.filter(branch_id__in=mapping, year__gte=first_year)
-        .values_list("branch_id", "kind_id", "year")
-        .annotate(total=Sum("count"))
-    )
-    totals: Counter = Counter()
-    for branch, kind, year, total in rows:
-        totals[(mapping[branch], kind, year)] += total
-    if not totals:
-        return
-    existing = {
-        (row.branch_id, row.kind_id, row.year): row
-        for row in EligibleCount.objects.filter(branch_id__in={key[0] for key in totals}, year__gte=first_year)
-        if (row.branch_id, row.kind_id, row.year) in totals
-    }
-    EligibleCount.objects.filter(branch_id__in=mapping, year__gte=first_year).delete()
-    for key, row in existing.items():
-        row.count += totals.pop(key)
-    EligibleCount.objects.bulk_update(list(existing.values()), ["count"])
-    EligibleCount.objects.bulk_create(
-        EligibleCount(branch_id=branch, kind_id=kind, year=year, count=count)
-        for (branch, kind, year), count in sorted(totals.items())
-    )
+    kept = rehome.totals_kept(reorganisation, dissolved)
+    if not kept:
+        return 0
+    mapping = rehome.successors_of(reorganisation, sorted(kept))
+    return rehome.eligible_totals_added(rehome.year_dated_from(day), mapping)
 
 
 def dated_after_dissolution() -> dict[str, int]:

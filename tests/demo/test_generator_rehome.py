@@ -1,7 +1,7 @@
-"""The generator's re-homing of the learning records a round leaves dated after its effective
-day (demo/generator/rounds.py): the set-based merge of the decisions, which at full size drops
-and rebuilds the registration table's indexes, gives on the small city exactly what the
-first version of the merge gave (kept below as the reference)."""
+"""The re-homing of the learning records a round leaves dated after its effective day (done by
+the apply, reorganisation/rehome.py, on the generated city): the set-based merge of the
+decisions, which at full size drops and rebuilds the registration table's indexes, gives on
+the small city exactly what the first version of the merge gave (kept below as the reference)."""
 
 import pytest
 from django.db import connection, transaction
@@ -10,22 +10,23 @@ from associations.maps import hanoi_map_load
 from associations.models import Branch, Reorganisation
 from demo.generator import generate_hanoi, rounds
 from learning.models import Decision, EligibleCount, Registration, TitleFigure
-from reorganisation import services
+from reorganisation import rehome, services
 from reorganisation.tables import hanoi_rounds
 
 pytestmark = pytest.mark.slow
 
 
-def _rehome_decisions_before(day, mapping, values):
+def _rehome_decisions_before(day, mapping, *, indexes_deferred=False):
     """The merge as it was first written (one UPDATE of the registrations with every index
     in place, the decisions deleted through the ORM); the keepers read in id order."""
+    values = ", ".join(f"({int(u)}, {int(s)})" for u, s in mapping.items())
     moving = list(
         Decision.objects.filter(branch_id__in=mapping, decided_on__gte=day).values_list(
             "id", "branch_id", "kind_id", "year"
         )
     )
     if not moving:
-        return
+        return 0, 0
     keys = {(mapping[branch], kind, year) for _id, branch, kind, year in moving}
     keeper = {}
     for pk, branch, kind, year in (
@@ -57,6 +58,7 @@ def _rehome_decisions_before(day, mapping, values):
                 FROM m WHERE learning_decision.branch_id = m.unit AND learning_decision.decided_on >= %s""",
             [day],
         )
+    return len(moving) - len(merged), len(merged)
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +82,14 @@ def _registration_indexes() -> list[str]:
 
 
 def _third_round_rehomed() -> dict:
-    """Apply the third round and re-home its records, then what a reader of 2025–2026 sees
+    """Apply the third round (which re-homes its records), re-enter the split units' eligible
+    totals as the generator does, then what a reader of 2025–2026 sees
     (branches by path: the round founds its units anew in each run), all rolled back."""
     with transaction.atomic():
         reorganisation = rounds.round_draft(hanoi_rounds()[2])
-        assert services.reorganisation_apply(actor=None, reorganisation=reorganisation).applied
         decisions_before = Decision.objects.filter(year__gte=2025).count()
-        rounds.records_rehome(reorganisation)
+        assert services.reorganisation_apply(actor=None, reorganisation=reorganisation).applied
+        rounds.split_totals_reentered(reorganisation)
         rounds.rounds_check()
         path = dict(Branch.objects.values_list("id", "path"))
         seen = {
@@ -122,10 +125,10 @@ def _third_round_rehomed() -> dict:
 def test_the_merge_with_the_indexes_rebuilt_gives_what_the_first_merge_gave(monkeypatch):
     indexes = _registration_indexes()
     with monkeypatch.context() as patch:
-        patch.setattr(rounds, "_rehome_decisions", _rehome_decisions_before)
+        patch.setattr(rehome, "_rehome_decisions", _rehome_decisions_before)
         before = _third_round_rehomed()
     with monkeypatch.context() as patch:
-        patch.setattr(rounds, "REBUILD_INDEXES_ABOVE", 0)  # the full-size path on the small city
+        patch.setattr(rehome, "REBUILD_INDEXES_ABOVE", 0)  # the full-size path on the small city
         now = _third_round_rehomed()
 
     assert before["applied"] == now["applied"] == 3
@@ -137,7 +140,7 @@ def test_the_merge_with_the_indexes_rebuilt_gives_what_the_first_merge_gave(monk
 
 def test_the_merge_below_the_threshold_keeps_the_indexes_and_gives_the_same(monkeypatch):
     with monkeypatch.context() as patch:
-        patch.setattr(rounds, "_rehome_decisions", _rehome_decisions_before)
+        patch.setattr(rehome, "_rehome_decisions", _rehome_decisions_before)
         before = _third_round_rehomed()
     now = _third_round_rehomed()
     for key in ("registrations", "decisions", "eligible counts", "title figures"):

@@ -179,6 +179,9 @@ EXPECTATIONS: dict[str, Expect] = {
     "plans:export_pdf": Expect(obj="dashboard_plan", ok=frozenset({200, 302})),  # 302: built in the background
     "plans:report_export": Expect(obj="report_export", get="owner"),
     "plans:report_export_download": Expect(obj="report_export", get="owner"),
+    # The dashboard's date picker (issue 11, item 5): any staff member who sees the branch.
+    "plans:picked_date": Expect(obj="commune", get=None, post="read", ok=REDIRECT, post_ok=REDIRECT),
+    "plans:picked_date_status": Expect(obj="commune"),
     "plans:recompute": Expect(get=None, post="manage"),
     "plans:recompute_status": Expect(obj="recompute_run", get="manage"),
     "plans:plan_list": Expect(),
