@@ -263,7 +263,8 @@ class TargetProgress:
         return list(self.target.milestones.all())
 
     def chart_data(self) -> dict:
-        """What static/js/dashboard.js draws; the same numbers are in the page's tables."""
+        """What static/js/dashboard.js draws of the target itself; the same numbers are in the
+        page's tables. The branches below come with the drill-down (`plans.timeline.children_chart_data`)."""
         milestones = {m.year: float(m.percent) for m in self.milestones}
         return {
             "id": self.target.pk,
@@ -275,16 +276,6 @@ class TargetProgress:
                     "milestone": milestones.get(f.as_of.year) if (f.as_of.month, f.as_of.day) == (12, 31) else None,
                 }
                 for f in self.trend
-            ],
-            "children": [
-                {
-                    "label": f"{row.status_symbol} {row.branch.name}",
-                    "percent": float(row.now.percent) if row.now and row.now.percent is not None else 0,
-                    "status": row.status,
-                    "statusLabel": str(row.status_label),
-                    "url": row.branch.pk,
-                }
-                for row in self.children
             ],
         }
 
@@ -346,6 +337,19 @@ def dashboard_targets(branch: Branch, *, plan: Plan | None = None, plans: list[P
         .select_related("plan", "definition")
         .prefetch_related(Prefetch("milestones", queryset=TargetMilestone.objects.order_by("year")))
         .order_by("-plan__starts_on", "plan_id", "position", "id")
+    )
+
+
+def dashboard_target_or_none(branch: Branch, target_id: int) -> Target | None:
+    """One target covering `branch` (current or past, as a plan chosen by name), with its
+    plan, definition and milestones (two queries), or None (→ 404): the drill-down of one
+    target, loaded on demand."""
+    return (
+        Target.objects.covering(branch)
+        .filter(pk=target_id)
+        .select_related("plan", "definition")
+        .prefetch_related(Prefetch("milestones", queryset=TargetMilestone.objects.order_by("year")))
+        .first()
     )
 
 

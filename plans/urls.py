@@ -8,6 +8,11 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/<int:branch_id>/", views.dashboard, name="dashboard_branch"),
     path("dashboard/<int:branch_id>/values.json", views.values_json, name="values"),
+    path(
+        "dashboard/<int:branch_id>/target/<int:target_id>/children/",
+        views.dashboard_children,
+        name="dashboard_children",
+    ),
     path("dashboard/<int:branch_id>/plan/<int:plan_id>/report.xlsx", views.export_xlsx, name="export_xlsx"),
     path("dashboard/<int:branch_id>/plan/<int:plan_id>/report.pdf", views.export_pdf, name="export_pdf"),
     path("dashboard/<int:branch_id>/date/", on_demand_views.picked_date, name="picked_date"),

@@ -26,6 +26,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.html import _json_script_escapes
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -47,8 +48,10 @@ from plans.selectors import (
     dashboard_for,
     dashboard_panels,
     dashboard_panels_on_todays_map,
+    dashboard_target_or_none,
     dashboard_targets,
     dashboard_values,
+    dashboard_values_version,
     dashboard_version_and_run,
     plan_for_branch_or_none,
 )
@@ -60,7 +63,7 @@ from plans.services import (
     require_indicator_writer,
     target_save,
 )
-from plans.timeline import level_year_shares, plan_choices, timeline_chart_data, year_rows
+from plans.timeline import children_chart_data, level_year_shares, plan_choices, timeline_chart_data, year_rows
 
 logger = logging.getLogger(__name__)
 
@@ -118,11 +121,6 @@ def dashboard(request, branch_id: int | None = None):
             raise Http404
     today = timezone.localdate()
     choices = plan_choices(branch, today=today)
-    keep = {"map": on_map} if on_map == OnMap.TODAY else {}
-    if as_of is not None:
-        keep["as_of"] = as_of.isoformat()
-    if chosen is not None:
-        keep["plan"] = chosen.pk
     # Money on today's map (issue 11): closed records under their successors, split units apart.
     money, scholarships = (
         dashboard_panels_on_todays_map(branch, today=today) if on_map == OnMap.TODAY else dashboard_panels(branch)
@@ -132,7 +130,7 @@ def dashboard(request, branch_id: int | None = None):
         "on_map": on_map,
         "as_of": as_of,
         # Carried by the drill-down and breadcrumb links: the same map and date below.
-        "view_query": ("?" + urlencode(keep)) if keep else "",
+        "view_query": _view_query(on_map, as_of, chosen.pk if chosen else None),
         "breadcrumb": _breadcrumb(request.user, branch),
         "chosen_plan": chosen,
         "plan_choices": choices,
@@ -160,7 +158,7 @@ def dashboard(request, branch_id: int | None = None):
     panels = _panels_fragment(request, context)
     context["panels_html"] = panels["html"]
     rest = {
-        "dashboardUrl": reverse("plans:dashboard_branch", args=[0]).removesuffix("0/"),
+        "dashboardUrl": _dashboard_url_prefix(),
         "viewQuery": context["view_query"],
         "labels": {
             "target": _("Target"),
@@ -179,6 +177,125 @@ def dashboard(request, branch_id: int | None = None):
     response = render(request, "plans/dashboard.html", context)
     _splice(response, {plans_marker: fragment["html"], charts_marker: fragment["charts_json"]})
     return response
+
+
+def _view_query(on_map: str, as_of: datetime.date | None, plan_id: int | None) -> str:
+    """The query string the dashboard's links carry: the same map, date and plan below."""
+    keep = {"map": on_map} if on_map == OnMap.TODAY else {}
+    if as_of is not None:
+        keep["as_of"] = as_of.isoformat()
+    if plan_id is not None:
+        keep["plan"] = plan_id
+    return ("?" + urlencode(keep)) if keep else ""
+
+
+@login_required
+@require_GET
+def dashboard_children(request, branch_id: int, target_id: int):
+    """The branches below `branch` for one target (the drill-down's chart and table), loaded
+    when the user opens it on the dashboard: the fragment alone for htmx, else a page of its
+    own (the link the dashboard offers without JavaScript). A target that does not cover the
+    branch is a 404, as a branch outside the user's subtree."""
+    branch = _branch(request, branch_id)
+    target = dashboard_target_or_none(branch, target_id)
+    if target is None:
+        raise Http404
+    on_map, as_of = _map_and_date(request)
+    plan_id = int(request.GET["plan"]) if request.GET.get("plan", "").isdigit() else None
+    context = {
+        "branch": branch,
+        "target": target,
+        "on_map": on_map,
+        "as_of": as_of,
+        "view_query": _view_query(on_map, as_of, plan_id),
+    }
+    version = dashboard_values_version(branch, [target])
+    html = _children_fragment(request, context, today=timezone.localdate(), version=version)
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    else:
+        marker = f"<!--children-{secrets.token_hex(16)}-->"
+        context["breadcrumb"] = _breadcrumb(request.user, branch)
+        context["children_html"] = mark_safe(marker)  # noqa: S308 — our own marker
+        response = render(request, "plans/dashboard_children.html", context)
+        _splice(response, {marker: html})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _targets_signature(targets: list) -> list:
+    """The targets as stored: their fields, their plans', definitions' and milestones'."""
+    return [
+        (
+            _fingerprint(target),
+            _fingerprint(target.plan),
+            _fingerprint(target.definition) if target.definition else None,
+            [(m.year, str(m.percent)) for m in target.milestones.all()],
+        )
+        for target in targets
+    ]
+
+
+def _children_fragment(request, context: dict, *, today: datetime.date, version: tuple) -> bytes:
+    """The drill-down of one target (`context["target"]`): its chart's data and table of the
+    branches below, rendered as the response's UTF-8 bytes. From the cache when the same
+    target was rendered from the same stored values (the key holds the branch, the target as
+    stored, the map, the date, the links' query, the language, today and the stored values'
+    version, as `_targets_fragment`'s: a recompute makes a new key), else computed, rendered
+    and cached."""
+    branch, target = context["branch"], context["target"]
+    signature = (
+        branch.pk,
+        branch.path,
+        context["on_map"],
+        context["as_of"],
+        context["view_query"],
+        request.LANGUAGE_CODE,
+        today,
+        version,
+        _targets_signature([target]),
+    )
+    key = "plans:dashboard-children:v1:" + hashlib.sha256(repr(signature).encode()).hexdigest()
+    try:
+        cached = cache.get(key)
+    except Exception:
+        logger.warning("plans: the dashboard cache could not be read", exc_info=True)
+        cached = None
+    if cached is not None:
+        return cached
+    board = dashboard_for(branch, on_map=context["on_map"], as_of=context["as_of"], targets=[target])
+    item = board.targets[0]
+    chart = {
+        "id": target.pk,
+        "threshold": float(target.threshold_percent),
+        "children": children_chart_data(item),
+        "dashboardUrl": _dashboard_url_prefix(),
+        "viewQuery": context["view_query"],
+        "labels": {"target": _("Target"), "percent": _("Percentage")},
+    }
+    chart_json = json.dumps(chart, cls=DjangoJSONEncoder).translate(_json_script_escapes)
+    html = render_to_string(
+        "plans/partials/dashboard_children.html",
+        {
+            **context,
+            "item": item,
+            "dashboard_url": _dashboard_url_prefix(),
+            "chart_json": mark_safe(chart_json),  # noqa: S308 — escaped as json_script does
+        },
+        request=request,
+    )
+    fragment = str(html).encode()
+    try:
+        cache.set(key, fragment, FRAGMENT_SECONDS)
+    except Exception:
+        logger.warning("plans: the dashboard cache could not be written", exc_info=True)
+    return fragment
+
+
+def _dashboard_url_prefix() -> str:
+    """The dashboards' URL without the branch ("/plans/dashboard/"): a branch's is this, its
+    id and a slash (one `reverse` for hundreds of rows)."""
+    return reverse("plans:dashboard_branch", args=[0]).removesuffix("0/")
 
 
 # The rendered targets of a dashboard are kept this long at most; a recompute changes their
@@ -254,17 +371,9 @@ def _targets_fragment(request, context: dict, *, targets: list, today: datetime.
         request.LANGUAGE_CODE,
         today,
         version,
-        [
-            (
-                _fingerprint(target),
-                _fingerprint(target.plan),
-                _fingerprint(target.definition) if target.definition else None,
-                [(m.year, str(m.percent)) for m in target.milestones.all()],
-            )
-            for target in targets
-        ],
+        _targets_signature(targets),
     )
-    key = "plans:dashboard:v3:" + hashlib.sha256(repr(signature).encode()).hexdigest()
+    key = "plans:dashboard:v4:" + hashlib.sha256(repr(signature).encode()).hexdigest()
     try:
         cached = cache.get(key)
     except Exception:
@@ -274,8 +383,11 @@ def _targets_fragment(request, context: dict, *, targets: list, today: datetime.
         return cached
     board = _board(context, targets)
     html = render_to_string("plans/partials/dashboard_plans.html", {**context, "dashboard": board}, request=request)
+    # The branches below are not on the page (a district's are thousands of rows): each
+    # target's drill-down brings its own chart data when opened (`dashboard_children`).
     charts = json.dumps(
-        [{**item.chart_data(), **timeline_chart_data(item)} for item in board.targets], cls=DjangoJSONEncoder
+        [{**item.chart_data(), "timeline": timeline_chart_data(item)["timeline"]} for item in board.targets],
+        cls=DjangoJSONEncoder,
     )
     fragment = {
         # Kept encoded, as the response's bytes: the page splices them in (`_splice`).

@@ -255,15 +255,36 @@
     }
   });
 
-  var data = readData();
-  if (!data || typeof Chart === "undefined") {
+  // A target's drill-down (the branches below) carries its chart's data in a JSON script of
+  // its own: drawn when it arrives (htmx swaps it in when the user opens it) or, on the
+  // drill-down's own page, at load.
+  function drawDrillDowns(root) {
+    if (typeof Chart === "undefined" || !root.querySelectorAll) {
+      return;
+    }
+    Array.prototype.forEach.call(root.querySelectorAll("script.children-data:not([data-drawn])"), function (node) {
+      node.setAttribute("data-drawn", "");
+      var target = JSON.parse(node.textContent);
+      childrenChart(target, target.labels, target.dashboardUrl, target.viewQuery);
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    drawDrillDowns(event.target);
+  });
+
+  if (typeof Chart === "undefined") {
     return;
   }
   // Axis and tooltip numbers grouped the way the page's language writes them (1.200.000 in Vietnamese).
   Chart.defaults.locale = document.documentElement.lang === "vi" ? "vi-VN" : "en-GB";
+  drawDrillDowns(document);
+  var data = readData();
+  if (!data) {
+    return;
+  }
   data.targets.forEach(function (target) {
     trendChart(target, data.labels);
-    childrenChart(target, data.labels, data.dashboardUrl, data.viewQuery);
   });
   moneyChart(data.money);
   scholarshipChart(data.scholarships, data.labels);

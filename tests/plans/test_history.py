@@ -227,7 +227,11 @@ def test_the_dashboard_shows_a_past_date_on_todays_map_with_the_split_units_apar
     # The hand count of test_on_todays_map_each_figure_counts_under_the_ward_its_records_went_to.
     assert rows == {"Phường Ba Đình": (2, 2), "Phường Hoàn Kiếm": (1, 2)}
     assert split == (1, 1)
-    text = response.content.decode()
+    item = next(t for t in response.context["dashboard"].targets if t.target.indicator == "board_coverage")
+    # The table is the target's drill-down, loaded when opened (issue 16), with the same map and date.
+    children = reverse("plans:dashboard_children", args=[recomputed.city.tree.city.pk, item.target.pk])
+    assert f"{children}?map=today&amp;as_of=2018-12-31" in response.content.decode()
+    text = client_for(cast.admin).get(children, {"as_of": "2018-12-31", "map": "today"}).content.decode()
     assert "Từ các đơn vị bị chia tách" in text
     # The drill-down keeps the map and the date.
     ward_url = reverse("plans:dashboard_branch", args=[recomputed.wards.ba_dinh.pk])

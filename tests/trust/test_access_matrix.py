@@ -173,6 +173,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "plans:dashboard": Expect(),
     "plans:dashboard_branch": Expect(obj="commune"),
     "plans:values": Expect(obj="commune"),
+    # A target's drill-down loaded on demand (issue 16): the target planted in the branch.
+    "plans:dashboard_children": Expect(obj="dashboard_target"),
     "plans:export_xlsx": Expect(obj="dashboard_plan"),
     "plans:export_pdf": Expect(obj="dashboard_plan", ok=frozenset({200, 302})),  # 302: built in the background
     "plans:report_export": Expect(obj="report_export", get="owner"),
@@ -469,6 +471,7 @@ def world(tree, cast, funds, settings, tmp_path):
         list_export.file.save(f"{token}.xlsx", ContentFile(workbook.getvalue()), save=True)
         put("export_job", list_export, owner=clerk)
         put("dashboard_plan", branch, {"branch_id": branch.pk, "plan_id": plan99.pk})
+        put("dashboard_target", target, {"branch_id": branch.pk, "target_id": target.pk})  # issue 16: the drill-down
         put("household", Household.objects.create(branch=branch, head_name=f"Chủ hộ {token}", address=token, people=3))
         put("clan", Clan.objects.create(branch=branch, name=f"Dòng họ {token}", representative=token, residence=token))
         put("community", Community.objects.create(branch=branch, name=f"Tổ dân phố {token}"))
