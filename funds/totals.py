@@ -9,8 +9,11 @@ branch's SUBTREE (the branch and everything below it), valid and voided apart.
 
 - Writes: the services that record or void records call `totals_add` / `totals_void` in the
   same transaction (one upsert statement per batch, whatever its size), so the next request
-  sees the write. Bulk loads and the reorganisation apply (which re-hangs subtrees and moves
-  rounds) call `totals_rebuild`, a few INSERT … SELECT statements.
+  sees the write. An import wraps its writes in `totals_deferred`: its deltas are summed in
+  memory and upserted once at the end of its transaction. The reorganisation apply (which
+  re-hangs subtrees and moves rounds) moves only the rows concerned with
+  `totals_move_subtrees` / `totals_move_holders`, one statement each. Bulk loads (the
+  generator) and `money_totals --rebuild` call `totals_rebuild`, a few INSERT … SELECT.
 - Reads: `stored_sums` answers a branch's subtree (or everything) between two dates, with
   the dimensions as filters: whole months from the stored rows (a few hundred rows for the
   city), the edge days of a partial month counted live from the records by the date index.
