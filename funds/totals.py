@@ -9,8 +9,11 @@ branch's SUBTREE (the branch and everything below it), valid and voided apart.
 
 - Writes: the services that record or void records call `totals_add` / `totals_void` in the
   same transaction (one upsert statement per batch, whatever its size), so the next request
-  sees the write. Bulk loads and the reorganisation apply (which re-hangs subtrees and moves
-  rounds) call `totals_rebuild`, a few INSERT … SELECT statements.
+  sees the write. An import wraps its writes in `totals_deferred`: its deltas are summed in
+  memory and upserted once at the end of its transaction. The reorganisation apply (which
+  re-hangs subtrees and moves rounds) moves only the rows concerned with
+  `totals_move_subtrees` / `totals_move_holders`, one statement each. Bulk loads (the
+  generator) and `money_totals --rebuild` call `totals_rebuild`, a few INSERT … SELECT.
 - Reads: `stored_sums` answers a branch's subtree (or everything) between two dates, with
   the dimensions as filters: whole months from the stored rows (a few hundred rows for the
   city), the edge days of a partial month counted live from the records by the date index.
@@ -29,6 +32,8 @@ import calendar
 import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.apps import apps as global_apps
@@ -142,15 +147,68 @@ def _deltas(spec: TotalsSpec, records: list, measure: Callable) -> dict[tuple, l
 
 
 def totals_add(spec: TotalsSpec, records: list) -> None:
-    """New valid records, just saved: counted in their branches' and ancestors' rows."""
+    """New valid records, just saved: counted in their branches' and ancestors' rows (at
+    the end of the `totals_deferred` block when one is open)."""
     if records:
-        _upsert(spec, _deltas(spec, records, lambda record: (1, record.amount, 0, 0)))
+        _write(spec, records, lambda record: (1, record.amount, 0, 0))
 
 
 def totals_void(spec: TotalsSpec, records: list) -> None:
     """Records just voided: moved from the valid to the voided measures."""
     if records:
-        _upsert(spec, _deltas(spec, records, lambda record: (-1, -record.amount, 1, record.amount)))
+        _write(spec, records, lambda record: (-1, -record.amount, 1, record.amount))
+
+
+def _write(spec: TotalsSpec, records: list, measure: Callable) -> None:
+    pending = _DEFERRED.get()
+    if pending is None:
+        _upsert(spec, _deltas(spec, records, measure))
+        return
+    # Deferred: summed per own branch (no query), rolled up to the ancestors at the end.
+    branches, own = pending
+    sums = own[spec.name]
+    for record in records:
+        branch, dims = spec.key_of(record)
+        branches[branch.pk] = branch
+        row = sums[(branch.pk, month_of(getattr(record, spec.date_field)), *dims)]
+        for i, value in enumerate(measure(record)):
+            row[i] += value
+
+
+# (branch id → branch, spec name → (own branch id, month, *dimensions) → four measures)
+_DEFERRED: ContextVar[tuple[dict, dict] | None] = ContextVar("money_totals_deferred", default=None)
+
+
+@contextmanager
+def totals_deferred():
+    """Inside the block, `totals_add` / `totals_void` only sum their deltas in memory (per
+    own branch, month and dimensions); leaving it normally writes them all: one query for
+    the ancestors, then one upsert per 2 000 stored rows and kind of record, whatever the
+    number of writes inside. Leaving it by an exception drops them (the caller's
+    transaction rolls back with the records). Use it inside the transaction of a long
+    batch of writes (an import): the city's rows are then locked only at its end, not for
+    the whole import. Nested blocks join the outer one."""
+    if _DEFERRED.get() is not None:
+        yield
+        return
+    branches: dict[int, object] = {}
+    own: dict[str, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
+    token = _DEFERRED.set((branches, own))
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+    if not any(own.values()):
+        return
+    ancestors = _ancestor_ids(branches.values())
+    for name, sums in own.items():
+        deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        for (branch_id, *rest), values in sums.items():
+            for ancestor in ancestors[branch_id]:
+                row = deltas[(ancestor, *rest)]
+                for i, value in enumerate(values):
+                    row[i] += value
+        _upsert(SPECS[name], deltas)
 
 
 # --- rebuild and check ----------------------------------------------------------------------
@@ -410,3 +468,142 @@ def totals_move_subtree(spec: TotalsSpec, *, branch_id: int, old_parent_id: int 
 def branch_moved_receiver(sender, *, branch_id, old_parent_id, new_parent_id, **kwargs) -> None:
     for spec in SPECS.values():
         totals_move_subtree(spec, branch_id=branch_id, old_parent_id=old_parent_id, new_parent_id=new_parent_id)
+
+
+# --- many records moved at once (the reorganisation apply) ------------------------------------
+#
+# Both functions take `moves`, a queryset of rows `.values(m_key=…, m_from=…, m_to=…)`: the
+# id of what moved and the ids of the branch it left and the branch it joined. They sum what
+# moved per (left, joined) pair, month and dimensions, subtract it from the left branch's
+# line of ancestors and add it to the joined branch's, the common ancestors cancelling, and
+# upsert the differences: one statement whatever the number of moves, on PostgreSQL and
+# SQLite alike. Both read the tree as it is now (after the move).
+
+
+def tree_depth() -> int:
+    """The deepest level of the branch tree (one query): the arms of the roll-up below."""
+    Branch = global_apps.get_model("associations", "Branch")
+    return Branch.objects.aggregate(depth=models.Max("depth"))["depth"] or 0
+
+
+def totals_move_subtrees(spec: TotalsSpec, *, moves: models.QuerySet, depth: int | None = None) -> None:
+    """Subtrees re-hung: `moves` = (top branch, old parent, new parent). A top's stored rows
+    (its subtree's sums, which a re-hang does not change) leave the old parent's line and
+    join the new parent's. Read the tops' rows BEFORE anything else changed them: call it
+    before `totals_move_holders` of the same operation. One statement (two without `depth`)."""
+    model = spec.total_model()
+    qn = connection.ops.quote_name
+    moves_sql, moves_params = moves.order_by().query.sql_with_params()
+    dims = [qn(model._meta.get_field(column).column) for column in spec.columns]
+    select = ", ".join(
+        [
+            f"mv.{qn('m_from')} AS p_from",
+            f"mv.{qn('m_to')} AS p_to",
+            f"s.{qn('month')} AS p_month",
+            *[f"s.{dim} AS p_{i}" for i, dim in enumerate(dims)],
+            *[f"SUM(s.{qn(m)}) AS p_{m}" for m in MEASURES],
+        ]
+    )
+    group = ", ".join([f"mv.{qn('m_from')}", f"mv.{qn('m_to')}", f"s.{qn('month')}", *[f"s.{d}" for d in dims]])
+    pair_sums = (
+        f"SELECT {select} FROM ({moves_sql}) mv "  # noqa: S608 — a model's table and columns
+        f"JOIN {qn(model._meta.db_table)} s ON s.{qn('branch_id')} = mv.{qn('m_key')} GROUP BY {group}"
+    )
+    _upsert_pair_sums(spec, pair_sums, list(moves_params), depth)
+
+
+def totals_move_holders(spec: TotalsSpec, *, moves: models.QuerySet, depth: int | None = None) -> None:
+    """Holders moved to another branch: `moves` = (holder, old branch, new branch), the holder
+    being the object a record takes its branch from (`spec.branch_lookup`'s first step: the
+    fund of a donation, the round of an award). Their records, counted from the records by
+    the holder's index, leave the old branch's line and join the new one's. One statement
+    (two without `depth`)."""
+    Record = spec.record_model()
+    holder = spec.branch_lookup.split("__")[0]
+    valid = Q(voided_at__isnull=True)
+    own = (
+        Record.objects.order_by()
+        .filter(**{f"{holder}__in": moves.order_by().values("m_key")})
+        .annotate(
+            t_holder=F(holder),
+            t_month=TruncMonth(spec.date_field),
+            **{f"t_{column}": F(lookup) for column, lookup in spec.dimensions},
+        )
+        .values("t_holder", "t_month", *[f"t_{column}" for column in spec.columns])
+        .annotate(
+            t_count=Count("pk", filter=valid),
+            t_amount=Coalesce(Sum("amount", filter=valid), 0),
+            t_voided_count=Count("pk", filter=~valid),
+            t_voided_amount=Coalesce(Sum("amount", filter=~valid), 0),
+        )
+    )
+    own_sql, own_params = own.query.sql_with_params()
+    moves_sql, moves_params = moves.order_by().query.sql_with_params()
+    qn = connection.ops.quote_name
+    select = ", ".join(
+        [
+            f"mv.{qn('m_from')} AS p_from",
+            f"mv.{qn('m_to')} AS p_to",
+            f"own.{qn('t_month')} AS p_month",
+            *[f"own.{qn('t_' + column)} AS p_{i}" for i, column in enumerate(spec.columns)],
+            *[f"SUM(own.{qn('t_' + m)}) AS p_{m}" for m in MEASURES],
+        ]
+    )
+    group = ", ".join(
+        [
+            f"mv.{qn('m_from')}",
+            f"mv.{qn('m_to')}",
+            f"own.{qn('t_month')}",
+            *[f"own.{qn('t_' + column)}" for column in spec.columns],
+        ]
+    )
+    pair_sums = (
+        f"SELECT {select} FROM ({own_sql}) own "  # noqa: S608 — tables and columns of models, values as parameters
+        f"JOIN ({moves_sql}) mv ON mv.{qn('m_key')} = own.{qn('t_holder')} GROUP BY {group}"
+    )
+    _upsert_pair_sums(spec, pair_sums, [*own_params, *moves_params], depth)
+
+
+def _upsert_pair_sums(spec: TotalsSpec, pair_sums: str, params: list, depth: int | None) -> None:
+    """Add the sums of `pair_sums` (p_from, p_to, p_month, p_0 … the dimensions, p_<measure>)
+    to the new branch's line of ancestors and take them from the old one's: one INSERT …
+    SELECT … ON CONFLICT DO UPDATE, in key order."""
+    depth = tree_depth() if depth is None else depth
+    if not depth:
+        return
+    model = spec.total_model()
+    Branch = global_apps.get_model("associations", "Branch")
+    qn = connection.ops.quote_name
+    branch = qn(Branch._meta.db_table)
+    table = qn(model._meta.db_table)
+    arms = " UNION ALL ".join(
+        f"SELECT pairs.p_from, pairs.p_to, b.id AS l_branch, {sign} AS l_sign FROM pairs "  # noqa: S608
+        f"JOIN {branch} e ON e.id = pairs.{end} JOIN {branch} b ON b.path = SUBSTR(e.path, 1, {level * STEPLEN}) "
+        f"WHERE LENGTH(e.path) >= {level * STEPLEN}"
+        for end, sign in (("p_from", -1), ("p_to", 1))
+        for level in range(1, depth + 1)
+    )
+    dims = [f"ps.p_{i}" for i in range(len(spec.columns))]
+    group = ", ".join(["line.l_branch", "ps.p_month", *dims])
+    sums = [f"SUM(line.l_sign * ps.p_{m})" for m in MEASURES]
+    select = (
+        f"WITH ps AS ({pair_sums}), "  # noqa: S608 — tables and columns of models, values as parameters
+        f"pairs AS (SELECT DISTINCT p_from, p_to FROM ps), "
+        f"line AS (SELECT p_from, p_to, l_branch, SUM(l_sign) AS l_sign FROM ({arms}) arms "
+        f"GROUP BY p_from, p_to, l_branch HAVING SUM(l_sign) <> 0) "
+        f"SELECT {group}, {', '.join(sums)} FROM line JOIN ps ON ps.p_from = line.p_from AND ps.p_to = line.p_to "
+        f"GROUP BY {group} HAVING {' OR '.join(f'{s} <> 0' for s in sums)}"
+    )
+    keys = ["branch_id", "month", *[model._meta.get_field(column).column for column in spec.columns]]
+    columns = ", ".join(qn(c) for c in [*keys, *MEASURES])
+    updates = ", ".join(f"{qn(m)} = {table}.{qn(m)} + excluded.{qn(m)}" for m in MEASURES)
+    order = ", ".join(str(i) for i in range(1, len(keys) + 1))
+    with connection.cursor() as cursor:
+        # The WITH inside the SELECT (SQLite), `WHERE true` before ON CONFLICT (SQLite's
+        # parser would read the ON as a join's), the rows in key order (two writers lock
+        # shared rows in the same order).
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT * FROM ({select}) d WHERE 1 = 1 ORDER BY {order} "  # noqa: S608
+            f"ON CONFLICT ({', '.join(qn(k) for k in keys)}) DO UPDATE SET {updates}",
+            params,
+        )

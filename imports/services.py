@@ -33,6 +33,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from associations.models import AuditAction, AuditEntry
+from funds.totals import totals_deferred
 from imports.models import ImportJob, ImportStatus
 from khuyenhoc.imports import (
     ChunkPlan,
@@ -361,13 +362,17 @@ def job_apply(job_id: int) -> None:
                 cache.set(_progress_key(job_id), (done, total), 3600)
                 _beat(job_id)
 
-            if adapter.reuses_plan and job.plan and job.file_sha256:
-                result = _apply_plan(job, adapter, on_progress=on_progress)
-            else:
-                try:
-                    result = _scan(job, adapter, write=True, on_progress=on_progress)
-                except ImportFileError as error:
-                    raise _RollBack(None, error.message) from error
+            # The stored money totals (funds.totals) of the records written are summed in
+            # memory and written once at the end of the writes, still in this transaction:
+            # the city's rows are locked for that last statement only, not the whole import.
+            with totals_deferred():
+                if adapter.reuses_plan and job.plan and job.file_sha256:
+                    result = _apply_plan(job, adapter, on_progress=on_progress)
+                else:
+                    try:
+                        result = _scan(job, adapter, write=True, on_progress=on_progress)
+                    except ImportFileError as error:
+                        raise _RollBack(None, error.message) from error
             if result.errors.count:
                 raise _RollBack(
                     result,

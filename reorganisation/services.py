@@ -47,7 +47,7 @@ from associations.models import (
 )
 from funds.models import Fund, LedgerEntry, LedgerKind, ReceiptCounter, Transfer
 from funds.services.ledger import lock_funds, post_entries, recorder
-from funds.totals import totals_rebuild_all
+from funds.totals import SPECS, totals_move_holders, totals_move_subtrees, tree_depth
 from khuyenhoc.signals import money_changed, registry_changed
 from learning.models import Citizen, Clan, Community, Household
 from reorganisation.models import AccountAction, ConversionRow, PathRewrite, ReorganisationDecision, UnitMapping
@@ -879,9 +879,7 @@ def reorganisation_apply(*, actor, reorganisation: Reorganisation) -> ApplyResul
     _write_edges(reorganisation, resolution, successors)
     counts.update(learning_records_rehome(reorganisation))  # the learning titles' records dated from the day
     _recount_children({*dissolved, *moved_parents})
-    # Re-hung subtrees and moved rounds roll up to new ancestors: the stored money totals
-    # are recomputed in the same transaction (funds.totals).
-    totals_rebuild_all()
+    _move_totals(reorganisation)
     reorganisation.status = Reorganisation.Status.APPLIED
     reorganisation.applied_at = timezone.now()
     reorganisation.applied_by = recorder(actor)
@@ -901,6 +899,25 @@ def reorganisation_apply(*, actor, reorganisation: Reorganisation) -> ApplyResul
         },
         counts,
     )
+
+
+def _move_totals(reorganisation) -> None:
+    """The stored money totals (funds.totals) follow what the apply moved, in its transaction:
+    the re-hung chapters and boards take their subtrees' rows from their old ancestors to
+    their new ones, and the records of moved holders (the rounds that followed their fund or
+    unit; funds, should any move) go from the old branch's line to the new one's. Funds stay
+    with their dissolved unit (their donations with them) and the balance transfers are
+    ledger rows, which the totals do not count. A fixed number of statements, whatever the
+    number of moves: the subtrees first, from the rows as they were before the apply."""
+    depth = tree_depth()
+    moves = RecordMove.objects.filter(reorganisation=reorganisation).values(
+        m_key=F("record_id"), m_from=F("from_branch_id"), m_to=F("to_branch_id")
+    )
+    for spec in SPECS.values():
+        totals_move_subtrees(spec, moves=moves.filter(record_type="associations.branch"), depth=depth)
+    for spec in SPECS.values():
+        holder = spec.record_model()._meta.get_field(spec.branch_lookup.split("__")[0]).related_model
+        totals_move_holders(spec, moves=moves.filter(record_type=holder._meta.label_lower), depth=depth)
 
 
 def _found_successors(resolution: Resolution, counts) -> dict[str, Branch]:
