@@ -15,7 +15,7 @@ from funds.forms import DonationFilterForm
 from funds.models import Donation, DonationMonthTotal, Fund, LegalForm
 from funds.selectors import donation_totals
 from funds.services import donation_void
-from funds.totals import DONATIONS, totals_check
+from funds.totals import DONATIONS, totals_check, totals_rebuild_all
 from funds.visibility import history_outside, visible_records
 from reorganisation import services
 from reorganisation.tables import PART
@@ -241,11 +241,11 @@ def test_the_totals_step_of_the_apply_takes_the_same_queries_for_one_moved_chapt
 
     assert services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation).applied
 
-    # One for the tree's depth, then per kind of record one statement for the re-hung
-    # subtrees and one for the moved rounds (or funds): 7 chapters and boards and 3 rounds here,
-    # the same in the single-move test below.
+    # One counting the re-hung subtrees, one for the tree's depth, then per kind of record one
+    # statement for the re-hung subtrees and one for the moved rounds (or funds): 7 chapters and
+    # boards and 3 rounds here, the same in the single-move test below.
     assert RecordMove.objects.filter(reorganisation=reorganisation, record_type="associations.branch").count() == 7
-    assert seen == [5]
+    assert seen == [6]
     assert totals_check(DONATIONS) == [] and totals_check(AWARDS) == []
 
 
@@ -257,7 +257,7 @@ def test_the_totals_step_of_a_single_move_takes_as_many_queries(cast, tree, fund
     assert services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation).applied
 
     assert RecordMove.objects.filter(reorganisation=reorganisation, record_type="associations.branch").count() == 1
-    assert seen == [5]
+    assert seen == [6]
     assert totals_check(DONATIONS) == [] and totals_check(AWARDS) == []
 
 
@@ -285,3 +285,24 @@ def test_two_rounds_in_a_row_keep_the_stored_rows_equal_to_a_recount(cast, tree,
     assert _city_figures(cast.city_leader) == before
     chapter_money.chapter.refresh_from_db()
     assert chapter_money.chapter.path.startswith(ward.path)
+
+
+def test_a_round_that_re_hangs_most_of_the_tree_rebuilds_the_stored_rows_equal_to_a_recount(
+    cast,
+    tree,
+    funds,
+    filled,  # noqa: F811
+    chapter_money,
+    monkeypatch,
+):
+    monkeypatch.setattr(services, "REBUILD_TOTALS_ABOVE", 0)
+    monkeypatch.setattr(services, "REBUILD_TOTALS_SHARE", 0)
+    rebuilt = []
+    monkeypatch.setattr(services, "totals_rebuild_all", lambda: rebuilt.append(totals_rebuild_all()))
+    reorganisation = _create(cast)
+    _decide_district(cast, tree, reorganisation)
+
+    assert services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation).applied
+
+    assert len(rebuilt) == 1
+    assert totals_check(DONATIONS) == [] and totals_check(AWARDS) == []
