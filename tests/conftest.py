@@ -102,6 +102,12 @@ def funds(tree, fund_model):
     )
 
 
+def pytest_collection_modifyitems(items):
+    """The files marked `slow` first, in their order: `make test` hands whole files to its
+    parallel processes in this order, and a long file started last would run alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def client_for(client):
     """client_for(user) → the test client signed in as that user."""
