@@ -43,7 +43,7 @@ test: venv assets
 	bash scripts/system-deps.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	bash scripts/with-services.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
+	PYTEST=$(VENV)/bin/pytest bash scripts/with-services.sh bash scripts/test-suite.sh $(PYTEST_ARGS)
 
 # The everyday loop: everything but the files marked `slow` (CI runs `make test`).
 test-fast: venv assets

@@ -7,7 +7,7 @@ message naming the variable, not silently fall back to a default.
 from __future__ import annotations
 
 import os
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -92,3 +92,12 @@ def check_redis_url(url: str) -> str:
     except ValueError:
         raise ImproperlyConfigured("REDIS_URL has a port that is not a number.") from None
     return url
+
+
+def redis_url_for_test_worker(url: str, worker: str) -> str:
+    """`url` with its database number replaced by 1 + N for the parallel test process "gwN"
+    (pytest-xdist's PYTEST_XDIST_WORKER), unchanged outside a parallel test run."""
+    if not worker.startswith("gw") or not worker[2:].isdigit():
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{1 + int(worker[2:])}"))

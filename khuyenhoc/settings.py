@@ -7,6 +7,7 @@ nothing else. DATABASE_URL switches to PostgreSQL and REDIS_URL to Redis for Cel
 
 import datetime
 import hashlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -14,7 +15,15 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from khuyenhoc.env import check_redis_url, database_from_url, env_bool, env_int, env_list, env_str
+from khuyenhoc.env import (
+    check_redis_url,
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    redis_url_for_test_worker,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -126,6 +135,10 @@ REDIS_URL = env_str("REDIS_URL")
 REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 2, minimum=1)
 if REDIS_URL:
     check_redis_url(REDIS_URL)
+    # `make test` runs the suite in parallel processes (pytest-xdist) that share one Redis:
+    # each process (gw0, gw1, …) takes its own database number, so that no process's cache
+    # flush or Celery queue reaches another's test database.
+    REDIS_URL = redis_url_for_test_worker(REDIS_URL, os.environ.get("PYTEST_XDIST_WORKER", ""))
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

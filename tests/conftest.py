@@ -102,6 +102,32 @@ def funds(tree, fund_model):
     )
 
 
+def _transactional(item) -> bool:
+    """Whether the test commits for real (pytest-django flushes every table after it, the
+    rows the migrations seed included), as pytest-django tells them apart."""
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    fixtures = getattr(item, "fixturenames", ())
+    return "transactional_db" in fixtures or "live_server" in fixtures
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """The files marked `slow` first, in their order (pytest-django then puts the tests that
+    commit after the others, keeping this order within each part).
+
+    `make test` hands whole files to parallel processes (`--dist loadgroup`), in this order:
+    a long file started last would run alone at the end. A file's committing tests are a
+    group of their own, queued after every file's other tests, so that in each process they
+    run after the tests that need the migrations' seeded rows, as in one process."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    if config.getvalue("dist") == "loadgroup":
+        for item in items:
+            path = item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(f"{path}-commits" if _transactional(item) else path))
+
+
 @pytest.fixture
 def client_for(client):
     """client_for(user) → the test client signed in as that user."""

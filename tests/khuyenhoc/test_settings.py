@@ -66,3 +66,13 @@ def test_env_example_lists_every_variable_settings_read():
     assert names, "settings read no variables?"
     missing = sorted(name for name in names if name not in documented)
     assert missing == []
+
+
+def test_each_parallel_test_process_takes_its_own_redis_database():
+    from khuyenhoc.env import redis_url_for_test_worker
+
+    url = "redis://127.0.0.1:6379/0"
+    assert redis_url_for_test_worker(url, "gw0") == "redis://127.0.0.1:6379/1"
+    assert redis_url_for_test_worker(url, "gw3") == "redis://127.0.0.1:6379/4"
+    assert redis_url_for_test_worker(url, "") == url
+    assert redis_url_for_test_worker(url, "master") == url
