@@ -45,6 +45,8 @@ from celery import Task
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from khuyenhoc.celery import app as celery_app
+
 logger = logging.getLogger(__name__)
 
 _jobs: queue.SimpleQueue = queue.SimpleQueue()
@@ -147,7 +149,7 @@ def _process_main(pipe) -> None:
     import django
 
     django.setup()
-    from khuyenhoc.celery import app
+    app = celery_app
 
     # TASKS_WORKER_NICE > 0 lets the pages' process be scheduled first on a busy machine.
     if getattr(settings, "TASKS_WORKER_NICE", 0):
