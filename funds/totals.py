@@ -214,6 +214,16 @@ def totals_deferred():
 # --- rebuild and check ----------------------------------------------------------------------
 
 
+def _month_sums(valid: Q) -> dict:
+    """The four sums a row of totals holds, over the records `valid` selects and the rest."""
+    return {
+        "t_count": Count("pk", filter=valid),
+        "t_amount": Coalesce(Sum("amount", filter=valid), 0),
+        "t_voided_count": Count("pk", filter=~valid),
+        "t_voided_amount": Coalesce(Sum("amount", filter=~valid), 0),
+    }
+
+
 def _expected_sql(spec: TotalsSpec, apps=global_apps) -> tuple[str | None, list]:
     """One SELECT of every row the total model should hold: the records grouped per own
     branch, month and dimensions (one pass over the records), then rolled up to every
@@ -229,12 +239,7 @@ def _expected_sql(spec: TotalsSpec, apps=global_apps) -> tuple[str | None, list]
             **{f"t_{column}": F(lookup) for column, lookup in spec.dimensions},
         )
         .values("t_path", "t_month", *[f"t_{column}" for column in spec.columns])
-        .annotate(
-            t_count=Count("pk", filter=valid),
-            t_amount=Coalesce(Sum("amount", filter=valid), 0),
-            t_voided_count=Count("pk", filter=~valid),
-            t_voided_amount=Coalesce(Sum("amount", filter=~valid), 0),
-        )
+        .annotate(**_month_sums(valid))
     )
     own_sql, own_params = own.query.sql_with_params()
     depth = Branch.objects.aggregate(depth=models.Max("depth"))["depth"] or 0
@@ -530,12 +535,7 @@ def totals_move_holders(spec: TotalsSpec, *, moves: models.QuerySet, depth: int 
             **{f"t_{column}": F(lookup) for column, lookup in spec.dimensions},
         )
         .values("t_holder", "t_month", *[f"t_{column}" for column in spec.columns])
-        .annotate(
-            t_count=Count("pk", filter=valid),
-            t_amount=Coalesce(Sum("amount", filter=valid), 0),
-            t_voided_count=Count("pk", filter=~valid),
-            t_voided_amount=Coalesce(Sum("amount", filter=~valid), 0),
-        )
+        .annotate(**_month_sums(valid))
     )
     own_sql, own_params = own.query.sql_with_params()
     moves_sql, moves_params = moves.order_by().query.sql_with_params()

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import transaction
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
 
 from associations.history import last_reorganisation_day, todays_tree, tree_and_changes_on
@@ -52,10 +51,7 @@ from associations.models import Branch, RecordMove, Reorganisation
 from associations.rollup import roll_up_by_path
 from khuyenhoc import measures as catalogue
 from plans.indicators import (
-    _forget_stale_values,
-    computes_before_storing,
-    indicator_values_store,
-    recompute_lock,
+    computed_values_store,
     target_as_of_dates,
 )
 from plans.models import IndicatorDefinition, OnMap, Target
@@ -256,16 +252,11 @@ def catalogue_target_recompute(*, target: Target, today: datetime.date, computed
             yield as_of, OnMap.TODAY, values
             yield as_of, OnMap.SPLIT, splits
 
-    # On SQLite computed before the write lock is taken (plans.indicators.computes_before_storing).
-    rows = list(computed()) if computes_before_storing() else computed()
-    written = 0
-    with transaction.atomic():
-        recompute_lock(("target", target.pk))
-        recompute_lock(("history", target.pk))
-        for as_of, on_map, figures in rows:
-            written += indicator_values_store(
-                target=target, as_of=as_of, values=figures, computed_at=computed_at, on_map=on_map
-            )
-        # Branches not in force on a date (dissolved since, or not yet founded) keep no value there.
-        _forget_stale_values(target=target, dates=dates, todays_map_dates=todays_map_dates, today=today)
-    return written
+    return computed_values_store(
+        target=target,
+        rows=computed(),
+        computed_at=computed_at,
+        dates=dates,
+        todays_map_dates=todays_map_dates,
+        today=today,
+    )

@@ -377,7 +377,30 @@ def target_recompute(*, target: Target, today: datetime.date, computed_at: datet
             yield as_of, OnMap.TODAY, values
             yield as_of, OnMap.SPLIT, splits
 
-    rows = list(computed()) if computes_before_storing() else computed()
+    return computed_values_store(
+        target=target,
+        rows=computed(),
+        computed_at=computed_at,
+        dates=dates,
+        todays_map_dates=todays_map_dates,
+        today=today,
+    )
+
+
+def computed_values_store(
+    *,
+    target: Target,
+    rows: Iterable[tuple[datetime.date, str, dict]],
+    computed_at: datetime.datetime,
+    dates: list[datetime.date],
+    todays_map_dates: list[datetime.date],
+    today: datetime.date,
+) -> int:
+    """Store a target's run, rows of (date, map, values) computed as they are read, in one
+    transaction under the target's locks (on SQLite computed first: `computes_before_storing`),
+    and drop what the run no longer stores: dates, maps, and branches not in force on a date
+    (dissolved since, or not yet founded). Answers the rows written."""
+    rows = list(rows) if computes_before_storing() else rows
     written = 0
     with transaction.atomic():
         recompute_lock(("target", target.pk))

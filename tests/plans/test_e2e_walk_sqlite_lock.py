@@ -34,8 +34,7 @@ def _run(monkeypatch, target: Target, *, before: bool):
         return compute(**kwargs)
 
     monkeypatch.setattr(module, name, spying)
-    monkeypatch.setattr(indicators, "computes_before_storing", lambda: before)
-    monkeypatch.setattr(catalogue, "computes_before_storing", lambda: before)
+    monkeypatch.setattr(indicators, "computes_before_storing", lambda: before)  # both kinds store through it
     IndicatorValue.objects.filter(target=target).delete()
     recompute = catalogue.catalogue_target_recompute if target.is_catalogue else indicators.target_recompute
     written = recompute(target=target, today=TODAY, computed_at=datetime.datetime.now(datetime.UTC))
