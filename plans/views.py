@@ -236,6 +236,23 @@ def _targets_signature(targets: list) -> list:
     ]
 
 
+def _cache_read(key: str):
+    """A dashboard fragment from the cache, or None when it is not there or the cache is down
+    (the page is then rendered, never refused)."""
+    try:
+        return cache.get(key)
+    except Exception:
+        logger.warning("plans: the dashboard cache could not be read", exc_info=True)
+        return None
+
+
+def _cache_write(key: str, fragment) -> None:
+    try:
+        cache.set(key, fragment, FRAGMENT_SECONDS)
+    except Exception:
+        logger.warning("plans: the dashboard cache could not be written", exc_info=True)
+
+
 def _children_fragment(request, context: dict, *, today: datetime.date, version: tuple) -> bytes:
     """The drill-down of one target (`context["target"]`): its chart's data and table of the
     branches below, rendered as the response's UTF-8 bytes. From the cache when the same
@@ -256,11 +273,7 @@ def _children_fragment(request, context: dict, *, today: datetime.date, version:
         _targets_signature([target]),
     )
     key = "plans:dashboard-children:v1:" + hashlib.sha256(repr(signature).encode()).hexdigest()
-    try:
-        cached = cache.get(key)
-    except Exception:
-        logger.warning("plans: the dashboard cache could not be read", exc_info=True)
-        cached = None
+    cached = _cache_read(key)
     if cached is not None:
         return cached
     board = dashboard_for(branch, on_map=context["on_map"], as_of=context["as_of"], targets=[target])
@@ -285,10 +298,7 @@ def _children_fragment(request, context: dict, *, today: datetime.date, version:
         request=request,
     )
     fragment = str(html).encode()
-    try:
-        cache.set(key, fragment, FRAGMENT_SECONDS)
-    except Exception:
-        logger.warning("plans: the dashboard cache could not be written", exc_info=True)
+    _cache_write(key, fragment)
     return fragment
 
 
@@ -374,11 +384,7 @@ def _targets_fragment(request, context: dict, *, targets: list, today: datetime.
         _targets_signature(targets),
     )
     key = "plans:dashboard:v4:" + hashlib.sha256(repr(signature).encode()).hexdigest()
-    try:
-        cached = cache.get(key)
-    except Exception:
-        logger.warning("plans: the dashboard cache could not be read", exc_info=True)
-        cached = None
+    cached = _cache_read(key)
     if cached is not None:
         return cached
     board = _board(context, targets)
@@ -395,10 +401,7 @@ def _targets_fragment(request, context: dict, *, targets: list, today: datetime.
         "charts_json": charts.translate(_json_script_escapes).encode(),
         "computed_at": board.computed_at,
     }
-    try:
-        cache.set(key, fragment, FRAGMENT_SECONDS)
-    except Exception:
-        logger.warning("plans: the dashboard cache could not be written", exc_info=True)
+    _cache_write(key, fragment)
     return fragment
 
 
@@ -431,11 +434,7 @@ def _panels_fragment(request, context: dict) -> dict:
         scholarships.split_rows,
     )
     key = "plans:dashboard-panels:v1:" + hashlib.sha256(repr(signature).encode()).hexdigest()
-    try:
-        cached = cache.get(key)
-    except Exception:
-        logger.warning("plans: the dashboard cache could not be read", exc_info=True)
-        cached = None
+    cached = _cache_read(key)
     if cached is not None:
         return {**cached, "html": mark_safe(cached["html"])}  # noqa: S308 — our own rendering, cached
     html = render_to_string("plans/partials/dashboard_panels.html", context, request=request)
@@ -448,10 +447,7 @@ def _panels_fragment(request, context: dict) -> dict:
             + json.dumps(scholarships.chart_data() if scholarships.available else None, cls=DjangoJSONEncoder)
         ),
     }
-    try:
-        cache.set(key, fragment, FRAGMENT_SECONDS)
-    except Exception:
-        logger.warning("plans: the dashboard cache could not be written", exc_info=True)
+    _cache_write(key, fragment)
     return {**fragment, "html": html}
 
 
