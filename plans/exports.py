@@ -60,8 +60,13 @@ def report_title(plan) -> str:
 
 def report_filename(dashboard: Dashboard, extension: str) -> str:
     plan = dashboard.plans[0].plan if dashboard.plans else None
+    return plan_report_filename(plan, dashboard.branch.pk, extension)
+
+
+def plan_report_filename(plan, branch_id: int, extension: str) -> str:
+    """The name a user's download carries, whatever name the storage gave the file."""
     code = (plan.code if plan else "plan").replace("/", "-")
-    return f"bao-cao-{code}-{dashboard.branch.pk}.{extension}"
+    return f"bao-cao-{code}-{branch_id}.{extension}"
 
 
 # --- Excel -------------------------------------------------------------------------------------
@@ -437,5 +442,5 @@ def report_export_build(*, export_id: int) -> None:
     except Exception as error:
         ReportExport.objects.filter(pk=export.pk).update(status=RunStatus.FAILED, error=str(error)[:2000])
         raise
-    export.file.save(f"bao-cao-{export.plan.code.replace('/', '-')}-{export.branch_id}.pdf", ContentFile(content))
+    export.file.save(plan_report_filename(export.plan, export.branch_id, "pdf"), ContentFile(content))
     ReportExport.objects.filter(pk=export.pk).update(status=RunStatus.DONE)

@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Count
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -508,11 +508,16 @@ def report_export(request, pk: int):
 @login_required
 @require_GET
 def report_export_download(request, pk: int):
-    export = get_object_or_404(ReportExport, pk=pk, requested_by=request.user, status=RunStatus.DONE)
+    export = get_object_or_404(
+        ReportExport.objects.select_related("plan"), pk=pk, requested_by=request.user, status=RunStatus.DONE
+    )
     get_visible_or_404(request.user, Branch.objects, pk=export.branch_id)
-    response = HttpResponse(export.file.open("rb").read(), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{export.file.name.rsplit("/", 1)[-1]}"'
-    return response
+    return FileResponse(
+        export.file.open("rb"),
+        as_attachment=True,
+        filename=exports.plan_report_filename(export.plan, export.branch_id, "pdf"),
+        content_type="application/pdf",
+    )
 
 
 @login_required
