@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = "#,##0"
-PERCENT_FORMAT = "0.0%"
+PERCENT_FORMAT = "0.00%"  # two decimals, as the dashboards and panels show them
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 # What a spreadsheet may take for the start of a formula when a cell is typed or pasted.

@@ -55,5 +55,7 @@ def test_rates_are_stored_as_fractions_in_percent_format_and_years_without_group
     year, rate, amount = sheet[2]
     assert year.value == 2020 and "," not in year.number_format and year.number_format == "0"
     assert abs(rate.value - 0.6667) < 1e-9 and rate.number_format == PERCENT_FORMAT
+    # Shown as 66.67 %, with the two decimals the dashboards show, not rounded to 66.7 %.
+    assert rate.number_format.endswith(".00%")
     assert amount.number_format == "#,##0"
     assert sheet["B3"].value is None
