@@ -26,6 +26,7 @@ import datetime
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -48,6 +49,12 @@ logger = logging.getLogger(__name__)
 
 # One task per (plan, date) at a time: a second request within this window enqueues nothing.
 DEBOUNCE_SECONDS = 60
+
+
+def waiting_limit() -> int:
+    """How many picked dates may wait or run at once, city-wide: at full size one date costs
+    minutes of the worker, so a burst of picks must not queue hours of work."""
+    return int(getattr(settings, "PLANS_PICKED_DATES_AT_ONCE", 4))
 
 
 def picked_date_check(*, plan: Plan, as_of: datetime.date, today: datetime.date) -> None:
@@ -149,13 +156,23 @@ def picked_date_request(*, plan: Plan, as_of: datetime.date, today: datetime.dat
     """A user picked `as_of` for `plan`: None when every target of the plan has it stored
     already (the nightly dates, or computed before); else the plan's `OnDemandDate`, with a
     task queued after commit unless one is queued or running within the debounce. Raises
-    ValidationError for a date outside the plan's start .. today."""
+    ValidationError for a date outside the plan's start .. today, and (code "busy") when
+    `waiting_limit()` other dates are waiting or running: nothing is written then."""
     today = today or timezone.localdate()
     picked_date_check(plan=plan, as_of=as_of, today=today)
     targets = list(plan.targets.select_related("plan"))
     if targets and len(stored_target_ids(targets, as_of)) == len(targets):
         OnDemandDate.objects.filter(plan=plan, as_of=as_of).update(last_requested_at=timezone.now())
         return None
+    waiting = [OnDemandDate.Status.PENDING, OnDemandDate.Status.RUNNING]
+    if not OnDemandDate.objects.filter(plan=plan, as_of=as_of, status__in=waiting).exists():
+        busy = OnDemandDate.objects.filter(status__in=waiting).count()
+        if busy >= waiting_limit():
+            raise ValidationError(
+                _("%(count)s other dates are being computed. Pick this date again when they are done.")
+                % {"count": busy},
+                code="busy",
+            )
     row, created = OnDemandDate.objects.get_or_create(plan=plan, as_of=as_of)
     if not created:
         if row.status in {OnDemandDate.Status.DONE, OnDemandDate.Status.FAILED}:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -90,8 +91,10 @@ def picked_date(request, branch_id: int):
         for plan in {target.plan_id: target.plan for target in targets}.values():
             try:
                 picked_date_request(plan=plan, as_of=as_of, today=today)
-            except ValidationError:
-                break  # the dashboard says why (picked_date_state)
+            except ValidationError as error:
+                if error.code == "busy":  # the plan stays "not asked for": the page offers it again
+                    messages.warning(request, error.message)
+                break  # a date outside the plan: the dashboard says why (picked_date_state)
     return redirect(_dashboard_url(branch, on_map=on_map, as_of=as_of, plan_id=plan_id))
 
 

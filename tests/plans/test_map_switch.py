@@ -220,3 +220,31 @@ def test_a_real_worker_computes_a_picked_date(cast, tree, celery_worker_process)
     board = plan.targets.get(indicator="board_coverage")
     value = IndicatorValue.objects.get(target=board, branch=tree.phuc_xa, as_of=PICKED, on_map=OnMap.IN_FORCE)
     assert (value.numerator, value.denominator) == (1, 1)
+
+
+def test_a_burst_of_picked_dates_is_capped_and_the_next_pick_says_why_and_writes_nothing(
+    switched, cast, client_for, settings, django_capture_on_commit_callbacks
+):
+    settings.PLANS_PICKED_DATES_AT_ONCE = 2
+    client = client_for(cast.admin)
+    city = switched.tree.city
+    for day in ("2019-03-31", "2019-04-30"):
+        with django_capture_on_commit_callbacks():
+            client.post(reverse("plans:picked_date", args=[city.pk]), {"as_of": day})
+    assert OnDemandDate.objects.filter(status=OnDemandDate.Status.PENDING).count() == 2
+    with django_capture_on_commit_callbacks() as queued:
+        answer = client.post(reverse("plans:picked_date", args=[city.pk]), {"as_of": "2019-05-31"}, follow=True)
+    assert queued == []
+    assert not OnDemandDate.objects.filter(as_of=D(2019, 5, 31)).exists()
+    page = answer.content.decode()
+    assert "2 other dates are being computed" in page or "2 ngày khác đang được tính" in page
+    assert answer.context["picked"].unrequested  # the page still offers to compute it
+    # Asking again for a date already waiting is not refused: it is the same computation.
+    with django_capture_on_commit_callbacks():
+        again = client.post(reverse("plans:picked_date", args=[city.pk]), {"as_of": "2019-03-31"}, follow=True)
+    assert "other dates are being computed" not in again.content.decode()
+    # Once one is done, a new date is taken.
+    OnDemandDate.objects.filter(as_of=D(2019, 3, 31)).update(status=OnDemandDate.Status.DONE)
+    with django_capture_on_commit_callbacks():
+        client.post(reverse("plans:picked_date", args=[city.pk]), {"as_of": "2019-05-31"})
+    assert OnDemandDate.objects.filter(as_of=D(2019, 5, 31), status=OnDemandDate.Status.PENDING).exists()
