@@ -11,6 +11,7 @@ def test_a_clerk_signs_in_through_the_login_page_and_sees_the_home_page_in_vietn
     assert page.locator("html").get_attribute("lang") == "vi"
     assert page.get_by_test_id("home-branch").inner_text() == "Phường Phúc Xá"
     assert page.get_by_test_id("home-role").inner_text() == "Cán bộ nhập liệu"
+    page.get_by_test_id("user-menu").click()  # her name, top right: the language and signing out
     assert page.get_by_role("button", name="Đăng xuất").is_visible()
 
 
