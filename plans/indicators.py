@@ -37,7 +37,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import ExtractYear
 
@@ -300,7 +300,16 @@ def indicator_values_store(
     computed_at: datetime.datetime,
     on_map: str = OnMap.IN_FORCE,
 ) -> int:
-    """Upsert one target's values on one date, on one map."""
+    """Upsert one target's values on one date, on one map.
+
+    On PostgreSQL one INSERT … SELECT FROM unnest(arrays) … ON CONFLICT per 50 000 rows: the
+    ids and counts travel as three arrays, with no model instance or per-row parameter built
+    (a city's 30 000 branches took seconds through `bulk_create`). Elsewhere (SQLite, the
+    embedded mode) `bulk_create` with the same upsert."""
+    if connection.vendor == "postgresql":
+        return _values_upsert_postgresql(
+            target=target, as_of=as_of, values=values, computed_at=computed_at, on_map=on_map
+        )
     rows = [
         IndicatorValue(
             target=target,
@@ -321,6 +330,39 @@ def indicator_values_store(
         update_fields=["numerator", "denominator", "computed_at"],
     )
     return len(rows)
+
+
+_UPSERT_PAGE = 50_000
+
+
+def _values_upsert_postgresql(
+    *, target: Target, as_of: datetime.date, values: Counts, computed_at: datetime.datetime, on_map: str
+) -> int:
+    table = IndicatorValue._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (target_id, branch_id, as_of, on_map, numerator, denominator, computed_at) "  # noqa: S608 — the model's table
+        "SELECT %s, v.branch_id, %s, %s, v.numerator, v.denominator, %s "
+        "FROM unnest(%s::integer[], %s::integer[], %s::integer[]) AS v(branch_id, numerator, denominator) "
+        "ON CONFLICT (target_id, branch_id, as_of, on_map) DO UPDATE SET numerator = EXCLUDED.numerator, "
+        "denominator = EXCLUDED.denominator, computed_at = EXCLUDED.computed_at"
+    )
+    items = list(values.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), _UPSERT_PAGE):
+            page = items[start : start + _UPSERT_PAGE]
+            cursor.execute(
+                sql,
+                [
+                    target.pk,
+                    as_of,
+                    on_map,
+                    computed_at,
+                    [branch_id for branch_id, _counts in page],
+                    [counts[0] for _branch_id, counts in page],
+                    [counts[1] for _branch_id, counts in page],
+                ],
+            )
+    return len(items)
 
 
 def _not_in_force_on(day: datetime.date):

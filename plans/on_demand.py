@@ -185,13 +185,13 @@ def picked_date_request(*, plan: Plan, as_of: datetime.date, today: datetime.dat
 
 
 def _replace(*, target: Target, as_of: datetime.date, on_map: str, values, computed_at) -> int:
-    """Make the stored values of one target, date and map equal `values`: upsert them and
-    delete the rows of branches not among them (a second run writes the same rows)."""
-    stale = IndicatorValue.objects.filter(target=target, as_of=as_of, on_map=on_map).exclude(branch_id__in=list(values))
+    """Make the stored values of one target, date and map equal `values`: upsert them, then
+    delete the rows the upsert did not touch (branches not among them: their computed_at is
+    older). A second run writes the same rows."""
+    written = indicator_values_store(target=target, as_of=as_of, values=values, computed_at=computed_at, on_map=on_map)
+    stale = IndicatorValue.objects.filter(target=target, as_of=as_of, on_map=on_map).exclude(computed_at=computed_at)
     deleted, _by_model = stale.delete()
-    return deleted + indicator_values_store(
-        target=target, as_of=as_of, values=values, computed_at=computed_at, on_map=on_map
-    )
+    return deleted + written
 
 
 def target_date_store(
