@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from associations.access import get_visible_or_404, require_write
 from associations.exports import list_export_response
+from associations.page_cache import cached_page
 from associations.privacy import mask_date, sees_personal_data
 from associations.selectors import history_of
 from funds.forms import VoidForm
@@ -121,6 +122,7 @@ def award_pay(request, pk: int):
 
 
 @login_required
+@cached_page()
 def award_list(request):
     form = AwardFilterForm(request.GET or None, user=request.user)
     if request.GET.get("format") == "xlsx":
