@@ -21,7 +21,8 @@ def page_scope(user) -> tuple:
     """What a page's content depends on about who asks (one query, shared with the layout's)."""
     profile = staff_profile(user)
     branch = (profile.branch_id, profile.branch.path, profile.role) if profile else None
-    return (user.pk, user.is_superuser, user.is_staff, user.is_active, branch)
+    # The name is the header's; the flags decide the menus and what may be seen.
+    return (user.pk, user.get_username(), user.get_full_name(), user.is_superuser, user.is_staff, branch)
 
 
 def cached_page(*families: str):
