@@ -14,18 +14,16 @@ class AssociationsConfig(AppConfig):
         from associations.exports import member_list_export, organization_list_export
         from associations.imports import MemberImport, OrganizationImport
         from associations.measures import measures_register
-        from associations.page_cache import data_bumps_connect
         from khuyenhoc.exports import export_register
-        from khuyenhoc.page_cache import REGISTRY
-        from khuyenhoc.signals import branch_moved, registry_changed
+        from khuyenhoc.page_cache import REGISTRY, tables_register
 
         register(MemberImport)
         register(OrganizationImport)
         measures_register()
         export_register("members", member_list_export)
         export_register("organizations", organization_list_export)
-        # Every write to the registry's records moves the stamp of the pages that show them.
-        data_bumps_connect(
+        # Every write to the registry's tables moves the stamp of the pages that show them.
+        tables_register(
             REGISTRY,
             (
                 models.Branch,
@@ -37,5 +35,4 @@ class AssociationsConfig(AppConfig):
                 models.LineageEdge,
                 models.RecordMove,
             ),
-            {"registry_changed": registry_changed, "branch_moved": branch_moved},
         )

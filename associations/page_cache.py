@@ -4,17 +4,16 @@ is, and the decorator the list pages use.
 A cached page is never shared between two accounts: its key holds the user, and with them what
 decides what they may see (their branch and its path, their role, whether they are an
 administrator or staff), so a change of role or branch is a new key too. The data it shows is
-kept fresh by the families' stamps, bumped by every write (see `data_bumps_connect`).
+kept fresh by the families' stamps, bumped by every write to their tables
+(`khuyenhoc.page_cache.tables_register`, called by each app's `AppConfig.ready()`).
 """
 
 from __future__ import annotations
 
 import functools
 
-from django.db.models.signals import post_delete, post_save
-
 from associations.access import staff_profile
-from khuyenhoc.page_cache import FAMILIES, bump_receiver, cached_response
+from khuyenhoc.page_cache import FAMILIES, cached_response
 
 
 def page_scope(user) -> tuple:
@@ -44,15 +43,3 @@ def cached_page(*families: str):
         return wrapped
 
     return decorate
-
-
-def data_bumps_connect(family: str, models, project_signals: dict | None = None) -> None:
-    """Bump `family`'s stamp on every save or delete of `models` and on the project's signals
-    (`{name: signal}`, from `khuyenhoc/signals.py`). Called by the apps' `AppConfig.ready()`."""
-    receiver = bump_receiver(family)
-    for model in models:
-        uid = f"page_cache.{family}.{model._meta.label}"
-        post_save.connect(receiver, sender=model, weak=False, dispatch_uid=uid + ".save")
-        post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=uid + ".delete")
-    for name, signal in (project_signals or {}).items():
-        signal.connect(receiver, weak=False, dispatch_uid=f"page_cache.{family}.{name}")

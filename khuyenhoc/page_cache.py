@@ -1,14 +1,21 @@
 """A cache of rendered pages that never shows data older than the last write of the records a
 page shows (issue 16: "test that a write is visible on the next request").
 
-*Data versions.* Each family of records (`REGISTRY`: branches, organisations, members, staff;
-`MONEY`: funds, donations, transfers, payments, the ledger, rounds and awards) has a version
-stamp in the cache: a random token, replaced by `data_bump(family)` when a write to the family's
-records happens — at once, and again when the write's transaction commits. The apps call it
-from their signals (`khuyenhoc/signals.py`: every service that moves figures sends one) and
-from their models' `post_save` / `post_delete` (every other single-row write: a fund renamed, a
-round opened); see each app's `AppConfig.ready()`. A missing stamp (never set, or evicted) is
-created afresh with a new random token, never a counter that could come back to an old value.
+*Data versions.* Each family of records (`REGISTRY`: branches, organisations, members, staff,
+the reorganisations' lineage; `MONEY`: funds, donations, transfers, payments, the ledger and its
+stored totals, rounds and awards) has a version stamp in the cache: a random token, replaced by
+`data_bump(family)` when a write to one of the family's tables happens — at once, and again when
+the write's transaction commits. The writes are seen where they cannot be missed: every
+statement Django sends (`connection.execute_wrapper`, installed on each new connection) that
+is not a read and names a table the apps registered (`tables_register`, in each app's
+`AppConfig.ready()`) bumps that table's family — a service's save, a queryset `update()`, a
+`bulk_create`, an import, the reorganisation's raw SQL alike (at once for each statement, at
+commit once per transaction and family).
+`khuyenhoc.bulk`'s COPY, which passes Django's cursor by, notes its writes itself
+(`writes_note`). Only writes made outside the portal (psql, a loader's own connection) are not
+seen: the pages they leave are dropped by `PAGE_TIMEOUT`. A missing stamp (never set, or
+evicted) is created afresh with a new random token, never a counter that could come back to an
+old value.
 
 Why bump twice: a page read between the write and its commit sees the old rows and may store
 them under the stamp of the first bump; the bump at commit moves the stamp past it. A reader
@@ -35,7 +42,7 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.utils import timezone, translation
@@ -82,21 +89,67 @@ def _bump_now(families: tuple[str, ...]) -> None:
         logger.warning("page cache: could not bump %s (pages stay at most %s s)", families, PAGE_TIMEOUT, exc_info=True)
 
 
-def data_bump(*families: str) -> None:
+def data_bump(*families: str, using: str = "default") -> None:
     """Mark the families' records as written: now, and again when the transaction commits."""
     _bump_now(families)
-    if connection.in_atomic_block:
-        transaction.on_commit(lambda: _bump_now(families))
+    if connections[using].in_atomic_block:
+        transaction.on_commit(lambda: _bump_now(families), using=using)
 
 
-def bump_receiver(family: str) -> Callable:
-    """A signal receiver (project signals, post_save, post_delete) that bumps `family`."""
+# table name → family, filled by the apps (tables_register); the statements that write
+_TABLES: dict[str, str] = {}
+_TABLE_NAMES: re.Pattern | None = None
+_READS = ("SELECT", "EXPLAIN", "SAVEPOINT", "RELEASE", "SET ", "SHOW", "BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")
+_WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE|COPY)\b", re.IGNORECASE)
 
-    def receiver(sender=None, **kwargs):
-        data_bump(family)
 
-    receiver.__name__ = f"bump_{family}"
-    return receiver
+def tables_register(family: str, models: Iterable) -> None:
+    """Writes to these models' tables bump `family`'s stamp (called in `AppConfig.ready()`)."""
+    global _TABLE_NAMES
+    for model in models:
+        _TABLES[model._meta.db_table] = family
+    _TABLE_NAMES = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _TABLES), key=len, reverse=True)) + r")\b")
+
+
+def _written_families(sql: str) -> set[str]:
+    head = sql.lstrip()[:10].upper()
+    if head.startswith(_READS) or _TABLE_NAMES is None or not _WRITES.search(sql):
+        return set()
+    return {_TABLES[name] for name in _TABLE_NAMES.findall(sql)}
+
+
+def _watch(execute, sql, params, many, context):
+    result = execute(sql, params, many, context)
+    if isinstance(sql, str):
+        writes_note(sql, context["connection"])
+    return result
+
+
+def writes_note(sql: str, connection) -> None:
+    """Bump the stamps of the tables `sql` writes; called for every statement Django sends,
+    and by code that writes past Django's cursor (khuyenhoc.bulk's COPY)."""
+    if families := tuple(sorted(_written_families(sql))):
+        # At once, every time (the same transaction may read a page between two writes) ...
+        _bump_now(families)
+        if connection.in_atomic_block:
+            # ... and at commit, registered once per transaction and family: a callback still
+            # waiting in run_on_commit is this transaction's (a rollback drops it).
+            pending = getattr(connection, "_page_cache_pending", {})
+            waiting = {callback for _sids, callback, _robust in connection.run_on_commit}
+            fresh = tuple(family for family in families if pending.get(family) not in waiting)
+            if fresh:
+
+                def at_commit(fresh=fresh):
+                    _bump_now(fresh)
+
+                connection.on_commit(at_commit)
+                connection._page_cache_pending = {**pending, **dict.fromkeys(fresh, at_commit)}
+
+
+def writes_watch(sender=None, connection=None, **kwargs) -> None:
+    """connection_created: watch the new connection's writes (see the module's docstring)."""
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)
 
 
 def _messages_waiting(request: HttpRequest) -> bool:

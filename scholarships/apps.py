@@ -10,10 +10,9 @@ class ScholarshipsConfig(AppConfig):
 
     def ready(self):
         # The adapter uses the models: it can be imported only once the registry is ready.
-        from associations.page_cache import data_bumps_connect
         from funds.pages import FundLink, fund_link_register
         from khuyenhoc.exports import export_register
-        from khuyenhoc.page_cache import MONEY
+        from khuyenhoc.page_cache import MONEY, tables_register
         from scholarships import models
         from scholarships.imports import AwardImport
         from scholarships.list_exports import award_list_export
@@ -25,5 +24,5 @@ class ScholarshipsConfig(AppConfig):
         fund_link_register(FundLink(label=_("Awards paid"), url_name="scholarships:award_list"))
         measures_register()
         export_register("awards", award_list_export)
-        # Rounds and awards are money records for the page cache (money_changed covers payments).
-        data_bumps_connect(MONEY, (models.ScholarshipRound, models.Award))
+        # Rounds and awards are money records for the page cache.
+        tables_register(MONEY, (models.ScholarshipRound, models.Award, models.AwardMonthTotal))

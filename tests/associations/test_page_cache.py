@@ -6,12 +6,13 @@ import datetime
 import re
 
 import pytest
+from django.db import connection, transaction
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
 
 from associations import services as registry_services
-from associations.models import MemberCategory, StaffRole
+from associations.models import Member, MemberCategory, StaffRole
 from funds import services as fund_services
 from imports import services as import_services
 from khuyenhoc import page_cache
@@ -87,6 +88,8 @@ def test_a_member_import_shows_on_the_next_request(cast, tree, client_for, setti
     import_services.job_check(job.pk)
     assert import_services.job_start_apply(job)
     import_services.job_apply(job.pk)
+    job.refresh_from_db()
+    assert Member.objects.filter(full_name="Nguyễn Văn An").exists(), (job.status, job.errors)
 
     page = _get(client, MEMBERS)[1]
     assert "Nguyễn Văn An" in page and "Trần Thị Bình" in page
@@ -234,3 +237,59 @@ def test_an_export_request_is_never_answered_from_the_cache(cast, client_for, fu
     _served_twice(client, url)
     response = client.get(url + "?format=xlsx")
     assert response.get("X-Page-Cache") is None
+
+
+def test_a_page_from_the_cache_takes_three_queries_whatever_the_list(
+    cast, tree, funds, client_for, django_assert_num_queries
+):
+    """Session, user and staff profile: the trivial page's two plus the reader's scope."""
+    client = client_for(cast.district_leader)
+    pages = [MEMBERS, DONATIONS, AWARDS, REPORT, reverse("funds:fund_detail", args=[funds.ba_dinh.pk])]
+    for url in pages:
+        _get(client, url)
+    for index in range(3):
+        MemberFactory(branch=tree.phuc_xa)
+        donate(cast.commune_clerk, funds.phuc_xa, 10_000 + index)
+    for url in pages:
+        _get(client, url)
+        with django_assert_num_queries(3):
+            assert client.get(url).get("X-Page-Cache") == "hit"
+
+
+def test_writes_that_bypass_the_services_still_show_on_the_next_request(cast, tree, funds, client_for):
+    """A bulk_create, a queryset update() and raw SQL send no signal: the stamps still move."""
+    client = client_for(cast.commune_clerk)
+    _served_twice(client, MEMBERS)
+    Member.objects.bulk_create(
+        [
+            Member(
+                full_name="Đặng Văn Hàng Loạt",
+                branch=tree.phuc_xa,
+                category="civil_servant",
+                joined_on=datetime.date(2020, 1, 1),
+            )
+        ]
+    )
+    assert "Đặng Văn Hàng Loạt" in _get(client, MEMBERS)[1]
+
+    _served_twice(client, MEMBERS)
+    Member.objects.filter(full_name="Đặng Văn Hàng Loạt").update(full_name="Đặng Văn Cập Nhật")
+    assert "Đặng Văn Cập Nhật" in _get(client, MEMBERS)[1]
+
+    ledger = reverse("funds:fund_detail", args=[funds.phuc_xa.pk])
+    _served_twice(client, ledger)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE funds_fund SET name = %s WHERE id = %s", ["Quỹ đổi tên bằng SQL", funds.phuc_xa.pk])
+    assert "Quỹ đổi tên bằng SQL" in _get(client, ledger)[1]
+
+
+def test_a_write_rolled_back_leaves_the_next_write_visible(cast, tree, client_for):
+    client = client_for(cast.commune_clerk)
+    _served_twice(client, MEMBERS)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        MemberFactory(branch=tree.phuc_xa, full_name="Không Bao Giờ Lưu")
+        raise RuntimeError
+    _served_twice(client, MEMBERS)
+    with transaction.atomic():
+        MemberFactory(branch=tree.phuc_xa, full_name="Lưu Sau Khi Hủy")
+    assert "Lưu Sau Khi Hủy" in _get(client, MEMBERS)[1]
