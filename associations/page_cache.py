@@ -11,9 +11,12 @@ kept fresh by the families' stamps, bumped by every write to their tables
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+
+from django.http import HttpRequest
 
 from associations.access import staff_profile
-from khuyenhoc.page_cache import FAMILIES, cached_response
+from khuyenhoc.page_cache import cached_response
 
 
 def page_scope(user) -> tuple:
@@ -24,20 +27,21 @@ def page_scope(user) -> tuple:
     return (user.pk, user.get_username(), user.get_full_name(), user.is_superuser, user.is_staff, branch)
 
 
-def cached_page(*families: str):
-    """Decorate a GET list page whose content depends only on the stored data of `families`
-    (default: every family), who asks, the language, the path and query, and today."""
+def cached_page(*families: str, bypass: Callable[[HttpRequest], bool] | None = None):
+    """Decorate a GET page whose content depends only on the stored data of `families`, who
+    asks, the language, the path and query, and today. An export (`?format=…`) and a request
+    for which `bypass(request)` is true are always rendered."""
 
     def decorate(view):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
-            if request.GET.get("format"):  # an export (it may start a job): never from the cache
+            if request.GET.get("format") or (bypass is not None and bypass(request)):
                 return view(request, *args, **kwargs)
             return cached_response(
                 request,
-                key_parts=(view.__module__, view.__qualname__, page_scope(request.user)),
+                key_parts=(view.__module__, view.__qualname__, args, kwargs, page_scope(request.user)),
                 render=lambda: view(request, *args, **kwargs),
-                families=families or FAMILIES,
+                families=families,
             )
 
         return wrapped

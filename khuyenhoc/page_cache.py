@@ -3,7 +3,8 @@ page shows (issue 16: "test that a write is visible on the next request").
 
 *Data versions.* Each family of records (`REGISTRY`: branches, organisations, members, staff,
 the reorganisations' lineage; `MONEY`: funds, donations, transfers, payments, the ledger and its
-stored totals, rounds and awards) has a version stamp in the cache: a random token, replaced by
+stored totals, rounds and awards; `PLANS`: plans, targets, the stored indicator values and
+year totals, the recompute runs) has a version stamp in the cache: a random token, replaced by
 `data_bump(family)` when a write to one of the family's tables happens — at once, and again when
 the write's transaction commits. The writes are seen where they cannot be missed: every
 statement Django sends (`connection.execute_wrapper`, installed on each new connection) that
@@ -53,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 REGISTRY = "registry"
 MONEY = "money"
-FAMILIES = (REGISTRY, MONEY)
+PLANS = "plans"
 
 # Pages kept at most this long even without a write: a bound on what a write made without
 # reaching the cache (the cache down at that moment) could leave behind.
@@ -188,7 +189,7 @@ def cached_response(
     *,
     key_parts: tuple,
     render: Callable[[], HttpResponse],
-    families: Iterable[str] = FAMILIES,
+    families: Iterable[str],
 ) -> HttpResponse:
     """The page for `request`, from the cache when it was rendered for the same key and no write
     to `families` has happened since; `key_parts` must hold everything besides the path and the
