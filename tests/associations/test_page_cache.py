@@ -16,6 +16,7 @@ from associations.models import Member, MemberCategory, StaffRole
 from funds import services as fund_services
 from imports import services as import_services
 from khuyenhoc import page_cache
+from plans.models import Target
 from tests.associations.test_imports import GOOD_MEMBERS, MEMBER_HEADERS, xlsx
 from tests.factories import MemberFactory, StaffProfileFactory, UserFactory, donate, make_round, pay
 
@@ -293,3 +294,29 @@ def test_a_write_rolled_back_leaves_the_next_write_visible(cast, tree, client_fo
     with transaction.atomic():
         MemberFactory(branch=tree.phuc_xa, full_name="Lưu Sau Khi Hủy")
     assert "Lưu Sau Khi Hủy" in _get(client, MEMBERS)[1]
+
+
+def test_dashboards_of_two_districts_and_two_languages_are_never_shared(cast, tree, plan_data):
+    ba_dinh, hoan_kiem = Client(), Client()
+    ba_dinh.force_login(cast.district_leader)
+    hoan_kiem.force_login(cast.sibling_clerk)
+    url = reverse("plans:dashboard")
+    mine = _served_twice(ba_dinh, url)
+    response, theirs = _get(hoan_kiem, url)
+    assert response.get("X-Page-Cache") is None
+    assert "<title>Quận Ba Đình" in mine or "Quận Ba Đình" in mine.split("</h1>")[0]
+    assert "Quận Hoàn Kiếm" in theirs.split("</h1>")[0] and "Quận Ba Đình" not in theirs.split("</h1>")[0]
+    ba_dinh.cookies["django_language"] = "en"
+    response, english = _get(ba_dinh, url)
+    assert response.get("X-Page-Cache") is None and 'lang="en"' in english
+
+
+def test_a_target_changed_by_a_queryset_update_shows_on_the_next_dashboard(cast, plan_data, client_for):
+    client = client_for(cast.city_leader)
+    url = reverse("plans:dashboard")
+    _served_twice(client, url)
+    assert "31/12/2031" not in _served_twice(client, url)
+    Target.objects.update(deadline=datetime.date(2031, 12, 31))
+    response, page = _get(client, url)
+    assert response.get("X-Page-Cache") is None
+    assert "31/12/2031" in page
