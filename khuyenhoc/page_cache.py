@@ -26,7 +26,8 @@ than the writes that stamp has seen.
 *Pages.* `cached_response(request, key_parts, render, families)` returns the stored bytes of
 a page rendered for the same key — the caller's scope (the user, their branch and role), the
 language, the full path with its query, today's date, the database and the portal's version,
-and the families' stamps — or renders it and stores it. What varies per request is put back:
+and the families' stamps — or renders it and stores it; requests for a page being rendered wait
+for that rendering (up to `RENDER_WAIT`) instead of rendering it again. What varies per request is put back:
 the CSRF token (stored as a placeholder, replaced by this request's token). A request with
 messages waiting to be shown, a non-GET request, and a response other than a 200 HTML page are
 never cached. When the cache is down the page is rendered as if no cache existed.
@@ -38,6 +39,7 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -205,17 +207,56 @@ def cached_response(
     except Exception:
         logger.warning("page cache: read failed", exc_info=True)
         return render()
+    if stored is None and not _first_to_render(key):
+        stored = _rendered_by_another(key)
     if stored is not None:
         content_type, content = stored
         token = get_token(request).encode()
         response = HttpResponse(content.replace(_CSRF_PLACEHOLDER, token), content_type=content_type)
         response["X-Page-Cache"] = "hit"
         return response
-    response = render()
-    content_type = response.get("Content-Type", "")
-    if response.status_code == 200 and not response.streaming and content_type.startswith("text/html"):
-        try:
-            cache.set(key, (content_type, _with_placeholder(response.content, request)), timeout=PAGE_TIMEOUT)
-        except Exception:
-            logger.warning("page cache: write failed", exc_info=True)
+    try:
+        response = render()
+        content_type = response.get("Content-Type", "")
+        if response.status_code == 200 and not response.streaming and content_type.startswith("text/html"):
+            try:
+                cache.set(key, (content_type, _with_placeholder(response.content, request)), timeout=PAGE_TIMEOUT)
+            except Exception:
+                logger.warning("page cache: write failed", exc_info=True)
+    finally:
+        _done_rendering(key)
     return response
+
+
+# A page asked for by several requests at once (its stamps just moved, or a burst of readers) is
+# rendered by the first; the others wait for its result up to RENDER_WAIT seconds, then render.
+RENDER_WAIT = 5.0
+_POLL = 0.05
+
+
+def _first_to_render(key: str) -> bool:
+    try:
+        return bool(cache.add(key + ":rendering", 1, timeout=int(RENDER_WAIT * 6)))
+    except Exception:
+        return True
+
+
+def _rendered_by_another(key: str):
+    deadline = time.monotonic() + RENDER_WAIT
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(_POLL)
+            if (stored := cache.get(key)) is not None:
+                return stored
+            if cache.get(key + ":rendering") is None:  # the other render failed or was not cacheable
+                return None
+    except Exception:
+        return None
+    return None
+
+
+def _done_rendering(key: str) -> None:
+    try:
+        cache.delete(key + ":rendering")
+    except Exception:
+        logger.warning("page cache: could not release %s", key, exc_info=True)
