@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from associations.access import get_visible_or_404, require_write
 from associations.exports import list_export_response
+from associations.page_cache import cached_page
 from associations.selectors import history_of
 from funds import reports, selectors, services
 from funds.forms import (
@@ -42,6 +43,7 @@ from funds.pages import (
 from funds.receipts import donation_receipt_pdf
 from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
+from khuyenhoc.page_cache import MONEY, REGISTRY
 from khuyenhoc.pagination import CappedPaginator, paged
 from khuyenhoc.search import picker_response
 from khuyenhoc.sorting import sorted_by
@@ -113,6 +115,7 @@ def fund_edit(request, pk: int):
 
 
 @login_required
+@cached_page(REGISTRY, MONEY)
 def fund_detail(request, pk: int):
     fund = get_visible_or_404(request.user, Fund.objects.select_related("branch", "fund_model"), pk=pk)
     entries = LedgerEntry.objects.filter(fund=fund).order_by("-id").values(*LEDGER_FIELDS)
@@ -136,6 +139,7 @@ def fund_detail(request, pk: int):
 
 
 @login_required
+@cached_page(REGISTRY, MONEY)
 def donation_list(request):
     form = DonationFilterForm(request.GET or None, user=request.user)
     if request.GET.get("format") == "xlsx":
@@ -289,6 +293,7 @@ def transfer_void(request, pk: int):
 
 
 @login_required
+@cached_page(REGISTRY, MONEY)
 def report(request):
     form, branch, period = report_scope(request, latest_day=reports.latest_donation_day)
     donations_url = reverse("funds:donation_list")

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from django.db import connection, models
 from django.utils import timezone
 
+from khuyenhoc.page_cache import writes_note
+
 COPY_ROWS = 20_000  # rows per COPY statement: bounds the buffer's memory
 
 
@@ -98,6 +100,7 @@ def bulk_insert(model: type[models.Model], objects: Sequence[models.Model], fiel
                 buffer.write("\n")
             buffer.seek(0)
             raw.copy_expert(sql, buffer)
+        writes_note(sql, connection)  # COPY passes Django's cursor by: the page cache is told here
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias

@@ -169,6 +169,9 @@ elif not DATABASE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered list pages kept until the next write to what they show (khuyenhoc/page_cache.py): only
+# with a cache every process shares, where a write in one process moves the stamps all read.
+PAGE_CACHE = env_bool("PAGE_CACHE", not CACHES["default"]["BACKEND"].endswith("LocMemCache"))
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"

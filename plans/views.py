@@ -34,8 +34,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from associations.access import can_manage, get_visible_or_404, require_manage, user_root_branch
 from associations.models import Branch
+from associations.page_cache import cached_page
 from khuyenhoc import measures as catalogue_measures
 from khuyenhoc.forms_util import apply_validation_error
+from khuyenhoc.page_cache import MONEY, PLANS, REGISTRY
 from khuyenhoc.xlsx import xlsx_response
 from plans import exports, tasks
 from plans.forms import IndicatorDefinitionForm, PlanForm, TargetForm
@@ -111,6 +113,9 @@ def _map_and_date(request) -> tuple[str, datetime.date | None]:
 
 @login_required
 @require_GET
+# Kept until the next write to the plans' tables (a recompute, a target edited), the registry or
+# the money records (the panels); a picked date may start its computation: always rendered.
+@cached_page(REGISTRY, MONEY, PLANS, bypass=lambda request: "as_of" in request.GET)
 def dashboard(request, branch_id: int | None = None):
     branch = _branch(request, branch_id)
     on_map, as_of = _map_and_date(request)

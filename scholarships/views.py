@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from associations.access import get_visible_or_404, require_write
 from associations.exports import list_export_response
+from associations.page_cache import cached_page
 from associations.privacy import mask_date, sees_personal_data
 from associations.selectors import history_of
 from funds.forms import VoidForm
@@ -20,6 +21,7 @@ from funds.pages import counted_paginator, link_rows, report_scope, total_link, 
 from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
 from khuyenhoc.money import format_money
+from khuyenhoc.page_cache import MONEY, REGISTRY
 from khuyenhoc.pagination import paged
 from khuyenhoc.rows import choice_labels, pk_url
 from khuyenhoc.search import picker_response
@@ -121,6 +123,7 @@ def award_pay(request, pk: int):
 
 
 @login_required
+@cached_page(REGISTRY, MONEY)
 def award_list(request):
     form = AwardFilterForm(request.GET or None, user=request.user)
     if request.GET.get("format") == "xlsx":

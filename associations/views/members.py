@@ -13,15 +13,18 @@ from associations import services
 from associations.access import can_write, get_visible_or_404, require_write
 from associations.forms import MemberEndForm, MemberFilterForm, MemberForm, MembersEndForm
 from associations.models import Member, MemberCategory
+from associations.page_cache import cached_page
 from associations.privacy import mask_date, sees_personal_data
 from associations.selectors import history_of, members_filtered, members_like
 from khuyenhoc import form_tokens
 from khuyenhoc.forms_util import apply_validation_error
+from khuyenhoc.page_cache import REGISTRY
 from khuyenhoc.pagination import CappedPaginator, paged
 from khuyenhoc.rows import choice_labels, pk_url
 
 
 @login_required
+@cached_page(REGISTRY)
 def member_list(request):
     members = members_filtered(request.user, request.GET)
     filters = MemberFilterForm(request.GET or None, user=request.user)

@@ -82,7 +82,9 @@ def test_the_list_keeps_its_queries_for_more_members_and_more_history(
     client_for,
     who,
     django_assert_num_queries,
+    settings,
 ):
+    settings.PAGE_CACHE = False  # the rendering's queries; a page from the cache: tests/associations/test_page_cache.py
     client = client_for(getattr(ward_staff, who))
     url = reverse("associations:member_list")
     client.get(url)

@@ -23,7 +23,10 @@ def _options(page: str, name: str) -> list[str]:
 
 
 @pytest.mark.parametrize("who", ["city_leader", "district_leader"])
-def test_the_member_list_keeps_its_queries_for_3_or_30_members(cast, tree, client_for, who, django_assert_num_queries):
+def test_the_member_list_keeps_its_queries_for_3_or_30_members(
+    cast, tree, client_for, who, django_assert_num_queries, settings
+):
+    settings.PAGE_CACHE = False  # the rendering's queries; a page from the cache: tests/associations/test_page_cache.py
     client = client_for(getattr(cast, who))
     url = reverse("associations:member_list")
     for _ in range(3):

@@ -64,7 +64,10 @@ def test_a_member_of_another_district_answers_404(client_for, cast, tree):
     )
 
 
-def test_the_list_query_count_does_not_grow_with_the_data(client_for, cast, tree, django_assert_max_num_queries):
+def test_the_list_query_count_does_not_grow_with_the_data(
+    client_for, cast, tree, django_assert_max_num_queries, settings
+):
+    settings.PAGE_CACHE = False  # the rendering's queries; a page from the cache: tests/associations/test_page_cache.py
     client = client_for(cast.district_leader)
     organization = OrganizationFactory(branch=tree.phuc_xa)
     MemberFactory.create_batch(3, branch=tree.phuc_xa, organization=organization)

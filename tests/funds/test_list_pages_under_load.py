@@ -26,7 +26,10 @@ def _options(page: str, name: str) -> list[str]:
     return re.findall(r'<option value="([^"]*)"', select.group(1))
 
 
-def test_the_donation_list_keeps_its_queries_for_3_or_30_donations(cast, funds, client_for, django_assert_num_queries):
+def test_the_donation_list_keeps_its_queries_for_3_or_30_donations(
+    cast, funds, client_for, django_assert_num_queries, settings
+):
+    settings.PAGE_CACHE = False  # the rendering's queries; a page from the cache: tests/associations/test_page_cache.py
     client = client_for(cast.city_leader)
     url = reverse("funds:donation_list")
     for _ in range(3):
@@ -74,7 +77,10 @@ def test_a_new_donation_shows_on_the_next_request_of_the_list_the_ledger_and_the
     assert client.get(report).context["raised_total"]["donations"] == before + 1
 
 
-def test_a_funds_ledger_keeps_its_queries_for_3_or_30_entries(cast, funds, client_for, django_assert_num_queries):
+def test_a_funds_ledger_keeps_its_queries_for_3_or_30_entries(
+    cast, funds, client_for, django_assert_num_queries, settings
+):
+    settings.PAGE_CACHE = False  # the rendering's queries; a page from the cache: tests/associations/test_page_cache.py
     client = client_for(cast.city_leader)
     url = reverse("funds:fund_detail", args=[funds.phuc_xa.pk])
     for _ in range(3):
@@ -88,7 +94,10 @@ def test_a_funds_ledger_keeps_its_queries_for_3_or_30_entries(cast, funds, clien
         client.get(url)
 
 
-def test_the_funds_report_keeps_its_queries_for_3_or_30_donations(cast, funds, client_for, django_assert_num_queries):
+def test_the_funds_report_keeps_its_queries_for_3_or_30_donations(
+    cast, funds, client_for, django_assert_num_queries, settings
+):
+    settings.PAGE_CACHE = False  # the rendering's queries; a page from the cache: tests/associations/test_page_cache.py
     client = client_for(cast.city_leader)
     url = reverse("funds:report")
     for _ in range(3):

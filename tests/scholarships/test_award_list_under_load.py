@@ -31,8 +31,9 @@ def _options(page: str, name: str) -> list[str]:
 
 
 def test_the_award_list_keeps_its_queries_for_2_or_20_awards_in_1_or_10_rounds(
-    cast, tree, funds, scholarship_round, client_for, django_assert_num_queries
+    cast, tree, funds, scholarship_round, client_for, django_assert_num_queries, settings
 ):
+    settings.PAGE_CACHE = False  # the rendering's queries; a page from the cache: tests/associations/test_page_cache.py
     client = client_for(cast.city_leader)
     url = reverse("scholarships:award_list")
     for index in range(2):

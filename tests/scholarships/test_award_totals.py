@@ -96,7 +96,10 @@ def test_an_award_shows_in_the_totals_on_the_next_request(client_for, cast, paid
     assert "4 award turns, 4 distinct recipients" in client.get(url).content.decode()
 
 
-def test_the_award_list_query_count_does_not_grow_with_the_awards(client_for, cast, paid, django_assert_num_queries):
+def test_the_award_list_query_count_does_not_grow_with_the_awards(
+    client_for, cast, paid, django_assert_num_queries, settings
+):
+    settings.PAGE_CACHE = False  # the rendering's queries; a page from the cache: tests/associations/test_page_cache.py
     client = client_for(cast.city_leader)
     url = reverse("scholarships:award_list")
     params = {"start": "2017-03-10", "end": "2017-08-20"}
