@@ -159,6 +159,10 @@ class HanoiGenerator(RegistryStages, MoneyStages, LearningStages, RoundStages):
         self.deferred_indexes: list[tuple[str, str]] = []
         if connection.vendor != "postgresql":
             return
+        with connection.cursor() as cursor:
+            # The INSERT … SELECTs of the load (ledger, evaluations) number millions of rows in
+            # order: sort them in memory rather than on disk.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
         tables = sorted({model._meta.db_table for model in self.WRITTEN if model not in self.INDEXED_DURING_LOAD})
         with connection.cursor() as cursor:
             cursor.execute(

@@ -381,15 +381,22 @@ class LearningStages:
             for kind_id, year, chosen in sets
             for value in (kind_id, year, chosen.pk, chosen.pass_points, chosen.maximum)
         ]
-        grades = sorted(
-            {
-                (chosen.pk, points, chosen.level(points))
-                for _k, _y, chosen in sets
-                for points in range(chosen.maximum + 1)
-            }
-        )
-        grade_rows = ", ".join(["(%s, %s, %s)"] * len(grades))
-        grade_params = [value for row in grades for value in row]
+        # A total's grade: the first of its set's grades (highest first) that covers it, as
+        # `_CriteriaSet.level` answers — a CASE per set, no join.
+        grade_cases, grade_params = [], []
+        for pk in sorted({chosen.pk for _k, _y, chosen in sets}):
+            chosen = next(c for _k, _y, c in sets if c.pk == pk)
+            if not chosen.levels:
+                continue
+            grade_cases.append(
+                f"WHEN {int(pk)} THEN CASE "
+                + " ".join(
+                    f"WHEN d.total BETWEEN {int(low)} AND {int(high)} THEN %s" for _n, low, high in chosen.levels
+                )
+                + " ELSE '' END"
+            )
+            grade_params += [name for name, _low, _high in chosen.levels]
+        grade = f"CASE d.set_id {' '.join(grade_cases)} ELSE '' END" if grade_cases else "''"
         registration, evaluation = Registration._meta.db_table, Evaluation._meta.db_table
         subject = ", ".join(f"r.{Registration._meta.get_field(name).column}" for name in self.SUBJECT_COLUMN.values())
         # Two independent 32-bit draws per registration, and one per branch, title and year.
@@ -406,7 +413,6 @@ class LearningStages:
         )
         sql = (
             f"WITH sets (kind_id, year, set_id, pass_points, maximum) AS (VALUES {set_rows}), "  # noqa: S608 — model tables
-            f"grades (set_id, points, name) AS (VALUES {grade_rows}), "
             "drawn AS ("
             "SELECT r.id, s.set_id, r.stage = %s AS passed, "
             "CASE WHEN r.stage = %s "
@@ -417,13 +423,11 @@ class LearningStages:
             "WHERE r.id >= %s AND r.stage IN (%s, %s)) "
             f'INSERT INTO "{evaluation}" (id, registration_id, criteria_set_id, total_points, level, passed, '
             "evaluated_on, evaluator, note) "
-            "SELECT %s - 1 + row_number() OVER (ORDER BY d.id), d.id, d.set_id, d.total, g.name, d.passed, "
-            "d.evaluated_on, d.evaluator, '' "
-            "FROM drawn d JOIN grades g ON g.set_id = d.set_id AND g.points = d.total"
+            f"SELECT %s - 1 + row_number() OVER (ORDER BY d.id), d.id, d.set_id, d.total, {grade}, d.passed, "
+            "d.evaluated_on, d.evaluator, '' FROM drawn d"
         )
         params = [
             *set_params,
-            *grade_params,
             Stage.RECOGNISED,
             Stage.RECOGNISED,
             *EVALUATORS,
@@ -431,8 +435,11 @@ class LearningStages:
             Stage.RECOGNISED,
             Stage.NOT_RECOGNISED,
             self.learning_ids[Evaluation],
+            *grade_params,
         ]
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":  # the registrations just loaded: plan on their statistics
+                cursor.execute(f'ANALYZE "{registration}"')
             cursor.execute(sql, params)
             written = cursor.rowcount
             if written < 0:  # SQLite counts no rows of a WITH … INSERT

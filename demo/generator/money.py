@@ -358,6 +358,9 @@ class MoneyStages:
         the same rows as `_payment_rows` and `_ledger_rows`; then the checks `_ledger_rows`
         makes: no fund's running balance below zero, every fund's ledger its balance."""
         started = time.perf_counter()
+        # Statistics of the rows just loaded, so the INSERTs are planned on their real sizes.
+        for model in (Donation, ScholarshipRound, Award):
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
         cursor.execute(
             f'INSERT INTO "{Payment._meta.db_table}" (id, fund_id, amount, paid_on, description, void_reason, '  # noqa: S608 — model tables
             "created_at) "
@@ -370,6 +373,7 @@ class MoneyStages:
         payments = cursor.rowcount
         self._count_written(Payment, payments, started)
         started = time.perf_counter()
+        cursor.execute(f'ANALYZE "{Payment._meta.db_table}"')
         cursor.execute(
             f'INSERT INTO "{LedgerEntry._meta.db_table}" (id, fund_id, amount, kind, occurred_on, donation_id, '  # noqa: S608 — model tables
             "payment_id, memo, created_at) "
