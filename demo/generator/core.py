@@ -355,6 +355,8 @@ def generate_hanoi(
     with transaction.atomic():  # the bulk-loaded donations and awards' stored totals (funds.totals)
         totals_rebuild_all()
     summary.seconds["money totals"] = time.perf_counter() - started
+    if log:
+        log(f"  {'money totals':<28} {summary.seconds['money totals']:7.1f} s")
     started = time.perf_counter()
     plan_99_load()
     summary.rows["indicator values"] = indicators_recompute_all(today=timezone.localdate())
