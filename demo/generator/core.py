@@ -1,7 +1,10 @@
 """Build a synthetic Hanoi from row-level records and load it in bulk.
 
 Everything is decided in Python from one seeded random generator, with explicit ids, then
-written table by table (PostgreSQL COPY, or multi-row INSERTs on SQLite). Ids follow dates
+written table by table (PostgreSQL COPY, or multi-row INSERTs on SQLite), except the rows
+the database makes from those written (INSERT … SELECT): on PostgreSQL each award's payment
+and the ledger (demo/generator/money.py: the same rows the Python path writes elsewhere),
+everywhere the evaluations (demo/generator/learning.py). Ids follow dates
 (donations, awards and ledger rows are written in date order), so:
 - each fund's receipt numbers run 1, 2, 3 … per year without a gap, and its counter row
   holds the last one;

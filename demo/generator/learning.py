@@ -6,7 +6,10 @@ the registrations recognised.
 
 Rows are planned commune by commune from one seeded stream and written in chunks (COPY on
 PostgreSQL, multi-row INSERTs elsewhere), so memory stays bounded whatever the scale: a
-flush happens whenever the planned registrations reach CHUNK_REGISTRATIONS. Stages follow
+flush happens whenever the planned registrations reach CHUNK_REGISTRATIONS. The evaluations
+are then made by the database from the registrations written (`_evaluations_insert`, one
+INSERT … SELECT, the same SQL on SQLite), their figures hashed from the ids and the seed;
+the scores (small scale only) from them. Stages follow
 the cycle's rules: an evaluation only where a criteria set is in force (none for Đơn vị and
 Công dân học tập before 2024: those registrations stay "registered"); recognised exactly
 when a decision names the registration and its evaluation passed; a failed evaluation ends
