@@ -1,7 +1,10 @@
 """Build a synthetic Hanoi from row-level records and load it in bulk.
 
 Everything is decided in Python from one seeded random generator, with explicit ids, then
-written table by table (PostgreSQL COPY, or multi-row INSERTs on SQLite). Ids follow dates
+written table by table (PostgreSQL COPY, or multi-row INSERTs on SQLite), except the rows
+the database makes from those written (INSERT … SELECT): on PostgreSQL each award's payment
+and the ledger (demo/generator/money.py: the same rows the Python path writes elsewhere),
+everywhere the evaluations (demo/generator/learning.py). Ids follow dates
 (donations, awards and ledger rows are written in date order), so:
 - each fund's receipt numbers run 1, 2, 3 … per year without a gap, and its counter row
   holds the last one;
@@ -45,6 +48,7 @@ from demo.generator.rounds import RoundStages
 from demo.generator.writers import reset_sequences, writer_for_connection
 from funds.models import Donation, Fund, FundModel, LedgerEntry, Payment, ReceiptCounter
 from funds.totals import totals_rebuild_all
+from learning.models import Registration
 from plans.services import indicators_recompute_all, plan_99_load
 from scholarships.models import Award, ScholarshipRound
 
@@ -72,6 +76,7 @@ class HanoiGenerator(RegistryStages, MoneyStages, LearningStages, RoundStages):
         self.rng = random.Random(f"hanoi:{seed}")  # noqa: S311 — reproducible synthetic data, not secrets
         self.summary = Summary(scale=scale, seed=seed)
         self.writer = writer_for_connection()
+        self.checks_deferred = False
 
     # --- helpers ------------------------------------------------------------------------
     def _stream(self, name: str) -> random.Random:
@@ -93,6 +98,12 @@ class HanoiGenerator(RegistryStages, MoneyStages, LearningStages, RoundStages):
         self.log(f"    {model._meta.db_table:<30} {count:>10,} rows {time.perf_counter() - started:7.1f} s")
         return count
 
+    def _count_written(self, model, count: int, started: float) -> None:
+        """Count and log rows a stage wrote by SQL (`_write` does it for the rows it writes)."""
+        key = model._meta.label
+        self.summary.rows[key] = self.summary.rows.get(key, 0) + count
+        self.log(f"    {model._meta.db_table:<30} {count:>10,} rows {time.perf_counter() - started:7.1f} s")
+
     def _stage(self, name: str, function) -> None:
         started = time.perf_counter()
         function()
@@ -106,16 +117,18 @@ class HanoiGenerator(RegistryStages, MoneyStages, LearningStages, RoundStages):
         if Organization.objects.exists():
             raise GeneratorError("The registry already holds organisations: generate into an empty database.")
         with transaction.atomic():
-            checks_deferred = self._foreign_key_checks_off()
+            checks_deferred = self.checks_deferred = self._foreign_key_checks_off()
             # The registration indexes wait for the rounds' re-homing (demo/generator/learning.py).
             self.defer_registration_indexes = bool(checks_deferred and self.rounds_to_apply)
             self._stage("context", self._load_context)
+            self._stage("plain indexes dropped", self._plain_indexes_drop)
             self._stage("organisations and boards", self._build_registry)
             self._stage("members", self._write_members)
             self._stage("funds and donations", self._build_donations)
             self._stage("rounds and awards", self._build_awards)
             self._stage("ledger and balances", self._write_ledger)
             self._stage("learning titles", self._build_learning)
+            self._stage("plain indexes built", self._plain_indexes_build)
             self._stage("sequences", self._finish_tables)
             if checks_deferred:
                 self._stage("foreign keys checked", self._foreign_keys_check)
@@ -132,6 +145,61 @@ class HanoiGenerator(RegistryStages, MoneyStages, LearningStages, RoundStages):
             self._stage("analyze", self._analyze)
         return self.summary
 
+    # --- indexes during the load ------------------------------------------------------------
+    def _plain_indexes_drop(self) -> None:
+        """On PostgreSQL, the written tables' plain indexes (not those of a primary key or a
+        constraint) are dropped for the load and built again after it (`_plain_indexes_build`):
+        a member has a trigram index, a ledger row or a registration some ten or fifteen
+        indexes, and building each once beats maintaining it row by row. Building the partial
+        unique indexes again also checks that no subject registered twice.
+
+        When rounds are applied after the load by a superuser (foreign-key triggers off), the
+        registration table's indexes are built only after the rounds (`_deferred_indexes_build`):
+        the rounds' re-homing re-points registrations (2.8 million in the third round at full
+        size), which would otherwise update every index row by row or drop and rebuild them
+        all a second time."""
+        self.dropped_indexes: list[tuple[str, str, str]] = []
+        self.deferred_indexes: list[tuple[str, str]] = []
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            # The INSERT … SELECTs of the load (ledger, evaluations) number millions of rows in
+            # order: sort them in memory rather than on disk.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+        tables = sorted({model._meta.db_table for model in self.WRITTEN if model not in self.INDEXED_DURING_LOAD})
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND tablename = ANY(%s) AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname",
+                [tables],
+            )
+            self.dropped_indexes = cursor.fetchall()
+            for _table, name, _definition in self.dropped_indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+
+    def _plain_indexes_build(self) -> None:
+        if not self.dropped_indexes:
+            return
+        deferred_table = Registration._meta.db_table if self.defer_registration_indexes else None
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for table, name, definition in self.dropped_indexes:
+                if table == deferred_table:
+                    self.deferred_indexes.append((name, definition))
+                    continue
+                cursor.execute(definition)
+        self.dropped_indexes = []
+
+    def _deferred_indexes_build(self) -> None:
+        """The registration indexes the load left for after the rounds (see above)."""
+        if not self.deferred_indexes:
+            return
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for _name, definition in self.deferred_indexes:
+                cursor.execute(definition)
+        self.deferred_indexes = []
+
     # --- foreign keys ---------------------------------------------------------------------
     WRITTEN = (
         Branch,
@@ -147,6 +215,8 @@ class HanoiGenerator(RegistryStages, MoneyStages, LearningStages, RoundStages):
         LedgerEntry,
         *LEARNING_TABLES,
     )
+    # Small tables the load reads back while it runs: their indexes stay.
+    INDEXED_DURING_LOAD = (Branch, Organization, OrganizationHeadcount, Fund, ReceiptCounter, ScholarshipRound)
 
     def _foreign_key_checks_off(self) -> bool:
         """Django's foreign keys on PostgreSQL are checked at COMMIT, one queued trigger
@@ -288,6 +358,8 @@ def generate_hanoi(
     with transaction.atomic():  # the bulk-loaded donations and awards' stored totals (funds.totals)
         totals_rebuild_all()
     summary.seconds["money totals"] = time.perf_counter() - started
+    if log:
+        log(f"  {'money totals':<28} {summary.seconds['money totals']:7.1f} s")
     started = time.perf_counter()
     plan_99_load()
     summary.rows["indicator values"] = indicators_recompute_all(today=timezone.localdate())

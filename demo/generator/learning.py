@@ -6,7 +6,10 @@ the registrations recognised.
 
 Rows are planned commune by commune from one seeded stream and written in chunks (COPY on
 PostgreSQL, multi-row INSERTs elsewhere), so memory stays bounded whatever the scale: a
-flush happens whenever the planned registrations reach CHUNK_REGISTRATIONS. Stages follow
+flush happens whenever the planned registrations reach CHUNK_REGISTRATIONS. The evaluations
+are then made by the database from the registrations written (`_evaluations_insert`, one
+INSERT … SELECT, the same SQL on SQLite), their figures hashed from the ids and the seed;
+the scores (small scale only) from them. Stages follow
 the cycle's rules: an evaluation only where a criteria set is in force (none for Đơn vị and
 Công dân học tập before 2024: those registrations stay "registered"); recognised exactly
 when a decision names the registration and its evaluation passed; a failed evaluation ends
@@ -17,9 +20,8 @@ from __future__ import annotations
 
 import datetime
 import time
-from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.functions import Now
 
 from associations.models import Member
@@ -114,6 +116,7 @@ class LearningStages:
                 levels = list(chosen.levels.values_list("name", "min_points", "max_points"))
                 self.sets_in_force[(code, year)] = _CriteriaSet(chosen.pk, chosen.pass_points, criteria, levels)
         self.learning_ids = {model: self._next_id(model) for model in LEARNING_TABLES}
+        self.first_registration = self.learning_ids[Registration]
         self.learning_rows = dict.fromkeys(LEARNING_TABLES, 0)
         self.learning_seconds = dict.fromkeys(LEARNING_TABLES, 0.0)
         self.buffers: dict = {model: [] for model in LEARNING_TABLES if model is not Registration}
@@ -168,26 +171,28 @@ class LearningStages:
             units_of.setdefault((org.district, org.commune), []).append((org.id, org.branch_id))
         members = self._members_by_commune()
         self.write_scores = spec.SCORE_ROWS.get(self.scale, False)
-        with self._learning_indexes_off():
-            for index, (d, c) in enumerate(communes):
-                node = self.communes_of[d][c]
-                self._plan_commune(
-                    rng,
-                    node,
-                    households=households[index],
-                    communities=communities[index],
-                    clans=clans[index],
-                    citizens=citizens[index],
-                    chapters=chapters_of.get((d, c), {}),
-                    units=units_of.get((d, c), []),
-                    members=members.get(node["path"], []),
-                )
-                if c == len(self.communes_of[d]) - 1 and units_of.get((d, None)):
-                    # Units at district level: registered, evaluated and recognised by the district.
-                    self._plan_units(rng, self.districts[d], units_of[(d, None)])
-                if self.planned_registrations >= CHUNK_REGISTRATIONS:
-                    self._flush()
-            self._flush()
+        for index, (d, c) in enumerate(communes):
+            node = self.communes_of[d][c]
+            self._plan_commune(
+                rng,
+                node,
+                households=households[index],
+                communities=communities[index],
+                clans=clans[index],
+                citizens=citizens[index],
+                chapters=chapters_of.get((d, c), {}),
+                units=units_of.get((d, c), []),
+                members=members.get(node["path"], []),
+            )
+            if c == len(self.communes_of[d]) - 1 and units_of.get((d, None)):
+                # Units at district level: registered, evaluated and recognised by the district.
+                self._plan_units(rng, self.districts[d], units_of[(d, None)])
+            if self.planned_registrations >= CHUNK_REGISTRATIONS:
+                self._flush()
+        self._flush()
+        self._evaluations_insert()
+        if self.write_scores:
+            self._scores_write()
         if self.used_sets:
             CriteriaSet.objects.filter(pk__in=sorted(self.used_sets), frozen_at__isnull=True).update(frozen_at=Now())
         for model in LEARNING_TABLES:
@@ -197,56 +202,6 @@ class LearningStages:
                 f"    {model._meta.db_table:<30} {self.learning_rows[model]:>10,} rows "
                 f"{self.learning_seconds[model]:7.1f} s"
             )
-
-    @contextmanager
-    def _learning_indexes_off(self):
-        """On PostgreSQL, the learning tables' plain indexes (not those of a primary key or a
-        constraint) are dropped for the load and built again after it: a registration has
-        some fifteen, and building them once beats maintaining them row by row. Building the
-        partial unique indexes again also checks that no subject registered twice.
-
-        When rounds are applied after the load by a superuser (foreign-key triggers off), the
-        registration table's indexes are built only after the rounds (`_deferred_indexes_build`):
-        the rounds' re-homing re-points registrations (2.8 million in the third round at full
-        size), which would otherwise update every index row by row or drop and rebuild them
-        all a second time."""
-        self.deferred_indexes: list[tuple[str, str]] = []
-        if connection.vendor != "postgresql":
-            yield
-            return
-        tables = [model._meta.db_table for model in LEARNING_TABLES]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-                "AND tablename = ANY(%s) AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname",
-                [sorted(set(tables))],
-            )
-            indexes = cursor.fetchall()
-            for _table, name, _definition in indexes:
-                cursor.execute(f'DROP INDEX "{name}"')
-        yield
-        started = time.perf_counter()
-        deferred_table = Registration._meta.db_table if getattr(self, "defer_registration_indexes", False) else None
-        built = 0
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            for table, name, definition in indexes:
-                if table == deferred_table:
-                    self.deferred_indexes.append((name, definition))
-                    continue
-                cursor.execute(definition)
-                built += 1
-        self.log(f"    {'learning indexes built':<30} {built:>10,}      {time.perf_counter() - started:7.1f} s")
-
-    def _deferred_indexes_build(self) -> None:
-        """The registration indexes the load left for after the rounds (see above)."""
-        if not getattr(self, "deferred_indexes", None):
-            return
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            for _name, definition in self.deferred_indexes:
-                cursor.execute(definition)
-        self.deferred_indexes = []
 
     # --- planning one commune -----------------------------------------------------------------
     def _plan_commune(self, rng, node, *, households, communities, clans, citizens, chapters, units, members) -> None:
@@ -359,14 +314,12 @@ class LearningStages:
             return
         kind_id = self.kinds[code][0]
         buffer = self.registration_buffers.setdefault(code, [])
-        evaluations, scores = self.buffers[Evaluation], self.buffers[Score]
         spread = rng.uniform(*spec.COMMUNE_SPREAD)
         kept = (1 - spec.WITHDRAWN_SHARE) * (1 - spec.UNEVALUATED_SHARE) * spec.PASS_SHARE
         for year in spec.LEARNING_YEARS:
             share = min(0.98, spec.RECOGNISED_SHARE[code][year] * spread / kept)
             criteria_set = self.sets_in_force[(code, year)]
             start = datetime.date(year, 1, 5).toordinal()
-            evaluated_on = datetime.date(year, 10, rng.randint(1, 25))
             reviewed_on = datetime.date(year, 11, rng.randint(1, 12))
             decided_on = datetime.date(year, 11, rng.randint(15, 28))
             decision_id = None
@@ -381,39 +334,15 @@ class LearningStages:
                     stage, reviewed, note, decision = Stage.WITHDRAWN, None, "Xin rút đăng ký", None
                 elif criteria_set is None or u < spec.WITHDRAWN_SHARE + spec.UNEVALUATED_SHARE:
                     stage, reviewed, note, decision = Stage.REGISTERED, None, "", None
-                else:
-                    passed = rng.random() < spec.PASS_SHARE
-                    pass_points = criteria_set.pass_points
-                    if passed:
-                        total = pass_points + int((criteria_set.maximum - pass_points + 1) * rng.random() ** 0.8)
-                        total = min(total, criteria_set.maximum)
-                        if decision_id is None:
-                            decision_id = self._new_id(Decision)
-                        stage, reviewed, note, decision = Stage.RECOGNISED, None, "", decision_id
-                        recognised += 1
-                    else:
-                        total = rng.randint(pass_points // 2, pass_points - 1)
-                        stage, reviewed, note, decision = Stage.NOT_RECOGNISED, reviewed_on, "Chưa đạt", None
-                    evaluation_id = self._new_id(Evaluation)
-                    evaluations.append(
-                        (
-                            evaluation_id,
-                            registration_id,
-                            criteria_set.pk,
-                            total,
-                            criteria_set.level(total),
-                            passed,
-                            evaluated_on,
-                            EVALUATORS[subject_id % len(EVALUATORS)],
-                            "",
-                        )
-                    )
+                elif rng.random() < spec.PASS_SHARE:  # evaluated and passed: its evaluation follows
+                    if decision_id is None:
+                        decision_id = self._new_id(Decision)
+                    stage, reviewed, note, decision = Stage.RECOGNISED, None, "", decision_id
+                    recognised += 1
                     self.used_sets.add(criteria_set.pk)
-                    if self.write_scores:
-                        for (criterion_id, _max), points in zip(
-                            criteria_set.criteria, criteria_set.split(total), strict=True
-                        ):
-                            scores.append((self._new_id(Score), evaluation_id, criterion_id, points, ""))
+                else:  # evaluated and failed
+                    stage, reviewed, note, decision = Stage.NOT_RECOGNISED, reviewed_on, "Chưa đạt", None
+                    self.used_sets.add(criteria_set.pk)
                 buffer.append(
                     (
                         registration_id, kind_id, year, branch_id, stage, registered_on, reviewed,
@@ -430,6 +359,122 @@ class LearningStages:
                         body[:255], signer, "Chủ tịch",
                     )
                 )  # fmt: skip
+
+    # --- evaluations, by the server -------------------------------------------------------------
+    def _evaluations_insert(self) -> None:
+        """One evaluation per registration evaluated (recognised: passed; not recognised:
+        failed), made from the written registrations by one INSERT … SELECT against the set
+        in force for its title and year. Its figures are drawn from a hash of the
+        registration's id and the seed (deterministic, no row through Python): a passing
+        total uniform from the set's pass mark to its maximum, a failing one from half the
+        pass mark to just below it, its level the set's grade of that total (the highest
+        grade covering it), evaluated on a day of October of its year — one day per branch,
+        title and year — by one of the EVALUATORS."""
+        sets = [
+            (self.kinds[code][0], year, chosen)
+            for (code, year), chosen in sorted(self.sets_in_force.items())
+            if chosen is not None and chosen.pk in self.used_sets
+        ]
+        if not sets:
+            return
+        started = time.perf_counter()
+        set_rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(sets))
+        set_params = [
+            value
+            for kind_id, year, chosen in sets
+            for value in (kind_id, year, chosen.pk, chosen.pass_points, chosen.maximum)
+        ]
+        # A total's grade: the first of its set's grades (highest first) that covers it, as
+        # `_CriteriaSet.level` answers — a CASE per set, no join.
+        grade_cases, grade_params = [], []
+        for pk in sorted({chosen.pk for _k, _y, chosen in sets}):
+            chosen = next(c for _k, _y, c in sets if c.pk == pk)
+            if not chosen.levels:
+                continue
+            grade_cases.append(
+                f"WHEN {int(pk)} THEN CASE "
+                + " ".join(
+                    f"WHEN d.total BETWEEN {int(low)} AND {int(high)} THEN %s" for _n, low, high in chosen.levels
+                )
+                + " ELSE '' END"
+            )
+            grade_params += [name for name, _low, _high in chosen.levels]
+        grade = f"CASE d.set_id {' '.join(grade_cases)} ELSE '' END" if grade_cases else "''"
+        registration, evaluation = Registration._meta.db_table, Evaluation._meta.db_table
+        subject = ", ".join(f"r.{Registration._meta.get_field(name).column}" for name in self.SUBJECT_COLUMN.values())
+        # Two independent 32-bit draws per registration, and one per branch, title and year.
+        # (`%%`: a modulo in SQL passed with parameters.)
+        seed = int(self.seed) % 1_000_003
+        draw = f"((r.id * 2654435761 + {seed} * 40503) %% 4294967296)"
+        day_draw = f"((r.branch_id * 7919 + r.kind_id * 104729 + r.year * 31 + {seed}) %% 25)"
+        if connection.vendor == "postgresql":
+            evaluated_on = f"make_date(r.year, 10, 1 + {day_draw}::int)"
+        else:
+            evaluated_on = f"printf('%%04d-10-%%02d', r.year, 1 + {day_draw})"
+        evaluator = "CASE COALESCE({}) %% 3 {} END".format(
+            subject, " ".join(f"WHEN {i} THEN %s" for i in range(len(EVALUATORS)))
+        )
+        sql = (
+            f"WITH sets (kind_id, year, set_id, pass_points, maximum) AS (VALUES {set_rows}), "  # noqa: S608 — model tables
+            "drawn AS ("
+            "SELECT r.id, s.set_id, r.stage = %s AS passed, "
+            "CASE WHEN r.stage = %s "
+            f"THEN s.pass_points + {draw} %% (s.maximum - s.pass_points + 1) "
+            f"ELSE s.pass_points / 2 + {draw} %% (s.pass_points - s.pass_points / 2) END AS total, "
+            f"{evaluated_on} AS evaluated_on, {evaluator} AS evaluator "
+            f'FROM "{registration}" r JOIN sets s ON s.kind_id = r.kind_id AND s.year = r.year '
+            "WHERE r.id >= %s AND r.stage IN (%s, %s)) "
+            f'INSERT INTO "{evaluation}" (id, registration_id, criteria_set_id, total_points, level, passed, '
+            "evaluated_on, evaluator, note) "
+            f"SELECT %s - 1 + row_number() OVER (ORDER BY d.id), d.id, d.set_id, d.total, {grade}, d.passed, "
+            "d.evaluated_on, d.evaluator, '' FROM drawn d"
+        )
+        params = [
+            *set_params,
+            Stage.RECOGNISED,
+            Stage.RECOGNISED,
+            *EVALUATORS,
+            self.first_registration,
+            Stage.RECOGNISED,
+            Stage.NOT_RECOGNISED,
+            self.learning_ids[Evaluation],
+            *grade_params,
+        ]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":  # the registrations just loaded: plan on their statistics
+                cursor.execute(f'ANALYZE "{registration}"')
+            cursor.execute(sql, params)
+            written = cursor.rowcount
+            if written < 0:  # SQLite counts no rows of a WITH … INSERT
+                cursor.execute(
+                    f'SELECT COUNT(*) FROM "{evaluation}" WHERE id >= %s',  # noqa: S608 — a model's table
+                    [self.learning_ids[Evaluation]],
+                )
+                (written,) = cursor.fetchone()
+        self.learning_ids[Evaluation] += written
+        self.learning_rows[Evaluation] += written
+        self.learning_seconds[Evaluation] += time.perf_counter() - started
+
+    def _scores_write(self) -> None:
+        """The score rows of the evaluations just made (at small scale only, spec.SCORE_ROWS):
+        each total shared over its set's criteria, read back in chunks."""
+        by_pk = {chosen.pk: chosen for chosen in self.sets_in_force.values() if chosen is not None}
+        first = self.learning_ids[Evaluation] - self.learning_rows[Evaluation]
+
+        def rows():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f'SELECT id, criteria_set_id, total_points FROM "{Evaluation._meta.db_table}" '  # noqa: S608
+                    "WHERE id >= %s ORDER BY id",
+                    [first],
+                )
+                while chunk := cursor.fetchmany(10_000):
+                    for evaluation_id, set_pk, total in chunk:
+                        chosen = by_pk[set_pk]
+                        for (criterion_id, _max), points in zip(chosen.criteria, chosen.split(total), strict=True):
+                            yield (self._new_id(Score), evaluation_id, criterion_id, points, "")
+
+        self._learning_write(Score, COLUMNS[Score], list(rows()))
 
     # --- writing ------------------------------------------------------------------------------
     SUBJECT_COLUMN = {
