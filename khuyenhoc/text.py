@@ -1,6 +1,7 @@
 """Text helpers shared by every app."""
 
 import unicodedata
+from functools import lru_cache
 
 # đ/Đ are letters of their own, not a d with a combining mark, so NFD leaves them alone.
 _EXTRA = str.maketrans({"đ": "d", "Đ": "d"})
@@ -92,6 +93,7 @@ def _weight_char(weight: int) -> str:
     return "\ue000" + chr(0x100 + (code >> 10)) + chr(0x100 + (code & 0x3FF))
 
 
+@lru_cache(maxsize=65536)  # names repeat (the full city: 6 010 distinct among 1.09 M members)
 def vietnamese_sort_string(text: str | None) -> str:
     """`vietnamese_sort_key(text)` as a string that sorts by plain comparison (Python's `<`,
     SQLite's BINARY collation, PostgreSQL's "C"): what Member.name_sort stores, so that the
