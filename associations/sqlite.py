@@ -22,21 +22,31 @@ ANALYSIS_LIMIT = 1000  # rows ANALYZE samples per index: fast at any size, enoug
 def sqlite_statistics_refresh(using: str = "default") -> None:
     """Refresh the query planner's statistics of the SQLite database (nothing elsewhere)."""
     connection = connections[using]
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
-        cursor.execute("ANALYZE")
+    if connection.vendor == "sqlite":
+        _statistics_refresh(connection)
 
 
 def sqlite_indexes_ensure(sender, using="default", **kwargs) -> None:
     """post_migrate: make the SQLite-only indexes that are missing and refresh the statistics
     (nothing on other databases)."""
     connection = connections[using]
-    if connection.vendor != "sqlite":
-        return
+    if connection.vendor == "sqlite":
+        sqlite_schema_complete(connection)
+
+
+def sqlite_schema_complete(connection) -> None:
+    """On a SQLite connection: the member sort index if the column exists (not before migration
+    0011, nor after `migrate associations zero`), then fresh statistics."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f'CREATE INDEX IF NOT EXISTS "{MEMBER_NAME_SORT_INDEX}" ON "associations_member" ("name_sort", "id")'
-        )
-    sqlite_statistics_refresh(using)
+        cursor.execute('PRAGMA table_info("associations_member")')
+        if "name_sort" in {row[1] for row in cursor.fetchall()}:
+            cursor.execute(
+                f'CREATE INDEX IF NOT EXISTS "{MEMBER_NAME_SORT_INDEX}" ON "associations_member" ("name_sort", "id")'
+            )
+    _statistics_refresh(connection)
+
+
+def _statistics_refresh(connection) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+        cursor.execute("ANALYZE")

@@ -15,6 +15,7 @@ from associations import services
 from associations.models import Member
 from associations.personal_data import member_erase
 from associations.selectors import members_filtered
+from associations.sqlite import MEMBER_NAME_SORT_INDEX, sqlite_schema_complete
 from imports.models import ImportStatus
 from khuyenhoc.pagination import CappedPaginator
 from khuyenhoc.text import vietnamese_sort_key, vietnamese_sort_string
@@ -177,3 +178,23 @@ def test_the_capped_count_leaves_out_the_rows_joins_and_still_counts_them(cast, 
     with CaptureQueriesContext(connection) as queries:
         assert paginator.count == 3
     assert "associations_organization" not in queries.captured_queries[-1]["sql"]
+
+
+def test_sqlite_gets_the_sort_index_and_statistics_and_a_table_without_the_key_is_left_alone(sqlite):
+    with sqlite.cursor() as cursor:
+        cursor.execute('CREATE TABLE "associations_member" (id INTEGER PRIMARY KEY, full_name TEXT)')
+    sqlite_schema_complete(sqlite)  # before migration 0011: no column, no index, no error
+    with sqlite.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = %s", [MEMBER_NAME_SORT_INDEX])
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("ALTER TABLE \"associations_member\" ADD COLUMN name_sort TEXT NOT NULL DEFAULT ''")
+        cursor.executemany(
+            'INSERT INTO "associations_member" (full_name, name_sort) VALUES (%s, %s)',
+            [(name, vietnamese_sort_string(name)) for name in NAMES],
+        )
+    sqlite_schema_complete(sqlite)
+    with sqlite.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [MEMBER_NAME_SORT_INDEX])
+        assert '("name_sort", "id")' in cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'associations_member'")
+        assert cursor.fetchone()[0] > 0
