@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 from khuyenhoc.imports import register
@@ -14,6 +15,7 @@ class AssociationsConfig(AppConfig):
         from associations.exports import member_list_export, organization_list_export
         from associations.imports import MemberImport, OrganizationImport
         from associations.measures import measures_register
+        from associations.sqlite import sqlite_indexes_ensure
         from khuyenhoc.exports import export_register
         from khuyenhoc.page_cache import REGISTRY, tables_register
 
@@ -36,3 +38,4 @@ class AssociationsConfig(AppConfig):
                 models.RecordMove,
             ),
         )
+        post_migrate.connect(sqlite_indexes_ensure, sender=self, dispatch_uid="associations.sqlite_indexes")

@@ -18,7 +18,7 @@ from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from associations.access import SubtreeQuerySetMixin
 from associations.validators import citizen_id_birth_year, citizen_id_century_and_gender, validate_citizen_id
-from khuyenhoc.text import search_key
+from khuyenhoc.text import search_key, vietnamese_sort_string
 
 
 class BranchLevel(models.TextChoices):
@@ -287,6 +287,10 @@ class Member(models.Model):
     full_name = models.CharField(_("full name"), max_length=200)
     # Lower-case, without diacritics, NFC: what a search for "nguyen van an" matches.
     name_search = models.CharField(max_length=200, editable=False, default="")
+    # Vietnamese order as plain text (khuyenhoc.text.vietnamese_sort_string of full_name): the
+    # embedded SQLite sorts the members list by it, from an index made on SQLite only
+    # (associations/sqlite.py); PostgreSQL sorts full_name by its ICU collation, the same order.
+    name_sort = models.TextField(editable=False, default="")
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices, blank=True, default="")
     citizen_id = models.CharField(
@@ -344,6 +348,9 @@ class Member(models.Model):
 
     def save(self, *args, **kwargs):
         self.name_search = search_key(self.full_name)
+        self.name_sort = vietnamese_sort_string(self.full_name)
+        if kwargs.get("update_fields") is not None and "full_name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_search", "name_sort"}
         if self.citizen_id == "":
             self.citizen_id = None
         super().save(*args, **kwargs)

@@ -60,7 +60,9 @@ def branch_in_scope(user, branch_id) -> Branch | None:
 
 def _order(queryset: QuerySet, sorts: dict, key: str | None, default: str) -> QuerySet:
     field, descending = sorts.get(key or default, sorts[default])
-    if field in {"full_name", "name"}:
+    if field == "full_name":
+        primary = vietnamese_order(field, descending=descending, key="name_sort")
+    elif field == "name":
         primary = vietnamese_order(field, descending=descending)
     else:
         primary = f"-{field}" if descending else field

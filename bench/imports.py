@@ -124,7 +124,7 @@ def floor() -> None:
     from associations.imports import GENDER_LABELS, MEMBER_CATEGORY_LABELS
     from associations.models import Branch, Member
     from khuyenhoc.imports import parse_date
-    from khuyenhoc.text import search_key
+    from khuyenhoc.text import search_key, vietnamese_sort_string
 
     codes = dict(Branch.objects.in_subtree(_uploader()).exclude(code="").values_list("code", "id"))
     book = load_workbook(_workbook_path(), read_only=True)
@@ -135,6 +135,7 @@ def floor() -> None:
             Member(
                 full_name=name,
                 name_search=search_key(name),
+                name_sort=vietnamese_sort_string(name),
                 date_of_birth=parse_date(born),
                 gender=GENDER_LABELS[gender],
                 address=address,

@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Func, TextField
 from django.db.models.functions import Collate
 
 from khuyenhoc.text import vietnamese_sort_key
@@ -51,9 +51,29 @@ class VietnameseCollate(Collate):
         return super().as_sql(compiler, connection, **extra_context)
 
 
-def vietnamese_order(field: str, *, descending: bool = False):
-    """Order by a text field in Vietnamese alphabetical order, on PostgreSQL and SQLite alike."""
-    expression = VietnameseCollate(F(field))
+class VietnameseSortKey(Func):
+    """A text field in Vietnamese order, through its stored sort key on SQLite: the key column
+    (`khuyenhoc.text.vietnamese_sort_string` of the field, kept by every writer) compared as
+    plain text, which an index can serve, where the registered "vi" collation calls Python for
+    every comparison. PostgreSQL (and any other database) orders the field as VietnameseCollate
+    does; both orders are the same."""
+
+    output_field = TextField()
+
+    def __init__(self, expression, key):
+        super().__init__(expression, key)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        field, key = self.get_source_expressions()
+        if connection.vendor == "sqlite":
+            return compiler.compile(key)
+        return compiler.compile(VietnameseCollate(field))
+
+
+def vietnamese_order(field: str, *, descending: bool = False, key: str | None = None):
+    """Order by a text field in Vietnamese alphabetical order, on PostgreSQL and SQLite alike;
+    `key` names the field's stored sort key, which SQLite then orders by instead."""
+    expression = VietnameseCollate(F(field)) if key is None else VietnameseSortKey(F(field), F(key))
     return expression.desc() if descending else expression.asc()
 
 

@@ -53,7 +53,12 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list.order_by()[: self.cap + 1].count()
+        # Without the rows' select_related joins: a LEFT JOIN the count does not need kept
+        # SQLite from counting by an index alone (PostgreSQL drops such a join by itself).
+        rows = self.object_list.order_by()
+        if rows.query.select_related and getattr(rows, "_fields", None) is None:
+            rows = rows.select_related(None)
+        return rows[: self.cap + 1].count()
 
     @property
     def is_capped(self) -> bool:

@@ -39,6 +39,7 @@ from associations.models import (
     Organization,
     OrganizationHeadcount,
 )
+from associations.sqlite import sqlite_statistics_refresh
 from demo.generator import names, spec
 from demo.generator.base import GeneratorError, Summary
 from demo.generator.learning import LEARNING_TABLES, LearningStages
@@ -143,6 +144,8 @@ class HanoiGenerator(RegistryStages, MoneyStages, LearningStages, RoundStages):
             self._stage("rounds checked", self._check_rounds)
         if connection.vendor == "postgresql":
             self._stage("analyze", self._analyze)
+        else:  # the embedded SQLite plans the lists from its statistics too (associations/sqlite.py)
+            self._stage("analyze", sqlite_statistics_refresh)
         return self.summary
 
     # --- indexes during the load ------------------------------------------------------------

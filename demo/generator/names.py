@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from khuyenhoc.text import search_key
+from khuyenhoc.text import search_key, vietnamese_sort_string
 
 FAMILY_NAMES = [
     ("Nguyễn", 38),
@@ -82,6 +82,7 @@ class Person:
     name: str
     key: str  # search_key(name), computed once
     male: bool
+    sort: str  # vietnamese_sort_string(name), computed once (Member.name_sort)
 
 
 def person_pool(rng: random.Random, size: int = 6000) -> list[Person]:
@@ -101,7 +102,7 @@ def person_pool(rng: random.Random, size: int = 6000) -> list[Person]:
             if name in seen:
                 continue
         seen.add(name)
-        pool.append(Person(name=name, key=search_key(name), male=male))
+        pool.append(Person(name=name, key=search_key(name), male=male, sort=vietnamese_sort_string(name)))
     return pool
 
 
