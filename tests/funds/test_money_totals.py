@@ -148,7 +148,10 @@ def test_an_imported_file_moves_the_stored_totals_with_it(upload, apply, cast, f
     assert stored(cast.city_leader, {"start": "2017-07-01"}) == {"count": 2, "amount": 3_000_000}
 
 
-def test_the_list_query_count_does_not_grow_with_the_donations(client_for, cast, funds, django_assert_num_queries):
+def test_the_list_query_count_does_not_grow_with_the_donations(
+    client_for, cast, funds, django_assert_num_queries, settings
+):
+    settings.PAGE_CACHE = False  # the rendering's queries; a page from the cache: tests/associations/test_page_cache.py
     client = client_for(cast.city_leader)
     url = reverse("funds:donation_list")
     params = {"start": "2017-01-15", "end": "2017-05-20"}
@@ -233,8 +236,9 @@ def test_the_funds_report_from_stored_totals_equals_a_live_count(tree, funds, sp
 
 
 def test_the_funds_report_page_takes_the_same_queries_whatever_the_donations(
-    client_for, cast, funds, django_assert_num_queries
+    client_for, cast, funds, django_assert_num_queries, settings
 ):
+    settings.PAGE_CACHE = False  # the rendering's queries; a page from the cache: tests/associations/test_page_cache.py
     client = client_for(cast.city_leader)
     url = reverse("funds:report")
     donate(cast.commune_clerk, funds.phuc_xa, 100_000, day=D(2017, 2, 3))
