@@ -119,8 +119,9 @@ def test_the_dashboard_shows_both_panels(client_for, cast, tree, money, plan_dat
 
 
 def test_the_dashboard_query_count_does_not_grow_with_more_donations_years_and_awards(
-    client_for, cast, tree, money, plan_data
+    client_for, cast, tree, money, plan_data, settings
 ):
+    settings.PAGE_CACHE = False  # the rendering's queries; a page from the cache: tests/associations/test_page_cache.py
     client = client_for(cast.city_leader)
     client.get("/plans/dashboard/")  # warm the session and content-type caches
     with CaptureQueriesContext(connection) as before:
