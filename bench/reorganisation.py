@@ -41,6 +41,9 @@ APPLY_REPEAT = int(os.environ.get("BENCH_APPLY_REPEAT", "1"))
 # BENCH_KEEP=0: every apply rolled back (the database stays a two-round city, for repeated
 # runs); the figures are then the paired ones only.
 KEEP = os.environ.get("BENCH_KEEP", "1") != "0"
+# Warm-up runs of the floor paired with each apply (each applies' floor is run 1 + this many
+# times; the apply has just read the same rows).
+FLOOR_WARMUP = int(os.environ.get("BENCH_FLOOR_WARMUP", "1"))
 # Statements of an apply slower than this many seconds are printed and recorded.
 SLOW_SQL = float(os.environ.get("BENCH_SLOW_SQL", "2"))
 
@@ -216,18 +219,19 @@ def main(label: str) -> None:
                     result = services.reorganisation_apply(actor=None, reorganisation=reorganisation)
                 elapsed = time.perf_counter() - started
                 result.slow_statements = list(slow)
+                print(f"apply {elapsed:.2f} s ({'kept' if keep else 'rolled back'})", flush=True)
+                print("  steps: " + ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items()), flush=True)
+                for seconds, sql in result.slow_statements:
+                    print(f"  {seconds:7.2f} s  {sql}", flush=True)
                 if not result.applied:
                     raise SystemExit(result.message)
                 statements = floor_statements()[1]
-                paired, _ = timed(lambda: floor(statements), repeat=1)
+                paired, _ = timed(lambda: floor(statements), repeat=1, warmup=FLOOR_WARMUP)
                 result.floor_parts = dict(floor_parts)
                 print("  floor: " + ", ".join(f"{k} {v:.1f}" for k, v in floor_parts.items()), flush=True)
                 print(
                     f"apply {elapsed:.2f} s, its floor {paired:.2f} s ({'kept' if keep else 'rolled back'})", flush=True
                 )
-                print("  steps: " + ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items()), flush=True)
-                for seconds, sql in result.slow_statements:
-                    print(f"  {seconds:7.2f} s  {sql}", flush=True)
                 if not keep:
                     raise Rollback
         except Rollback:
