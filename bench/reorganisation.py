@@ -38,6 +38,18 @@ from bench.common import save, setup_django, timed
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 APPLY_REPEAT = int(os.environ.get("BENCH_APPLY_REPEAT", "1"))
+# BENCH_KEEP=0: every apply rolled back (the database stays a two-round city, for repeated
+# runs); the figures are then the paired ones only.
+KEEP = os.environ.get("BENCH_KEEP", "1") != "0"
+# Warm-up runs of the floor paired with each apply (each applies' floor is run 1 + this many
+# times; the apply has just read the same rows).
+FLOOR_WARMUP = int(os.environ.get("BENCH_FLOOR_WARMUP", "1"))
+# BENCH_FLOOR_MERGED=1: the floor also sets back the decision of the registrations whose
+# decision the apply merged (2.8 million at full size: not a branch id; as one UPDATE, 1 444 s
+# at load ~15, more than the apply's whole merge with its index rebuild — see bench/NOTES.md).
+FLOOR_MERGED = os.environ.get("BENCH_FLOOR_MERGED", "0") == "1"
+# Statements of an apply slower than this many seconds are printed and recorded.
+SLOW_SQL = float(os.environ.get("BENCH_SLOW_SQL", "2"))
 
 
 def peak_rss_mb() -> float:
@@ -73,7 +85,57 @@ def main(label: str) -> None:
     if plan.undecided:
         raise SystemExit(f"{plan.undecided} items undecided")
 
-    def floor_statements() -> tuple[dict[str, int], list[str]]:
+    # The learning records the apply re-homes leave no RecordMove row: the rows it will move
+    # are taken before the applies (untimed), with their branch and decision then.
+    dissolved = [unit.predecessor.pk for unit in plan.units if unit.mode in {services.WHOLE_MODE, services.DECIDE_MODE}]
+    with connection.cursor() as cursor:
+        for sql in (
+            "DROP TABLE IF EXISTS bench_registration_moves, bench_decision_moves, bench_decided_registrations",
+            """CREATE TEMP TABLE bench_registration_moves AS SELECT id, branch_id FROM learning_registration
+                WHERE branch_id = ANY(%s) AND registered_on >= %s""",
+            """CREATE TEMP TABLE bench_decision_moves AS SELECT id, branch_id FROM learning_decision
+                WHERE branch_id = ANY(%s) AND decided_on >= %s""",
+            """CREATE TEMP TABLE bench_decided_registrations AS SELECT r.id, r.decision_id
+                FROM learning_registration r JOIN bench_decision_moves d ON d.id = r.decision_id WHERE %(merged)s""",
+            "ANALYZE bench_registration_moves, bench_decision_moves, bench_decided_registrations",
+        ):
+            if "%(merged)s" in sql:
+                cursor.execute(sql, {"merged": FLOOR_MERGED})
+            else:
+                cursor.execute(sql, [dissolved, reorganisation.effective_on] if "%s" in sql else [])
+
+    def learning_statements() -> list[tuple[str, str, list]]:
+        """The learning records' part of the floor, for the apply in force: the same rows'
+        branch ids set back to those of before (a real change of each row); with
+        BENCH_FLOOR_MERGED, the registrations of the decisions the apply merged (deleted)
+        their decision ids back."""
+        statements = [
+            (
+                "learning.registration",
+                "UPDATE learning_registration t SET branch_id = c.branch_id FROM bench_registration_moves c "
+                "WHERE t.id = c.id",
+                [],
+            ),
+            (
+                "learning.decision",
+                "UPDATE learning_decision t SET branch_id = c.branch_id FROM bench_decision_moves c WHERE t.id = c.id",
+                [],
+            ),
+        ]
+        if FLOOR_MERGED:
+            statements.append(
+                (
+                    "learning.registration (merged decisions)",
+                    "UPDATE learning_registration t SET decision_id = c.decision_id FROM bench_decided_registrations c "
+                    "WHERE t.id = c.id AND NOT EXISTS (SELECT 1 FROM learning_decision d WHERE d.id = c.decision_id)",
+                    [],
+                )
+            )
+        return statements
+
+    floor_parts: dict[str, float] = {}
+
+    def floor_statements() -> tuple[dict[str, int], list[tuple[str, str, list]]]:
         """The floor's statements, from the RecordMove rows of the apply in force (kept, or
         not yet rolled back): the same rows' branch ids, one UPDATE per kind of record."""
         moves = dict(
@@ -101,10 +163,14 @@ def main(label: str) -> None:
                 )
                 for length in sorted(lengths):
                     statements.append(
-                        f"UPDATE associations_branch b SET path = b.path FROM associations_recordmove rm "  # noqa: S608 — ints
-                        f"JOIN associations_branch top ON top.id = rm.record_id "
-                        f"WHERE rm.reorganisation_id = %s AND rm.record_type = 'associations.branch' "
-                        f"AND length(top.path) = {int(length)} AND substr(b.path, 1, {int(length)}) = top.path"
+                        (
+                            f"associations.branch ({int(length)})",
+                            f"UPDATE associations_branch b SET path = b.path FROM associations_recordmove rm "  # noqa: S608 — ints
+                            f"JOIN associations_branch top ON top.id = rm.record_id "
+                            f"WHERE rm.reorganisation_id = %s AND rm.record_type = 'associations.branch' "
+                            f"AND length(top.path) = {int(length)} AND substr(b.path, 1, {int(length)}) = top.path",
+                            [reorganisation.pk],
+                        )
                     )
                 continue
             model = apps.get_model(record_type)
@@ -115,20 +181,37 @@ def main(label: str) -> None:
                 continue
             table = model._meta.db_table
             statements.append(
-                f'UPDATE "{table}" t SET "{column}" = rm.to_branch_id FROM associations_recordmove rm '  # noqa: S608 — model tables
-                f"WHERE rm.reorganisation_id = %s AND rm.record_type = '{record_type}' AND t.id = rm.record_id"
+                (
+                    record_type,
+                    f'UPDATE "{table}" t SET "{column}" = rm.to_branch_id FROM associations_recordmove rm '  # noqa: S608 — model tables
+                    f"WHERE rm.reorganisation_id = %s AND rm.record_type = '{record_type}' AND t.id = rm.record_id",
+                    [reorganisation.pk],
+                )
             )
-
+        statements += learning_statements()
         return moves, statements
 
-    def floor(statements: list[str]) -> None:
+    def floor(statements: list[tuple[str, str, list]]) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql, [reorganisation.pk])
+            for name, sql, params in statements:
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                floor_parts[name] = round(time.perf_counter() - started, 3)
             transaction.set_rollback(True)
 
     class Rollback(Exception):
         pass
+
+    slow: list[tuple[float, str]] = []
+
+    def watch(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            seconds = time.perf_counter() - started
+            if seconds >= SLOW_SQL:
+                slow.append((round(seconds, 2), " ".join(sql.split())[:160]))
 
     def apply_once(keep: bool) -> tuple[float, float, object]:
         """One apply, timed; then, in the same transaction, the floor of the rows it moved
@@ -137,11 +220,21 @@ def main(label: str) -> None:
         started = time.perf_counter()
         try:
             with transaction.atomic():
-                result = services.reorganisation_apply(actor=None, reorganisation=reorganisation)
+                slow.clear()
+                with connection.execute_wrapper(watch):
+                    result = services.reorganisation_apply(actor=None, reorganisation=reorganisation)
                 elapsed = time.perf_counter() - started
+                result.slow_statements = list(slow)
+                print(f"apply {elapsed:.2f} s ({'kept' if keep else 'rolled back'})", flush=True)
+                print("  steps: " + ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items()), flush=True)
+                for seconds, sql in result.slow_statements:
+                    print(f"  {seconds:7.2f} s  {sql}", flush=True)
                 if not result.applied:
                     raise SystemExit(result.message)
-                paired, _ = timed(lambda: floor(floor_statements()[1]), repeat=1)
+                statements = floor_statements()[1]
+                paired, _ = timed(lambda: floor(statements), repeat=1, warmup=FLOOR_WARMUP)
+                result.floor_parts = dict(floor_parts)
+                print("  floor: " + ", ".join(f"{k} {v:.1f}" for k, v in floor_parts.items()), flush=True)
                 print(
                     f"apply {elapsed:.2f} s, its floor {paired:.2f} s ({'kept' if keep else 'rolled back'})", flush=True
                 )
@@ -152,17 +245,22 @@ def main(label: str) -> None:
         return elapsed, paired, result
 
     samples = [apply_once(keep=False) for _ in range(APPLY_REPEAT)]
-    samples.append(apply_once(keep=True))
+    if KEEP:
+        samples.append(apply_once(keep=True))
     apply_times = [elapsed for elapsed, _paired, _result in samples]
     paired_floors = [paired for _elapsed, paired, _result in samples]
     result = samples[-1][2]
     apply_peak = peak_rss_mb()
-    with transaction.atomic():
-        split_totals_reentered(reorganisation)
-    rounds_check()
-
-    moves, statements = floor_statements()
-    floor_seconds, _ = timed(lambda: floor(statements), repeat=REPEAT)
+    if KEEP:
+        with transaction.atomic():
+            split_totals_reentered(reorganisation)
+        rounds_check()
+        moves, statements = floor_statements()
+        floor_seconds, _ = timed(lambda: floor(statements), repeat=REPEAT)
+    else:
+        moves = {k: v for k, v in result.counts.items() if "." in k and isinstance(v, int)}
+        statements = []
+        floor_seconds = statistics.median(paired_floors)
     apply_seconds = statistics.median(apply_times)
     data = {
         "label": label,
@@ -176,6 +274,11 @@ def main(label: str) -> None:
         "dry_run_seconds": dry_seconds,
         "apply_seconds": apply_seconds,
         "apply_samples": apply_times,
+        "apply_steps": [r.seconds for _e, _p, r in samples],
+        "apply_slow_statements": [r.slow_statements for _e, _p, r in samples],
+        "kept": KEEP,
+        "floor_paired_parts": [r.floor_parts for _e, _p, r in samples],
+        "floor_parts": dict(floor_parts),
         "floor_seconds": floor_seconds,
         "floor_statements": len(statements),
         "dry_run_ratio": dry_seconds / floor_seconds,

@@ -146,11 +146,15 @@ def totals_kept(reorganisation: Reorganisation, dissolved: list[int]) -> set[int
     return split | joined
 
 
-def learning_records_rehome(reorganisation: Reorganisation, *, indexes_deferred: bool = False) -> dict[str, int]:
+def learning_records_rehome(
+    reorganisation: Reorganisation, *, indexes_deferred: bool = False, steps=None
+) -> dict[str, int]:
     """Re-home the learning records of the units `reorganisation` dissolved that are dated
     on or after its effective day (the module's docstring says where each goes). Answers
     the counts for the apply's audit row: registrations, decisions moved and merged,
-    eligible totals moved, eligible totals kept on split units, title figures dropped."""
+    eligible totals moved, eligible totals kept on split units, title figures dropped.
+    `steps` (the apply's `StepTimer`, optional) is told as each part ends."""
+    done = steps.done if steps is not None else (lambda step: None)
     indexes_deferred = indexes_deferred or _indexes_deferred.get()
     counts = dict.fromkeys(
         (
@@ -187,10 +191,12 @@ def learning_records_rehome(reorganisation: Reorganisation, *, indexes_deferred:
             [*dissolved, day],
         )
         counts["learning_registrations"] = max(cursor.rowcount, 0)
+    done("learning registrations")
     mapping = successors_of(reorganisation, dissolved)
     if mapping:
         moved, merged = _rehome_decisions(day, mapping, indexes_deferred=indexes_deferred)
         counts["learning_decisions"], counts["learning_decisions_merged"] = moved, merged
+        done("learning decisions")
         kept = totals_kept(reorganisation, dissolved)
         whole = {unit: successor for unit, successor in mapping.items() if unit not in kept}
         counts["learning_eligible_totals"] = eligible_totals_added(first_year, whole)
@@ -200,6 +206,7 @@ def learning_records_rehome(reorganisation: Reorganisation, *, indexes_deferred:
     counts["learning_title_figures_dropped"], _ = TitleFigure.objects.filter(
         branch_id__in=dissolved, year__gte=first_year
     ).delete()
+    done("learning eligible totals and figures")
     if any(counts[key] for key in ("learning_registrations", "learning_decisions", "learning_eligible_totals")):
         titles_changed.send(sender=Reorganisation, branch_id=Branch.objects.city_root().pk)
     return counts

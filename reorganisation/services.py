@@ -17,6 +17,8 @@ successor; PathRewrite: subtree top → new path), never a query per record.
 from __future__ import annotations
 
 import datetime
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,13 +49,22 @@ from associations.models import (
 )
 from funds.models import Fund, LedgerEntry, LedgerKind, ReceiptCounter, Transfer
 from funds.services.ledger import lock_funds, post_entries, recorder
-from funds.totals import SPECS, totals_move_holders, totals_move_subtrees, totals_rebuild_all, tree_depth
+from funds.totals import (
+    SPECS,
+    totals_move_holders,
+    totals_move_subtrees,
+    totals_rebuild_all,
+    totals_rebuild_levels,
+    tree_depth,
+)
 from khuyenhoc.signals import money_changed, registry_changed
 from learning.models import Citizen, Clan, Community, Household
 from reorganisation.models import AccountAction, ConversionRow, PathRewrite, ReorganisationDecision, UnitMapping
 from reorganisation.rehome import LEARNING_COUNT_KEYS, learning_records_rehome, learning_rehome_counts
 from reorganisation.tables import PART, WHOLE, TableRow
 from scholarships.models import ScholarshipRound
+
+logger = logging.getLogger(__name__)
 
 STEP = Branch.steplen  # a child's path is its parent's plus this many characters
 ADMIN_LEVELS = (BranchLevel.CITY, BranchLevel.DISTRICT, BranchLevel.COMMUNE)
@@ -812,6 +823,23 @@ class ApplyResult:
     applied: bool
     message: str
     counts: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # each step's wall-clock time
+
+
+class StepTimer:
+    """The wall-clock seconds of each step of an apply, logged at DEBUG as each ends and kept
+    on the result (the bench records them): `done(step)` closes the step begun at the last
+    call."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._mark = time.perf_counter()
+
+    def done(self, step: str) -> None:
+        now = time.perf_counter()
+        elapsed, self._mark = now - self._mark, now
+        self.seconds[step] = round(self.seconds.get(step, 0.0) + elapsed, 3)
+        logger.debug("reorganisation apply: %s took %.2f s", step, elapsed)
 
 
 def _execute(sql: str, params) -> int:
@@ -824,6 +852,7 @@ def _execute(sql: str, params) -> int:
 def reorganisation_apply(*, actor, reorganisation: Reorganisation) -> ApplyResult:
     """Apply the reorganisation in one transaction, or refuse (nothing written) naming the
     items that have no home. Applying it again, or a table already applied, changes nothing."""
+    steps = StepTimer()
     root = _check(actor)
     reorganisation = Reorganisation.objects.select_for_update().get(pk=reorganisation.pk)
     if reorganisation.status == Reorganisation.Status.APPLIED:
@@ -843,6 +872,7 @@ def reorganisation_apply(*, actor, reorganisation: Reorganisation) -> ApplyResul
             _("Nothing to do: every unit of this table was already reorganised on %(day)s.")
             % {"day": _day(reorganisation.effective_on)},
         )
+    steps.done("resolution")
     day = reorganisation.effective_on
     _prepare(reorganisation, resolution)
     missing = undecided_items(reorganisation, limit=MAX_NAMED)
@@ -863,6 +893,7 @@ def reorganisation_apply(*, actor, reorganisation: Reorganisation) -> ApplyResul
             message += " " + _("and %(count)s more.") % {"count": total - len(missing)}
         raise ValidationError(message, code="undecided")
 
+    steps.done("decision list")
     counts: dict[str, int] = defaultdict(int)
     successors = _found_successors(resolution, counts)
     _resolve_decisions(reorganisation, resolution, successors)
@@ -871,15 +902,21 @@ def reorganisation_apply(*, actor, reorganisation: Reorganisation) -> ApplyResul
         [UnitMapping(reorganisation=reorganisation, predecessor_id=pk, successor=s) for pk, s in whole.items()],
         batch_size=1000,
     )
+    steps.done("successors and mappings")
     moved_parents = _rehang_chapters(reorganisation, resolution, whole, counts)
-    _move_records(reorganisation, root, counts)
+    steps.done("chapters re-hung")
+    _move_records(reorganisation, root, counts, steps)
     _move_funds(actor, reorganisation, resolution, whole, counts)
+    steps.done("funds")
     dissolved = resolution.dissolved_ids
     counts["dissolved"] = Branch.objects.filter(pk__in=dissolved).update(dissolved_on=day)
     _write_edges(reorganisation, resolution, successors)
-    counts.update(learning_records_rehome(reorganisation))  # the learning titles' records dated from the day
+    steps.done("dissolved and lineage")
+    counts.update(learning_records_rehome(reorganisation, steps=steps))  # the learning records dated from the day
     _recount_children({*dissolved, *moved_parents})
+    steps.done("children recounted")
     _move_totals(reorganisation)
+    steps.done("money totals")
     reorganisation.status = Reorganisation.Status.APPLIED
     reorganisation.applied_at = timezone.now()
     reorganisation.applied_by = recorder(actor)
@@ -888,6 +925,8 @@ def reorganisation_apply(*, actor, reorganisation: Reorganisation) -> ApplyResul
     audit_record(actor=actor, obj=reorganisation, action=AuditAction.MOVE, branch=root, changes=counts)
     registry_changed.send(sender=Reorganisation, branch_id=root.pk)
     money_changed.send(sender=Reorganisation, branch_id=root.pk)
+    moved = RecordMove.objects.filter(reorganisation=reorganisation).count()
+    steps.done("audit and signals")
     return ApplyResult(
         reorganisation,
         True,
@@ -895,9 +934,10 @@ def reorganisation_apply(*, actor, reorganisation: Reorganisation) -> ApplyResul
         % {
             "dissolved": counts.get("dissolved", 0),
             "founded": counts.get("founded", 0),
-            "moves": RecordMove.objects.filter(reorganisation=reorganisation).count(),
+            "moves": moved,
         },
         counts,
+        steps.seconds,
     )
 
 
@@ -917,14 +957,31 @@ def _move_totals(reorganisation) -> None:
     number of moves: the subtrees first, from the rows as they were before the apply.
 
     A round that re-hangs most of the tree (Hanoi's third: 29 035 chapters and boards of about
-    30 000) rebuilds the rows from the records instead, which is then the cheaper way (full
-    size, shared machine: about 120 s for the donations' deltas against 75 s for a rebuild)."""
+    30 000) rebuilds the administrative units' rows instead (`totals_rebuild_levels`: their own
+    records and the stored rows of the chapters and boards right below them; the rows below
+    stay), which is then the cheaper way (full size, shared machine: about 120 s for the
+    donations' deltas, 82 s for a rebuild of every row)."""
     moves = RecordMove.objects.filter(reorganisation=reorganisation).values(
         m_key=F("record_id"), m_from=F("from_branch_id"), m_to=F("to_branch_id")
     )
     rehung = moves.filter(record_type="associations.branch").count()
     if rehung > REBUILD_TOTALS_ABOVE and rehung > REBUILD_TOTALS_SHARE * Branch.objects.count():
-        totals_rebuild_all()
+        # Only the administrative units' rows change: the re-hung subtrees' own rows do not,
+        # and the moved holders (rounds) go from one unit to another (else: everything).
+        holders = [
+            spec.record_model()._meta.get_field(spec.branch_lookup.split("__")[0]).related_model._meta.label_lower
+            for spec in SPECS.values()
+        ]
+        outside = (
+            RecordMove.objects.filter(reorganisation=reorganisation, record_type__in=holders)
+            .filter(~Q(from_branch__level__in=ADMIN_LEVELS) | ~Q(to_branch__level__in=ADMIN_LEVELS))
+            .exists()
+        )
+        if outside:
+            totals_rebuild_all()
+        else:
+            for spec in SPECS.values():
+                totals_rebuild_levels(spec, levels=ADMIN_LEVELS)
         return
     depth = tree_depth()
     for spec in SPECS.values():
@@ -1101,7 +1158,7 @@ def _rehang_chapters(reorganisation, resolution: Resolution, whole: dict[int, Br
     return targets
 
 
-def _move_records(reorganisation, root: Branch, counts) -> None:
+def _move_records(reorganisation, root: Branch, counts, steps: StepTimer | None = None) -> None:
     """Every alive record of a dissolved unit: its RecordMove row written by one INSERT … SELECT
     per kind of record and per way (whole merge, own decision, following its organisation's
     decision; a record two ways would place keeps the first), then its branch changed by one
@@ -1144,6 +1201,8 @@ def _move_records(reorganisation, root: Branch, counts) -> None:
         )
         if record_type == "associations.staffprofile":
             _decide_accounts(reorganisation, root, counts)
+        if steps is not None:
+            steps.done(f"moved {record_type}")
 
 
 def _disambiguate_communities(reorganisation) -> int:
