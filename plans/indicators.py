@@ -338,7 +338,7 @@ _UPSERT_PAGE = 50_000
 def _values_upsert_postgresql(
     *, target: Target, as_of: datetime.date, values: Counts, computed_at: datetime.datetime, on_map: str
 ) -> int:
-    table = IndicatorValue._meta.db_table
+    table = connection.ops.quote_name(IndicatorValue._meta.db_table)
     sql = (
         f"INSERT INTO {table} (target_id, branch_id, as_of, on_map, numerator, denominator, computed_at) "  # noqa: S608 — the model's table
         "SELECT %s, v.branch_id, %s, %s, v.numerator, v.denominator, %s "
