@@ -669,3 +669,31 @@ def _upsert_pair_sums(spec: TotalsSpec, pair_sums: str, params: list, depth: int
             f"ON CONFLICT ({', '.join(qn(k) for k in keys)}) DO UPDATE SET {updates}",
             params,
         )
+
+
+def totals_drop_emptied(spec: TotalsSpec, *, moves: models.QuerySet, depth: int | None = None) -> int:
+    """After moves (`moves` = (record, old branch, new branch) as for `totals_move_subtrees`),
+    the stored rows of the old branches' lines of ancestors that the deltas left at zero in
+    every measure are deleted: a zero row counts as absent everywhere, so they would only be
+    dead weight (a round that empties hundreds of old units would leave their whole line).
+    One statement (two without `depth`). Answers the number of rows deleted."""
+    depth = tree_depth() if depth is None else depth
+    if not depth:
+        return 0
+    Branch = global_apps.get_model("associations", "Branch")
+    qn = connection.ops.quote_name
+    branch = qn(Branch._meta.db_table)
+    table = qn(spec.total_model()._meta.db_table)
+    moves_sql, moves_params = moves.order_by().query.sql_with_params()
+    lines = " UNION ".join(
+        f"SELECT b.id FROM ({moves_sql}) mv JOIN {branch} e ON e.id = mv.{qn('m_from')} "  # noqa: S608
+        f"JOIN {branch} b ON b.path = SUBSTR(e.path, 1, {level * STEPLEN}) WHERE LENGTH(e.path) >= {level * STEPLEN}"
+        for level in range(1, depth + 1)
+    )
+    zero = " AND ".join(f"{qn(m)} = 0" for m in MEASURES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {zero} AND {qn('branch_id')} IN ({lines})",  # noqa: S608
+            list(moves_params) * depth,
+        )
+        return max(cursor.rowcount, 0)

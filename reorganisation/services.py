@@ -51,6 +51,7 @@ from funds.models import Fund, LedgerEntry, LedgerKind, ReceiptCounter, Transfer
 from funds.services.ledger import lock_funds, post_entries, recorder
 from funds.totals import (
     SPECS,
+    totals_drop_emptied,
     totals_move_holders,
     totals_move_subtrees,
     totals_rebuild_all,
@@ -986,9 +987,14 @@ def _move_totals(reorganisation) -> None:
     depth = tree_depth()
     for spec in SPECS.values():
         totals_move_subtrees(spec, moves=moves.filter(record_type="associations.branch"), depth=depth)
-    for spec in SPECS.values():
-        holder = spec.record_model()._meta.get_field(spec.branch_lookup.split("__")[0]).related_model
-        totals_move_holders(spec, moves=moves.filter(record_type=holder._meta.label_lower), depth=depth)
+    holders = {}
+    for name, spec in SPECS.items():
+        holders[name] = spec.record_model()._meta.get_field(spec.branch_lookup.split("__")[0]).related_model
+        totals_move_holders(spec, moves=moves.filter(record_type=holders[name]._meta.label_lower), depth=depth)
+    # The old units' lines the deltas emptied: their all-zero rows go (one statement per kind).
+    for name, spec in SPECS.items():
+        moved = moves.filter(record_type__in=["associations.branch", holders[name]._meta.label_lower])
+        totals_drop_emptied(spec, moves=moved, depth=depth)
 
 
 def _found_successors(resolution: Resolution, counts) -> dict[str, Branch]:

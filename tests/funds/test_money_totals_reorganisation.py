@@ -189,6 +189,32 @@ def test_a_split_commune_re_hangs_its_chapter_and_the_stored_rows_follow_without
     assert _month_rows(AwardMonthTotal, tree.hoan_kiem) == _month_rows(AwardMonthTotal, chapter_money.chapter)
 
 
+def _emptied_rows(model):
+    return model.objects.filter(count=0, amount=0, voided_count=0, voided_amount=0).count()
+
+
+def test_the_old_units_lines_keep_no_stored_row_the_moves_left_at_zero(
+    cast,
+    tree,
+    funds,
+    filled,  # noqa: F811
+    chapter_money,
+    monkeypatch,
+):
+    assert _emptied_rows(DonationMonthTotal) == _emptied_rows(AwardMonthTotal) == 0
+    reorganisation = _create(cast, rows=SPLIT)
+    _decide_split(cast, tree, filled, reorganisation, chapter_money.chapter)
+    monkeypatch.setattr(totals, "totals_rebuild", None)  # the deltas' path
+
+    assert services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation).applied
+
+    # The chapter's money left Quận Ba Đình's line (and the late round Phúc Xá's): the rows it
+    # emptied there are gone, not kept at zero; the figures are those of a recount.
+    assert _emptied_rows(DonationMonthTotal) == _emptied_rows(AwardMonthTotal) == 0
+    assert totals_check(DONATIONS) == [] and totals_check(AWARDS) == []
+    assert DonationMonthTotal.objects.filter(branch=chapter_money.chapter).exists()
+
+
 def _month_rows(model, branch):
     return {
         (row["month"], row["count"], row["amount"], row["voided_count"], row["voided_amount"])
@@ -242,10 +268,11 @@ def test_the_totals_step_of_the_apply_takes_the_same_queries_for_one_moved_chapt
     assert services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation).applied
 
     # One counting the re-hung subtrees, one for the tree's depth, then per kind of record one
-    # statement for the re-hung subtrees and one for the moved rounds (or funds): 7 chapters and
-    # boards and 3 rounds here, the same in the single-move test below.
+    # statement for the re-hung subtrees, one for the moved rounds (or funds) and one deleting
+    # the rows the moves emptied: 7 chapters and boards and 3 rounds here, the same in the
+    # single-move test below.
     assert RecordMove.objects.filter(reorganisation=reorganisation, record_type="associations.branch").count() == 7
-    assert seen == [6]
+    assert seen == [8]
     assert totals_check(DONATIONS) == [] and totals_check(AWARDS) == []
 
 
@@ -257,7 +284,7 @@ def test_the_totals_step_of_a_single_move_takes_as_many_queries(cast, tree, fund
     assert services.reorganisation_apply(actor=cast.admin, reorganisation=reorganisation).applied
 
     assert RecordMove.objects.filter(reorganisation=reorganisation, record_type="associations.branch").count() == 1
-    assert seen == [6]
+    assert seen == [8]
     assert totals_check(DONATIONS) == [] and totals_check(AWARDS) == []
 
 
