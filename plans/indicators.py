@@ -85,25 +85,41 @@ def _board_coverage_per_branch(*, kinds: list[str], as_of: datetime.date, owner,
 
 
 def _membership_per_branch(
-    *, categories: list[str], kinds: list[str], as_of: datetime.date, owner, within: list[int] | None
+    *,
+    categories: list[str],
+    kinds: list[str],
+    as_of: datetime.date,
+    owner,
+    organization_owner,
+    within: list[int] | None,
 ) -> Counts:
     """Like `_board_coverage_per_branch`, `owner` being the expression of the branch of a
-    row's organisation."""
-    members = (
-        Member.objects.order_by()
-        .active_on(as_of)
-        .filter(category__in=categories, organization__isnull=False)
-        .annotate(owner=owner)
-    )
+    row's organisation, `organization_owner` that of an organisation's own row.
+
+    The members are counted per organisation (a subquery served by the member's
+    organisation index), then summed per owning branch: the owner, a subquery per row when
+    organisations moved after `as_of` (`associations.history.branch_on`), is so evaluated
+    once per organisation, not once per member (a million at full size: about a second per
+    stored date at a tenth of it, against 0.05 s)."""
+    members = Member.objects.order_by().active_on(as_of).filter(category__in=categories)
+    organizations = Organization.objects.order_by().annotate(owner=organization_owner)
     headcounts = OrganizationHeadcount.objects.order_by().annotate(owner=owner)
     if within is not None:
-        members = members.filter(owner__in=within)
+        organizations = organizations.filter(owner__in=within)
         headcounts = headcounts.filter(owner__in=within)
     if kinds:
-        members = members.filter(organization__kind__in=kinds)
+        organizations = organizations.filter(kind__in=kinds)
         headcounts = headcounts.filter(organization__kind__in=kinds)
 
-    numerators = members.values("owner").annotate(n=Count("id")).values_list("owner", "n")
+    per_organization = (
+        members.filter(organization_id=OuterRef("pk")).values("organization_id").annotate(n=Count("id")).values("n")
+    )
+    numerators = (
+        organizations.annotate(n=Subquery(per_organization, output_field=IntegerField()))
+        .values("owner")
+        .annotate(total=Sum("n"))
+        .values_list("owner", "total")
+    )
 
     latest_year = (
         OrganizationHeadcount.objects.order_by("-year")
@@ -123,7 +139,8 @@ def _membership_per_branch(
 
     counts: dict[int, list[int]] = {}
     for branch_id, n in numerators:
-        counts.setdefault(branch_id, [0, 0])[0] += n
+        if n:  # an owner whose organisations have no such member: as if not grouped
+            counts.setdefault(branch_id, [0, 0])[0] += n
     for branch_id, d in denominators:
         counts.setdefault(branch_id, [0, 0])[1] += d or 0
     return {branch_id: (n, d) for branch_id, (n, d) in counts.items()}
@@ -142,6 +159,7 @@ def _own_counts(target: Target, *, as_of: datetime.date, owner_of, within: list[
             kinds=target.scope_kinds,
             as_of=as_of,
             owner=owner_of(own=False),
+            organization_owner=owner_of(own=True),
             within=within,
         )
     raise ValueError(f"unknown indicator {target.indicator!r}")  # pragma: no cover - the database refuses others

@@ -14,11 +14,18 @@ from the earliest such day of its writes (every date when one write does not say
 Within one transaction the hook is registered once, however many rows change: a
 100 000-row import sends its signals inside one transaction and so schedules one recompute
 (and the schedule's lock folds the changes of many transactions into one run).
+
+A caller that recomputes every figure itself once it is done (the demo generator's rounds,
+then its `indicators_recompute_all`) runs its writes within `recomputes_not_scheduled()`: the
+signals they send then schedule nothing (no eager recompute under CELERY_TASK_ALWAYS_EAGER).
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +38,22 @@ from plans import services
 # eligible totals count them too (learning.measures, learning.figures), so they take the
 # city-wide run, which also rebuilds the title figures.
 _REGISTRY_SENDERS = (Member, OrganizationHeadcount)
+
+# Set by `recomputes_not_scheduled`: the writes of this context schedule no recompute.
+_not_scheduled: ContextVar[bool] = ContextVar("plans_recomputes_not_scheduled", default=False)
+
+
+@contextmanager
+def recomputes_not_scheduled() -> Iterator[None]:
+    """Within the block, the data signals schedule no recompute of Plan 99's indicators and
+    the learning titles' figures (none after the commit either). Only for a caller that runs
+    `plans.services.indicators_recompute_all` itself after the block (the demo generator's
+    bulk load and rounds); every other write, and every other thread, schedules as usual."""
+    token = _not_scheduled.set(True)
+    try:
+        yield
+    finally:
+        _not_scheduled.reset(token)
 
 
 def _kind(signal, sender) -> str:
@@ -98,6 +121,8 @@ class ChangesAfterCommit:
 def data_changed(
     sender, signal=None, branch_id: int | None = None, from_day: datetime.date | None = None, **kwargs
 ) -> None:
+    if _not_scheduled.get():
+        return
     connection = transaction.get_connection()
     kind = _kind(signal, sender)
     if connection.in_atomic_block:

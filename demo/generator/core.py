@@ -3,7 +3,9 @@
 Everything is decided in Python from one seeded random generator, with explicit ids, then
 written table by table (PostgreSQL COPY, or multi-row INSERTs on SQLite), except the rows
 the database makes from those written (INSERT … SELECT): on PostgreSQL each award's payment
-and the ledger (demo/generator/money.py: the same rows the Python path writes elsewhere),
+and the ledger (demo/generator/money.py: the same rows the Python path writes elsewhere) and
+the awards' recipients, birth dates, classes and forms (drawn by the server from a hash of the
+award's id and the seed; Python decides each award's round, amount, category and kind),
 everywhere the evaluations (demo/generator/learning.py). Ids follow dates
 (donations, awards and ledger rows are written in date order), so:
 - each fund's receipt numbers run 1, 2, 3 … per year without a gap, and its counter row

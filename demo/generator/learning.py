@@ -224,16 +224,22 @@ class LearningStages:
             branch_id = residential[(number - 1) % len(residential)]
             working_total = 0
             community_id = self._new_id(Community)
+            # Once per household (2.4 million at full size): the draws of `rng.randrange(pool)`,
+            # `rng.randint(1, 7)`, `rng.randint(min(1, size), size)` and `rng.randint(1, 299)`
+            # made by `_randbelow` directly (what they call), in the same order.
+            below = rng._randbelow
+            household_buffer = self.buffers[Household]
             for _ in range(count):
-                person = people[rng.randrange(pool)]
-                size = rng.randint(1, 7)
-                working = rng.randint(min(1, size), size)
+                person = people[below(pool)]
+                size = 1 + below(7)
+                low = min(1, size)
+                working = low + below(size - low + 1)
                 working_total += working
-                house = rng.randint(1, 299)
+                house = 1 + below(299)
                 household_id = self._new_id(Household)
                 household_ids.append((household_id, branch_id))
                 household_community.append(community_id)
-                self.buffers[Household].append(
+                household_buffer.append(
                     (
                         household_id,
                         branch_id,
@@ -316,40 +322,59 @@ class LearningStages:
         buffer = self.registration_buffers.setdefault(code, [])
         spread = rng.uniform(*spec.COMMUNE_SPREAD)
         kept = (1 - spec.WITHDRAWN_SHARE) * (1 - spec.UNEVALUATED_SHARE) * spec.PASS_SHARE
+        # The loop below runs once per subject and year (11 million registrations at full
+        # size): the stream's draws are bound once and the ids counted locally. The same draws
+        # in the same order as `rng.random()` / `rng.randrange(70)` — `randrange(n)` is
+        # `_randbelow(n)` for a positive n — so the same seed gives the same rows.
+        draw, below = rng.random, rng._randbelow
+        withdrawn_share, unevaluated_to = spec.WITHDRAWN_SHARE, spec.WITHDRAWN_SHARE + spec.UNEVALUATED_SHARE
+        pass_share = spec.PASS_SHARE
+        withdrawn, registered, recognised_stage, failed = (
+            Stage.WITHDRAWN, Stage.REGISTERED, Stage.RECOGNISED, Stage.NOT_RECOGNISED
+        )  # fmt: skip
+        append = buffer.append
         for year in spec.LEARNING_YEARS:
             share = min(0.98, spec.RECOGNISED_SHARE[code][year] * spread / kept)
             criteria_set = self.sets_in_force[(code, year)]
-            start = datetime.date(year, 1, 5).toordinal()
+            first_day = datetime.date(year, 1, 5).toordinal()
+            registration_days = [datetime.date.fromordinal(first_day + offset) for offset in range(70)]
             reviewed_on = datetime.date(year, 11, rng.randint(1, 12))
             decided_on = datetime.date(year, 11, rng.randint(15, 28))
             decision_id = None
             recognised = 0
+            evaluated = 0
+            next_registration = self.learning_ids[Registration]
+            first_registration = next_registration
             for subject_id, branch_id in subjects:
-                if rng.random() >= share:
+                if draw() >= share:
                     continue
-                registration_id = self._new_id(Registration)
-                registered_on = datetime.date.fromordinal(start + rng.randrange(70))
-                u = rng.random()
-                if u < spec.WITHDRAWN_SHARE:
-                    stage, reviewed, note, decision = Stage.WITHDRAWN, None, "Xin rút đăng ký", None
-                elif criteria_set is None or u < spec.WITHDRAWN_SHARE + spec.UNEVALUATED_SHARE:
-                    stage, reviewed, note, decision = Stage.REGISTERED, None, "", None
-                elif rng.random() < spec.PASS_SHARE:  # evaluated and passed: its evaluation follows
+                registration_id = next_registration
+                next_registration += 1
+                registered_on = registration_days[below(70)]
+                u = draw()
+                if u < withdrawn_share:
+                    stage, reviewed, note, decision = withdrawn, None, "Xin rút đăng ký", None
+                elif criteria_set is None or u < unevaluated_to:
+                    stage, reviewed, note, decision = registered, None, "", None
+                elif draw() < pass_share:  # evaluated and passed: its evaluation follows
                     if decision_id is None:
                         decision_id = self._new_id(Decision)
-                    stage, reviewed, note, decision = Stage.RECOGNISED, None, "", decision_id
+                    stage, reviewed, note, decision = recognised_stage, None, "", decision_id
                     recognised += 1
-                    self.used_sets.add(criteria_set.pk)
+                    evaluated += 1
                 else:  # evaluated and failed
-                    stage, reviewed, note, decision = Stage.NOT_RECOGNISED, reviewed_on, "Chưa đạt", None
-                    self.used_sets.add(criteria_set.pk)
-                buffer.append(
+                    stage, reviewed, note, decision = failed, reviewed_on, "Chưa đạt", None
+                    evaluated += 1
+                append(
                     (
                         registration_id, kind_id, year, branch_id, stage, registered_on, reviewed,
                         note, decision, subject_id,
                     )
                 )  # fmt: skip
-                self.planned_registrations += 1
+            self.learning_ids[Registration] = next_registration
+            self.planned_registrations += next_registration - first_registration
+            if evaluated:
+                self.used_sets.add(criteria_set.pk)
             if decision_id is not None:
                 signer = self.people[rng.randrange(len(self.people))].name
                 body = f"Ủy ban nhân dân {node['name'][0].lower()}{node['name'][1:]}"

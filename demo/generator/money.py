@@ -337,7 +337,7 @@ class MoneyStages:
             with connection.cursor() as cursor:
                 if not self.checks_deferred:  # the awards point at payments written after them
                     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-                self._write(Award, AWARD_FIELDS, self._award_rows(first_award, first_payment))
+                self._awards_insert(cursor, first_award, first_payment)
                 self._payments_and_ledger_insert(cursor, first_award, first_donation, first_entry)
                 if not self.checks_deferred:
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -350,6 +350,71 @@ class MoneyStages:
         self.summary.rows["donations 2016 (đồng)"] = self._sum_donations(
             datetime.date(2016, 1, 1), datetime.date(2016, 12, 31)
         )
+
+    def _awards_insert(self, cursor, first_award: int, first_payment: int) -> None:
+        """PostgreSQL: the awards made by the server. Python sends only what it decided —
+        each award's id, round, amount, category and kind (COPY into a temporary table) —
+        and the people's pool; one INSERT … SELECT adds the cosmetic fields `_award_rows`
+        draws in Python on other databases: the recipient from the pool, the date of birth
+        (a pupil's from the school year and her class), the class, one award in twenty in
+        kind, each from a hash of the award's id and the seed (`hashint8extended`, stable
+        across PostgreSQL versions: the same seed gives the same rows). Paid on its round's
+        day, entered at 10:00 that day, as `_award_rows` does."""
+        started = time.perf_counter()
+        cursor.execute(
+            "CREATE TEMPORARY TABLE generator_award_draft "
+            "(id bigint, round_id bigint, amount bigint, category smallint, kind smallint) ON COMMIT DROP"
+        )
+        cursor.execute("CREATE TEMPORARY TABLE generator_person (n integer, name text, key text) ON COMMIT DROP")
+        rounds = self.rounds
+        self.writer.write(
+            "generator_award_draft",
+            ["id", "round_id", "amount", "category", "kind"],
+            (
+                (first_award + offset, rounds[round_index][0], amount, category, kind)
+                for offset, (round_index, amount, category, kind) in enumerate(
+                    zip(self.award_round, self.award_amount, self.award_category, self.award_kind, strict=True)
+                )
+            ),
+        )
+        people = self.people
+        self.writer.write(
+            "generator_person", ["n", "name", "key"], ((n, person.name, person.key) for n, person in enumerate(people))
+        )
+        cursor.execute("ANALYZE generator_award_draft")
+        cursor.execute("ANALYZE generator_person")
+        seed = int(self.seed) % 1_000_003
+
+        def draw(stream: int) -> str:
+            # A non-negative 31-bit draw per award and stream.
+            return f"(hashint8extended(a.id, {seed * 16 + stream}) & 2147483647)"
+
+        columns = ", ".join(Award._meta.get_field(name).column for name in AWARD_FIELDS)
+        pupil_class = f"(1 + {draw(2)} %% 12)"
+        cursor.execute(
+            f'INSERT INTO "{Award._meta.db_table}" ({columns}) '  # noqa: S608 — a model's table and columns
+            "SELECT d.id, d.round_id, (ARRAY['pupil', 'teacher', 'worker'])[d.kind + 1], p.name, p.key, d.born, '', "
+            "d.grade, '', 'name:' || p.key || '|' || to_char(d.born, 'YYYY-MM-DD'), "
+            "CASE d.category WHEN 1 THEN 'hardship' ELSE 'excellent' END, d.amount, "
+            "CASE WHEN d.in_kind THEN 'in_kind' ELSE 'cash' END, "
+            "CASE WHEN d.in_kind THEN 'Sách vở, đồ dùng học tập' ELSE '' END, d.paid_on, "
+            "%s - %s + d.id, '', (d.paid_on + time '10:00') AT TIME ZONE INTERVAL '+07:00' "
+            "FROM (SELECT a.id, a.round_id, a.amount, a.category, a.kind, r.awarded_on AS paid_on, "
+            f"{draw(1)} %% %s AS person, "
+            f"CASE WHEN a.kind = 0 THEN make_date(left(r.school_year, 4)::int - 5 - {pupil_class}::int, "
+            f"1 + ({draw(3)} %% 12)::int, 1 + ({draw(4)} %% 28)::int) "
+            f"ELSE make_date(1965 + ({draw(2)} %% 31)::int, 1 + ({draw(3)} %% 12)::int, 1 + ({draw(4)} %% 28)::int) "
+            "END AS born, "
+            f"CASE WHEN a.kind = 0 THEN 'Lớp ' || {pupil_class} || substr('ABCD', 1 + ({draw(5)} %% 4)::int, 1) "
+            "ELSE '' END AS grade, "
+            f"{draw(6)} %% 20 = 0 AS in_kind "
+            "FROM generator_award_draft a "
+            f'JOIN "{ScholarshipRound._meta.db_table}" r ON r.id = a.round_id) AS d '
+            "JOIN generator_person p ON p.n = d.person",
+            [first_payment, first_award, len(people)],
+        )
+        self._count_written(Award, cursor.rowcount, started)
+        cursor.execute("DROP TABLE generator_award_draft, generator_person")
 
     def _payments_and_ledger_insert(self, cursor, first_award: int, first_donation: int, first_entry: int) -> None:
         """PostgreSQL: one payment per award written (fund, day and description of its round,

@@ -30,8 +30,8 @@ already avoids the funds the first round closes), makes its accounts there, then
 rounds with its own recorded decisions, calling `split_totals_reentered` after each round:
 the same data rules as here, checked by tests/demo/test_demo_rounds.py.
 
-At full size the rounds' cost is mostly the learning records: the generator drops the
-recompute each round's commit would schedule (it recomputes once at its end), runs ANALYZE
+At full size the rounds' cost is mostly the learning records: the generator's rounds schedule
+no recompute (`plans.receivers.recomputes_not_scheduled`; it recomputes once at its end), runs ANALYZE
 before the rounds, and builds the registration table's indexes only after them (the re-homing
 then runs with the foreign-key triggers off: `round_apply` runs the apply within
 `reorganisation.rehome.indexes_deferred_for`).
@@ -50,6 +50,7 @@ from centres.models import Activity, Centre
 from demo.generator.base import GeneratorError
 from funds.models import Donation, LedgerEntry, Payment
 from learning.models import Deadline, Decision, EligibleCount, Registration, TitleFigure
+from plans.receivers import recomputes_not_scheduled
 from reorganisation import rehome, rounds, services
 from reporting.models import Report
 from scholarships.models import Award, ScholarshipRound
@@ -99,17 +100,16 @@ class RoundStages:
 
     # --- after the load -------------------------------------------------------------------
     def _apply_rounds(self) -> None:
-        """Each round in its own transaction. The recompute a round's apply schedules for its
-        commit is dropped (at full size an eager one took minutes per round): the generator
-        recomputes everything once at its end."""
+        """Each round in its own transaction. The apply's signals schedule no recompute
+        (`plans.receivers.recomputes_not_scheduled`; at full size an eager one after each
+        round's commit took minutes): the generator recomputes everything once at its end."""
         for round_ in rounds.hanoi_rounds()[: self.rounds_to_apply]:
             timings: dict[str, float] = {}
             started = time.perf_counter()
-            with transaction.atomic():
+            with recomputes_not_scheduled(), transaction.atomic():
                 result = round_apply(
                     round_, indexes_deferred=bool(getattr(self, "deferred_indexes", None)), timings=timings
                 )
-                scheduled_recomputes_dropped()
                 committing = time.perf_counter()
             timings["commit"] = time.perf_counter() - committing
             moved = RecordMove.objects.filter(reorganisation=result.reorganisation).count()
