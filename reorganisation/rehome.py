@@ -216,18 +216,26 @@ def _rehome_decisions(day, mapping: dict[int, int]) -> tuple[int, int]:
     values = ", ".join(f"({int(u)}, {int(s)})" for u, s in mapping.items())
     decision, branch = Decision._meta.db_table, Branch._meta.db_table
     with connection.cursor() as cursor:
+        # The clashing keys by grouping (a moving decision meeting another moving one) and by
+        # the successor's own, through the constraint's index: no comparison of every pair.
         cursor.execute(
             f"""WITH m(unit, successor) AS (VALUES {values}),
                 moving AS (
-                    SELECT d.id, d.body, d.number, d.decided_on, m.successor FROM {decision} d
+                    SELECT d.id, d.branch_id, d.body, d.number, d.decided_on, m.successor FROM {decision} d
                     JOIN m ON m.unit = d.branch_id WHERE d.decided_on >= %s
+                ),
+                clash AS (
+                    SELECT successor, body, number, decided_on FROM moving
+                    GROUP BY successor, body, number, decided_on HAVING COUNT(*) > 1
+                    UNION
+                    SELECT x.successor, x.body, x.number, x.decided_on FROM moving x JOIN {decision} z
+                        ON z.branch_id = x.successor AND z.body = x.body AND z.number = x.number
+                        AND z.decided_on = x.decided_on
                 )
                 SELECT x.id, x.body, u.name, u.code, x.successor, x.number, x.decided_on FROM moving x
-                JOIN {decision} d ON d.id = x.id JOIN {branch} u ON u.id = d.branch_id
-                WHERE EXISTS (SELECT 1 FROM moving y WHERE y.successor = x.successor AND y.body = x.body
-                                  AND y.number = x.number AND y.decided_on = x.decided_on AND y.id <> x.id)
-                   OR EXISTS (SELECT 1 FROM {decision} z WHERE z.branch_id = x.successor AND z.body = x.body
-                                  AND z.number = x.number AND z.decided_on = x.decided_on)
+                JOIN clash k ON k.successor = x.successor AND k.body = x.body AND k.number = x.number
+                    AND k.decided_on = x.decided_on
+                JOIN {branch} u ON u.id = x.branch_id
                 ORDER BY x.id""",
             [day],
         )
