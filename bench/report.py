@@ -114,7 +114,8 @@ def main() -> None:
         "closed: the money of 2020 that would fall on a fund of a commune the first round dissolves falls on its "
         "district's fund instead, and the learning titles' yearly records dated after a round are re-homed to the "
         "successors (registrations with their subject, decisions and eligible counts to the successor that received "
-        "most of the unit's records, merged or summed there); `demo/generator/rounds.py` says how and checks it."
+        "most of the unit's records: a decision moves there whole, never merged, an eligible count is summed there); "
+        "`demo/generator/rounds.py` says how and checks it."
     )
     add("")
     stages = _stages("generate_full.log")

@@ -500,7 +500,13 @@ class DecisionQuerySet(SubtreeQuerySetMixin, models.QuerySet):
 
 class Decision(models.Model):
     """A recognition decision (quyết định công nhận) of one title and year, taken for the
-    subjects of a branch's subtree by the body that recognises them."""
+    subjects of a branch's subtree by the body that recognises them.
+
+    A legal document, identified by its recognising body, number and day: "05/QĐ-UBND of
+    20/11/2025 by Ủy ban nhân dân xã A" and the same number and day by Ủy ban nhân dân xã B
+    are two documents, which a branch may both hold (a reorganisation moves each dissolved
+    commune's decisions, whole, to its successor: reorganisation/rehome.py). Never merged
+    nor divided: its registrations keep it."""
 
     branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+")
     kind = models.ForeignKey(TitleKind, verbose_name=_("learning title"), on_delete=models.PROTECT, related_name="+")
@@ -521,7 +527,9 @@ class Decision(models.Model):
         verbose_name = _("recognition decision")
         verbose_name_plural = _("recognition decisions")
         constraints = [
-            models.UniqueConstraint(fields=["branch", "number", "decided_on"], name="decision_number_unique"),
+            # One record per document in a branch: the same body's number and day entered twice is
+            # refused (decision_record), another body's document of that number and day is not.
+            models.UniqueConstraint(fields=["branch", "body", "number", "decided_on"], name="decision_document_unique"),
         ]
 
     def __str__(self) -> str:

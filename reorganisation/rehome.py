@@ -9,11 +9,14 @@ year's eligible total is dated that day):
 
 - a registration goes to the branch its subject belongs to now (the apply moved the subject,
   or re-hung the chapter it belongs to): exact, whether its unit was merged whole or split;
-- a decision goes to the successor that received most of the dissolved unit's records
-  (`RecordMove`), else to its lineage successor; one that then meets a decision of that
-  successor for the same title and year is merged into it (its registrations follow, it is
-  deleted). A decision is one document: it cannot be divided, and its registrations still
-  count where their subjects are;
+- a decision goes, whole, to the successor that received most of the dissolved unit's
+  records (`RecordMove`), else to its lineage successor. A decision is a legal document (its
+  number, day, recognising body, signer): it is never merged into another, divided nor
+  deleted, and its registrations keep it (they count where their subjects are). A successor
+  may so hold several decisions of one title and year, each its own body's; one that would
+  meet another of its successor's with the same body, number and day (bodies worded alike,
+  "UBND phường") has its old unit's name added to its body in brackets, as a moved village
+  does (`learning_decisions_qualified` in the audit row);
 - an eligible total (entered per commune) is added to its unit's successor when that
   successor is unique (a whole merge, or every record decided to one unit); the totals of a
   unit that was split are never divided nor guessed: they stay on the old unit, counted there
@@ -27,11 +30,10 @@ year's eligible total is dated that day):
 Applying twice changes nothing: a second run finds nothing dated after the day on the
 dissolved units but the kept totals, which it leaves where they are.
 
-A fixed number of set-based statements, whatever the number of records. Above
-REBUILD_INDEXES_ABOVE registrations to re-point (PostgreSQL), or with `indexes_deferred`
-(the generator's load left the registration table without its plain indexes, see
-`indexes_deferred_for`), the registration table's plain indexes are dropped for the
-statements and built again after them, the foreign-key triggers off in between.
+A fixed number of set-based statements, whatever the number of records. With
+`indexes_deferred` (the generator's load left the registration table without its plain
+indexes, see `indexes_deferred_for`), the registrations' UPDATE runs with the table's plain
+indexes dropped and built again after it, the foreign-key triggers off in between.
 """
 
 from __future__ import annotations
@@ -50,13 +52,6 @@ from learning.models import Decision, EligibleCount, Registration, TitleFigure
 from reorganisation.models import ReorganisationDecision
 
 LEARNING_YEAR_START = (1, 5)  # a learning year's records are dated from its first registration day
-
-# Above this many registrations to re-point, the decisions' merge drops the registration
-# table's plain indexes and builds them again afterwards (PostgreSQL): at full size the third
-# round merges some 4 000 decisions whose 2.8 million registrations would otherwise each
-# update 17 indexes (334 s for that one UPDATE on the shared machine, against a rebuild of
-# about a minute).
-REBUILD_INDEXES_ABOVE = 200_000
 
 LEARNING_COUNT_KEYS = (
     "learning_registrations",
@@ -151,7 +146,8 @@ def learning_records_rehome(
 ) -> dict[str, int]:
     """Re-home the learning records of the units `reorganisation` dissolved that are dated
     on or after its effective day (the module's docstring says where each goes). Answers
-    the counts for the apply's audit row: registrations, decisions moved and merged,
+    the counts for the apply's audit row: registrations, decisions moved (and of those, how
+    many had their unit added to their body to stay distinct on their successor),
     eligible totals moved, eligible totals kept on split units, title figures dropped.
     `steps` (the apply's `StepTimer`, optional) is told as each part ends."""
     done = steps.done if steps is not None else (lambda step: None)
@@ -160,7 +156,7 @@ def learning_records_rehome(
         (
             "learning_registrations",
             "learning_decisions",
-            "learning_decisions_merged",
+            "learning_decisions_qualified",
             "learning_eligible_totals",
             "learning_eligible_totals_kept",
             "learning_title_figures_dropped",
@@ -194,8 +190,7 @@ def learning_records_rehome(
     done("learning registrations")
     mapping = successors_of(reorganisation, dissolved)
     if mapping:
-        moved, merged = _rehome_decisions(day, mapping, indexes_deferred=indexes_deferred)
-        counts["learning_decisions"], counts["learning_decisions_merged"] = moved, merged
+        counts["learning_decisions"], counts["learning_decisions_qualified"] = _rehome_decisions(day, mapping)
         done("learning decisions")
         kept = totals_kept(reorganisation, dissolved)
         whole = {unit: successor for unit, successor in mapping.items() if unit not in kept}
@@ -212,71 +207,70 @@ def learning_records_rehome(
     return counts
 
 
-def _rehome_decisions(day, mapping: dict[int, int], *, indexes_deferred: bool = False) -> tuple[int, int]:
-    """The decisions of the mapped units dated on or after `day` to their successors, merged
-    into one of the successor's for the same title and year. Answers (moved, merged)."""
-    moving = list(
-        Decision.objects.filter(branch_id__in=mapping, decided_on__gte=day)
-        .order_by("id")
-        .values_list("id", "branch_id", "kind_id", "year")
-    )
-    if not moving:
-        return 0, 0
-    keys = {(mapping[branch], kind, year) for _id, branch, kind, year in moving}
-    keeper: dict[tuple, int] = {}
-    for pk, branch, kind, year in (
-        Decision.objects.filter(branch_id__in={key[0] for key in keys}, year__in={key[2] for key in keys})
-        .order_by("id")
-        .values_list("id", "branch_id", "kind_id", "year")
-    ):
-        if (branch, kind, year) in keys:
-            keeper.setdefault((branch, kind, year), pk)
-    merged: list[tuple[int, int]] = []
-    for pk, branch, kind, year in moving:
-        key = (mapping[branch], kind, year)
-        if key in keeper:
-            merged.append((pk, keeper[key]))
-        else:
-            keeper[key] = pk
-    postgresql = connection.vendor == "postgresql"
+def _rehome_decisions(day, mapping: dict[int, int]) -> tuple[int, int]:
+    """The decisions of the mapped units dated on or after `day` moved, whole, to their
+    successors: their registrations keep them. A moving decision that would meet another on
+    its successor with the same recognising body, number and day (two units whose bodies'
+    names read alike, "UBND phường") first has the unit it comes from added to its body
+    in brackets, as a moved village takes its old unit's name. Answers (moved, qualified)."""
+    values = ", ".join(f"({int(u)}, {int(s)})" for u, s in mapping.items())
+    decision, branch = Decision._meta.db_table, Branch._meta.db_table
     with connection.cursor() as cursor:
-        if merged:
-            old_ids = [a for a, _b in merged]
-            rows = Registration.objects.filter(decision_id__in=old_ids).count()
-            with _indexes_rebuilt("learning_registration", indexes_deferred or rows > REBUILD_INDEXES_ABOVE):
-                if postgresql:
-                    pairs = ", ".join(f"({int(a)}, {int(b)})" for a, b in merged)
-                    cursor.execute(
-                        f"""WITH m(old_id, new_id) AS (VALUES {pairs})
-                            UPDATE learning_registration SET decision_id = m.new_id
-                            FROM m WHERE learning_registration.decision_id = m.old_id"""
-                    )
-                else:  # the embedded SQLite of `make run`: a small city, one statement per pair
-                    cursor.executemany(
-                        "UPDATE learning_registration SET decision_id = %s WHERE decision_id = %s",
-                        [(b, a) for a, b in merged],
-                    )
-                # Raw, in the block: no registration names them any more (the UPDATE moved every
-                # one); the ORM's delete, or a deferred check after the rebuild, would look for
-                # them again through an index that still holds the rows' old versions.
-                cursor.execute(
-                    f"DELETE FROM learning_decision WHERE id IN ({','.join(['%s'] * len(old_ids))})",
-                    old_ids,
+        # The clashing keys by grouping (a moving decision meeting another moving one) and by
+        # the successor's own, through the constraint's index: no comparison of every pair.
+        cursor.execute(
+            f"""WITH m(unit, successor) AS (VALUES {values}),
+                moving AS (
+                    SELECT d.id, d.branch_id, d.body, d.number, d.decided_on, m.successor FROM {decision} d
+                    JOIN m ON m.unit = d.branch_id WHERE d.decided_on >= %s
+                ),
+                clash AS (
+                    SELECT successor, body, number, decided_on FROM moving
+                    GROUP BY successor, body, number, decided_on HAVING COUNT(*) > 1
+                    UNION
+                    SELECT x.successor, x.body, x.number, x.decided_on FROM moving x JOIN {decision} z
+                        ON z.branch_id = x.successor AND z.body = x.body AND z.number = x.number
+                        AND z.decided_on = x.decided_on
                 )
-        if postgresql:
-            values = ", ".join(f"({int(u)}, {int(s)})" for u, s in mapping.items())
+                SELECT x.id, x.body, u.name, u.code, x.successor, x.number, x.decided_on FROM moving x
+                JOIN clash k ON k.successor = x.successor AND k.body = x.body AND k.number = x.number
+                    AND k.decided_on = x.decided_on
+                JOIN {branch} u ON u.id = x.branch_id
+                ORDER BY x.id""",
+            [day],
+        )
+        clashes = cursor.fetchall()
+        if clashes:  # a few at most: one statement for them all
+            cursor.executemany(f"UPDATE {decision} SET body = %s WHERE id = %s", _bodies_qualified(clashes))
+        if connection.vendor == "postgresql":
             cursor.execute(
                 f"""WITH m(unit, successor) AS (VALUES {values})
-                    UPDATE learning_decision SET branch_id = m.successor
-                    FROM m WHERE learning_decision.branch_id = m.unit AND learning_decision.decided_on >= %s""",
+                    UPDATE {decision} SET branch_id = m.successor
+                    FROM m WHERE {decision}.branch_id = m.unit AND {decision}.decided_on >= %s""",
                 [day],
             )
-        else:
+        else:  # the embedded SQLite of `make run`: a small city, one statement per unit
             cursor.executemany(
-                "UPDATE learning_decision SET branch_id = %s WHERE branch_id = %s AND decided_on >= %s",
+                f"UPDATE {decision} SET branch_id = %s WHERE branch_id = %s AND decided_on >= %s",
                 [(successor, unit, day) for unit, successor in mapping.items()],
             )
-    return len(moving) - len(merged), len(merged)
+        moved = max(cursor.rowcount, 0)  # SQLite sums an executemany's rows
+    return moved, len(clashes)
+
+
+def _bodies_qualified(clashes: list[tuple]) -> list[tuple[str, int]]:
+    """(body, id) for each clashing decision (id, body, unit name, unit code, successor,
+    number, day): its unit's name in brackets, and its code too where units of the same
+    name meet on one successor."""
+    max_length = Decision._meta.get_field("body").max_length
+    named = Counter((f"{body} ({name})", *key) for _pk, body, name, _code, *key in clashes)
+    bodies = []
+    for pk, body, name, code, *key in clashes:
+        qualified = f"{body} ({name})"
+        if named[(qualified, *key)] > 1:
+            qualified = f"{body} ({name} {code})"
+        bodies.append((qualified[:max_length], pk))
+    return bodies
 
 
 @contextmanager

@@ -15,11 +15,13 @@ a unit it dissolved or a fund it closed:
 - the learning titles' yearly records (2021–2026) dated on or after the effective day (a
   year's eligible count is dated the year's first registration day, 5 January) are re-homed
   by the apply too (`reorganisation.rehome.learning_records_rehome`: a registration goes to
-  the branch its subject now belongs to, decisions are merged per successor, title and year,
-  eligible counts of a unit with one successor are summed onto it). The eligible counts of a
-  unit split between several successors the apply leaves where they are (never guessed):
-  the generated clerks then enter them again for a new unit (`split_totals_reentered`,
-  synthetic: onto the successor that received most of the unit's records).
+  the branch its subject now belongs to, a decision moves whole to a successor (a legal
+  document, never merged: a successor may hold several of one title and year, each its old
+  commune's body's), eligible counts of a unit with one successor are summed onto it). The
+  eligible counts of a unit split between several successors the apply leaves where they are
+  (never guessed): the generated clerks then enter them again for a new unit
+  (`split_totals_reentered`, synthetic: onto the successor that received most of the unit's
+  records).
 `rounds_check` fails the generation if any record is left on a branch dated on or after its
 dissolution (`dated_after_dissolution`: money, scholarship rounds and awards, organisations and
 members, the learning titles' records, centres and their activities, reports), or an eligible

@@ -507,8 +507,8 @@ def decision_record(
     except IntegrityError as error:
         raise ValidationError(
             {
-                "number": _("%(branch)s already recorded decision %(number)s of %(day)s.")
-                % {"branch": branch, "number": number, "day": decided_on.strftime("%d/%m/%Y")}
+                "number": _("%(branch)s already recorded decision %(number)s of %(day)s by %(body)s.")
+                % {"branch": branch, "number": number, "day": decided_on.strftime("%d/%m/%Y"), "body": body}
             }
         ) from error
     Registration.objects.filter(pk__in=ids).update(stage=Stage.RECOGNISED, decision=decision)

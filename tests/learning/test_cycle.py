@@ -89,7 +89,7 @@ def evaluate(actor, registration, criteria_set, *points, **extra):
     )
 
 
-def decide(actor, branch, kind, registrations, number="15/QĐ-UBND"):
+def decide(actor, branch, kind, registrations, number="15/QĐ-UBND", body="Ủy ban nhân dân phường Phúc Xá"):
     return decision_record(
         actor=actor,
         branch=branch,
@@ -97,7 +97,7 @@ def decide(actor, branch, kind, registrations, number="15/QĐ-UBND"):
         year=YEAR,
         number=number,
         decided_on=DECIDED_ON,
-        body="Ủy ban nhân dân phường Phúc Xá",
+        body=body,
         signer="Nguyễn Văn Chủ Tịch",
         signer_title="Chủ tịch",
         registrations=registrations,
@@ -463,6 +463,20 @@ def test_the_same_decision_number_and_day_twice_is_refused(cast, tree, title, re
     with pytest.raises(ValidationError, match="already recorded decision 15/QĐ-UBND of 20/11/2024"):
         decide(cast.commune_clerk, tree.phuc_xa, kind, registered[1:2])
     assert refreshed(registered[1]).stage == Stage.EVALUATED
+
+
+def test_another_bodys_decision_of_the_same_number_and_day_is_another_document(cast, tree, title, registered):
+    kind, criteria_set = title
+    evaluate(cast.commune_clerk, registered[0], criteria_set, 40, 30, 20)
+    evaluate(cast.commune_clerk, registered[1], criteria_set, 40, 30, 20)
+    evaluate(cast.commune_clerk, registered[2], criteria_set, 40, 30, 20)
+    ours = decide(cast.commune_clerk, tree.phuc_xa, kind, registered[:1])
+    theirs = decide(cast.commune_clerk, tree.phuc_xa, kind, registered[1:2], body="Ủy ban nhân dân quận Ba Đình")
+    assert (ours.number, ours.decided_on) == (theirs.number, theirs.decided_on)
+    assert refreshed(registered[1]).decision_id == theirs.pk and refreshed(registered[0]).decision_id == ours.pk
+    with pytest.raises(ValidationError, match="of 20/11/2024 by Ủy ban nhân dân quận Ba Đình"):
+        decide(cast.commune_clerk, tree.phuc_xa, kind, registered[2:], body="Ủy ban nhân dân quận Ba Đình")
+    assert refreshed(registered[2]).stage == Stage.EVALUATED
 
 
 # --- Deadlines, late items and eligible totals -----------------------------------------------
