@@ -44,10 +44,6 @@ KEEP = os.environ.get("BENCH_KEEP", "1") != "0"
 # Warm-up runs of the floor paired with each apply (each applies' floor is run 1 + this many
 # times; the apply has just read the same rows).
 FLOOR_WARMUP = int(os.environ.get("BENCH_FLOOR_WARMUP", "1"))
-# BENCH_FLOOR_MERGED=1: the floor also sets back the decision of the registrations whose
-# decision the apply merged (2.8 million at full size: not a branch id; as one UPDATE, 1 444 s
-# at load ~15, more than the apply's whole merge with its index rebuild — see bench/NOTES.md).
-FLOOR_MERGED = os.environ.get("BENCH_FLOOR_MERGED", "0") == "1"
 # Statements of an apply slower than this many seconds are printed and recorded.
 SLOW_SQL = float(os.environ.get("BENCH_SLOW_SQL", "2"))
 
@@ -90,26 +86,20 @@ def main(label: str) -> None:
     dissolved = [unit.predecessor.pk for unit in plan.units if unit.mode in {services.WHOLE_MODE, services.DECIDE_MODE}]
     with connection.cursor() as cursor:
         for sql in (
-            "DROP TABLE IF EXISTS bench_registration_moves, bench_decision_moves, bench_decided_registrations",
+            "DROP TABLE IF EXISTS bench_registration_moves, bench_decision_moves",
             """CREATE TEMP TABLE bench_registration_moves AS SELECT id, branch_id FROM learning_registration
                 WHERE branch_id = ANY(%s) AND registered_on >= %s""",
             """CREATE TEMP TABLE bench_decision_moves AS SELECT id, branch_id FROM learning_decision
                 WHERE branch_id = ANY(%s) AND decided_on >= %s""",
-            """CREATE TEMP TABLE bench_decided_registrations AS SELECT r.id, r.decision_id
-                FROM learning_registration r JOIN bench_decision_moves d ON d.id = r.decision_id WHERE %(merged)s""",
-            "ANALYZE bench_registration_moves, bench_decision_moves, bench_decided_registrations",
+            "ANALYZE bench_registration_moves, bench_decision_moves",
         ):
-            if "%(merged)s" in sql:
-                cursor.execute(sql, {"merged": FLOOR_MERGED})
-            else:
-                cursor.execute(sql, [dissolved, reorganisation.effective_on] if "%s" in sql else [])
+            cursor.execute(sql, [dissolved, reorganisation.effective_on] if "%s" in sql else [])
 
     def learning_statements() -> list[tuple[str, str, list]]:
         """The learning records' part of the floor, for the apply in force: the same rows'
-        branch ids set back to those of before (a real change of each row); with
-        BENCH_FLOOR_MERGED, the registrations of the decisions the apply merged (deleted)
-        their decision ids back."""
-        statements = [
+        branch ids set back to those of before (a real change of each row). The apply moves
+        decisions whole (never merged), so their registrations' decision ids do not change."""
+        return [
             (
                 "learning.registration",
                 "UPDATE learning_registration t SET branch_id = c.branch_id FROM bench_registration_moves c "
@@ -122,16 +112,6 @@ def main(label: str) -> None:
                 [],
             ),
         ]
-        if FLOOR_MERGED:
-            statements.append(
-                (
-                    "learning.registration (merged decisions)",
-                    "UPDATE learning_registration t SET decision_id = c.decision_id FROM bench_decided_registrations c "
-                    "WHERE t.id = c.id AND NOT EXISTS (SELECT 1 FROM learning_decision d WHERE d.id = c.decision_id)",
-                    [],
-                )
-            )
-        return statements
 
     floor_parts: dict[str, float] = {}
 
