@@ -96,20 +96,30 @@ def audit_record_many(*, actor, records: Iterable[models.Model], action: str, ch
     records = list(records)
     if not records:
         return
-    content_type = ContentType.objects.get_for_model(records[0])
+    # Each row built positionally (Django's fast path, as from_db: no default looked up, no
+    # relation descriptor per row): every concrete field's default, then this batch's values.
+    fields = AuditEntry._meta.concrete_fields
+    at = {field.attname: index for index, field in enumerate(fields)}
+    template = [field.get_default() for field in fields]
+    template[at["content_type_id"]] = ContentType.objects.get_for_model(records[0]).pk
+    template[at["actor_id"]] = actor.pk if getattr(actor, "is_authenticated", False) else None
+    template[at["action"]] = action
+    branch_at, object_id_at, repr_at, changes_at = (
+        at["branch_id"],
+        at["object_id"],
+        at["object_repr"],
+        at["changes"],
+    )
+    entries = []
+    for record in records:
+        row = template.copy()
+        row[branch_at] = record.branch_id
+        row[object_id_at] = str(record.pk)
+        row[repr_at] = str(record)[:255]
+        row[changes_at] = changes_of(record)
+        entries.append(AuditEntry(*row))
     bulk_insert(
         AuditEntry,
-        [
-            AuditEntry(
-                actor=actor if getattr(actor, "is_authenticated", False) else None,
-                branch_id=record.branch_id,
-                content_type=content_type,
-                object_id=str(record.pk),
-                object_repr=str(record)[:255],
-                action=action,
-                changes=changes_of(record),
-            )
-            for record in records
-        ],
+        entries,
         AUDIT_INSERT_FIELDS,
     )

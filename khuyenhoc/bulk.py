@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import operator
 from collections.abc import Sequence
 
 from django.db import connection, models
@@ -35,6 +36,11 @@ def _escape(text: str) -> str:
 def _copy_text(value) -> str:
     if value is None:
         return "\\N"
+    kind = type(value)
+    if kind is str:
+        return _escape(value)
+    if kind is int:
+        return str(value)
     if value is True:
         return "t"
     if value is False:
@@ -85,18 +91,20 @@ def bulk_insert(model: type[models.Model], objects: Sequence[models.Model], fiel
             quote(meta.db_table), ", ".join(quote(field.column) for field in (pk, *concrete))
         )
         raw = cursor.cursor  # psycopg2's own cursor: Django's wrapper has no copy_expert
-        prepare = [(field.attname, field) for field in concrete]
+        # Every value of a row in one call; the JSON fields' positions (pk first) and encoders.
+        values_of = operator.attrgetter(pk.attname, *(field.attname for field in concrete))
+        json_at = [
+            (at, field.encoder) for at, field in enumerate(concrete, start=1) if isinstance(field, models.JSONField)
+        ]
         for start in range(0, len(objects), COPY_ROWS):
             buffer = io.StringIO()
             for obj in objects[start : start + COPY_ROWS]:
-                values = [str(getattr(obj, pk.attname))]
-                for attname, field in prepare:
-                    value = getattr(obj, attname)
-                    if isinstance(field, models.JSONField):
-                        values.append(_copy_text(json.dumps(value, ensure_ascii=False, cls=field.encoder)))
-                    else:
-                        values.append(_copy_text(value))
-                buffer.write("\t".join(values))
+                values = values_of(obj)
+                if json_at:
+                    values = list(values)
+                    for at, encoder in json_at:
+                        values[at] = json.dumps(values[at], ensure_ascii=False, cls=encoder)
+                buffer.write("\t".join(map(_copy_text, values)))
                 buffer.write("\n")
             buffer.seek(0)
             raw.copy_expert(sql, buffer)

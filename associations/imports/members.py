@@ -11,7 +11,9 @@ import hashlib
 from functools import partial
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -172,6 +174,13 @@ STORED_FIELDS = (
     "left_on",
 )
 DATE_FIELDS = frozenset({"date_of_birth", "joined_on", "left_on"})
+# For thawing a kept plan's members positionally: each concrete field's default, in order,
+# and where the pk and the stored fields go.
+_CONCRETE = [field.attname for field in Member._meta.concrete_fields]
+_DEFAULTS = tuple(field.get_default() for field in Member._meta.concrete_fields)
+_PK_AT = _CONCRETE.index(Member._meta.pk.attname)
+_STORED_AT = tuple(_CONCRETE.index(name) for name in STORED_FIELDS)
+_STORED_IS_DATE = tuple(name in DATE_FIELDS for name in STORED_FIELDS)
 # What a member the check matched must still hold at the apply (see _fingerprint).
 FINGERPRINT_FIELDS = ("pk", *STORED_FIELDS, "left_reason", "updated_at")
 
@@ -183,6 +192,54 @@ def _fingerprint(values: tuple) -> str:
 
 def _plain(value):
     return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def _matching(citizen_ids: set[str], keys: set[tuple]) -> Q:
+    """The members a chunk's rows may match: by citizen ID, or by (name, date of birth,
+    branch) exactly. On PostgreSQL the keys are joined as arrays (unnest) to member_match_idx,
+    one probe per key; elsewhere (the embedded SQLite) each of the three is narrowed by IN and
+    the exact triples are picked in Python. A filter by name and branch alone would make the
+    apply's later chunks read back most of the members its earlier chunks wrote (same names,
+    same communes) only to skip them; three IN lists let PostgreSQL pick the names' trigram
+    index, seconds per chunk once the table has grown."""
+    dated = sorted(key for key in keys if key[1] is not None)
+    undated = sorted({(key[0], key[2]) for key in keys if key[1] is None})
+    if connection.vendor == "postgresql":
+        member = connection.ops.quote_name(Member._meta.db_table)
+        keys_sql = (
+            f"SELECT m.id FROM {member} m WHERE m.citizen_id = ANY(%s::text[]) "  # noqa: S608 — the model's table
+            f"UNION SELECT m.id FROM {member} m JOIN unnest(%s::text[], %s::date[], %s::bigint[]) AS k(n, d, b) "
+            "ON m.name_search = k.n AND m.date_of_birth = k.d AND m.branch_id = k.b "
+            f"UNION SELECT m.id FROM {member} m JOIN unnest(%s::text[], %s::bigint[]) AS k(n, b) "
+            "ON m.name_search = k.n AND m.date_of_birth IS NULL AND m.branch_id = k.b"
+        )
+        return Q(
+            pk__in=RawSQL(  # noqa: S611 — fixed SQL, the values as parameters
+                keys_sql,
+                [
+                    sorted(citizen_ids),
+                    [key[0] for key in dated],
+                    [key[1] for key in dated],
+                    [key[2] for key in dated],
+                    [key[0] for key in undated],
+                    [key[1] for key in undated],
+                ],
+            )
+        )
+    condition = Q(citizen_id__in=citizen_ids)
+    if dated:
+        condition |= Q(
+            name_search__in={key[0] for key in dated},
+            date_of_birth__in={key[1] for key in dated},
+            branch_id__in={key[2] for key in dated},
+        )
+    if undated:
+        condition |= Q(
+            name_search__in={key[0] for key in undated},
+            date_of_birth__isnull=True,
+            branch_id__in={key[1] for key in undated},
+        )
+    return condition
 
 
 class MemberImport(RegistryImport):
@@ -299,14 +356,10 @@ class MemberImport(RegistryImport):
                 self._cross_checks(row, errors, citizen_ok=citizen_ok)
 
         citizen_ids = {row.values["citizen_id"] for row, _key in ready if row.values["citizen_id"]}
-        names = {key[0] for _row, key in ready}
-        branch_ids = {key[2] for _row, key in ready}
         by_id: dict[str, Member] = {}
         by_key: dict[tuple, list[Member]] = {}
         if ready:
-            for member in Member.objects.filter(
-                Q(citizen_id__in=citizen_ids) | Q(name_search__in=names, branch_id__in=branch_ids)
-            ):
+            for member in Member.objects.filter(_matching(citizen_ids, {key for _row, key in ready})):
                 if member.citizen_id:
                     by_id[member.citizen_id] = member
                 by_key.setdefault((member.name_search, member.date_of_birth, member.branch_id), []).append(member)
@@ -397,7 +450,7 @@ class MemberImport(RegistryImport):
         self, row: ParsedRow, name_search: str, existing: Member | None, plan: ChunkPlan, errors: ErrorLog
     ) -> None:
         values = row.values
-        member = Member() if existing is None else existing
+        member = Member(*_DEFAULTS) if existing is None else existing  # positional: Django's fast path
         before = {key: getattr(member, field) for key, field in MEMBER_FIELDS.items()}
         for key, value in values.items():
             if key == "citizen_id" and not value and existing is not None:
@@ -452,11 +505,12 @@ class MemberImport(RegistryImport):
         return display_value(value)
 
     def _snapshot(self, member: Member) -> dict:
-        return {
-            self.verbose[key]: self._show(key, getattr(member, field))
-            for key, field in MEMBER_FIELDS.items()
-            if getattr(member, field) not in (None, "")
-        }
+        shown = {}
+        for key, field in MEMBER_FIELDS.items():
+            value = getattr(member, field)
+            if value is not None and value != "":
+                shown[self.verbose[key]] = self._show(key, value)
+        return shown
 
     def freeze(self, plan: ChunkPlan) -> dict:
         """What to write (every stored field of each member to create or update, with the
@@ -486,10 +540,7 @@ class MemberImport(RegistryImport):
         exact = {key for _citizen_id, key in keys}
         found: dict[int, str] = {}
         if keys:
-            for values in Member.objects.filter(
-                Q(citizen_id__in=citizen_ids)
-                | Q(name_search__in={key[0] for key in exact}, branch_id__in={key[2] for key in exact})
-            ).values_list(*FINGERPRINT_FIELDS):
+            for values in Member.objects.filter(_matching(citizen_ids, exact)).values_list(*FINGERPRINT_FIELDS):
                 pk, name, born, branch_id = values[0], values[2], values[3], values[10]
                 if pk in self.written_ids:
                     continue
@@ -522,11 +573,15 @@ class MemberImport(RegistryImport):
         return plan
 
     def _member(self, values: list, pk: int | None = None) -> Member:
-        fields = dict(zip(STORED_FIELDS, values, strict=True))
-        for name in DATE_FIELDS:
-            if fields[name]:
-                fields[name] = datetime.date.fromisoformat(fields[name])
-        return Member(pk=pk, **fields)
+        """A member of the kept plan, built positionally (Django's fast path, as from_db):
+        the stored fields from the plan, every other field its default."""
+        if len(values) != len(STORED_FIELDS):
+            raise ValueError("a kept plan's member has the wrong number of fields")
+        row = list(_DEFAULTS)
+        row[_PK_AT] = pk
+        for at, value, is_date in zip(_STORED_AT, values, _STORED_IS_DATE, strict=True):
+            row[at] = datetime.date.fromisoformat(value) if is_date and value else value
+        return Member(*row)
 
     def _changed_keys(self, changes: dict) -> list[str]:
         by_verbose = {verbose: key for key, verbose in self.verbose.items()}
