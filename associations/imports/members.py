@@ -178,6 +178,10 @@ DATE_FIELDS = frozenset({"date_of_birth", "joined_on", "left_on"})
 # and where the pk and the stored fields go.
 _CONCRETE = [field.attname for field in Member._meta.concrete_fields]
 _DEFAULTS = tuple(field.get_default() for field in Member._meta.concrete_fields)
+# A default that is a callable (none today) is called again for each member, never frozen here.
+_CALLED_DEFAULTS = tuple(
+    (at, field) for at, field in enumerate(Member._meta.concrete_fields) if callable(field.default)
+)
 _PK_AT = _CONCRETE.index(Member._meta.pk.attname)
 _STORED_AT = tuple(_CONCRETE.index(name) for name in STORED_FIELDS)
 _STORED_IS_DATE = tuple(name in DATE_FIELDS for name in STORED_FIELDS)
@@ -188,6 +192,14 @@ FINGERPRINT_FIELDS = ("pk", *STORED_FIELDS, "left_reason", "updated_at")
 def _fingerprint(values: tuple) -> str:
     """A short digest of a member's stored values: equal at check and apply when untouched."""
     return hashlib.blake2b(repr(values).encode(), digest_size=8).hexdigest()
+
+
+def _blank_row() -> list:
+    """A new member's field values in `Member(*row)` order, each its field's default."""
+    row = list(_DEFAULTS)
+    for at, field in _CALLED_DEFAULTS:
+        row[at] = field.get_default()
+    return row
 
 
 def _plain(value):
@@ -450,7 +462,7 @@ class MemberImport(RegistryImport):
         self, row: ParsedRow, name_search: str, existing: Member | None, plan: ChunkPlan, errors: ErrorLog
     ) -> None:
         values = row.values
-        member = Member(*_DEFAULTS) if existing is None else existing  # positional: Django's fast path
+        member = Member(*_blank_row()) if existing is None else existing  # positional: Django's fast path
         before = {key: getattr(member, field) for key, field in MEMBER_FIELDS.items()}
         for key, value in values.items():
             if key == "citizen_id" and not value and existing is not None:
@@ -577,7 +589,7 @@ class MemberImport(RegistryImport):
         the stored fields from the plan, every other field its default."""
         if len(values) != len(STORED_FIELDS):
             raise ValueError("a kept plan's member has the wrong number of fields")
-        row = list(_DEFAULTS)
+        row = _blank_row()
         row[_PK_AT] = pk
         for at, value, is_date in zip(_STORED_AT, values, _STORED_IS_DATE, strict=True):
             row[at] = datetime.date.fromisoformat(value) if is_date and value else value
