@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from django.db import connection
 
 from associations.models import Branch
+from khuyenhoc.bulk import upsert_unnest
 
 Figures = dict[tuple, tuple[int, ...]]
 
@@ -73,7 +74,17 @@ def figures_store(
     for start in range(0, len(stale), 10_000):
         model.objects.filter(pk__in=stale[start : start + 10_000]).delete()
     if connection.vendor == "postgresql":
-        _upsert_postgresql(model, keys=keys, values=values, rows=changed, touch=touch)
+        # One statement per 50 000 rows, no model instance built (the first run of a big
+        # city writes hundreds of thousands).
+        upsert_unnest(
+            model,
+            unique=keys,
+            columns=[*keys, *values],
+            arrays=[[key[at] for key, _figures in changed] for at in range(len(keys))]
+            + [[figures[at] for _key, figures in changed] for at in range(len(values))],
+            update=values,
+            touch=touch,
+        )
     else:
         model.objects.bulk_create(
             [
@@ -86,40 +97,3 @@ def figures_store(
             update_fields=[*values, *touch],
         )
     return len(changed) + len(stale)
-
-
-_UPSERT_PAGE = 50_000
-
-
-def _upsert_postgresql(
-    model, *, keys: list[str], values: list[str], rows: list[tuple[tuple, tuple]], touch: Sequence[str]
-) -> None:
-    """PostgreSQL: the upsert of `figures_store` as INSERT … SELECT FROM unnest(one array per
-    column) ON CONFLICT, 50 000 rows a statement (the same rows bulk_create would write,
-    without building a model instance and a parameter per value: the first run of a big
-    city writes hundreds of thousands). The `touch` fields take their database default."""
-    if not rows:
-        return
-    fields = [model._meta.get_field(name) for name in (*keys, *values)]
-    quote = connection.ops.quote_name
-    columns = [quote(field.column) for field in fields]
-    key_columns = columns[: len(keys)]
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-    updates = [
-        *(f"{column} = EXCLUDED.{column}" for column in columns[len(keys) :]),
-        *(f"{quote(model._meta.get_field(name).column)} = DEFAULT" for name in touch),
-    ]
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 — a model's table and columns
-        f"SELECT * FROM unnest({arrays}) "
-        f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {', '.join(updates)}"
-    )
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), _UPSERT_PAGE):
-            page = rows[start : start + _UPSERT_PAGE]
-            width = len(keys)
-            cursor.execute(
-                sql,
-                [[key[position] for key, _figures in page] for position in range(width)]
-                + [[figures[position] for _key, figures in page] for position in range(len(values))],
-            )

@@ -7,6 +7,11 @@ multi-row INSERT's parameters and statement parsing. It calls no save(), sends n
 fills only the given fields (columns left out take their database default, e.g. db_default).
 Text is escaped for COPY's text format. Values must be plain (text, numbers, dates, ids,
 JSON for a JSONField), as an import's planned records are.
+
+`upsert_unnest(model, …)` (PostgreSQL only) inserts or updates many rows on a unique key by
+one `INSERT … SELECT FROM unnest(one array per column) ON CONFLICT … DO UPDATE` per 50 000
+rows: no model instance and no parameter per value (the stored figures and indicator values
+of a whole city are hundreds of thousands of rows).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import datetime
 import io
 import json
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.db import connection, models
 from django.utils import timezone
@@ -23,6 +28,7 @@ from django.utils import timezone
 from khuyenhoc.page_cache import writes_note
 
 COPY_ROWS = 20_000  # rows per COPY statement: bounds the buffer's memory
+UPSERT_ROWS = 50_000  # rows per upsert statement (one array per column)
 
 
 def _escape(text: str) -> str:
@@ -112,3 +118,52 @@ def bulk_insert(model: type[models.Model], objects: Sequence[models.Model], fiel
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def upsert_unnest(
+    model: type[models.Model],
+    *,
+    unique: Sequence[str],
+    columns: Sequence[str],
+    arrays: Sequence[Sequence],
+    update: Sequence[str],
+    constants: Mapping[str, object] | None = None,
+    touch: Sequence[str] = (),
+) -> int:
+    """PostgreSQL: insert `model`'s rows, or update them where the unique key `unique`
+    (field names, a unique constraint's) is already stored. `columns` are the fields that
+    vary by row, `arrays` one list of values per column (all the same length);
+    `constants` fields whose value is the same for every row; `update` the fields a stored
+    row takes from the new one, `touch` those set back to their database default (e.g.
+    computed_at). Answers the rows sent."""
+    constants = dict(constants or {})
+    count = len(arrays[0]) if arrays else 0
+    if not count:
+        return 0
+    meta = model._meta
+    quote = connection.ops.quote_name
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    def cast(name: str) -> str:
+        return meta.get_field(name).db_type(connection)
+
+    names = [*constants, *columns]
+    selected = [*(f"%s::{cast(name)}" for name in constants), *(f"v.{column(name)}" for name in columns)]
+    unnested = ", ".join(f"%s::{cast(name)}[]" for name in columns)
+    aliases = ", ".join(column(name) for name in columns)
+    updates = [
+        *(f"{column(name)} = EXCLUDED.{column(name)}" for name in update),
+        *(f"{column(name)} = DEFAULT" for name in touch),
+    ]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(column(name) for name in names)}) "  # noqa: S608 — a model's table and columns
+        f"SELECT {', '.join(selected)} FROM unnest({unnested}) AS v({aliases}) "
+        f"ON CONFLICT ({', '.join(column(name) for name in unique)}) DO UPDATE SET {', '.join(updates)}"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, count, UPSERT_ROWS):
+            pages = [list(values[start : start + UPSERT_ROWS]) for values in arrays]
+            cursor.execute(sql, [*constants.values(), *pages])
+    return count

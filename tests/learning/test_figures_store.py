@@ -38,3 +38,18 @@ def test_stored_figures_are_inserted_updated_and_deleted_to_equal_the_computed_o
     assert _stored() == second
     assert TitleFigure.objects.get(branch=ward, year=2024).computed_at > before[ward.pk]
     assert _store(second) == 0, "nothing changed, nothing written"
+
+
+def test_more_rows_than_one_statement_takes_are_all_stored_and_updated(tree, monkeypatch, django_assert_num_queries):
+    """The upsert sends its rows in pages (khuyenhoc.bulk.UPSERT_ROWS): with pages of two, five
+    rows take three statements, and a second store updates every page's rows."""
+    monkeypatch.setattr("khuyenhoc.bulk.UPSERT_ROWS", 2)
+    kind = TitleKind.objects.create(code="thu-trang", name="Thử trang", subject_type="household")
+    ward = tree.phuc_xa
+    first = {(ward.pk, kind.pk, year): (year - 2000, 1, 1, 1) for year in range(2021, 2026)}
+    with django_assert_num_queries(4):  # the stored rows read, then three pages
+        assert _store(first) == 5
+    assert _stored() == first
+    second = {key: (figures[0] + 100, 2, 2, 2) for key, figures in first.items()}
+    assert _store(second) == 5
+    assert _stored() == second
