@@ -44,7 +44,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from associations.access import subtree_path, user_root_branch
 from funds.visibility import history_outside, visible_branch_ids
 
-# The memory of the sorts of `totals_rebuild_levels`'s one statement (PostgreSQL).
+# The memory of the sorts of a rebuild's one statement (PostgreSQL).
 REBUILD_WORK_MEM = "256MB"
 STEPLEN = 4  # treebeard's step length of associations.Branch paths
 MEASURES = ("count", "amount", "voided_count", "voided_amount")
@@ -305,9 +305,26 @@ def totals_rebuild(spec: TotalsSpec, apps=global_apps) -> int:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 — a model's table
         if select is None:
             return 0
-        # SQLite takes the WITH after INSERT … (columns) only inside the SELECT: wrap it.
-        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM ({select}) expected", params)  # noqa: S608
-        return cursor.rowcount
+        with _rebuild_work_mem(cursor):
+            # SQLite takes the WITH after INSERT … (columns) only inside the SELECT: wrap it.
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM ({select}) expected", params)  # noqa: S608
+            return cursor.rowcount
+
+
+@contextmanager
+def _rebuild_work_mem(cursor):
+    """On PostgreSQL, REBUILD_WORK_MEM for the statements inside (a rebuild groups millions
+    of records and sorts the rolled-up rows: in memory rather than on disk), the session's
+    own value again after them."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [REBUILD_WORK_MEM])
+    (work_mem, _) = cursor.fetchone()
+    try:
+        yield
+    finally:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
 
 
 def totals_rebuild_all(apps=global_apps) -> dict[str, int]:
@@ -339,15 +356,9 @@ def totals_rebuild_levels(spec: TotalsSpec, *, levels: tuple[str, ...]) -> int:
         )
         if select is None:
             return 0
-        postgresql = connection.vendor == "postgresql"
-        if postgresql:  # its sorts in memory (some 2 million rows rolled up at full size), for this statement
-            cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [REBUILD_WORK_MEM])
-            (work_mem, _) = cursor.fetchone()
-        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM ({select}) expected", params)  # noqa: S608
-        written = cursor.rowcount
-        if postgresql:
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
-        return written
+        with _rebuild_work_mem(cursor):  # some 2 million rows rolled up at full size
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM ({select}) expected", params)  # noqa: S608
+            return cursor.rowcount
 
 
 def totals_check(spec: TotalsSpec, *, limit: int = 20) -> list[tuple]:
