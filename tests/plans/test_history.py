@@ -178,11 +178,11 @@ def test_the_computation_on_either_map_runs_a_fixed_few_queries(city_2017, djang
     apply_2025_round(city_2017)
     with django_assert_num_queries(2):
         indicators_compute(target=city_2017.board, as_of=D(2019, 12, 31))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         indicators_compute(target=city_2017.membership, as_of=D(2019, 12, 31))
     with django_assert_num_queries(3):
         indicators_compute_on_todays_map(target=city_2017.board, as_of=D(2019, 12, 31), today=TODAY)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         indicators_compute_on_todays_map(target=city_2017.membership, as_of=D(2019, 12, 31), today=TODAY)
 
 
