@@ -68,6 +68,12 @@ def database_from_url(url: str, *, conn_max_age: int = 60) -> dict:
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     # Fail fast when the server is unreachable instead of hanging a request.
     options.setdefault("connect_timeout", "5")
+    # No JIT compilation: the portal's statements are short, set-based queries whose plans
+    # still cost more than PostgreSQL's JIT threshold at a city's size, and compiling them took
+    # 20–570 ms a statement, more than it saved (Plan 99's membership indicator at full size:
+    # 1.36 s with it, 1.02 s without). The bulk generator switches it back on for its own
+    # statements (demo/generator). A URL's own ?options=… replaces this.
+    options.setdefault("options", "-c jit=off")
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,
