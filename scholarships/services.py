@@ -130,8 +130,11 @@ def awards_pay(*, actor, awards: list[Award]) -> list[Award]:
         ],
         AUDIT_INSERT_FIELDS,
     )
+    # The earliest day once, not once per branch: an import's batch of 10 000 awards spans
+    # thousands of branches at a city's size.
+    from_day = min(award.paid_on for award in awards)
     for branch_id in sorted({award.round.branch_id for award in awards}):
-        money_changed.send(sender=Award, branch_id=branch_id, from_day=min(award.paid_on for award in awards))
+        money_changed.send(sender=Award, branch_id=branch_id, from_day=from_day)
     return awards
 
 
