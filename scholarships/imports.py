@@ -24,7 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from associations.models import Branch
 from funds.imports import ScopedLookup, amount_column, name_key, show_amount, unit_column
+from funds.models import Fund
 from khuyenhoc.imports import (
     ChunkPlan,
     Column,
@@ -166,6 +168,42 @@ COMPARED_FIELDS = {
 }
 
 
+class _Rounds:
+    """The scholarship rounds of an importer's subtree (a city has about a hundred thousand):
+    read once as plain rows, their funds and awarding branches as one instance each; a
+    round's model instance is made when a row names it (`get`), so the rounds' instances
+    live no longer than their chunk."""
+
+    FIELDS = ("pk", "name", "school_year", "branch_id", "fund_id", "awarded_on")
+
+    def __init__(self, root) -> None:
+        rounds = ScholarshipRound.objects.in_subtree(root).order_by()
+        self.rows = {row[0]: row for row in rounds.values_list(*self.FIELDS)}
+        self.funds = {
+            fund.pk: fund
+            for fund in Fund.objects.filter(pk__in=rounds.values("fund_id")).select_related("branch").order_by()
+        }
+        self.branches = {branch.pk: branch for branch in Branch.objects.filter(pk__in=rounds.values("branch_id"))}
+
+    def names(self):
+        """(pk, name, branch id, fund id) of every round."""
+        for pk, name, _year, branch_id, fund_id, _day in self.rows.values():
+            yield pk, name, branch_id, fund_id
+
+    def get(self, pk: int) -> ScholarshipRound | None:
+        row = self.rows.get(pk)
+        if row is None:
+            return None
+        pk, name, school_year, branch_id, fund_id, awarded_on = row
+        scholarship_round = ScholarshipRound(
+            pk=pk, name=name, school_year=school_year, branch_id=branch_id, fund_id=fund_id, awarded_on=awarded_on
+        )
+        scholarship_round._state.adding = False
+        scholarship_round.fund = self.funds[fund_id]
+        scholarship_round.branch = self.branches[branch_id]
+        return scholarship_round
+
+
 class AwardImport(ImportAdapter):
     kind = "awards"
     title = gettext_lazy("Scholarship awards")
@@ -190,19 +228,17 @@ class AwardImport(ImportAdapter):
         super().__init__(job)
         self.headers = {column.key: column.header for column in self.columns}
         self.lookup = ScopedLookup(self.root)
-        self.rounds: dict[int, ScholarshipRound] = {}
+        self.rounds = _Rounds(self.root)
         self.fund_outside: set[int] = set()
         # The balances as they were before this import wrote anything (see check_file).
-        self.balances: dict[int, tuple[str, int]] = {}
-        rounds = ScholarshipRound.objects.in_subtree(self.root).select_related("branch", "fund__branch")
-        for scholarship_round in rounds:
-            self.lookup.add(scholarship_round.pk, scholarship_round.name, scholarship_round.branch_id)
-            self.rounds[scholarship_round.pk] = scholarship_round
-            fund = scholarship_round.fund
-            self.balances[fund.pk] = (fund.name, fund.balance)
+        self.balances: dict[int, tuple[str, int]] = {
+            fund.pk: (fund.name, fund.balance) for fund in self.rounds.funds.values()
+        }
+        for pk, name, branch_id, fund_id in self.rounds.names():
+            self.lookup.add(pk, name, branch_id)
             # A round of the subtree may be paid by a fund above it, which the uploader may not touch.
-            if not fund.branch.path.startswith(self.root.path):
-                self.fund_outside.add(scholarship_round.pk)
+            if not self.rounds.funds[fund_id].branch.path.startswith(self.root.path):
+                self.fund_outside.add(pk)
         self.seen: dict[tuple, int] = {}
         self.debits: dict[int, int] = {}
         self.first_row_of_fund: dict[int, int] = {}
@@ -219,7 +255,7 @@ class AwardImport(ImportAdapter):
                     _("The paying fund of this round lies outside your branch: its awards are paid there."),
                 )
                 return None
-            return self.rounds[pk]
+            return self.rounds.get(pk)
         if reason == "unit":
             errors.add(
                 row.number,
