@@ -43,6 +43,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from associations.access import subtree_path, user_root_branch
 from funds.visibility import history_outside, visible_branch_ids
+from khuyenhoc.bulk import upsert_unnest
 
 # The memory of the sorts of a rebuild's one statement (PostgreSQL).
 REBUILD_WORK_MEM = "256MB"
@@ -109,13 +110,25 @@ def _ancestor_ids(branches: Iterable) -> dict[int, list[int]]:
 
 
 def _upsert(spec: TotalsSpec, deltas: dict[tuple, list[int]]) -> None:
-    """Add `deltas` ((branch id, month, *dimensions) → four measures) to the stored rows: one
-    INSERT … ON CONFLICT DO UPDATE per 2 000 rows, in key order (two writers lock shared rows
-    in the same order, so they queue rather than deadlock)."""
+    """Add `deltas` ((branch id, month, *dimensions) → four measures) to the stored rows, in
+    key order (two writers lock shared rows in the same order, so they queue rather than
+    deadlock): on PostgreSQL one INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE
+    per 50 000 rows (an import of 100 000 donations across a city moves some hundred
+    thousand), elsewhere one INSERT … VALUES … ON CONFLICT per 2 000 rows."""
     rows = [(*key, *values) for key, values in sorted(deltas.items()) if any(values)]
     if not rows:
         return
     model = spec.total_model()
+    if connection.vendor == "postgresql":  # one array per column: no parameter per value
+        fields = ["branch", "month", *spec.columns, *MEASURES]
+        upsert_unnest(
+            model,
+            unique=fields[: -len(MEASURES)],
+            columns=fields,
+            arrays=[[row[at] for row in rows] for at in range(len(fields))],
+            add=MEASURES,
+        )
+        return
     table = connection.ops.quote_name(model._meta.db_table)
     keys = ["branch_id", "month", *[model._meta.get_field(column).column for column in spec.columns]]
     names = [*keys, *MEASURES]

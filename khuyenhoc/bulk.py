@@ -126,7 +126,8 @@ def upsert_unnest(
     unique: Sequence[str],
     columns: Sequence[str],
     arrays: Sequence[Sequence],
-    update: Sequence[str],
+    update: Sequence[str] = (),
+    add: Sequence[str] = (),
     constants: Mapping[str, object] | None = None,
     touch: Sequence[str] = (),
 ) -> int:
@@ -134,8 +135,10 @@ def upsert_unnest(
     (field names, a unique constraint's) is already stored. `columns` are the fields that
     vary by row, `arrays` one list of values per column (all the same length);
     `constants` fields whose value is the same for every row; `update` the fields a stored
-    row takes from the new one, `touch` those set back to their database default (e.g.
-    computed_at). Answers the rows sent."""
+    row takes from the new one, `add` those to which the new row's value is added, `touch`
+    those set back to their database default (e.g. computed_at). Rows are written in the
+    arrays' order (two writers that sort their rows lock shared ones in the same order).
+    Answers the rows sent."""
     constants = dict(constants or {})
     count = len(arrays[0]) if arrays else 0
     if not count:
@@ -155,11 +158,13 @@ def upsert_unnest(
     aliases = ", ".join(column(name) for name in columns)
     updates = [
         *(f"{column(name)} = EXCLUDED.{column(name)}" for name in update),
+        *(f"{column(name)} = {quote(meta.db_table)}.{column(name)} + EXCLUDED.{column(name)}" for name in add),
         *(f"{column(name)} = DEFAULT" for name in touch),
     ]
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(column(name) for name in names)}) "  # noqa: S608 — a model's table and columns
-        f"SELECT {', '.join(selected)} FROM unnest({unnested}) AS v({aliases}) "
+        f"SELECT {', '.join(selected)} FROM unnest({unnested}) WITH ORDINALITY AS v({aliases}, row_order) "
+        "ORDER BY v.row_order "
         f"ON CONFLICT ({', '.join(column(name) for name in unique)}) DO UPDATE SET {', '.join(updates)}"
     )
     with connection.cursor() as cursor:
