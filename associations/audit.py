@@ -4,7 +4,7 @@ the caller's transaction, so a change and its record commit or roll back togethe
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
@@ -90,9 +90,12 @@ def audit_record(
 AUDIT_INSERT_FIELDS = ("actor", "branch", "content_type", "object_id", "object_repr", "action", "changes")
 
 
-def audit_record_many(*, actor, records: Iterable[models.Model], action: str, changes_of) -> None:
+def audit_record_many(
+    *, actor, records: Iterable[models.Model], action: str, changes_of, branch_ids: Sequence[int] | None = None
+) -> None:
     """One audit row per record, in one COPY on PostgreSQL (one INSERT elsewhere): a batch
-    write (an import chunk) is audited row by row like a form save. `changes_of(record)` gives each row's changes."""
+    write (an import chunk) is audited row by row like a form save. `changes_of(record)` gives
+    each row's changes; `branch_ids` each row's branch (by default the record's own branch)."""
     records = list(records)
     if not records:
         return
@@ -111,9 +114,9 @@ def audit_record_many(*, actor, records: Iterable[models.Model], action: str, ch
         at["changes"],
     )
     entries = []
-    for record in records:
+    for index, record in enumerate(records):
         row = template.copy()
-        row[branch_at] = record.branch_id
+        row[branch_at] = record.branch_id if branch_ids is None else branch_ids[index]
         row[object_id_at] = str(record.pk)
         row[repr_at] = str(record)[:255]
         row[changes_at] = changes_of(record)

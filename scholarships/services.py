@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import datetime
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from associations.access import require_write_in, require_write_in_many
-from associations.audit import AUDIT_INSERT_FIELDS, audit_record, snapshot, snapshotter
-from associations.models import AuditAction, AuditEntry, Branch
+from associations.audit import audit_record, snapshot
+from associations.models import AuditAction, Branch
 from funds import services as fund_services
 from funds.models import Fund, Payment
-from funds.services.ledger import recorder
+from funds.services.ledger import audit_created, recorder
 from funds.totals import totals_add, totals_void
 from khuyenhoc.bulk import bulk_insert
 from khuyenhoc.signals import money_changed
@@ -112,23 +111,11 @@ def awards_pay(*, actor, awards: list[Award]) -> list[Award]:
         award.payment = payment
     bulk_insert(Award, awards)  # COPY on PostgreSQL
     totals_add(AWARDS, awards)  # the stored totals move in the same transaction
-    content_type = ContentType.objects.get_for_model(Award)
-    changes_of = snapshotter(Award, AWARD_AUDIT_FIELDS)
-    bulk_insert(
-        AuditEntry,
-        [
-            AuditEntry(
-                actor=recorder(actor),
-                branch_id=award.round.branch_id,
-                content_type=content_type,
-                object_id=str(award.pk),
-                object_repr=str(award)[:255],
-                action=AuditAction.CREATE,
-                changes=changes_of(award),
-            )
-            for award in awards
-        ],
-        AUDIT_INSERT_FIELDS,
+    audit_created(
+        actor=actor,
+        records=awards,
+        branch_ids=[award.round.branch_id for award in awards],
+        fields=AWARD_AUDIT_FIELDS,
     )
     # The earliest day once, not once per branch: an import's batch of 10 000 awards spans
     # thousands of branches at a city's size.

@@ -188,3 +188,21 @@ def test_the_check_makes_the_same_number_of_queries_for_20_or_400_rows(cast, tre
         actor=cast.commune_clerk, kind="awards", branch=tree.phuc_xa, upload=awards_file(_many(400))
     )
     assert _check_queries(small) == _check_queries(large)
+
+
+def test_the_importer_keeps_one_instance_per_fund_and_branch_and_makes_rounds_on_demand(cast, tree, funds):
+    """A city's importer reads its ~100 000 rounds as plain rows; the rounds a file names get
+    their fund and awarding branch, shared between rounds (not one copy per round)."""
+    from scholarships.imports import _Rounds
+
+    donate(cast.commune_clerk, funds.phuc_xa, 2_000_000)
+    first = make_round(cast.commune_clerk, tree.phuc_xa, funds.phuc_xa)
+    second = make_round(cast.commune_clerk, tree.phuc_xa, funds.phuc_xa, name="Học bổng năm học 2017-2018")
+    rounds = _Rounds(tree.city)
+    one, other = rounds.get(first.pk), rounds.get(second.pk)
+    assert (one.name, one.awarded_on, other.name) == (first.name, first.awarded_on, "Học bổng năm học 2017-2018")
+    assert one.fund is other.fund and one.fund.pk == funds.phuc_xa.pk
+    assert one.branch is other.branch and one.branch.path == tree.phuc_xa.path
+    assert one.fund.branch.pk == funds.phuc_xa.branch_id
+    assert rounds.get(-1) is None
+    assert len(rounds.funds) == len({row[4] for row in rounds.rows.values()})
