@@ -73,28 +73,32 @@ def name_key(text: str) -> str:
     return clean_text(text).casefold()
 
 
-def _same_fund_day_amount(keys) -> Q:
-    """The donations with one of `keys` ((fund id, day received, amount), a chunk's rows)
-    exactly: on PostgreSQL the keys are joined as arrays (unnest) to the (day, fund) index,
-    one probe per key; elsewhere (the embedded SQLite) each part is narrowed by IN and the
-    exact keys are picked by the caller. Three IN lists would return every donation of the
-    chunk's funds on any of its days for any of its amounts: at a city's size some 30 000
+def _donations_keyed(fields: tuple[str, ...], keys) -> Q:
+    """The donations whose `fields` (concrete field names) equal one of `keys` (a chunk's
+    rows) exactly: on PostgreSQL the keys are joined as arrays (unnest), one index probe per
+    key; elsewhere (the embedded SQLite) each field is narrowed by IN and the caller picks the
+    exact keys. IN lists alone would return every donation of the chunk's thousand funds on
+    any of its days for any of its amounts (or receipt numbers): at a city's size some 30 000
     rows a chunk, a model instance each."""
     keys = sorted(set(keys))
     if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Donation._meta.db_table)
+        quote = connection.ops.quote_name
+        columns = [Donation._meta.get_field(name) for name in fields]
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
+        names = ", ".join(f"k{at}" for at in range(len(fields)))
+        joined = " AND ".join(f"d.{quote(field.column)} = k.k{at}" for at, field in enumerate(columns))
         return Q(
             pk__in=RawSQL(  # noqa: S611 — fixed SQL, the values as parameters
-                f"SELECT d.id FROM {table} d JOIN unnest(%s::bigint[], %s::date[], %s::bigint[]) AS k(f, r, a) "  # noqa: S608 — the model's table
-                "ON d.received_on = k.r AND d.fund_id = k.f AND d.amount = k.a",
-                [[key[0] for key in keys], [key[1] for key in keys], [key[2] for key in keys]],
+                f"SELECT d.id FROM {quote(Donation._meta.db_table)} d "  # noqa: S608 — the model's table and columns
+                f"JOIN unnest({arrays}) AS k({names}) ON {joined}",
+                [[key[at] for key in keys] for at in range(len(fields))],
             )
         )
-    return Q(
-        fund_id__in={key[0] for key in keys},
-        received_on__in={key[1] for key in keys},
-        amount__in={key[2] for key in keys},
-    )
+    return Q(**{f"{name}__in": {key[at] for key in keys} for at, name in enumerate(fields)})
+
+
+SAME_DAY = ("fund_id", "received_on", "amount")  # served by the (day, fund) index
+SAME_RECEIPT = ("fund_id", "receipt_year", "receipt_number")  # the receipts' unique index
 
 
 _RECEIPT = re.compile(r"0*(\d{1,9})(?:\s*/\s*(\d{4}))?")
@@ -407,16 +411,21 @@ class DonationImport(ImportAdapter):
         by_receipt: dict[tuple, Donation] = {}
         if numbered:
             for donation in Donation.objects.filter(
-                fund_id__in={row.values["fund_id"] for row in numbered},
-                receipt_year__in={row.values["received_on"].year for row in numbered},
-                receipt_number__in={row.values["receipt"][0] for row in numbered},
+                _donations_keyed(
+                    SAME_RECEIPT,
+                    (
+                        (row.values["fund_id"], row.values["received_on"].year, row.values["receipt"][0])
+                        for row in numbered
+                    ),
+                )
             ):
                 by_receipt[(donation.fund_id, donation.receipt_year, donation.receipt_number)] = donation
         recorded: dict[tuple, Donation] = {}
         if unnumbered:
             for donation in Donation.objects.valid().filter(
-                _same_fund_day_amount(
-                    (row.values["fund_id"], row.values["received_on"], row.values["amount"]) for row in unnumbered
+                _donations_keyed(
+                    SAME_DAY,
+                    ((row.values["fund_id"], row.values["received_on"], row.values["amount"]) for row in unnumbered),
                 )
             ):
                 key = (donation.fund_id, donation.received_on, name_key(donation.donor_name), donation.amount)
@@ -576,7 +585,7 @@ class DonationImport(ImportAdapter):
             moved = []
             for fund_id, day, donor_name, amount in (
                 Donation.objects.valid()
-                .filter(_same_fund_day_amount((key[0], key[1], key[3]) for key in rows))
+                .filter(_donations_keyed(SAME_DAY, ((key[0], key[1], key[3]) for key in rows)))
                 .values_list("fund_id", "received_on", "donor_name", "amount")
             ):
                 number = rows.get((fund_id, day, name_key(donor_name), amount))
