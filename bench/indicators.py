@@ -1,7 +1,9 @@
 """Both Plan 99 indicators for every branch of Hanoi at one date, three ways:
 
-- the portal: `plans.indicators.indicators_compute` for each of the two targets (set-based
-  queries, then the roll-up to every ancestor in Python);
+- the portal: both targets as a recompute run computes them (`plans.services.indicators_recompute_all`):
+  the tree in force on the day read once (`plans.scoped.Trees`), then for each target
+  `plans.indicators.indicators_compute_with_tree` (set-based queries, then the roll-up to
+  every ancestor in Python);
 - the floor: one hand-written SQL query per indicator counting the same rows grouped by the
   organisation's branch (no roll-up: the least any implementation must do);
 - the naive loop a typical Django project would write: per branch, count with the ORM and
@@ -71,8 +73,9 @@ def main() -> None:
     from django.db import connection
 
     from associations.models import Branch, Member, Organization
-    from plans.indicators import indicators_compute
+    from plans.indicators import indicators_compute_with_tree
     from plans.models import Indicator, Plan
+    from plans.scoped import Trees
 
     plan = Plan.objects.get(code="99/KH-KHHN")
     targets = {target.indicator: target for target in plan.targets.select_related("root_branch")}
@@ -81,7 +84,11 @@ def main() -> None:
     branches = Branch.objects.filter(path__startswith=root.path).count()
 
     def portal():
-        return [indicators_compute(target=target, as_of=AS_OF) for target in (coverage, membership)]
+        trees = Trees(AS_OF)  # a run's: each day's tree read once for all its targets
+        return [
+            indicators_compute_with_tree(target=target, as_of=AS_OF, tree=trees.on(AS_OF))[0]
+            for target in (coverage, membership)
+        ]
 
     params = {
         "day": AS_OF,
@@ -157,6 +164,7 @@ def main() -> None:
         {
             "as_of": AS_OF.isoformat(),
             "branches": branches,
+            "tree_shared": True,  # the portal's targets read the day's tree once, as a run does
             "portal_seconds": portal_seconds,
             "floor_seconds": floor_seconds,
             "ratio": portal_seconds / floor_seconds,

@@ -385,21 +385,28 @@ def computes_before_storing() -> bool:
     return transaction.get_connection().vendor == "sqlite"
 
 
-def target_recompute(*, target: Target, today: datetime.date, computed_at: datetime.datetime) -> int:
+def target_recompute(*, target: Target, today: datetime.date, computed_at: datetime.datetime, trees=None) -> int:
     """Compute and store every date of one target in one transaction, so a dashboard never
     reads half of a target's run; drop the dates no longer stored (e.g. yesterday's "today").
 
     Dates before the latest reorganisation are stored on both maps: the map in force that
-    day, and today's map with its lines "From split units"."""
+    day, and today's map with its lines "From split units". `trees`: the run's
+    `plans.scoped.Trees`, so the targets of one run read each day's tree and today's places
+    once (at full size a tree is a query over 30 000 branches and their moves); without it
+    this target reads its own."""
     dates = target_as_of_dates(target, today=today)
     last_change = last_reorganisation_day()
     todays_map_dates = [day for day in dates if last_change is not None and day < last_change]
 
     def computed():  # (date, map, values), computed as they are read
         for as_of in dates:
-            yield as_of, OnMap.IN_FORCE, indicators_compute(target=target, as_of=as_of)
+            tree = trees.on(as_of) if trees is not None else None
+            yield as_of, OnMap.IN_FORCE, indicators_compute_with_tree(target=target, as_of=as_of, tree=tree)[0]
+        todays = trees.todays() if trees is not None and todays_map_dates else None
         for as_of in todays_map_dates:
-            values, splits = indicators_compute_on_todays_map(target=target, as_of=as_of, today=today)
+            values, splits, _paths = indicators_compute_on_todays_map_with_tree(
+                target=target, as_of=as_of, today=today, tree=todays
+            )
             yield as_of, OnMap.TODAY, values
             yield as_of, OnMap.SPLIT, splits
 

@@ -26,7 +26,10 @@ def _run(monkeypatch, target: Target, *, before: bool):
     """Recompute `target` with the SQLite choice (`before`) or PostgreSQL's: whether each
     date was computed inside a transaction, the rows written and the values stored."""
     seen = []
-    module, name = (catalogue, "catalogue_compute") if target.is_catalogue else (indicators, "indicators_compute")
+    if target.is_catalogue:
+        module, name = catalogue, "catalogue_compute"
+    else:
+        module, name = indicators, "indicators_compute_with_tree"
     compute = getattr(module, name)
 
     def spying(**kwargs):

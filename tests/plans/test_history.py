@@ -7,7 +7,9 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
+from associations import history
 from associations.models import Branch, BranchLevel, Member, MemberCategory, Organization, OrganizationKind
+from plans import indicators, scoped
 from plans.indicators import indicators_compute, indicators_compute_on_todays_map
 from plans.models import IndicatorValue, OnMap
 from plans.selectors import dashboard_for
@@ -268,3 +270,50 @@ def test_the_recompute_stores_todays_map_only_for_days_before_the_reorganisation
     assert not IndicatorValue.objects.filter(
         on_map=OnMap.IN_FORCE, as_of=TODAY, branch_id=recomputed.city.tree.phuc_xa.pk
     ).exists()
+
+
+def test_a_recompute_run_reads_each_days_tree_once_for_both_targets_and_stores_what_each_alone_would(
+    city_2017, monkeypatch
+):
+    """At full size a day's tree is a query over 30 000 branches and their moves: the run's
+    two Plan 99 targets share it, and the values stored are those each target computes alone."""
+    apply_2025_round(city_2017)
+    alone = {
+        (target.indicator, day): indicators_compute(target=target, as_of=day)
+        for target in (city_2017.board, city_2017.membership)
+        for day in (*PLAN_YEARS, TODAY)
+    }
+    alone_on_todays_map = {
+        (target.indicator, day): indicators_compute_on_todays_map(target=target, as_of=day, today=TODAY)[0]
+        for target in (city_2017.board, city_2017.membership)
+        for day in PLAN_YEARS
+    }
+
+    trees_read: list[datetime.date] = []
+    todays_read: list[datetime.date] = []
+
+    def counted_tree(day):
+        trees_read.append(day)
+        return history.tree_and_changes_on(day)
+
+    def counted_todays(today):
+        todays_read.append(today)
+        return history.todays_tree(today)
+
+    for module in (scoped, indicators):
+        monkeypatch.setattr(module, "tree_and_changes_on", counted_tree)
+        monkeypatch.setattr(module, "todays_tree", counted_todays)
+    indicators_recompute_all(today=TODAY)
+
+    assert trees_read and len(trees_read) == len(set(trees_read)), trees_read
+    assert set(PLAN_YEARS) | {TODAY} <= set(trees_read)
+    assert todays_read == [TODAY]
+    stored = {}
+    for indicator, day, on_map, branch_id, numerator, denominator in IndicatorValue.objects.filter(
+        target__in=[city_2017.board, city_2017.membership]
+    ).values_list("target__indicator", "as_of", "on_map", "branch_id", "numerator", "denominator"):
+        stored.setdefault((on_map, indicator, day), {})[branch_id] = (numerator, denominator)
+    for (indicator, day), values in alone.items():
+        assert stored[(OnMap.IN_FORCE, indicator, day)] == values, (indicator, day)
+    for (indicator, day), values in alone_on_todays_map.items():
+        assert stored[(OnMap.TODAY, indicator, day)] == values, (indicator, day)
