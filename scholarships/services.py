@@ -15,10 +15,9 @@ from associations.audit import audit_record, snapshot
 from associations.models import AuditAction, Branch
 from funds import services as fund_services
 from funds.models import Fund, Payment
-from funds.services.ledger import audit_created, recorder
+from funds.services.ledger import announce, audit_created, recorder
 from funds.totals import totals_add, totals_void
 from khuyenhoc.bulk import bulk_insert
-from khuyenhoc.signals import money_changed
 from khuyenhoc.text import clean_text, search_key
 from scholarships.models import Award, AwardForm, ScholarshipRound
 from scholarships.totals import AWARDS
@@ -119,9 +118,7 @@ def awards_pay(*, actor, awards: list[Award]) -> list[Award]:
     )
     # The earliest day once, not once per branch: an import's batch of 10 000 awards spans
     # thousands of branches at a city's size.
-    from_day = min(award.paid_on for award in awards)
-    for branch_id in sorted({award.round.branch_id for award in awards}):
-        money_changed.send(sender=Award, branch_id=branch_id, from_day=from_day)
+    announce((award.round.branch_id for award in awards), Award, from_day=min(award.paid_on for award in awards))
     return awards
 
 

@@ -149,7 +149,7 @@ def test_a_write_that_fails_after_its_entry_leaves_no_entry(what, cast, tree, fu
     targets = {
         "member created": "associations.services.registry_changed.send",
         "donation recorded": "funds.services.donations.announce",
-        "award paid": "scholarships.services.money_changed.send",
+        "award paid": "scholarships.services.announce",
         "plan created": "plans.services.audit_record",
     }
     real = __import__("associations.audit", fromlist=["audit_record"]).audit_record
